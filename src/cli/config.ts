@@ -1,0 +1,125 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseConnectionUri, validateConnection, type Connection } from '../core/connection';
+import { LifeboatError } from '../core/errors';
+import { parseCodec } from '../core/codec';
+import type { Codec } from '../core/manifest';
+
+/**
+ * The CLI's config file (JSON): where backups go and which connections exist. Passwords are never
+ * in it: a connection names an environment variable (`passwordEnv`) or a file readable only by its
+ * owner (`passwordFile`, mode 0600) that holds the password.
+ *
+ *   { "backupFolder": "/var/backups/lifeboat", "compression": "gzip",
+ *     "connections": [ { "id": "app", "name": "App", "engine": "sqlite", "path": "/srv/app.db" },
+ *                      { "id": "crm", "name": "CRM", "engine": "postgres", "host": "db", "port": 5432,
+ *                        "user": "backup", "database": "crm", "passwordEnv": "CRM_PASSWORD" } ] }
+ */
+export interface CliConnection {
+  connection: Connection;
+  passwordEnv?: string;
+  passwordFile?: string;
+}
+
+export interface CliConfig {
+  file?: string;
+  backupFolder: string;
+  compression: Codec;
+  connections: CliConnection[];
+}
+
+export function defaultConfigPaths(): string[] {
+  const configHome = process.env.XDG_CONFIG_HOME || path.join(os.homedir(), '.config');
+  return [path.resolve('lifeboat.json'), path.join(configHome, 'lifeboat', 'config.json')];
+}
+
+export function defaultBackupFolder(): string {
+  const dataHome = process.env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
+  return path.join(dataHome, 'lifeboat', 'backups');
+}
+
+export function loadConfig(options: { config?: string; backupDir?: string }): CliConfig {
+  const explicit = options.config ?? process.env.LIFEBOAT_CONFIG;
+  const file = explicit ? path.resolve(explicit) : defaultConfigPaths().find(p => fs.existsSync(p));
+  let raw: Record<string, unknown> = {};
+  if (file) {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch {
+      throw new LifeboatError('usage', `The config file ${file} cannot be read.`, 'Check the --config path (or LIFEBOAT_CONFIG).');
+    }
+    try {
+      raw = JSON.parse(text) as Record<string, unknown>;
+    } catch (error) {
+      throw new LifeboatError('usage', `The config file ${file} is not valid JSON: ${(error as Error).message}.`);
+    }
+  }
+  const base = file ? path.dirname(file) : process.cwd();
+  const connections = Array.isArray(raw.connections) ? raw.connections.map(c => readConnection(c, base)) : [];
+  const folder = options.backupDir ?? process.env.LIFEBOAT_BACKUP_DIR ?? (typeof raw.backupFolder === 'string' ? path.resolve(base, raw.backupFolder) : defaultBackupFolder());
+  return {
+    ...(file ? { file } : {}),
+    backupFolder: path.resolve(folder),
+    compression: typeof raw.compression === 'string' ? parseCodec(raw.compression) : 'gzip',
+    connections,
+  };
+}
+
+function readConnection(value: unknown, base: string): CliConnection {
+  const { passwordEnv, passwordFile, ...rest } = value as Record<string, unknown>;
+  if (rest.engine === 'sqlite' && typeof rest.path === 'string') rest.path = path.resolve(base, rest.path);
+  const connection = validateConnection(rest);
+  return {
+    connection,
+    ...(typeof passwordEnv === 'string' ? { passwordEnv } : {}),
+    ...(typeof passwordFile === 'string' ? { passwordFile: path.resolve(base, passwordFile) } : {}),
+  };
+}
+
+/**
+ * A connection by id or name from the config, or else a URI / SQLite path given on the command
+ * line (which must not carry a password: argv is visible to every user of the machine).
+ */
+export function resolveConnection(config: CliConfig, reference: string): CliConnection {
+  const found = config.connections.find(c => c.connection.id === reference) ?? config.connections.find(c => c.connection.name === reference);
+  if (found) return found;
+  let parsed;
+  try {
+    parsed = parseConnectionUri(reference);
+  } catch {
+    const known = config.connections.map(c => c.connection.id).join(', ') || 'none';
+    throw new LifeboatError('usage', `No connection "${reference}" in ${config.file ?? 'the config (no config file found)'}.`,
+      `Known connections: ${known}. Or give a SQLite path or a connection URI.`);
+  }
+  if (parsed.password !== undefined) {
+    throw new LifeboatError('usage', 'A password on the command line is visible to every user of this machine; Lifeboat refuses it.',
+      'Put the connection in the config file with "passwordEnv" or "passwordFile".');
+  }
+  return { connection: parsed.connection };
+}
+
+/** The password from the named environment variable or 0600 file; undefined when none is set. */
+export function readPassword(c: CliConnection): string | undefined {
+  if (c.passwordEnv) {
+    const value = process.env[c.passwordEnv];
+    if (value === undefined) {
+      throw new LifeboatError('usage', `The environment variable ${c.passwordEnv} (password of "${c.connection.name}") is not set.`, `Export ${c.passwordEnv} before running lifeboat.`);
+    }
+    return value;
+  }
+  if (c.passwordFile) {
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(c.passwordFile);
+    } catch {
+      throw new LifeboatError('usage', `The password file ${c.passwordFile} of "${c.connection.name}" does not exist.`);
+    }
+    if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) {
+      throw new LifeboatError('usage', `The password file ${c.passwordFile} can be read by other users (mode ${(stat.mode & 0o777).toString(8)}).`, `Run: chmod 600 ${c.passwordFile}`);
+    }
+    return fs.readFileSync(c.passwordFile, 'utf8').replace(/\r?\n$/, '');
+  }
+  return undefined;
+}

@@ -1,0 +1,61 @@
+import type { Command } from 'commander';
+import { LifeboatError, errorMessage } from '../core/errors';
+import type { JobContext } from '../core/job';
+import { LocalFolderDestination } from '../storage/local';
+import { loadConfig, type CliConfig } from './config';
+import { EXIT, exitCodeFor } from './exitCodes';
+import { Output } from './output';
+
+/** What every command's action gets: parsed config, output, and a job context whose signal
+ *  fires on Ctrl-C / SIGTERM so the engine can stop and clean up. */
+export interface CommandContext {
+  config: CliConfig;
+  output: Output;
+  job: JobContext;
+}
+
+interface GlobalOptions {
+  config?: string;
+  backupDir?: string;
+  json?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+}
+
+export function action<Args extends unknown[]>(run: (ctx: CommandContext, ...args: Args) => Promise<number | void>) {
+  return async (...params: unknown[]): Promise<void> => {
+    const command = params[params.length - 1] as Command;
+    const globals = command.optsWithGlobals() as GlobalOptions;
+    const output = new Output({ json: !!globals.json, quiet: !!globals.quiet, verbose: !!globals.verbose });
+    const controller = new AbortController();
+    const onSignal = (signal: NodeJS.Signals) => {
+      output.logger.warn(`${signal} received: stopping and removing partial files…`);
+      controller.abort();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    let code: number = EXIT.ok;
+    try {
+      const config = loadConfig({ config: globals.config, backupDir: globals.backupDir });
+      const destination = new LocalFolderDestination(config.backupFolder);
+      const job: JobContext = {
+        destination, scratchParent: destination.location, logger: output.logger,
+        signal: controller.signal, onProgress: output.progress(),
+      };
+      code = (await run({ config, output, job }, ...(params.slice(0, -1) as Args))) ?? EXIT.ok;
+    } catch (error) {
+      code = error instanceof LifeboatError ? exitCodeFor(error.code) : EXIT.failed;
+      if (output.json) {
+        output.result({ ok: false, error: error instanceof LifeboatError ? { code: error.code, message: error.message, hint: error.hint } : { code: 'internal', message: errorMessage(error) } }, '');
+      } else {
+        process.stderr.write(`lifeboat: error: ${error instanceof LifeboatError ? error.message : errorMessage(error)}\n`);
+        if (error instanceof LifeboatError && error.hint) process.stderr.write(`lifeboat: hint: ${error.hint}\n`);
+        if (!(error instanceof LifeboatError) && error instanceof Error && error.stack && globals.verbose) process.stderr.write(error.stack + '\n');
+      }
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+    process.exitCode = code;
+  };
+}

@@ -1,0 +1,37 @@
+import { Command } from 'commander';
+import { LIFEBOAT_VERSION } from '../core/version';
+import { registerBackup } from './commands/backup';
+import { registerList } from './commands/list';
+import { registerRestore } from './commands/restore';
+import { registerTest } from './commands/test';
+import { registerVerify } from './commands/verify';
+import { EXIT_CODES_HELP } from './exitCodes';
+
+/** `lifeboat`: the same engine as the editor extension, for cron, systemd timers and CI. */
+export function buildProgram(): Command {
+  const program = new Command('lifeboat')
+    .version(LIFEBOAT_VERSION)
+    .description('Back up, verify and restore databases with manifests and checksums.')
+    .option('--config <file>', 'config file (default: ./lifeboat.json, then ~/.config/lifeboat/config.json; or LIFEBOAT_CONFIG)')
+    .option('--backup-dir <folder>', 'backup folder (default: the config file\'s backupFolder, LIFEBOAT_BACKUP_DIR, or ~/.local/share/lifeboat/backups)')
+    .option('--json', 'print the result as JSON on stdout (progress as JSON lines on stderr)')
+    .option('-q, --quiet', 'no progress output')
+    .option('-v, --verbose', 'log each step on stderr')
+    .showHelpAfterError()
+    .addHelpText('after', EXIT_CODES_HELP);
+  program.exitOverride(error => {
+    // Commander's own usage errors exit with status 2, like ours; help and version with 0.
+    process.exit(error.exitCode === 0 ? 0 : 2);
+  });
+  registerBackup(program);
+  registerList(program);
+  registerVerify(program);
+  registerRestore(program);
+  registerTest(program);
+  return program;
+}
+
+buildProgram().parseAsync(process.argv).catch((error: unknown) => {
+  process.stderr.write(`lifeboat: ${(error as Error).message}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,77 @@
+/**
+ * Errors a person can act on: what failed (message), why (cause), and what to do (hint).
+ * Every layer throws these; the CLI maps `code` to an exit status and the editor shows
+ * `message` and `hint` as they are.
+ */
+export type ErrorCode =
+  | 'usage'              // the caller asked for something malformed
+  | 'not-found'          // a file, backup or connection does not exist
+  | 'already-exists'     // refusing to overwrite without an explicit request
+  | 'connection'         // cannot reach or log in to a database
+  | 'unsupported'        // a feature or engine that this version does not provide
+  | 'driver'             // no database driver can be loaded in this runtime
+  | 'integrity'          // a database copy failed its integrity check
+  | 'verification'       // a stored backup does not match its manifest
+  | 'io'                 // the file system or storage refused (disk full, permissions)
+  | 'cancelled';         // the user or a signal stopped the operation
+
+export class LifeboatError extends Error {
+  override readonly name = 'LifeboatError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly hint?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  /** One line for logs and notifications: the message, then what to do. */
+  get fullMessage(): string {
+    return this.hint ? `${this.message} ${this.hint}` : this.message;
+  }
+}
+
+export class CancelledError extends LifeboatError {
+  constructor(what = 'The operation') {
+    super('cancelled', `${what} was cancelled; nothing was kept.`);
+  }
+}
+
+export function isCancelled(error: unknown): boolean {
+  return error instanceof LifeboatError && error.code === 'cancelled';
+}
+
+export function throwIfAborted(signal: AbortSignal | undefined, what?: string): void {
+  if (signal?.aborted) throw new CancelledError(what);
+}
+
+/** File-system errors translated into what a person would do about them. */
+export function explainIoError(error: unknown, action: string): LifeboatError {
+  if (error instanceof LifeboatError) return error;
+  const err = error as NodeJS.ErrnoException;
+  const where = err.path ? ` (${err.path})` : '';
+  switch (err.code) {
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return new LifeboatError('io', `Could not ${action}: the disk is full${where}.`,
+        'Free some space or choose another backup folder; nothing partial was kept.', { cause: error });
+    case 'EACCES':
+    case 'EPERM':
+    case 'EROFS':
+      return new LifeboatError('io', `Could not ${action}: permission denied${where}.`,
+        'Check that this user may write there, or choose another folder.', { cause: error });
+    case 'ENOENT':
+      return new LifeboatError('not-found', `Could not ${action}: no such file or folder${where}.`, undefined, { cause: error });
+    case 'EEXIST':
+      return new LifeboatError('already-exists', `Could not ${action}: it already exists${where}.`, undefined, { cause: error });
+    default:
+      return new LifeboatError('io', `Could not ${action}: ${err.message ?? String(error)}`, undefined, { cause: error });
+  }
+}
+
+export function errorMessage(error: unknown): string {
+  if (error instanceof LifeboatError) return error.fullMessage;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

@@ -1,0 +1,111 @@
+import type { EngineName } from './connection';
+import { LifeboatError } from './errors';
+
+/**
+ * The manifest is the single definition of a backup: backup writes it last, restore and verify
+ * trust only it, and the catalog is rebuilt by listing manifests. A backup folder without a
+ * manifest is not a backup.
+ */
+export const MANIFEST_FILE = 'manifest.json';
+export const MANIFEST_FORMAT = 'lifeboat-backup';
+export const MANIFEST_VERSION = 1;
+
+export type Codec = 'gzip' | 'none';
+
+export interface StoredFile {
+  /** Name inside the backup's folder, e.g. "database.sqlite.gz". */
+  name: string;
+  /** Bytes as stored (after compression) and their SHA-256 (hex). */
+  size: number;
+  sha256: string;
+  codec: Codec;
+  /** Bytes and SHA-256 of the content before compression: what a restore must reproduce. */
+  contentSize: number;
+  contentSha256: string;
+}
+
+export interface TableFigures {
+  name: string;
+  rows: number | null;
+}
+
+export interface VerificationCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface Verification {
+  at: string;
+  /** "at-backup": checks on the copy before it was stored; "full": stored files read back. */
+  kind: 'at-backup' | 'full';
+  ok: boolean;
+  durationMs: number;
+  checks: VerificationCheck[];
+  /** Who ran it (tool and version), for the audit trail. */
+  by: string;
+}
+
+export interface Manifest {
+  format: typeof MANIFEST_FORMAT;
+  version: typeof MANIFEST_VERSION;
+  id: string;
+  connection: { id: string; name: string; engine: EngineName; source: string };
+  engine: EngineName;
+  /** What kind of copy this is, e.g. "sqlite-online-copy". */
+  kind: string;
+  startedAt: string;
+  completedAt: string;
+  server: { product: string; version: string };
+  tool: { name: string; version: string };
+  options: Record<string, string | number | boolean | string[]>;
+  /** Where in the source's history this copy stands (engine-specific figures). */
+  consistency: Record<string, string | number | boolean | null>;
+  tables: TableFigures[];
+  files: StoredFile[];
+  timings: Record<string, number>;
+  verifications: Verification[];
+  parent: string | null;
+  encryption: null;
+  /** Lifeboat's version that wrote it. */
+  createdBy: string;
+}
+
+export type VerificationState = 'verified' | 'unverified' | 'failed';
+
+/** The newest verification decides: a backup that once passed and later failed is failed. */
+export function verificationState(manifest: Manifest): VerificationState {
+  const last = manifest.verifications.at(-1);
+  if (!last) return 'unverified';
+  return last.ok ? 'verified' : 'failed';
+}
+
+export function totalStoredBytes(manifest: Manifest): number {
+  return manifest.files.reduce((sum, f) => sum + f.size, 0);
+}
+
+export function serializeManifest(manifest: Manifest): string {
+  return JSON.stringify(manifest, null, 2) + '\n';
+}
+
+/** Parses and checks a manifest; `where` names it in errors. */
+export function parseManifest(text: string, where: string): Manifest {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new LifeboatError('verification', `The manifest ${where} is not valid JSON.`, 'The backup cannot be trusted; delete it or restore it by hand.', { cause: error });
+  }
+  const m = value as Partial<Manifest>;
+  const bad = (what: string) => new LifeboatError('verification', `The manifest ${where} ${what}.`, 'The backup cannot be trusted; delete it or restore it by hand.');
+  if (!m || m.format !== MANIFEST_FORMAT) throw bad('is not a Lifeboat manifest');
+  if (m.version !== MANIFEST_VERSION) throw bad(`has version ${String(m.version)}, which this Lifeboat cannot read (it reads version ${MANIFEST_VERSION}); update Lifeboat`);
+  if (typeof m.id !== 'string' || !m.connection || typeof m.connection.id !== 'string') throw bad('has no backup or connection id');
+  if (!Array.isArray(m.files) || m.files.length === 0) throw bad('lists no files');
+  for (const f of m.files) {
+    if (typeof f.name !== 'string' || f.name.includes('/') || f.name.startsWith('.')) throw bad(`lists an unsafe file name "${String(f.name)}"`);
+    if (!/^[0-9a-f]{64}$/.test(f.sha256) || !/^[0-9a-f]{64}$/.test(f.contentSha256)) throw bad(`has no SHA-256 for ${f.name}`);
+  }
+  if (!Array.isArray(m.verifications)) throw bad('has no verification history');
+  return m as Manifest;
+}

@@ -1,0 +1,80 @@
+import * as fs from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { Writable } from 'node:stream';
+import { compressor, decompressor } from './codec';
+import { CancelledError, LifeboatError, explainIoError, isCancelled } from './errors';
+import { HashingStream } from './hashing';
+import type { Codec, StoredFile } from './manifest';
+import type { Destination } from '../storage/destination';
+
+/**
+ * The one pass every stored byte goes through: read → hash content → compress → hash stored
+ * bytes → destination (atomic write). Engines produce a local file; this turns it into a
+ * StoredFile entry of the manifest.
+ */
+export async function storeFile(options: {
+  source: string;
+  destination: Destination;
+  key: string;
+  name: string;
+  codec: Codec;
+  level?: number;
+  signal?: AbortSignal;
+  onBytes?: (bytesRead: number, totalBytes: number) => void;
+}): Promise<StoredFile> {
+  const { source, destination, key, codec, signal } = options;
+  const total = (await fs.promises.stat(source)).size;
+  const content = new HashingStream(read => options.onBytes?.(read, total));
+  const stored = new HashingStream();
+  const producing = pipeline(fs.createReadStream(source, { highWaterMark: 1024 * 1024 }), content, compressor(codec, options.level), stored, { signal });
+  const [produced, written] = await Promise.allSettled([producing, destination.write(key, stored, signal)]);
+  // The destination's error (disk full, cancelled) explains more than the "premature close" it
+  // causes upstream, so it wins.
+  if (written.status === 'rejected') throw written.reason;
+  if (produced.status === 'rejected') {
+    if (signal?.aborted) throw new CancelledError();
+    throw explainIoError(produced.reason, `read ${source}`);
+  }
+  const { size } = written.value;
+  return { name: options.name, size, sha256: stored.sha256, codec, contentSize: content.bytes, contentSha256: content.sha256 };
+}
+
+/**
+ * Reads a stored file back through hashing and decompression into `sink` (a file path, or
+ * nothing to only check). Throws 'verification' naming the file if either hash or size differs,
+ * so a flipped byte is reported even when the codec cannot notice it.
+ */
+export async function readStoredFile(options: {
+  destination: Destination;
+  key: string;
+  file: StoredFile;
+  target?: string;
+  signal?: AbortSignal;
+  onBytes?: (bytesRead: number, totalBytes: number) => void;
+}): Promise<void> {
+  const { destination, key, file, signal } = options;
+  const stored = new HashingStream(read => options.onBytes?.(read, file.size));
+  const content = new HashingStream();
+  const sink = options.target
+    ? fs.createWriteStream(options.target, { flags: 'wx', mode: 0o600, flush: true })
+    : new Writable({ write(_chunk, _enc, done) { done(); } });
+  try {
+    await pipeline(await destination.read(key), stored, decompressor(file.codec), content, sink, { signal });
+  } catch (error) {
+    if (signal?.aborted || isCancelled(error)) throw new CancelledError();
+    if (error instanceof LifeboatError) throw error;
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    if (code.startsWith('Z_') || code === 'ERR_INVALID_ARG_TYPE' || /incorrect header|invalid|unexpected end/i.test((error as Error).message)) {
+      throw new LifeboatError('verification', `${file.name} does not decompress (${(error as Error).message}).`,
+        'The stored file is damaged: restore from another copy.', { cause: error });
+    }
+    throw explainIoError(error, `read ${file.name}`);
+  }
+  const problems: string[] = [];
+  if (stored.bytes !== file.size) problems.push(`its size is ${stored.bytes} bytes, the manifest says ${file.size}`);
+  else if (stored.sha256 !== file.sha256) problems.push(`its SHA-256 is ${stored.sha256}, the manifest says ${file.sha256}`);
+  if (content.sha256 !== file.contentSha256 || content.bytes !== file.contentSize) problems.push('its decompressed content differs from what was backed up');
+  if (problems.length > 0) {
+    throw new LifeboatError('verification', `${file.name} is damaged: ${problems.join('; ')}.`, 'Do not restore from this copy; use another copy of the backup.');
+  }
+}

@@ -1,0 +1,60 @@
+import type { CatalogEntry } from '../core/catalog';
+import { ENGINE_LABELS, type Connection, type EngineName } from '../core/connection';
+import { LifeboatError } from '../core/errors';
+import type { JobContext } from '../core/job';
+import type { Codec, Verification } from '../core/manifest';
+import type { ProbeResult } from './probe';
+import { probeMysql } from './mysql/probe';
+import { probePostgres } from './postgres/probe';
+import { backupSqlite } from './sqlite/backup';
+import { probeSqlite } from './sqlite/probe';
+import { restoreSqliteBackup, type SqliteRestoreResult } from './sqlite/restore';
+import { verifySqliteBackup } from './sqlite/verify';
+
+/**
+ * One entry point per operation for the editor, the task provider and the CLI; each dispatches on
+ * the engine. Engines that cannot do an operation yet say so in words.
+ */
+export interface BackupOptions {
+  codec: Codec;
+  level?: number;
+}
+
+export interface RestoreOptions {
+  /** For SQLite: the file to create. */
+  target: string;
+  overwrite?: boolean;
+}
+
+export type RestoreResult = SqliteRestoreResult;
+
+/** Engines whose backups this version can make; the editor hides backup commands for others. */
+export const BACKUP_ENGINES: readonly EngineName[] = ['sqlite'];
+
+export async function testConnection(connection: Connection, password?: string): Promise<ProbeResult> {
+  switch (connection.engine) {
+    case 'sqlite': return probeSqlite(connection);
+    case 'postgres': return probePostgres(connection, password);
+    case 'mysql': return probeMysql(connection, password);
+  }
+}
+
+export async function backupDatabase(connection: Connection, options: BackupOptions, ctx: JobContext): Promise<CatalogEntry> {
+  if (connection.engine !== 'sqlite') throw notYet(connection.engine, 'Backing up');
+  return backupSqlite(connection, options, ctx);
+}
+
+export async function verifyBackup(entry: CatalogEntry, ctx: JobContext): Promise<Verification> {
+  if (entry.manifest.engine !== 'sqlite') throw notYet(entry.manifest.engine, 'Verifying backups of');
+  return verifySqliteBackup(entry, ctx);
+}
+
+export async function restoreBackup(entry: CatalogEntry, options: RestoreOptions, ctx: JobContext): Promise<RestoreResult> {
+  if (entry.manifest.engine !== 'sqlite') throw notYet(entry.manifest.engine, 'Restoring');
+  return restoreSqliteBackup(entry, options, ctx);
+}
+
+function notYet(engine: EngineName, what: string): LifeboatError {
+  return new LifeboatError('unsupported', `${what} ${ENGINE_LABELS[engine]} databases is not in this version of Lifeboat yet.`,
+    `It is the next feature to land; Test Connection already works for ${ENGINE_LABELS[engine]}. SQLite backups work now.`);
+}

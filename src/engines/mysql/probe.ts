@@ -1,0 +1,48 @@
+import { createConnection, type ConnectionOptions } from 'mysql2/promise';
+import type { ServerConnection } from '../../core/connection';
+import { LifeboatError } from '../../core/errors';
+import { explainNetworkError } from '../networkErrors';
+import type { ProbeResult } from '../probe';
+
+export function mysqlClientOptions(c: ServerConnection, password?: string): ConnectionOptions {
+  const ssl = c.ssl === 'require' ? { rejectUnauthorized: false } : c.ssl === 'verify-full' ? {} : undefined;
+  return {
+    ...(c.host.startsWith('/') ? { socketPath: c.host } : { host: c.host, port: c.port }),
+    user: c.user, database: c.database,
+    ...(password !== undefined ? { password } : {}),
+    ...(ssl ? { ssl } : {}),
+    connectTimeout: 10_000,
+  };
+}
+
+/** MySQL and MariaDB answer the same protocol; the version string tells them apart. */
+export async function probeMysql(c: ServerConnection, password?: string): Promise<ProbeResult> {
+  let connection;
+  try {
+    connection = await createConnection(mysqlClientOptions(c, password));
+    const [rows] = await connection.query('SELECT VERSION() AS version, @@version_comment AS comment');
+    const row = (rows as { version: string; comment: string }[])[0];
+    const product = /mariadb/i.test(`${row.version} ${row.comment}`) ? 'MariaDB' : 'MySQL';
+    const version = row.version.replace(/-.*$/, '');
+    return { product, version, summary: `${product} ${version} · database "${c.database}" · ${row.comment}` };
+  } catch (error) {
+    throw explainMysqlError(error, c);
+  } finally {
+    await connection?.end().catch(() => undefined);
+  }
+}
+
+export function explainMysqlError(error: unknown, c: ServerConnection): LifeboatError {
+  const network = explainNetworkError(error, c);
+  if (network) return network;
+  const err = error as { code?: string; errno?: number; message?: string };
+  switch (err.code) {
+    case 'ER_ACCESS_DENIED_ERROR':
+      return new LifeboatError('connection', `The server on ${c.host}:${c.port} refused user "${c.user}" with this password.`, 'Check the user name and password (kept in the editor\'s secret storage, or the CLI\'s passwordEnv / passwordFile).', { cause: error });
+    case 'ER_BAD_DB_ERROR':
+      return new LifeboatError('connection', `The database "${c.database}" does not exist on ${c.host}:${c.port}.`, 'Check the database name of the connection.', { cause: error });
+    case 'ER_DBACCESS_DENIED_ERROR':
+      return new LifeboatError('connection', `User "${c.user}" may not use the database "${c.database}".`, 'Grant the user access, or use another user.', { cause: error });
+  }
+  return new LifeboatError('connection', `Could not connect to ${c.host}:${c.port}: ${err.message ?? String(error)}`, undefined, { cause: error });
+}

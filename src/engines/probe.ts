@@ -1,0 +1,6 @@
+/** What Test Connection reports: which server (or library) answered, in one line. */
+export interface ProbeResult {
+  product: string;
+  version: string;
+  summary: string;
+}

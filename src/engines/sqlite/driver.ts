@@ -1,0 +1,35 @@
+/**
+ * The little Lifeboat needs from a SQLite library, so that the engine runs on better-sqlite3
+ * where its native binary loads and on Node's built-in node:sqlite where it does not
+ * (see loadDriver.ts for the choice).
+ */
+export type Row = Record<string, unknown>;
+
+export interface BackupStep {
+  totalPages: number;
+  remainingPages: number;
+}
+
+export interface SqliteDatabase {
+  all(sql: string, ...params: unknown[]): Row[];
+  get(sql: string, ...params: unknown[]): Row | undefined;
+  exec(sql: string): void;
+  /**
+   * Copies this database into a new file `target` with SQLite's online backup API, in steps of
+   * `pagesPerStep` pages, calling `onStep` after each. Throwing from `onStep` stops the copy; the
+   * promise then rejects with that error. The caller removes `target` on failure.
+   */
+  backupTo(target: string, options: { pagesPerStep: number; onStep: (step: BackupStep) => void }): Promise<void>;
+  close(): void;
+}
+
+export interface SqliteDriver {
+  /** "better-sqlite3" or "node:sqlite". */
+  readonly name: string;
+  /** The driver's version (package or Node version). */
+  readonly version: string;
+  /** The SQLite library version it links. */
+  readonly sqliteVersion: string;
+  /** Opens an existing database file; never creates one when `mustExist` (the default). */
+  open(file: string, options?: { readonly?: boolean; mustExist?: boolean }): SqliteDatabase;
+}

@@ -1,0 +1,52 @@
+import * as fs from 'node:fs';
+import type { SqliteDatabase, SqliteDriver } from './driver';
+
+/** The parts of Node's built-in node:sqlite that Lifeboat uses (Node >= 22.16 / 23.8 for backup). */
+interface NodeSqliteModule {
+  DatabaseSync: new (file: string, options?: { readOnly?: boolean }) => NodeDatabaseSync;
+  backup?: (source: NodeDatabaseSync, target: string, options?: { rate?: number; progress?: (p: { totalPages: number; remainingPages: number }) => void }) => Promise<number>;
+}
+interface NodeDatabaseSync {
+  prepare(sql: string): { all(...params: unknown[]): unknown[]; get(...params: unknown[]): unknown };
+  exec(sql: string): void;
+  close(): void;
+}
+/** Returns undefined when this runtime has no node:sqlite with the online backup API. */
+export function createNodeSqliteDriver(): SqliteDriver | undefined {
+  let sqlite: NodeSqliteModule;
+  try {
+    // A plain require keeps bundlers and older runtimes from failing at load time.
+    sqlite = require('node:sqlite') as NodeSqliteModule;
+  } catch {
+    return undefined;
+  }
+  const { DatabaseSync, backup } = sqlite;
+  if (typeof backup !== 'function') return undefined;
+  const probe = new DatabaseSync(':memory:');
+  const sqliteVersion = (probe.prepare('select sqlite_version() as v').get() as { v: string }).v;
+  probe.close();
+  return {
+    name: 'node:sqlite',
+    version: process.version,
+    sqliteVersion,
+    open(file, options = {}) {
+      // node:sqlite has no "must exist" flag and would create an empty database.
+      if ((options.mustExist ?? true) && !fs.existsSync(file)) {
+        const error = new Error(`unable to open database file: ${file}`) as NodeJS.ErrnoException;
+        error.code = 'SQLITE_CANTOPEN';
+        throw error;
+      }
+      const db = new DatabaseSync(file, { readOnly: options.readonly ?? false });
+      const wrapped: SqliteDatabase = {
+        all: (sql, ...params) => db.prepare(sql).all(...params) as Record<string, unknown>[],
+        get: (sql, ...params) => db.prepare(sql).get(...params) as Record<string, unknown> | undefined,
+        exec: sql => db.exec(sql),
+        async backupTo(target, { pagesPerStep, onStep }) {
+          await backup(db, target, { rate: pagesPerStep, progress: onStep });
+        },
+        close: () => db.close(),
+      };
+      return wrapped;
+    },
+  };
+}

@@ -1,0 +1,132 @@
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Readable, Transform } from 'node:stream';
+import { LifeboatError, explainIoError, isCancelled, CancelledError } from '../core/errors';
+import { isOrphan, isOwnedName, ownedName } from '../core/orphans';
+import { fsyncFolder } from '../core/fsync';
+import type { Destination, ObjectInfo } from './destination';
+
+/**
+ * A folder on this machine (or a mounted share). Objects are files; a write goes to a
+ * ".partial-…" sibling, is fsynced, renamed into place, and the folder is fsynced, so a crash
+ * leaves either the old file or the new one. Backups hold data, so files are created 0600 and
+ * folders 0700.
+ */
+export class LocalFolderDestination implements Destination {
+  readonly kind = 'local' as const;
+  readonly location: string;
+
+  constructor(root: string) {
+    this.location = path.resolve(root);
+  }
+
+  localPath(key: string): string {
+    const parts = key.split('/');
+    if (!key || path.isAbsolute(key) || parts.some(p => p === '' || p === '.' || p === '..')) {
+      throw new LifeboatError('usage', `"${key}" is not a valid object key.`);
+    }
+    return path.join(this.location, ...parts);
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    for await (const file of this.walk(this.location)) {
+      if (isOwnedName(path.basename(file.path))) continue;
+      const key = path.relative(this.location, file.path).split(path.sep).join('/');
+      if (key.startsWith(prefix)) yield { key, size: file.stat.size, modified: file.stat.mtime };
+    }
+  }
+
+  async read(key: string): Promise<Readable> {
+    const file = this.localPath(key);
+    try {
+      const handle = await fsp.open(file, 'r');
+      return handle.createReadStream();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new LifeboatError('not-found', `The backup file ${file} is missing.`, 'The backup is incomplete: delete it, or restore it from another copy.');
+      }
+      throw explainIoError(error, `read ${file}`);
+    }
+  }
+
+  async write(key: string, data: Readable, signal?: AbortSignal): Promise<{ size: number }> {
+    const file = this.localPath(key);
+    const partial = path.join(path.dirname(file), ownedName(path.basename(file), 'partial'));
+    let size = 0;
+    try {
+      await fsp.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+      const counter = new Transform({
+        transform(chunk: Buffer, _enc, done) { size += chunk.length; done(null, chunk); },
+      });
+      await pipeline(data, counter, fs.createWriteStream(partial, { flags: 'wx', mode: 0o600, flush: true }), { signal });
+      await fsp.rename(partial, file);
+      await fsyncFolder(path.dirname(file));
+      return { size };
+    } catch (error) {
+      await fsp.rm(partial, { force: true });
+      if (signal?.aborted || (error as Error).name === 'AbortError' || isCancelled(error)) throw new CancelledError();
+      throw explainIoError(error, `write ${file}`);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    const file = this.localPath(key);
+    try {
+      await fsp.rm(file, { force: true });
+      await this.removeEmptyFolders(path.dirname(file));
+    } catch (error) {
+      throw explainIoError(error, `delete ${file}`);
+    }
+  }
+
+  async sweepStale(): Promise<string[]> {
+    const removed: string[] = [];
+    for await (const entry of this.walk(this.location, true)) {
+      if (isOrphan(path.basename(entry.path), entry.stat.mtime)) {
+        await fsp.rm(entry.path, { recursive: true, force: true });
+        removed.push(entry.path);
+        await this.removeEmptyFolders(path.dirname(entry.path));
+      }
+    }
+    return removed;
+  }
+
+  /** Files below `folder`, skipping dot-folders (scratch space). With `includeOwned`, also yields
+   *  owned folders (scratch of a running or dead process) without entering them. */
+  private async *walk(folder: string, includeOwned = false): AsyncGenerator<{ path: string; stat: fs.Stats }> {
+    let entries: fs.Dirent[];
+    try {
+      entries = await fsp.readdir(folder, { withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw explainIoError(error, `list ${folder}`);
+    }
+    for (const entry of entries) {
+      const full = path.join(folder, entry.name);
+      if (entry.isDirectory()) {
+        if (isOwnedName(entry.name)) {
+          if (includeOwned) yield { path: full, stat: await fsp.stat(full) };
+          continue;
+        }
+        if (entry.name.startsWith('.') && !includeOwned) continue;
+        yield* this.walk(full, includeOwned);
+      } else if (entry.isFile()) {
+        const stat = await fsp.stat(full).catch(() => undefined);
+        if (stat) yield { path: full, stat };
+      }
+    }
+  }
+
+  private async removeEmptyFolders(folder: string): Promise<void> {
+    while (folder.startsWith(this.location + path.sep)) {
+      try {
+        await fsp.rmdir(folder);
+      } catch {
+        return;
+      }
+      folder = path.dirname(folder);
+    }
+  }
+}
