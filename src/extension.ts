@@ -1,0 +1,31 @@
+import * as vscode from 'vscode';
+import { BackupCatalog } from './vscode/backupCatalog';
+import { registerBackupCommands } from './vscode/commands/backupCommands';
+import { registerConnectionCommands } from './vscode/commands/connectionCommands';
+import { registerViewCommands } from './vscode/commands/viewCommands';
+import { ConnectionStore } from './vscode/connectionStore';
+import { JobRunner } from './vscode/jobs';
+import { createLog } from './vscode/log';
+import { LifeboatTaskProvider, TASK_TYPE } from './vscode/taskProvider';
+import { ConnectionsTreeProvider } from './vscode/tree/connectionsTree';
+
+/** Wires the pieces together; every piece lives in src/vscode/ (glue) or below (engine). */
+export function activate(context: vscode.ExtensionContext): void {
+  const { channel, logger } = createLog();
+  const showLog = () => channel.show(true);
+  const store = new ConnectionStore(context.secrets, logger);
+  const catalog = new BackupCatalog(context.globalStorageUri, logger);
+  const tree = new ConnectionsTreeProvider(store, catalog, context.globalStorageUri);
+  const treeView = vscode.window.createTreeView('lifeboat.connections', { treeDataProvider: tree, showCollapseAll: true });
+  const services = { store, catalog, jobs: new JobRunner(catalog, logger, showLog), logger, tree, treeView, globalStorage: context.globalStorageUri };
+  context.subscriptions.push(
+    channel, store, catalog, tree, treeView,
+    ...registerConnectionCommands(services),
+    ...registerBackupCommands(services),
+    ...registerViewCommands(services, showLog),
+    vscode.tasks.registerTaskProvider(TASK_TYPE, new LifeboatTaskProvider(services)),
+  );
+  logger.info(`Lifeboat activated; backups in ${catalog.destination().location}`);
+}
+
+export function deactivate(): void {}

@@ -1,0 +1,142 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { deleteBackup, type CatalogEntry } from '../../core/catalog';
+import { ENGINE_LABELS, makeConnectionId, type Connection } from '../../core/connection';
+import { formatBytes, formatDuration } from '../../core/format';
+import { MANIFEST_FILE, totalStoredBytes } from '../../core/manifest';
+import { BACKUP_ENGINES, backupDatabase, restoreBackup, verifyBackup } from '../../engines';
+import { pickBackup, pickConnection } from '../pickers';
+import type { Services } from '../services';
+import { readSettings } from '../settings';
+import { BackupItem, ConnectionItem, UnreadableBackupItem } from '../tree/items';
+
+export function registerBackupCommands(s: Services): vscode.Disposable[] {
+  return [
+    vscode.commands.registerCommand('lifeboat.backupDatabase', async (item?: ConnectionItem) => {
+      const connection = item?.connection ?? await pickConnection(s.store, 'Back up which database?');
+      if (connection) await backup(s, connection);
+    }),
+    vscode.commands.registerCommand('lifeboat.verifyBackup', async (item?: BackupItem) => {
+      const entry = item?.entry ?? await pickBackup(s.catalog, 'Verify which backup?');
+      if (entry) await verify(s, entry);
+    }),
+    vscode.commands.registerCommand('lifeboat.restoreBackup', async (item?: BackupItem) => {
+      const entry = item?.entry ?? await pickBackup(s.catalog, 'Restore which backup?');
+      if (entry) await restore(s, entry);
+    }),
+    vscode.commands.registerCommand('lifeboat.revealBackup', async (item?: BackupItem) => {
+      const entry = item?.entry ?? await pickBackup(s.catalog, 'Reveal which backup?');
+      if (entry) await reveal(s, entry.prefix);
+    }),
+    vscode.commands.registerCommand('lifeboat.deleteBackup', async (item?: BackupItem | UnreadableBackupItem) => {
+      if (item instanceof UnreadableBackupItem) return remove(s, item.prefix, undefined);
+      const entry = item?.entry ?? await pickBackup(s.catalog, 'Delete which backup?');
+      if (entry) await remove(s, entry.prefix, entry);
+    }),
+  ];
+}
+
+async function backup(s: Services, connection: Connection): Promise<void> {
+  if (!BACKUP_ENGINES.includes(connection.engine)) {
+    void vscode.window.showInformationMessage(
+      `Backing up ${ENGINE_LABELS[connection.engine]} databases is not in this version of Lifeboat yet; it is the next feature to land. Test Connection already works for "${connection.name}", and SQLite backups work now.`);
+    return;
+  }
+  const settings = readSettings(s.globalStorage);
+  const entry = await s.jobs.run(`Lifeboat: Backing up ${connection.name}`, ctx =>
+    backupDatabase(connection, { codec: settings.compression, level: settings.compressionLevel }, ctx));
+  if (!entry) return;
+  const m = entry.manifest;
+  await revealInTree(s, connection.id, entry.prefix);
+  void vscode.window.showInformationMessage(
+    `Backup of ${connection.name} verified: ${formatBytes(totalStoredBytes(m))} stored (integrity_check ok, ${m.tables.length} tables) in ${formatDuration(m.timings.totalMs)}.`);
+}
+
+async function verify(s: Services, entry: CatalogEntry): Promise<void> {
+  const verification = await s.jobs.run(`Lifeboat: Verifying ${entry.manifest.connection.name} ${entry.manifest.id}`, ctx => verifyBackup(entry, ctx));
+  if (!verification) return;
+  if (verification.ok) {
+    void vscode.window.showInformationMessage(`Backup ${entry.manifest.id} is intact: ${verification.checks.map(c => c.detail).join('; ')}.`);
+  } else {
+    void s.jobs.showError(`Backup ${entry.manifest.id} is DAMAGED: ${verification.checks.filter(c => !c.ok).map(c => `${c.name}: ${c.detail}`).join('; ')}`);
+  }
+}
+
+async function restore(s: Services, entry: CatalogEntry): Promise<void> {
+  const m = entry.manifest;
+  const proposed = proposeRestorePath(m.connection.source, m.completedAt);
+  const target = await vscode.window.showInputBox({
+    title: `Restore ${m.connection.name} (${new Date(m.completedAt).toLocaleString()})`,
+    prompt: 'Restore into this new file (Lifeboat never replaces a file unless you confirm it by name)',
+    value: proposed, valueSelection: [proposed.length - path.basename(proposed).length, proposed.length], ignoreFocusOut: true,
+    validateInput: v => path.isAbsolute(v.trim()) ? undefined : 'Give an absolute path',
+  });
+  if (!target?.trim()) return;
+  const file = path.resolve(target.trim());
+  let overwrite = false;
+  if (fs.existsSync(file)) {
+    const name = path.basename(file);
+    const typed = await vscode.window.showInputBox({
+      title: `${name} exists`, ignoreFocusOut: true,
+      prompt: `Replacing it discards its current content (and its -wal file). The old file is kept aside until the restore succeeded. Type "${name}" to replace it.`,
+      validateInput: v => v === name ? undefined : `Type ${name} exactly to confirm`,
+    });
+    if (typed !== name) return;
+    overwrite = true;
+  }
+  const result = await s.jobs.run(`Lifeboat: Restoring ${m.connection.name} into ${path.basename(file)}`, ctx => restoreBackup(entry, { target: file, overwrite }, ctx));
+  if (!result) return;
+  const action = await vscode.window.showInformationMessage(
+    `Restored ${path.basename(file)}: ${formatBytes(result.bytes)}, ${result.tables.length} tables, identical to the backup (SHA-256) and integrity_check ok.`,
+    'Add as Connection');
+  if (action === 'Add as Connection') {
+    const existingIds = s.store.list().map(c => c.id);
+    const name = `${m.connection.name} (restored ${new Date(m.completedAt).toLocaleString()})`;
+    await s.store.add({ engine: 'sqlite', id: makeConnectionId(name, existingIds), name, path: file });
+  }
+}
+
+/** "<folder>/<name>-restored-20261125-143815.<ext>" beside the source, which is where people
+ *  look for it; it never names an existing file. */
+function proposeRestorePath(source: string, completedAt: string): string {
+  const folder = fs.existsSync(path.dirname(source)) ? path.dirname(source) : process.env.HOME ?? path.dirname(source);
+  const ext = path.extname(source);
+  const stamp = completedAt.replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  const base = `${path.basename(source, ext)}-restored-${stamp}`;
+  let candidate = path.join(folder, base + ext);
+  for (let i = 2; fs.existsSync(candidate); i++) candidate = path.join(folder, `${base}-${i}${ext}`);
+  return candidate;
+}
+
+async function reveal(s: Services, prefix: string): Promise<void> {
+  const destination = s.catalog.destination();
+  const manifest = vscode.Uri.file(destination.localPath!(`${prefix}/${MANIFEST_FILE}`));
+  // An editor in a browser (code-server, Codespaces) or on a remote host cannot open the OS file
+  // manager of the machine that holds the file: show the manifest instead.
+  if (vscode.env.uiKind === vscode.UIKind.Web || vscode.env.remoteName) {
+    await vscode.window.showTextDocument(manifest, { preview: true });
+  } else {
+    await vscode.commands.executeCommand('revealFileInOS', manifest);
+  }
+}
+
+async function remove(s: Services, prefix: string, entry: CatalogEntry | undefined): Promise<void> {
+  const what = entry ? `the backup of ${entry.manifest.connection.name} from ${new Date(entry.manifest.completedAt).toLocaleString()}` : `the unreadable backup ${prefix}`;
+  const size = entry ? ` (${formatBytes(totalStoredBytes(entry.manifest))})` : '';
+  const answer = await vscode.window.showWarningMessage(`Delete ${what}${size}?`, { modal: true, detail: `Its files in ${s.catalog.destination().location}/${prefix} are removed; this cannot be undone.` }, 'Delete');
+  if (answer !== 'Delete') return;
+  try {
+    await deleteBackup(s.catalog.destination(), prefix);
+    s.logger.info(`Deleted backup ${prefix}`);
+  } catch (error) {
+    void s.jobs.showError(`Deleting ${prefix} failed: ${(error as Error).message}`);
+  } finally {
+    s.catalog.refresh();
+  }
+}
+
+async function revealInTree(s: Services, connectionId: string, prefix: string): Promise<void> {
+  const item = await s.tree.findBackup(connectionId, prefix);
+  if (item && s.treeView.visible) await s.treeView.reveal(item, { select: true, focus: false });
+}

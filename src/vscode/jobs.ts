@@ -1,0 +1,57 @@
+import * as vscode from 'vscode';
+import { LifeboatError, errorMessage, isCancelled } from '../core/errors';
+import type { JobContext } from '../core/job';
+import type { Logger } from '../core/logger';
+import { throttleProgress } from '../core/progress';
+import type { BackupCatalog } from './backupCatalog';
+
+/**
+ * Runs an engine job under a cancellable progress notification: the engine's fraction becomes
+ * the notification's percent, Cancel aborts the job's signal (the engine then stops its worker
+ * and removes partial files), and failures are shown in words with a way to the log.
+ */
+export class JobRunner {
+  constructor(private readonly catalog: BackupCatalog, private readonly logger: Logger, private readonly showLog: () => void) {}
+
+  async run<T>(title: string, work: (ctx: JobContext) => Promise<T>): Promise<T | undefined> {
+    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
+      const controller = new AbortController();
+      const cancel = token.onCancellationRequested(() => {
+        this.logger.warn(`${title}: cancelled by the user`);
+        controller.abort();
+      });
+      let reported = 0;
+      const destination = this.catalog.destination();
+      const ctx: JobContext = {
+        destination,
+        scratchParent: destination.location,
+        logger: this.logger,
+        signal: controller.signal,
+        onProgress: throttleProgress(update => {
+          const percent = Math.floor(update.fraction * 100);
+          progress.report({ increment: percent - reported, message: `${percent}% · ${update.message}` });
+          reported = percent;
+        }, 100),
+      };
+      try {
+        return await work(ctx);
+      } catch (error) {
+        if (isCancelled(error)) {
+          void vscode.window.showInformationMessage(`${title}: cancelled. Nothing partial was kept.`);
+          return undefined;
+        }
+        this.logger.error(`${title} failed: ${errorMessage(error)}`);
+        if (!(error instanceof LifeboatError) && error instanceof Error && error.stack) this.logger.error(error.stack);
+        void this.showError(`${title} failed: ${errorMessage(error)}`);
+        return undefined;
+      } finally {
+        cancel.dispose();
+        this.catalog.refresh();
+      }
+    });
+  }
+
+  async showError(message: string): Promise<void> {
+    if ((await vscode.window.showErrorMessage(message, 'Show Log')) === 'Show Log') this.showLog();
+  }
+}

@@ -1,0 +1,18 @@
+import type * as vscode from 'vscode';
+import type { Logger } from '../core/logger';
+import type { BackupCatalog } from './backupCatalog';
+import type { ConnectionStore } from './connectionStore';
+import type { JobRunner } from './jobs';
+import type { ConnectionsTreeProvider } from './tree/connectionsTree';
+import type { TreeNode } from './tree/items';
+
+/** What commands need, created once in activate(). */
+export interface Services {
+  store: ConnectionStore;
+  catalog: BackupCatalog;
+  jobs: JobRunner;
+  logger: Logger;
+  tree: ConnectionsTreeProvider;
+  treeView: vscode.TreeView<TreeNode>;
+  globalStorage: vscode.Uri;
+}

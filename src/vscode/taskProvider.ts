@@ -1,0 +1,114 @@
+import * as vscode from 'vscode';
+import { errorMessage, isCancelled, LifeboatError } from '../core/errors';
+import { formatBytes, formatDuration } from '../core/format';
+import type { JobContext } from '../core/job';
+import type { Logger } from '../core/logger';
+import { totalStoredBytes } from '../core/manifest';
+import { backupDatabase, verifyBackup } from '../engines';
+import type { Services } from './services';
+import { readSettings } from './settings';
+
+/**
+ * Tasks of type "lifeboat", so tasks.json can run a backup:
+ *   { "type": "lifeboat", "action": "backup", "connection": "app" }
+ * The task runs the same engine in the extension host and writes its progress and log to the
+ * task's terminal; closing the terminal cancels it.
+ */
+export interface LifeboatTaskDefinition extends vscode.TaskDefinition {
+  type: 'lifeboat';
+  action: 'backup' | 'verify-latest';
+  /** Connection id or name. */
+  connection: string;
+}
+
+export const TASK_TYPE = 'lifeboat';
+
+export class LifeboatTaskProvider implements vscode.TaskProvider {
+  constructor(private readonly s: Services) {}
+
+  provideTasks(): vscode.Task[] {
+    return this.s.store.list().map(c => this.createTask({ type: TASK_TYPE, action: 'backup', connection: c.id }, vscode.TaskScope.Workspace));
+  }
+
+  resolveTask(task: vscode.Task): vscode.Task | undefined {
+    const definition = task.definition as LifeboatTaskDefinition;
+    if (definition.type !== TASK_TYPE || !definition.connection) return undefined;
+    return this.createTask(definition, task.scope ?? vscode.TaskScope.Workspace);
+  }
+
+  private createTask(definition: LifeboatTaskDefinition, scope: vscode.TaskScope | vscode.WorkspaceFolder): vscode.Task {
+    const action = definition.action ?? 'backup';
+    const task = new vscode.Task(definition, scope, `${action} ${definition.connection}`, TASK_TYPE,
+      new vscode.CustomExecution(async () => new LifeboatTaskTerminal(this.s, { ...definition, action })));
+    task.group = vscode.TaskGroup.Build;
+    task.presentationOptions = { reveal: vscode.TaskRevealKind.Always, panel: vscode.TaskPanelKind.Dedicated, clear: true };
+    return task;
+  }
+}
+
+class LifeboatTaskTerminal implements vscode.Pseudoterminal {
+  private readonly writer = new vscode.EventEmitter<string>();
+  private readonly closer = new vscode.EventEmitter<number>();
+  readonly onDidWrite = this.writer.event;
+  readonly onDidClose = this.closer.event;
+  private readonly controller = new AbortController();
+
+  constructor(private readonly s: Services, private readonly definition: LifeboatTaskDefinition) {}
+
+  open(): void {
+    void this.run().then(code => this.closer.fire(code));
+  }
+
+  close(): void {
+    this.controller.abort();
+  }
+
+  private line(text: string): void {
+    this.writer.fire(`${text.replace(/\n/g, '\r\n')}\r\n`);
+  }
+
+  private async run(): Promise<number> {
+    const { connection: reference, action } = this.definition;
+    const connection = this.s.store.list().find(c => c.id === reference || c.name === reference);
+    if (!connection) {
+      this.line(`lifeboat: no connection "${reference}". Known: ${this.s.store.list().map(c => c.id).join(', ') || 'none'}.`);
+      return 2;
+    }
+    const destination = this.s.catalog.destination();
+    const log: Logger = {
+      debug: () => {},
+      info: m => { this.s.logger.info(m); this.line(m); },
+      warn: m => { this.s.logger.warn(m); this.line(`warning: ${m}`); },
+      error: m => { this.s.logger.error(m); this.line(`error: ${m}`); },
+    };
+    let lastDecile = -1;
+    const ctx: JobContext = {
+      destination, scratchParent: destination.location, logger: log, signal: this.controller.signal,
+      onProgress: u => {
+        const decile = Math.floor(u.fraction * 10);
+        if (decile !== lastDecile) {
+          lastDecile = decile;
+          this.line(`${String(decile * 10).padStart(3)}%  ${u.message}`);
+        }
+      },
+    };
+    try {
+      if (action === 'verify-latest') {
+        const entry = (await this.s.catalog.forConnection(connection.id)).entries[0];
+        if (!entry) throw new LifeboatError('not-found', `"${connection.name}" has no backups to verify.`);
+        const v = await verifyBackup(entry, ctx);
+        this.line(`${v.ok ? 'Intact' : 'DAMAGED'}: ${v.checks.map(c => `${c.name}: ${c.detail}`).join('; ')}`);
+        return v.ok ? 0 : 3;
+      }
+      const settings = readSettings(this.s.globalStorage);
+      const entry = await backupDatabase(connection, { codec: settings.compression, level: settings.compressionLevel }, ctx);
+      this.line(`Backup ${entry.manifest.id}: ${formatBytes(totalStoredBytes(entry.manifest))} in ${destination.location}/${entry.prefix}, verified, ${formatDuration(entry.manifest.timings.totalMs)}.`);
+      return 0;
+    } catch (error) {
+      this.line(isCancelled(error) ? 'Cancelled; nothing partial was kept.' : `lifeboat: error: ${errorMessage(error)}`);
+      return isCancelled(error) ? 130 : 1;
+    } finally {
+      this.s.catalog.refresh();
+    }
+  }
+}

@@ -1,0 +1,89 @@
+import * as vscode from 'vscode';
+import type { BackupCatalog } from '../backupCatalog';
+import type { ConnectionStore } from '../connectionStore';
+import { readSettings } from '../settings';
+import { BackupItem, ConnectionItem, DetachedConnectionItem, MessageItem, UnreadableBackupItem, type TreeNode } from './items';
+
+/**
+ * Connections and their backups. Holds no backup logic: it asks the store for connections and
+ * the catalog for backups, and maps both to items.
+ */
+export class ConnectionsTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<TreeNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly subscriptions: vscode.Disposable[];
+  private readonly nodes = new Map<string, TreeNode>();
+
+  constructor(private readonly store: ConnectionStore, private readonly catalog: BackupCatalog, private readonly globalStorage: vscode.Uri) {
+    this.subscriptions = [store.onDidChange(() => this.changed.fire(undefined)), catalog.onDidChange(() => this.changed.fire(undefined))];
+  }
+
+  getTreeItem(node: TreeNode): vscode.TreeItem {
+    return node;
+  }
+
+  async getChildren(node?: TreeNode): Promise<TreeNode[]> {
+    const children = await this.childrenOf(node);
+    for (const child of children) if (child.id) this.nodes.set(child.id, child);
+    return children;
+  }
+
+  getParent(node: TreeNode): TreeNode | undefined {
+    if (node instanceof BackupItem || node instanceof UnreadableBackupItem || node instanceof MessageItem) return this.nodes.get(node.parentId);
+    return undefined;
+  }
+
+  /** The tree item of a backup, once its connection has been expanded (for reveal). */
+  async findBackup(connectionId: string, prefix: string): Promise<BackupItem | undefined> {
+    const parent = (await this.getChildren()).find(n => (n instanceof ConnectionItem && n.connection.id === connectionId) || (n instanceof DetachedConnectionItem && n.connectionId === connectionId));
+    const children = parent ? await this.getChildren(parent) : [];
+    return children.find((n): n is BackupItem => n instanceof BackupItem && n.entry.prefix === prefix);
+  }
+
+  private async childrenOf(node?: TreeNode): Promise<TreeNode[]> {
+    const settings = readSettings(this.globalStorage);
+    if (!node) {
+      const connections = this.store.list();
+      await vscode.commands.executeCommand('setContext', 'lifeboat.hasConnections', connections.length > 0);
+      const { entries } = await this.catalog.listAll().catch(() => ({ entries: [] }));
+      await vscode.commands.executeCommand('setContext', 'lifeboat.hasBackups', entries.length > 0);
+      const items: TreeNode[] = connections.map(c => {
+        const own = entries.filter(e => e.manifest.connection.id === c.id);
+        return new ConnectionItem(c, own.length, own[0]?.manifest, settings.backupFolder);
+      });
+      const configured = new Set(connections.map(c => c.id));
+      const detached = new Map<string, { name: string; count: number }>();
+      for (const e of entries) {
+        if (configured.has(e.manifest.connection.id)) continue;
+        const d = detached.get(e.manifest.connection.id) ?? { name: e.manifest.connection.name, count: 0 };
+        d.count++;
+        detached.set(e.manifest.connection.id, d);
+      }
+      // With nothing configured the welcome view shows; detached backups appear once a
+      // connection exists, or through the palette's Restore/Verify.
+      if (connections.length === 0) return [];
+      for (const [id, d] of detached) items.push(new DetachedConnectionItem(id, d.name, d.count));
+      return items;
+    }
+    if (node instanceof ConnectionItem || node instanceof DetachedConnectionItem) {
+      const connectionId = node instanceof ConnectionItem ? node.connection.id : node.connectionId;
+      const parentId = node.id!;
+      let listing;
+      try {
+        listing = await this.catalog.forConnection(connectionId);
+      } catch (error) {
+        return [new MessageItem(`Cannot read the backup folder: ${(error as Error).message}`, parentId)];
+      }
+      const items: TreeNode[] = listing.entries.map(e => new BackupItem(e, parentId));
+      items.push(...listing.problems.map(p => new UnreadableBackupItem(p.prefix, p.message, parentId)));
+      if (items.length === 0) return [new MessageItem('No backups yet', parentId, `Run "Backup Database" to make one. Backups go to ${settings.backupFolder}`)];
+      return items;
+    }
+    return [];
+  }
+
+  dispose(): void {
+    this.subscriptions.forEach(s => s.dispose());
+    this.changed.dispose();
+  }
+}

@@ -1,0 +1,120 @@
+import * as vscode from 'vscode';
+import type { CatalogEntry } from '../../core/catalog';
+import { ENGINE_LABELS, describeConnection, type Connection } from '../../core/connection';
+import { formatAge, formatBytes, formatDuration } from '../../core/format';
+import { totalStoredBytes, verificationState, type Manifest } from '../../core/manifest';
+
+/**
+ * Tree items carry a contextValue that package.json's `when` clauses match, so which commands a
+ * node offers is declared in the manifest, not decided in code:
+ *   connection.sqlite | connection.postgres | connection.mysql | connection.detached
+ *   backup.verified | backup.unverified | backup.failed | backup.unreadable
+ */
+export class ConnectionItem extends vscode.TreeItem {
+  readonly kind = 'connection';
+
+  constructor(readonly connection: Connection, backupCount: number, newest: Manifest | undefined, backupFolder: string) {
+    super(connection.name, vscode.TreeItemCollapsibleState.Expanded);
+    this.id = `connection:${connection.id}`;
+    this.contextValue = `connection.${connection.engine}`;
+    this.iconPath = new vscode.ThemeIcon(connection.engine === 'sqlite' ? 'database' : 'server');
+    const newestText = newest ? ` · newest ${formatAge(new Date(newest.completedAt))}` : '';
+    this.description = `${ENGINE_LABELS[connection.engine]} · ${backupCount === 1 ? '1 backup' : `${backupCount} backups`}${newestText}`;
+    this.tooltip = new vscode.MarkdownString(
+      `**${escape(connection.name)}**\n\n${escape(describeConnection(connection))}\n\nBackups are stored in \`${backupFolder}\``);
+  }
+}
+
+/** Backups in the folder whose connection is not configured here (another machine, the CLI, or
+ *  a removed connection): they can still be verified and restored. */
+export class DetachedConnectionItem extends vscode.TreeItem {
+  readonly kind = 'detached';
+
+  constructor(readonly connectionId: string, name: string, backupCount: number) {
+    super(name, vscode.TreeItemCollapsibleState.Collapsed);
+    this.id = `detached:${connectionId}`;
+    this.contextValue = 'connection.detached';
+    this.iconPath = new vscode.ThemeIcon('database', new vscode.ThemeColor('disabledForeground'));
+    this.description = `not configured · ${backupCount} backups`;
+    this.tooltip = `Backups of "${name}" (${connectionId}) are in the backup folder, but no connection with that id is configured here.`;
+  }
+}
+
+export class BackupItem extends vscode.TreeItem {
+  readonly kind = 'backup';
+
+  constructor(readonly entry: CatalogEntry, readonly parentId: string) {
+    const m = entry.manifest;
+    const completed = new Date(m.completedAt);
+    super(formatTimestamp(completed), vscode.TreeItemCollapsibleState.None);
+    const state = verificationState(m);
+    this.id = `backup:${entry.prefix}`;
+    this.contextValue = `backup.${state}`;
+    this.description = `${formatBytes(totalStoredBytes(m))} · ${formatAge(completed)}`;
+    this.iconPath = STATE_ICONS[state];
+    this.tooltip = manifestSummary(m, state);
+    this.accessibilityInformation = { label: `Backup ${m.id}, ${state}, ${this.description}` };
+  }
+}
+
+export class UnreadableBackupItem extends vscode.TreeItem {
+  readonly kind = 'unreadable';
+
+  constructor(readonly prefix: string, message: string, readonly parentId: string) {
+    super(prefix.split('/')[1] ?? prefix, vscode.TreeItemCollapsibleState.None);
+    this.id = `unreadable:${prefix}`;
+    this.contextValue = 'backup.unreadable';
+    this.description = 'manifest unreadable';
+    this.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+    this.tooltip = message;
+  }
+}
+
+export class MessageItem extends vscode.TreeItem {
+  readonly kind = 'message';
+
+  constructor(label: string, readonly parentId: string, tooltip?: string) {
+    super(label, vscode.TreeItemCollapsibleState.None);
+    this.id = `message:${parentId}`;
+    this.iconPath = new vscode.ThemeIcon('info');
+    if (tooltip) this.tooltip = tooltip;
+  }
+}
+
+export type TreeNode = ConnectionItem | DetachedConnectionItem | BackupItem | UnreadableBackupItem | MessageItem;
+
+const STATE_ICONS = {
+  verified: new vscode.ThemeIcon('pass-filled', new vscode.ThemeColor('testing.iconPassed')),
+  unverified: new vscode.ThemeIcon('circle-large-outline', new vscode.ThemeColor('testing.iconQueued')),
+  failed: new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed')),
+};
+
+function formatTimestamp(date: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+}
+
+function manifestSummary(m: Manifest, state: string): vscode.MarkdownString {
+  const rows = m.tables.reduce((n, t) => n + (t.rows ?? 0), 0);
+  const lines = [
+    `**Backup ${m.id}** — ${state}`,
+    '',
+    `| | |`,
+    `|---|---|`,
+    `| Source | ${escape(m.connection.name)} (${escape(m.connection.source)}) |`,
+    `| Kind | ${m.kind} |`,
+    `| Server | ${m.server.product} ${m.server.version} |`,
+    `| Tool | ${m.tool.name} ${m.tool.version} |`,
+    `| Tables | ${m.tables.length} tables, ${rows.toLocaleString('en')} rows |`,
+    ...m.files.map(f => `| ${escape(f.name)} | ${formatBytes(f.size)} (${formatBytes(f.contentSize)} raw), SHA-256 \`${f.sha256.slice(0, 16)}…\` |`),
+    `| Took | ${formatDuration(m.timings.totalMs ?? 0)} |`,
+  ];
+  for (const v of m.verifications.slice(-3)) {
+    lines.push(`| ${v.kind === 'full' ? 'Verified' : 'Checked at backup'} | ${v.ok ? '✓' : '✗'} ${new Date(v.at).toLocaleString()}: ${v.checks.map(c => `${c.name} ${c.ok ? 'ok' : 'FAILED'}`).join(', ')} |`);
+  }
+  return new vscode.MarkdownString(lines.join('\n'));
+}
+
+function escape(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
+}
