@@ -34,7 +34,7 @@ export function action<Args extends unknown[]>(run: (ctx: CommandContext, ...arg
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
-    let code: number = EXIT.ok;
+    let code: number;
     try {
       const config = loadConfig({ config: globals.config, backupDir: globals.backupDir });
       const destination = new LocalFolderDestination(config.backupFolder);

@@ -66,7 +66,9 @@ export function parseConnectionUri(text: string, options: { name?: string; exist
 
   let url: URL;
   try {
-    url = new URL(input);
+    // libpq allows an empty host ("postgres://me@/db?host=/var/run/postgresql"); WHATWG URL does
+    // not when credentials are present, so parse it with a stand-in host that ?host= replaces.
+    url = new URL(input.replace(/^([a-z]+:\/\/(?:[^@/]*@)?)(?=\/)/i, '$1localhost'));
   } catch {
     throw new LifeboatError('usage', `"${redactUri(input)}" is not a connection URI Lifeboat understands.`,
       'Use postgres://…, mysql://…, mariadb://…, sqlite:///path or an absolute path to a SQLite file.');

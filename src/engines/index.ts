@@ -2,11 +2,11 @@ import type { CatalogEntry } from '../core/catalog';
 import { ENGINE_LABELS, type Connection, type EngineName } from '../core/connection';
 import { LifeboatError } from '../core/errors';
 import type { JobContext } from '../core/job';
-import type { Codec, Verification } from '../core/manifest';
+import type { Verification } from '../core/manifest';
 import type { ProbeResult } from './probe';
 import { probeMysql } from './mysql/probe';
 import { probePostgres } from './postgres/probe';
-import { backupSqlite } from './sqlite/backup';
+import { backupSqlite, type SqliteBackupOptions } from './sqlite/backup';
 import { probeSqlite } from './sqlite/probe';
 import { restoreSqliteBackup, type SqliteRestoreResult } from './sqlite/restore';
 import { verifySqliteBackup } from './sqlite/verify';
@@ -15,10 +15,8 @@ import { verifySqliteBackup } from './sqlite/verify';
  * One entry point per operation for the editor, the task provider and the CLI; each dispatches on
  * the engine. Engines that cannot do an operation yet say so in words.
  */
-export interface BackupOptions {
-  codec: Codec;
-  level?: number;
-}
+/** Options every engine's backup takes; engines read the parts that apply to them. */
+export type BackupOptions = SqliteBackupOptions;
 
 export interface RestoreOptions {
   /** For SQLite: the file to create. */

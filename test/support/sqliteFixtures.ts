@@ -51,7 +51,9 @@ export function dumpRows(file: string): Record<string, unknown[]> {
     const result: Record<string, unknown[]> = {};
     for (const name of tables) {
       const quoted = `"${name.replace(/"/g, '""')}"`;
-      result[name] = db.prepare(`SELECT * FROM ${quoted} ORDER BY 1, 2, 3`).raw().all();
+      const columns = (db.prepare(`PRAGMA table_info(${quoted})`).all() as unknown[]).length;
+      const order = Array.from({ length: columns }, (_, i) => i + 1).join(', ');
+      result[name] = db.prepare(`SELECT * FROM ${quoted} ORDER BY ${order}`).raw().all();
     }
     result['(schema)'] = db.prepare('SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name').raw().all();
     return result;

@@ -5,3 +5,9 @@ export function parseLevel(value: string): number {
   if (!Number.isInteger(level) || level < 0 || level > 22) throw new InvalidArgumentError('expected a whole number.');
   return level;
 }
+
+export function parsePositive(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1.');
+  return n;
+}

@@ -16,6 +16,7 @@ export function createNodeSqliteDriver(): SqliteDriver | undefined {
   let sqlite: NodeSqliteModule;
   try {
     // A plain require keeps bundlers and older runtimes from failing at load time.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     sqlite = require('node:sqlite') as NodeSqliteModule;
   } catch {
     return undefined;

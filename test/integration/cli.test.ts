@@ -1,0 +1,99 @@
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { json, runCli } from '../support/cli';
+import { createSampleDatabase } from '../support/sqliteFixtures';
+import { tempFolder } from '../support/temp';
+
+describe('lifeboat CLI', () => {
+  const tmp = tempFolder();
+  after(() => tmp.dispose());
+  const source = tmp.file('shop.db');
+  createSampleDatabase(source, { rows: 300 });
+  const folder = tmp.file('backups');
+
+  it('has --help on every command', async () => {
+    for (const command of [[], ['backup'], ['list'], ['verify'], ['restore'], ['test']]) {
+      const result = await runCli([...command, '--help']);
+      assert.equal(result.code, 0, command.join(' '));
+      assert.match(result.stdout, /Usage: lifeboat/);
+    }
+    assert.match((await runCli(['--help'])).stdout, /Exit status:/);
+  });
+
+  it('works from a config file: connections by id, relative paths, the backup folder', async () => {
+    const config = tmp.file('lifeboat.json');
+    fs.writeFileSync(config, JSON.stringify({ backupFolder: 'cfg-backups', compression: 'none', connections: [{ id: 'shop', name: 'Shop', engine: 'sqlite', path: 'shop.db' }] }));
+    const backup = await runCli(['--config', config, 'backup', 'shop', '--json']);
+    assert.equal(backup.code, 0, backup.stderr);
+    const made = json<{ backup: { location: string; manifest: { files: { codec: string }[]; connection: { id: string } } } }>(backup).backup;
+    assert.ok(made.location.startsWith(tmp.file('cfg-backups')));
+    assert.equal(made.manifest.files[0].codec, 'none');
+    assert.equal(made.manifest.connection.id, 'shop');
+    const list = json<{ backups: unknown[] }>(await runCli(['--config', config, 'list', 'Shop', '--json']));
+    assert.equal(list.backups.length, 1);
+    const test = await runCli(['--config', config, 'test', 'shop']);
+    assert.equal(test.code, 0);
+    assert.match(test.stdout, /SQLite 3\.\d+/);
+  });
+
+  it('exits with statuses scripts can rely on', async () => {
+    const unknown = await runCli(['backup', 'nope', '--backup-dir', folder]);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /No connection "nope"/);
+    const missing = await runCli(['verify', 'no-such-backup', '--backup-dir', folder]);
+    assert.equal(missing.code, 5);
+    const noFile = await runCli(['backup', tmp.file('absent.db'), '--backup-dir', folder]);
+    assert.equal(noFile.code, 5);
+    const badOption = await runCli(['backup', source, '--compression', 'lzma', '--backup-dir', folder]);
+    assert.equal(badOption.code, 2);
+    assert.match(badOption.stderr, /Unknown compression "lzma"/);
+    const down = await runCli(['test', 'postgres://nobody@127.0.0.1:9/none']);
+    assert.equal(down.code, 4);
+    assert.match(down.stderr, /Nothing is listening on 127\.0\.0\.1:9/);
+  });
+
+  it('refuses a password on the command line', async () => {
+    const result = await runCli(['test', 'postgres://u:secret@127.0.0.1:5432/d']);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /visible to every user/);
+    assert.ok(!result.stderr.includes('secret'), 'and does not echo it');
+  });
+
+  it('takes passwords from a 0600 file or an environment variable, never a readable file', async () => {
+    const pw = tmp.file('pw');
+    fs.writeFileSync(pw, 'hunter2\n', { mode: 0o644 });
+    const config = tmp.file('pg.json');
+    fs.writeFileSync(config, JSON.stringify({ connections: [
+      { id: 'pg', name: 'PG', engine: 'postgres', host: '127.0.0.1', port: 9, user: 'u', database: 'd', passwordFile: pw },
+      { id: 'env', name: 'Env', engine: 'postgres', host: '127.0.0.1', port: 9, user: 'u', database: 'd', passwordEnv: 'LIFEBOAT_TEST_UNSET_VAR' },
+    ] }));
+    const readable = await runCli(['--config', config, 'test', 'pg']);
+    assert.equal(readable.code, 2);
+    assert.match(readable.stderr, /can be read by other users.*chmod 600/s);
+    fs.chmodSync(pw, 0o600);
+    const guarded = await runCli(['--config', config, 'test', 'pg']);
+    assert.equal(guarded.code, 4, 'with a private file it goes on to connect (nothing listens on port 9)');
+    const unset = await runCli(['--config', config, 'test', 'env']);
+    assert.equal(unset.code, 2);
+    assert.match(unset.stderr, /LIFEBOAT_TEST_UNSET_VAR .* is not set/);
+  });
+
+  it('restores only into a new file unless --overwrite', async () => {
+    const backup = json<{ backup: { id: string } }>(await runCli(['backup', source, '--backup-dir', folder, '--json']));
+    const target = tmp.file('restored.db');
+    assert.equal((await runCli(['restore', backup.backup.id, '--to', target, '--backup-dir', folder])).code, 0);
+    const again = await runCli(['restore', backup.backup.id, '--to', target, '--backup-dir', folder]);
+    assert.equal(again.code, 2);
+    assert.match(again.stderr, /already exists/);
+    assert.equal((await runCli(['restore', backup.backup.id.slice(0, 20), '--to', target, '--overwrite', '--backup-dir', folder])).code, 0, 'an unambiguous start of an id is enough');
+  });
+
+  it('reports unsupported engines in words', async () => {
+    const config = tmp.file('maria.json');
+    fs.writeFileSync(config, JSON.stringify({ connections: [{ id: 'maria', name: 'Maria', engine: 'mysql', host: '127.0.0.1', port: 3306, user: 'root', database: 'test' }] }));
+    const result = await runCli(['--config', config, 'backup', 'maria', '--backup-dir', folder]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /Backing up MySQL \/ MariaDB databases is not in this version of Lifeboat yet/);
+  });
+});

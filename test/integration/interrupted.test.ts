@@ -1,0 +1,72 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import * as readline from 'node:readline';
+import type { ChildProcess } from 'node:child_process';
+import { json, runCli, startCli } from '../support/cli';
+import { createSampleDatabase } from '../support/sqliteFixtures';
+import { listFiles, tempFolder } from '../support/temp';
+
+/** Resolves when the CLI's JSON progress on stderr shows `message` at or beyond `fraction`. */
+function waitForProgress(child: ChildProcess, message: RegExp, fraction: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const lines = readline.createInterface({ input: child.stderr! });
+    lines.on('line', line => {
+      try {
+        const update = JSON.parse(line) as { progress?: number; message?: string };
+        if (update.progress !== undefined && update.progress >= fraction && message.test(update.message ?? '')) {
+          lines.close();
+          resolve(update.message!);
+        }
+      } catch { /* a log line */ }
+    });
+    child.once('exit', code => reject(new Error(`the backup finished (exit ${code}) before reaching ${message}`)));
+  });
+}
+
+/**
+ * A backup killed outright (SIGKILL: no chance to clean up) leaves files that are recognisably
+ * partial, is never listed as a backup, and the next run removes what it left. A backup stopped
+ * with Ctrl-C (SIGINT) cleans up itself and exits 130.
+ */
+describe('interrupted backups', () => {
+  const tmp = tempFolder();
+  const source = tmp.file('large.db');
+  // Large enough that copying and compressing each take a noticeable time.
+  before(() => createSampleDatabase(source, { rows: 120_000, blobBytes: 3000 }));
+  after(() => tmp.dispose());
+
+  // One page per step makes the copy last long enough (~0.4 s here) to be caught in the act.
+  for (const phase of [{ name: 'copying', message: /^Copying pages/, fraction: 0.001, pages: '1' }, { name: 'compressing', message: /^Compressing/, fraction: 0.5, pages: '2048' }]) {
+    it(`SIGKILL while ${phase.name}: nothing listed, and no partial files remain`, async () => {
+      const folder = tmp.file(`kill-${phase.name}`);
+      const child = startCli(['backup', source, '--backup-dir', folder, '--json', '--level', '9', '--pages-per-step', phase.pages]);
+      await waitForProgress(child, phase.message, phase.fraction);
+      child.kill('SIGKILL');
+      const [, signal] = await once(child, 'exit');
+      assert.equal(signal, 'SIGKILL');
+      const left = listFiles(folder);
+      assert.ok(left.length > 0, 'the killed process left files behind (it had no chance to clean up)');
+      assert.ok(left.every(f => /\.(partial|work)-[A-Za-z0-9_]+-\d+-[0-9a-f]{8}(\/|$)/.test(f)), `everything left is named as partial: ${left.join(', ')}`);
+      assert.ok(!left.some(f => f.endsWith('manifest.json')), 'no manifest: so it is not a backup');
+
+      const list = await runCli(['list', '--backup-dir', folder, '--json']);
+      assert.equal(list.code, 0, list.stderr);
+      assert.deepEqual(json<{ backups: unknown[] }>(list).backups, []);
+      assert.deepEqual(listFiles(folder), [], 'the next run removed what the killed one left');
+    });
+  }
+
+  it('Ctrl-C (SIGINT) stops the backup, exits 130 and leaves nothing at all', async () => {
+    const folder = tmp.file('interrupt');
+    const child = startCli(['backup', source, '--backup-dir', folder, '--json', '--level', '9']);
+    let stdout = '';
+    child.stdout!.on('data', d => { stdout += d; });
+    await waitForProgress(child, /^Compressing/, 0.4);
+    child.kill('SIGINT');
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 130);
+    assert.equal(JSON.parse(stdout).error.code, 'cancelled');
+    assert.deepEqual(listFiles(folder), []);
+  });
+});

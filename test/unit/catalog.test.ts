@@ -1,0 +1,69 @@
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { deleteBackup, listBackups, writeManifest } from '../../src/core/catalog';
+import { LocalFolderDestination } from '../../src/storage/local';
+import { sampleManifest } from '../support/manifests';
+import { listFiles, tempFolder } from '../support/temp';
+
+/** A pid that certainly belongs to no running process: one that just exited. */
+function deadPid(): number {
+  return spawnSync(process.execPath, ['-e', '']).pid!;
+}
+const host = os.hostname().replace(/[^A-Za-z0-9]/g, '_');
+
+describe('catalog', () => {
+  const tmp = tempFolder();
+  after(() => tmp.dispose());
+
+  it('is rebuilt from the manifests in the destination, newest first', async () => {
+    const destination = new LocalFolderDestination(tmp.file('list'));
+    await writeManifest(destination, 'app/old', sampleManifest({ id: 'old', completedAt: '2026-01-01T00:00:00.000Z' }));
+    await writeManifest(destination, 'app/new', sampleManifest({ id: 'new', completedAt: '2026-02-01T00:00:00.000Z' }));
+    await writeManifest(destination, 'crm/one', sampleManifest({ id: 'one', connection: { id: 'crm', name: 'CRM', engine: 'sqlite', source: '/x' } }));
+    fs.writeFileSync(destination.localPath('app/stray.txt'), 'not a backup');
+    const all = await listBackups(destination);
+    assert.deepEqual(all.entries.map(e => e.manifest.id), ['new', 'one', 'old']);
+    assert.deepEqual((await listBackups(destination, { connectionId: 'app' })).entries.map(e => e.manifest.id), ['new', 'old']);
+  });
+
+  it('lists a half-written backup (no manifest) as nothing, and an unreadable manifest as a problem', async () => {
+    const destination = new LocalFolderDestination(tmp.file('problems'));
+    fs.mkdirSync(destination.localPath('app/partial'), { recursive: true });
+    fs.writeFileSync(destination.localPath('app/partial/database.sqlite.gz'), 'payload without manifest');
+    fs.mkdirSync(destination.localPath('app/broken'), { recursive: true });
+    fs.writeFileSync(destination.localPath('app/broken/manifest.json'), '{"format": "lifeboat-backup", ');
+    const listing = await listBackups(destination);
+    assert.equal(listing.entries.length, 0);
+    assert.deepEqual(listing.problems.map(p => p.prefix), ['app/broken']);
+    assert.match(listing.problems[0].message, /not valid JSON/);
+  });
+
+  it('sweeps what killed writers left, and only that', async () => {
+    const destination = new LocalFolderDestination(tmp.file('sweep'));
+    await writeManifest(destination, 'app/kept', sampleManifest());
+    const dead = deadPid();
+    const orphan = destination.localPath(`app/b2/database.sqlite.gz.partial-${host}-${dead}-0123abcd`);
+    const liveWriter = destination.localPath(`app/b3/database.sqlite.gz.partial-${host}-${process.ppid}-0123abcd`);
+    const scratch = path.join(destination.location, '.lifeboat-scratch', `job.work-${host}-${dead}-89abcdef`);
+    for (const file of [orphan, liveWriter, path.join(scratch, 'database.sqlite')]) {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, 'x');
+    }
+    const listing = await listBackups(destination);
+    assert.equal(listing.entries.length, 1);
+    assert.deepEqual(listFiles(destination.location), [`app/b3/database.sqlite.gz.partial-${host}-${process.ppid}-0123abcd`, 'app/kept/manifest.json']);
+  });
+
+  it('deletes a backup manifest-first and removes its folder', async () => {
+    const destination = new LocalFolderDestination(tmp.file('delete'));
+    await writeManifest(destination, 'app/b1', sampleManifest());
+    fs.writeFileSync(destination.localPath('app/b1/database.sqlite.gz'), 'x');
+    await deleteBackup(destination, 'app/b1');
+    assert.deepEqual(listFiles(destination.location), []);
+    assert.equal(fs.existsSync(destination.localPath('app/b1')), false);
+  });
+});

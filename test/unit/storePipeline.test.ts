@@ -1,0 +1,61 @@
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import { readStoredFile, storeFile } from '../../src/core/storePipeline';
+import { LifeboatError } from '../../src/core/errors';
+import { LocalFolderDestination } from '../../src/storage/local';
+import { listFiles, tempFolder } from '../support/temp';
+
+describe('store pipeline', () => {
+  const tmp = tempFolder();
+  after(() => tmp.dispose());
+  // Half random, half repetitive: compressible, and every byte value occurs.
+  const content = Buffer.concat([randomBytes(3 * 1024 * 1024), Buffer.alloc(3 * 1024 * 1024, 'lifeboat ')]);
+  const source = tmp.file('source.bin');
+  fs.writeFileSync(source, content);
+  const sha = createHash('sha256').update(content).digest('hex');
+
+  for (const codec of ['gzip', 'none'] as const) {
+    it(`stores and reads back with ${codec}, hashing content and stored bytes in one pass`, async () => {
+      const destination = new LocalFolderDestination(tmp.file(`dest-${codec}`));
+      const progress: number[] = [];
+      const file = await storeFile({ source, destination, key: 'c/b/payload', name: 'payload', codec, onBytes: (read, total) => progress.push(read / total) });
+      const stored = fs.readFileSync(destination.localPath('c/b/payload'));
+      assert.equal(file.contentSha256, sha);
+      assert.equal(file.contentSize, content.length);
+      assert.equal(file.size, stored.length);
+      assert.equal(file.sha256, createHash('sha256').update(stored).digest('hex'));
+      if (codec === 'gzip') assert.ok(file.size < content.length * 0.6, `gzip should shrink the repetitive half (${file.size})`);
+      assert.equal(progress.at(-1), 1);
+      assert.deepEqual(listFiles(destination.location), ['c/b/payload'], 'no partial file remains');
+      const restored = tmp.file(`restored-${codec}`);
+      await readStoredFile({ destination, key: 'c/b/payload', file, target: restored });
+      assert.ok(fs.readFileSync(restored).equals(content));
+      assert.equal((fs.statSync(destination.localPath('c/b/payload')).mode & 0o777), 0o600, 'backups are private to their owner');
+    });
+  }
+
+  it('names the damaged file when one byte flips, for every codec', async () => {
+    for (const codec of ['gzip', 'none'] as const) {
+      const destination = new LocalFolderDestination(tmp.file(`flip-${codec}`));
+      const file = await storeFile({ source, destination, key: 'c/b/database.bin', name: 'database.bin', codec });
+      const path = destination.localPath('c/b/database.bin');
+      const bytes = fs.readFileSync(path);
+      bytes[Math.floor(bytes.length / 2)] ^= 0x01;
+      fs.writeFileSync(path, bytes);
+      await assert.rejects(readStoredFile({ destination, key: 'c/b/database.bin', file }),
+        (e: LifeboatError) => e.code === 'verification' && e.message.includes('database.bin'));
+    }
+  });
+
+  it('leaves nothing behind when cancelled midway', async () => {
+    const destination = new LocalFolderDestination(tmp.file('cancel'));
+    const controller = new AbortController();
+    await assert.rejects(storeFile({
+      source, destination, key: 'c/b/payload', name: 'payload', codec: 'gzip', signal: controller.signal,
+      onBytes: (read, total) => { if (read > total / 3) controller.abort(); },
+    }), (e: LifeboatError) => e.code === 'cancelled');
+    assert.deepEqual(listFiles(destination.location), []);
+  });
+});
