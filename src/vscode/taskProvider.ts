@@ -102,7 +102,7 @@ class LifeboatTaskTerminal implements vscode.Pseudoterminal {
       }
       const settings = readSettings(this.s.globalStorage);
       const entry = await backupDatabase(connection, { codec: settings.compression, level: settings.compressionLevel }, ctx);
-      this.line(`Backup ${entry.manifest.id}: ${formatBytes(totalStoredBytes(entry.manifest))} in ${destination.location}/${entry.prefix}, verified, ${formatDuration(entry.manifest.timings.totalMs)}.`);
+      this.line(`Verified and stored in ${destination.location}/${entry.prefix} (${formatBytes(totalStoredBytes(entry.manifest))}, ${formatDuration(entry.manifest.timings.totalMs)}).`);
       return 0;
     } catch (error) {
       this.line(isCancelled(error) ? 'Cancelled; nothing partial was kept.' : `lifeboat: error: ${errorMessage(error)}`);

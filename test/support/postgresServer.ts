@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { Client, type ClientConfig } from 'pg';
@@ -75,32 +76,26 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   const dataDir = path.join(dir, 'data');
   const logFile = path.join(dir, 'postgres.log');
   const pgCtl = path.join(binDir, 'pg_ctl');
-  let started = false;
   let port = 0;
-  try {
-    await initdb(binDir, dir, dataDir, user, password, runAs);
-    await appendSettings(dataDir, {
-      listen_addresses: '127.0.0.1', unix_socket_directories: dir, fsync: false,
-      ...(options.settings ?? {}),
-    }, runAs);
-    for (let attempt = 1; ; attempt++) {
-      port = await freePort();
-      await appendSettings(dataDir, { port }, runAs);
-      try {
-        await runTool(pgCtl, ['-D', dataDir, '-l', logFile, '-w', '-t', '60', 'start'], { runAs, cwd: dir });
-        started = true;
-        break;
-      } catch (error) {
-        const log = await logTail(logFile);
-        if (attempt < PORT_ATTEMPTS && /could not bind|address already in use/i.test(log)) continue;
-        throw new Error(`PostgreSQL did not start (${binDir}). ${(error as Error).message}\nServer log:\n${log}`, { cause: error });
-      }
-    }
-  } catch (error) {
-    if (started) await pgCtlStop(pgCtl, dataDir, 'immediate', runAs, dir).catch(() => undefined);
+  const started: { server?: PostgresServer } = {};
+
+  // Tracked from the first moment, so an interrupted start leaves no server and no folder behind.
+  const discard = async () => {
+    if (existsSync(path.join(dataDir, 'postmaster.pid'))) await pgCtlStop(pgCtl, dataDir, 'immediate', runAs, dir).catch(() => undefined);
     await removeFolder(dir);
-    throw error;
-  }
+  };
+  const untrack = trackServer({
+    description: `PostgreSQL in ${dir}`,
+    stop: () => (started.server ? started.server.stop() : discard()),
+    killSync: () => {
+      // Runs while the process exits: immediate shutdown, then the folder goes.
+      if (existsSync(path.join(dataDir, 'postmaster.pid'))) {
+        const spec = commandFor(pgCtl, ['-D', dataDir, '-m', 'immediate', '-w', '-t', '20', 'stop'], runAs);
+        spawnSync(spec.command, spec.args, { cwd: dir, stdio: 'ignore', timeout: 30_000 });
+      }
+      removeFolderSync(dir);
+    },
+  });
 
   const connectionConfig = (database = 'postgres'): ClientConfig => ({
     host: '127.0.0.1', port, user, password, database, connectionTimeoutMillis: 10_000, application_name: 'lifeboat-tests',
@@ -115,30 +110,39 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     }
   };
 
-  let stopped = false;
-  const untrack = trackServer({
-    description: `PostgreSQL on 127.0.0.1:${port} in ${dir}`,
-    stop: () => server.stop(),
-    killSync: () => {
-      // Runs while the process exits: immediate shutdown, then the folder goes.
-      const spec = commandFor(pgCtl, ['-D', dataDir, '-m', 'immediate', '-w', '-t', '20', 'stop'], runAs);
-      spawnSync(spec.command, spec.args, { cwd: dir, stdio: 'ignore', timeout: 30_000 });
-      removeFolderSync(dir);
-    },
-  });
-
   let versionRow: { server_version: string; server_version_num: string };
   try {
-    [versionRow] = await query<{ server_version: string; server_version_num: string }>(
-      "SELECT current_setting('server_version') AS server_version, current_setting('server_version_num') AS server_version_num");
+    await initdb(binDir, dir, dataDir, user, password, runAs);
+    await appendSettings(dataDir, {
+      listen_addresses: '127.0.0.1', unix_socket_directories: dir, fsync: false,
+      ...(options.settings ?? {}),
+    }, runAs);
+    for (let attempt = 1; ; attempt++) {
+      port = await freePort();
+      await appendSettings(dataDir, { port }, runAs);
+      try {
+        await runTool(pgCtl, ['-D', dataDir, '-l', logFile, '-w', '-t', '60', 'start'], { runAs, cwd: dir });
+        break;
+      } catch (error) {
+        const log = await logTail(logFile);
+        if (attempt < PORT_ATTEMPTS && /could not bind|address already in use/i.test(log)) continue;
+        throw new Error(`PostgreSQL did not start (${binDir}). ${(error as Error).message}\nServer log:\n${log}`, { cause: error });
+      }
+    }
+    try {
+      [versionRow] = await query<{ server_version: string; server_version_num: string }>(
+        "SELECT current_setting('server_version') AS server_version, current_setting('server_version_num') AS server_version_num");
+    } catch (error) {
+      throw new Error(`PostgreSQL started on port ${port} but the harness could not log in: ${(error as Error).message}`, { cause: error });
+    }
   } catch (error) {
     untrack();
-    await pgCtlStop(pgCtl, dataDir, 'immediate', runAs, dir).catch(() => undefined);
-    await removeFolder(dir);
-    throw new Error(`PostgreSQL started on port ${port} but the harness could not log in: ${(error as Error).message}`, { cause: error });
+    await discard();
+    throw error;
   }
 
-  const server: PostgresServer = {
+  let stopped = false;
+  const ready: PostgresServer = {
     host: '127.0.0.1', port, user, password, binDir, dir, dataDir, socketDir: dir, logFile,
     version: versionRow.server_version,
     versionNum: Number(versionRow.server_version_num),
@@ -150,7 +154,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     query,
     async createDatabase(name) {
       await query(`CREATE DATABASE ${quoteIdentifier(name)}`);
-      return server.connectionFor(name);
+      return ready.connectionFor(name);
     },
     async restart(settings) {
       if (settings) await appendSettings(dataDir, settings, runAs);
@@ -171,14 +175,15 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
       }
     },
   };
-  return server;
+  started.server = ready;
+  return ready;
 }
 
 async function postgresBinDir(options: StartPostgresOptions): Promise<string> {
   if (options.binDir) {
     const binDir = path.resolve(options.binDir);
     for (const tool of ['initdb', 'pg_ctl', 'postgres']) {
-      await requireExecutable(path.join(binDir, tool), 'postgresql-15', `or pass a binDir that holds ${tool}`);
+      await requireExecutable(path.join(binDir, tool), 'binDir must hold initdb, pg_ctl and postgres');
     }
     return binDir;
   }
@@ -186,7 +191,7 @@ async function postgresBinDir(options: StartPostgresOptions): Promise<string> {
   if (!/^\d+$/.test(version)) throw new Error(`PostgreSQL version "${version}" should be a major version such as 15, or 'system'.`);
   const binDir = `/usr/lib/postgresql/${version}/bin`;
   for (const tool of ['initdb', 'pg_ctl', 'postgres']) {
-    await requireExecutable(path.join(binDir, tool), `postgresql-${version}`, 'or pass binDir');
+    await requireExecutable(path.join(binDir, tool), `install the Debian package postgresql-${version} (apt-get install -y postgresql-${version}), or pass binDir`);
   }
   return binDir;
 }
@@ -214,7 +219,11 @@ async function initdb(binDir: string, dir: string, dataDir: string, user: string
   }
 }
 
-/** Appends to postgresql.conf (the last value of a setting wins), quoting every value. */
+/**
+ * Appends to postgresql.conf (the last value of a setting wins), quoting every value. Settings go
+ * here rather than as -c options because pg_ctl hands its -o string to a shell; the file also
+ * keeps them across restart().
+ */
 async function appendSettings(dataDir: string, settings: Record<string, PostgresSettingValue>, runAs: RunAs | undefined): Promise<void> {
   const lines = Object.entries(settings).map(([name, value]) => {
     if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(name)) throw new Error(`"${name}" is not a PostgreSQL setting name.`);

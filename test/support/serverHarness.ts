@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { constants as fsConstants, readFileSync, rmSync, statSync } from 'node:fs';
+import { constants as fsConstants, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -39,12 +39,12 @@ export function randomPassword(): string {
   return randomBytes(18).toString('base64url');
 }
 
-/** Throws a message naming the Debian package when `file` is not an executable. */
-export async function requireExecutable(file: string, debianPackage: string, otherwise?: string): Promise<void> {
+/** Throws "<tool> is not at <file>: <remedy>." when `file` is not an executable. */
+export async function requireExecutable(file: string, remedy: string): Promise<void> {
   try {
     await fs.access(file, fsConstants.X_OK);
   } catch {
-    throw new Error(`${path.basename(file)} is not at ${file}: install the Debian package ${debianPackage} (apt-get install -y ${debianPackage})${otherwise ? ` ${otherwise}` : ''}.`);
+    throw new Error(`${path.basename(file)} is not at ${file}: ${remedy}.`);
   }
 }
 
@@ -116,15 +116,18 @@ export function runTool(command: string, args: string[], options: { runAs?: RunA
   const spec = commandFor(command, args, options.runAs);
   const shown = [command, ...args].join(' ') + (options.runAs ? ` (as ${options.runAs.user})` : '');
   return new Promise((resolve, reject) => {
+    // A process group of its own, so that the exit hook can end the tool with everything it
+    // started (mariadb-install-db runs a bootstrap mariadbd) before removing their folder.
     const child = spawn(spec.command, spec.args, {
-      cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
     });
+    if (child.pid !== undefined) runningTools.add(child.pid);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout = keepTail(stdout + chunk); });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr = keepTail(stderr + chunk); });
     let timedOut = false;
-    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, options.timeoutMs ?? 120_000);
+    const timer = setTimeout(() => { timedOut = true; killGroup(child.pid); }, options.timeoutMs ?? 120_000);
     child.once('error', error => {
       clearTimeout(timer);
       const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
@@ -132,11 +135,24 @@ export function runTool(command: string, args: string[], options: { runAs?: RunA
     });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
+      if (child.pid !== undefined) runningTools.delete(child.pid);
       if (code === 0) return resolve({ stdout, stderr });
       const why = timedOut ? 'timed out' : signal ? `was killed by ${signal}` : `exited with status ${code}`;
       reject(new Error(`${shown} ${why}:\n${tailLines(`${stdout}\n${stderr}`, 30)}`));
     });
   });
+}
+
+/** Process groups of the tools runTool is running now. */
+const runningTools = new Set<number>();
+
+function killGroup(pgid: number | undefined): void {
+  if (pgid === undefined) return;
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
 }
 
 function keepTail(text: string): string {
@@ -185,6 +201,30 @@ export function killNowSync(pid: number): void {
   for (let waited = 0; waited < 5000 && !processEnded(pid); waited += 50) sleepSync(50);
 }
 
+/** Kills a process group and waits (blocking, up to 5 s) until none of its processes runs. */
+function killGroupNowSync(pgid: number): void {
+  killGroup(pgid);
+  for (let waited = 0; waited < 5000 && groupRuns(pgid); waited += 50) sleepSync(50);
+}
+
+function groupRuns(pgid: number): boolean {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter(name => /^\d+$/.test(name));
+  } catch {
+    return false;
+  }
+  return pids.some(pid => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return Number(pgrp) === pgid && state !== 'Z';
+    } catch {
+      return false;
+    }
+  });
+}
+
 export function removeFolderSync(dir: string): void {
   try {
     rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
@@ -223,6 +263,10 @@ export function stopServersAfterTests(): void {
 }
 
 function killAllSync(): void {
+  for (const pgid of [...runningTools]) {
+    runningTools.delete(pgid);
+    killGroupNowSync(pgid);
+  }
   for (const server of [...running]) {
     running.delete(server);
     try {

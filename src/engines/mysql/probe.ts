@@ -26,18 +26,21 @@ export async function probeMysql(c: ServerConnection, password?: string): Promis
     const version = row.version.replace(/-.*$/, '');
     return { product, version, summary: `${product} ${version} · database "${c.database}" · ${row.comment}` };
   } catch (error) {
-    throw explainMysqlError(error, c);
+    throw explainMysqlError(error, c, password);
   } finally {
     await connection?.end().catch(() => undefined);
   }
 }
 
-export function explainMysqlError(error: unknown, c: ServerConnection): LifeboatError {
+export function explainMysqlError(error: unknown, c: ServerConnection, password?: string): LifeboatError {
   const network = explainNetworkError(error, c);
   if (network) return network;
   const err = error as { code?: string; errno?: number; message?: string };
   switch (err.code) {
     case 'ER_ACCESS_DENIED_ERROR':
+      if (password === undefined) {
+        return new LifeboatError('connection', `The server on ${c.host}:${c.port} asks user "${c.user}" for a password and none is stored for "${c.name}".`, 'Set the password (Add Connection again, or the CLI\'s passwordEnv / passwordFile).', { cause: error });
+      }
       return new LifeboatError('connection', `The server on ${c.host}:${c.port} refused user "${c.user}" with this password.`, 'Check the user name and password (kept in the editor\'s secret storage, or the CLI\'s passwordEnv / passwordFile).', { cause: error });
     case 'ER_BAD_DB_ERROR':
       return new LifeboatError('connection', `The database "${c.database}" does not exist on ${c.host}:${c.port}.`, 'Check the database name of the connection.', { cause: error });

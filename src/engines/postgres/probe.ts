@@ -21,10 +21,12 @@ export async function probePostgres(c: ServerConnection, password?: string): Pro
     const { rows } = await client.query<{ version: string; server_version: string; size: string }>(
       "SELECT version() AS version, current_setting('server_version') AS server_version, pg_database_size(current_database())::text AS size");
     const row = rows[0];
+    // "15.20 (Debian 15.20-0+deb12u1)" → "15.20": the number is what versions are compared by.
+    const version = row.server_version.split(' ')[0];
     return {
       product: 'PostgreSQL',
-      version: row.server_version,
-      summary: `PostgreSQL ${row.server_version} · database "${c.database}" ${formatBytes(Number(row.size))} · ${row.version.split(',')[0]}`,
+      version,
+      summary: `PostgreSQL ${version} · database "${c.database}" ${formatBytes(Number(row.size))} · ${row.version.split(',')[0]}`,
     };
   } catch (error) {
     throw explainPostgresError(error, c, password);

@@ -1,0 +1,127 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ROOT } from '../support/cli';
+import { startEditor, type Editor } from '../support/codeServer';
+import { sha256File } from '../support/hash';
+import { createSampleDatabase, dumpRows } from '../support/sqliteFixtures';
+import { tempFolder } from '../support/temp';
+import { Workbench } from '../support/workbench';
+
+/**
+ * A person in a real VS Code (code-server 1.139 with the packaged VSIX, in headless Chromium):
+ * opens the Lifeboat view, adds a SQLite connection, runs "Backup Database" from the Command
+ * Palette, sees the verified backup in the tree, restores it from the tree's context menu, and
+ * runs a backup from tasks.json. Screenshots go to test-results/e2e/.
+ */
+describe('Lifeboat in a real editor', () => {
+  const tmp = tempFolder('lifeboat-e2e');
+  const workspace = tmp.file('workspace');
+  const backups = tmp.file('backups');
+  const source = path.join(workspace, 'shop.db');
+  let editor: Editor;
+  let wb: Workbench;
+
+  before(async () => {
+    fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
+    // Big enough (about 140 MB) that the progress notification is on screen for a while.
+    createSampleDatabase(source, { rows: 150_000, blobBytes: 3000 });
+    fs.writeFileSync(path.join(workspace, '.vscode', 'tasks.json'), JSON.stringify({
+      version: '2.0.0',
+      tasks: [{ label: 'Nightly shop backup', type: 'lifeboat', action: 'backup', connection: 'shop' }],
+    }, null, 2));
+    editor = await startEditor({
+      home: tmp.file('home'), workspace, screenshots: path.join(ROOT, 'test-results', 'e2e'),
+      settings: { 'workbench.secondarySideBar.defaultVisibility': 'hidden' },
+      machineSettings: { 'lifeboat.backupFolder': backups },
+    });
+    wb = new Workbench(editor.page);
+  });
+
+  after(async () => {
+    await editor?.stop();
+    tmp.dispose();
+  });
+
+  const step = async (name: string, body: () => Promise<void>) => {
+    try {
+      await body();
+    } catch (error) {
+      await editor.screenshot(`failed-${name}`).catch(() => undefined);
+      throw new Error(`${name}: ${(error as Error).message}\ncode-server log (tail):\n${editor.serverLog().slice(-3000)}`);
+    }
+  };
+
+  it('shows the Lifeboat view with its welcome', () => step('welcome', async () => {
+    await wb.openView('Lifeboat');
+    await editor.page.locator('.welcome-view-content', { hasText: 'No databases yet' }).waitFor();
+    await wb.widenSideBar();
+    for (let i = 0; i < 3; i++) await editor.page.keyboard.press('Escape');
+    await editor.screenshot('01-welcome');
+  }));
+
+  it('adds a SQLite connection and tests it', () => step('add-connection', async () => {
+    await editor.page.locator('.welcome-view-content .monaco-button', { hasText: 'Add Connection' }).click();
+    await wb.pickRow('Paste a connection URI');
+    await wb.answer(`sqlite://${source}`);
+    await wb.waitForPrompt('A name for this connection');
+    assert.equal(await wb.inputValue(), 'shop.db', 'the file name is proposed as the name');
+    await wb.answer('shop');
+    const message = await wb.notification(/shop: SQLite/);
+    assert.match(message, /SQLite 3\.\d+\.\d+ via better-sqlite3/, 'Test Connection reports the library version, and the native module loads in this editor');
+    await wb.treeRow('shop').waitFor();
+    await editor.screenshot('02-connection-added');
+  }));
+
+  it('backs up from the Command Palette with real progress, and the verified backup appears in the tree', () => step('backup', async () => {
+    await wb.runCommand('Lifeboat: Backup Database');
+    await wb.pickRow('shop');
+    const progress = editor.page.locator('.notification-toast', { hasText: 'Lifeboat: Backing up shop' });
+    await progress.waitFor();
+    await editor.page.locator('.notification-toast', { hasText: /[1-9]\d?% · (Copying|Checking|Compressing)/ }).first().waitFor();
+    await editor.screenshot('03-backup-progress');
+    const done = await wb.notification(/Backup of shop verified/);
+    assert.match(done, /integrity_check ok, 4 tables/);
+    const row = wb.treeRow(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}/);
+    await row.waitFor();
+    assert.match(await row.getAttribute('aria-label') ?? '', /^Backup .*, verified, /);
+    await editor.screenshot('04-backup-in-tree');
+  }));
+
+  it('restores the backup from the tree into a new file identical to the source', () => step('restore', async () => {
+    const row = wb.treeRow(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}/);
+    await wb.contextMenu(row, 'Restore Backup');
+    await wb.waitForPrompt(/Restore into this new file/);
+    const proposed = await wb.inputValue();
+    assert.equal(path.dirname(proposed), workspace, 'a new file beside the source is proposed');
+    assert.match(path.basename(proposed), /^shop-restored-\d{8}-\d{6}\.db$/);
+    await editor.screenshot('05-restore-target');
+    await wb.answer(undefined);
+    await wb.notification(/Restored shop-restored-.*identical to the backup/);
+    await editor.screenshot('06-restored');
+    assert.ok(fs.existsSync(proposed), `${proposed} exists`);
+    const manifestFile = fs.readdirSync(path.join(backups, 'shop')).map(b => path.join(backups, 'shop', b, 'manifest.json'))[0];
+    const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as { files: { contentSha256: string }[] };
+    assert.equal(sha256File(proposed), manifest.files[0].contentSha256, 'the restored file is the backed-up copy, byte for byte');
+    assert.deepEqual(dumpRows(proposed), dumpRows(source), 'and equals the source row for row');
+  }));
+
+  it('verifies the backup from the tree', () => step('verify', async () => {
+    await wb.contextMenu(wb.treeRow(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}/), 'Verify Backup');
+    const message = await wb.notification(/is intact/);
+    assert.match(message, /SHA-256 matches/);
+  }));
+
+  it('runs a backup from tasks.json through the lifeboat task type', () => step('task', async () => {
+    await wb.runCommand('Tasks: Run Task');
+    await wb.pickRow('Nightly shop backup');
+    // VS Code may ask whether to scan the task output; the lifeboat task needs no problem matcher.
+    const scan = wb.quickInput.locator('.monaco-list-row', { hasText: 'Continue without scanning the task output' });
+    if (await scan.first().isVisible({ timeout: 3000 }).catch(() => false)) await scan.first().click();
+    await editor.page.locator('.terminal-wrapper').first().waitFor({ timeout: 30_000 });
+    await wb.treeRow(/shop.*2 backups/).waitFor({ timeout: 60_000 });
+    await editor.screenshot('07-task-backup');
+    assert.equal(fs.readdirSync(path.join(backups, 'shop')).length, 2);
+  }));
+});

@@ -1,0 +1,89 @@
+import type { Locator, Page } from 'playwright-core';
+
+/**
+ * The VS Code workbench as a person uses it: the Command Palette, quick picks and input boxes,
+ * notifications, tree rows and their context menus. Selectors are VS Code's own DOM classes.
+ */
+export class Workbench {
+  constructor(readonly page: Page) {}
+
+  get quickInput(): Locator {
+    return this.page.locator('.quick-input-widget');
+  }
+
+  /** Opens the Command Palette and runs a command by its title ("Lifeboat: Backup Database"). */
+  async runCommand(title: string): Promise<void> {
+    await this.page.keyboard.press('F1');
+    const input = this.quickInput.locator('input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(`>${title}`);
+    await this.quickInput.locator('.monaco-list-row', { hasText: title }).first().waitFor();
+    await this.pickRow(title);
+  }
+
+  /** Chooses the quick pick row whose text contains `text`. */
+  async pickRow(text: string): Promise<void> {
+    const row = this.quickInput.locator('.monaco-list-row', { hasText: text }).first();
+    await row.waitFor({ state: 'visible' });
+    await row.click();
+  }
+
+  /** Types into the open input box (replacing what is there) and accepts it. */
+  async answer(text: string | undefined): Promise<void> {
+    const input = this.quickInput.locator('input');
+    await input.waitFor({ state: 'visible' });
+    if (text !== undefined) await input.fill(text);
+    await input.press('Enter');
+  }
+
+  /** Waits until the quick input shows `prompt` (its message line), so answers go to the right box. */
+  async waitForPrompt(prompt: string | RegExp): Promise<void> {
+    await this.quickInput.locator('.quick-input-message, .quick-input-header, .quick-input-title', { hasText: prompt }).first().waitFor({ state: 'visible' });
+  }
+
+  async inputValue(): Promise<string> {
+    const input = this.quickInput.locator('input');
+    await input.waitFor({ state: 'visible' });
+    return input.inputValue();
+  }
+
+  /** Waits for a notification toast containing `text` and returns its full text. */
+  async notification(text: string | RegExp, timeout = 60_000): Promise<string> {
+    const toast = this.page.locator('.notification-toast', { hasText: text }).first();
+    await toast.waitFor({ state: 'visible', timeout });
+    return (await toast.innerText()).replace(/\s+/g, ' ');
+  }
+
+  /** A row of the tree in the side bar whose accessible label or text matches. */
+  treeRow(text: string | RegExp): Locator {
+    return this.page.locator('.sidebar .monaco-list-row', { hasText: text }).first();
+  }
+
+  async openView(label: string): Promise<void> {
+    await this.page.locator(`.activitybar .action-item a[aria-label^="${label}"]`).first().click();
+  }
+
+  /** Drags the side bar's edge to the right, so tree rows are readable in screenshots. */
+  async widenSideBar(pixels = 220): Promise<void> {
+    const box = await this.page.locator('.part.sidebar').boundingBox();
+    if (!box) return;
+    const x = box.x + box.width + 1;
+    const y = box.y + box.height / 2;
+    await this.page.mouse.move(x, y);
+    await this.page.mouse.down();
+    await this.page.mouse.move(x + pixels, y, { steps: 8 });
+    await this.page.mouse.up();
+  }
+
+  /** Right-clicks a tree row and chooses a context-menu entry. */
+  async contextMenu(row: Locator, entry: string): Promise<void> {
+    await row.click({ button: 'right' });
+    // A click that lands right after the menu opens can be swallowed by the menu's guard against
+    // accidental clicks; hovering focuses the entry and Enter runs it, as a keyboard user would.
+    const item = this.page.getByRole('menuitem', { name: entry, exact: true }).first();
+    await item.waitFor({ state: 'visible' });
+    await item.hover();
+    await this.page.locator('.monaco-menu .action-item.focused', { hasText: entry }).waitFor();
+    await this.page.keyboard.press('Enter');
+  }
+}
