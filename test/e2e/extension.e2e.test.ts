@@ -49,7 +49,7 @@ describe('Lifeboat in a real editor', () => {
       await body();
     } catch (error) {
       await editor.screenshot(`failed-${name}`).catch(() => undefined);
-      throw new Error(`${name}: ${(error as Error).message}\ncode-server log (tail):\n${editor.serverLog().slice(-3000)}`);
+      throw new Error(`${name}: ${(error as Error).message}\ncode-server log (tail):\n${editor.serverLog().slice(-3000)}`, { cause: error });
     }
   };
 

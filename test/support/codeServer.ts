@@ -39,17 +39,27 @@ export interface Editor {
   stop(): Promise<void>;
 }
 
+export interface CodeServer {
+  url: string;
+  port: number;
+  process: ChildProcess;
+  log(): string;
+  stop(): Promise<void>;
+}
+
 /**
+ * Starts code-server with the packaged VSIX installed, in its own home under `options.home`.
  * `settings` go to the user settings; `machineSettings` to code-server's machine (remote)
  * settings, the only place machine-scoped settings such as lifeboat.backupFolder apply in a
  * remote or browser window.
  */
-export async function startEditor(options: { home: string; workspace: string; settings: Record<string, unknown>; machineSettings?: Record<string, unknown>; screenshots: string }): Promise<Editor> {
-  const problems = missingPrerequisites();
-  if (problems.length) throw new Error(`The end-to-end test needs: ${problems.join('; ')}`);
+export async function startCodeServer(options: { home: string; workspace: string; settings: Record<string, unknown>; machineSettings?: Record<string, unknown>; port?: number }): Promise<CodeServer> {
+  const problems = missingPrerequisites().filter(p => !p.startsWith('Chromium'));
+  if (problems.length) throw new Error(`code-server needs: ${problems.join('; ')}`);
   const userData = path.join(options.home, 'user-data');
   const extensions = path.join(options.home, 'extensions');
   fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
+  fs.mkdirSync(path.join(userData, 'Machine'), { recursive: true });
   fs.mkdirSync(extensions, { recursive: true });
   fs.writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify({
     'security.workspace.trust.enabled': false,
@@ -61,38 +71,56 @@ export async function startEditor(options: { home: string; workspace: string; se
     'update.mode': 'none',
     'window.restoreWindows': 'none',
     'chat.disableAIFeatures': true,
+    'git.openRepositoryInParentFolders': 'never',
     'workbench.colorTheme': 'Default Dark Modern',
     ...options.settings,
   }, null, 2));
-  fs.mkdirSync(path.join(userData, 'Machine'), { recursive: true });
   fs.writeFileSync(path.join(userData, 'Machine', 'settings.json'), JSON.stringify(options.machineSettings ?? {}, null, 2));
   const env = { ...process.env, PATH: `${NODE24_BIN}:${process.env.PATH}`, HOME: options.home, XDG_CONFIG_HOME: path.join(options.home, '.config'), XDG_DATA_HOME: path.join(options.home, '.local/share') };
   const common = ['--config', path.join(options.home, 'code-server.yaml'), '--user-data-dir', userData, '--extensions-dir', extensions];
   fs.writeFileSync(path.join(options.home, 'code-server.yaml'), 'auth: none\ncert: false\n');
-  const install = spawnSync(CODE_SERVER, [...common, '--install-extension', vsixPath()], { env, encoding: 'utf8' });
+  const install = spawnSync(CODE_SERVER, [...common, '--install-extension', vsixPath(), '--force'], { env, encoding: 'utf8' });
   if (install.status !== 0) throw new Error(`Installing the VSIX failed:\n${install.stdout}\n${install.stderr}`);
 
-  const port = await freePort();
+  const port = options.port ?? await freePort();
   let log = '';
   const server = spawn(CODE_SERVER, [...common, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override', options.workspace],
     { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   server.stdout!.on('data', d => { log += d; });
   server.stderr!.on('data', d => { log += d; });
-  const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(options.workspace)}`;
   await waitForHttp(`http://127.0.0.1:${port}/healthz`, 60_000, () => log);
+  return {
+    url: `http://127.0.0.1:${port}/?folder=${encodeURIComponent(options.workspace)}`,
+    port,
+    process: server,
+    log: () => log,
+    stop: async () => {
+      try {
+        process.kill(-server.pid!, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+      await new Promise(resolve => server.exitCode !== null ? resolve(undefined) : server.once('exit', resolve));
+    },
+  };
+}
 
+/** code-server plus headless Chromium on its workbench, for the end-to-end test. */
+export async function startEditor(options: { home: string; workspace: string; settings: Record<string, unknown>; machineSettings?: Record<string, unknown>; screenshots: string }): Promise<Editor> {
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`The end-to-end test needs Chromium at ${CHROMIUM}: apt-get install chromium`);
+  const server = await startCodeServer(options);
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   const page = await context.newPage();
-  await page.goto(url);
+  await page.goto(server.url);
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
   fs.mkdirSync(options.screenshots, { recursive: true });
   return {
-    url, page, browser, server,
-    serverLog: () => log,
+    url: server.url, page, browser, server: server.process,
+    serverLog: server.log,
     screenshot: async name => {
       const file = path.join(options.screenshots, `${name}.png`);
       await page.screenshot({ path: file });
@@ -100,12 +128,7 @@ export async function startEditor(options: { home: string; workspace: string; se
     },
     stop: async () => {
       await browser.close().catch(() => undefined);
-      try {
-        process.kill(-server.pid!, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-      await new Promise(resolve => server.exitCode !== null ? resolve(undefined) : server.once('exit', resolve));
+      await server.stop();
     },
   };
 }
