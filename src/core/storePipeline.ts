@@ -4,6 +4,7 @@ import { Writable } from 'node:stream';
 import { compressor, decompressor } from './codec';
 import { CancelledError, LifeboatError, explainIoError, isCancelled } from './errors';
 import { HashingStream } from './hashing';
+import { flushBehindStage } from './flushBehind';
 import type { Codec, StoredFile } from './manifest';
 import type { Destination } from '../storage/destination';
 
@@ -55,11 +56,11 @@ export async function readStoredFile(options: {
   const { destination, key, file, signal } = options;
   const stored = new HashingStream(read => options.onBytes?.(read, file.size));
   const content = new HashingStream();
-  const sink = options.target
-    ? fs.createWriteStream(options.target, { flags: 'wx', mode: 0o600, flush: true })
-    : new Writable({ write(_chunk, _enc, done) { done(); } });
+  const sinks = options.target
+    ? [flushBehindStage(options.target), fs.createWriteStream(options.target, { flags: 'wx', mode: 0o600, flush: true })]
+    : [new Writable({ write(_chunk, _enc, done) { done(); } })];
   try {
-    await pipeline(await destination.read(key), stored, decompressor(file.codec), content, sink, { signal });
+    await pipeline([await destination.read(key), stored, decompressor(file.codec), content, ...sinks], { signal });
   } catch (error) {
     if (signal?.aborted || isCancelled(error)) throw new CancelledError();
     if (error instanceof LifeboatError) throw error;

@@ -4,8 +4,6 @@ import { LifeboatError } from '../core/errors';
 import type { JobContext } from '../core/job';
 import type { Verification } from '../core/manifest';
 import type { ProbeResult } from './probe';
-import { probeMysql } from './mysql/probe';
-import { probePostgres } from './postgres/probe';
 import { backupSqlite, type SqliteBackupOptions } from './sqlite/backup';
 import { probeSqlite } from './sqlite/probe';
 import { restoreSqliteBackup, type SqliteRestoreResult } from './sqlite/restore';
@@ -32,8 +30,9 @@ export const BACKUP_ENGINES: readonly EngineName[] = ['sqlite'];
 export async function testConnection(connection: Connection, password?: string): Promise<ProbeResult> {
   switch (connection.engine) {
     case 'sqlite': return probeSqlite(connection);
-    case 'postgres': return probePostgres(connection, password);
-    case 'mysql': return probeMysql(connection, password);
+    // pg and mysql2 load on first use, not when the extension activates.
+    case 'postgres': return (await import('./postgres/probe')).probePostgres(connection, password);
+    case 'mysql': return (await import('./mysql/probe')).probeMysql(connection, password);
   }
 }
 

