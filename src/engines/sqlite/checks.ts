@@ -1,6 +1,6 @@
 import { LifeboatError } from '../../core/errors';
 import type { TableFigures, VerificationCheck } from '../../core/manifest';
-import { runSqliteJob } from './workerClient';
+import { runCheck } from './checkerClient';
 
 export interface IntegrityOutcome {
   ok: boolean;
@@ -8,9 +8,9 @@ export interface IntegrityOutcome {
   tables: TableFigures[];
 }
 
-/** integrity_check and row counts of a local database file, on the worker thread. */
+/** integrity_check and row counts of a local database file, in the checker process. */
 export async function integrityCheck(file: string, signal?: AbortSignal, onFraction?: (fraction: number) => void): Promise<IntegrityOutcome> {
-  const result = await runSqliteJob({ op: 'inspect', file }, { signal, onProgress: (done, total) => onFraction?.(done / total) });
+  const result = await runCheck({ file }, { signal, onProgress: (done, total) => onFraction?.(done / total) });
   const ok = result.integrity.length === 1 && result.integrity[0] === 'ok';
   return { ok, problems: ok ? [] : result.integrity, tables: result.tables };
 }
