@@ -4,6 +4,7 @@ import { registerBackupCommands } from './vscode/commands/backupCommands';
 import { registerConnectionCommands } from './vscode/commands/connectionCommands';
 import { registerViewCommands } from './vscode/commands/viewCommands';
 import { ConnectionStore } from './vscode/connectionStore';
+import { trackContextKeys } from './vscode/contextKeys';
 import { JobRunner } from './vscode/jobs';
 import { createLog } from './vscode/log';
 import { LifeboatTaskProvider, TASK_TYPE } from './vscode/taskProvider';
@@ -17,9 +18,11 @@ export function activate(context: vscode.ExtensionContext): void {
   const catalog = new BackupCatalog(context.globalStorageUri, logger);
   const tree = new ConnectionsTreeProvider(store, catalog, context.globalStorageUri);
   const treeView = vscode.window.createTreeView('lifeboat.connections', { treeDataProvider: tree, showCollapseAll: true });
-  const services = { store, catalog, jobs: new JobRunner(catalog, logger, showLog), logger, tree, treeView, globalStorage: context.globalStorageUri };
+  const jobs = new JobRunner(catalog, logger, showLog);
+  const services = { store, catalog, jobs, logger, tree, treeView, globalStorage: context.globalStorageUri };
   context.subscriptions.push(
-    channel, store, catalog, tree, treeView,
+    channel, store, catalog, tree, treeView, jobs,
+    trackContextKeys(store, catalog),
     ...registerConnectionCommands(services),
     ...registerBackupCommands(services),
     ...registerViewCommands(services, showLog),

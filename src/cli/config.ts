@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -97,7 +98,10 @@ export function resolveConnection(config: CliConfig, reference: string): CliConn
     throw new LifeboatError('usage', 'A password on the command line is visible to every user of this machine; Lifeboat refuses it.',
       'Put the connection in the config file with "passwordEnv" or "passwordFile".');
   }
-  return { connection: parsed.connection };
+  const connection = parsed.connection;
+  // Two files of the same name in different folders must not share a backup folder.
+  if (connection.engine === 'sqlite') connection.id = `${connection.id.slice(0, 40)}-${createHash('sha256').update(connection.path).digest('hex').slice(0, 6)}`;
+  return { connection };
 }
 
 /** The password from the named environment variable or 0600 file; undefined when none is set. */

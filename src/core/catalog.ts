@@ -3,7 +3,8 @@ import { text } from 'node:stream/consumers';
 import { errorMessage } from './errors';
 import type { Logger } from './logger';
 import { MANIFEST_FILE, parseManifest, serializeManifest, type Manifest } from './manifest';
-import type { Destination } from '../storage/destination';
+import type { Destination, ObjectInfo } from '../storage/destination';
+import { isOrphan, ownedKind, ownedName } from './orphans';
 
 /**
  * The catalog is not a database of its own: it is what listing a destination's manifests says.
@@ -26,12 +27,19 @@ export async function listBackups(destination: Destination, options: { connectio
   const removed = await destination.sweepStale();
   for (const item of removed) options.logger?.info(`Removed ${item}: left behind by a backup that was interrupted.`);
 
-  const listing: CatalogListing = { entries: [], problems: [] };
   const prefix = options.connectionId ? `${options.connectionId}/` : '';
+  const manifests = new Set<string>();
+  const markers: ObjectInfo[] = [];
   for await (const object of destination.list(prefix)) {
     const parts = object.key.split('/');
-    if (parts.length !== 3 || parts[2] !== MANIFEST_FILE) continue;
-    const backupPrefix = `${parts[0]}/${parts[1]}`;
+    if (parts.length !== 3) continue;
+    if (parts[2] === MANIFEST_FILE) manifests.add(`${parts[0]}/${parts[1]}`);
+    else if (ownedKind(parts[2]) === 'writing') markers.push(object);
+  }
+  await removeAbandoned(destination, markers, manifests, options.logger);
+
+  const listing: CatalogListing = { entries: [], problems: [] };
+  for (const backupPrefix of manifests) {
     try {
       listing.entries.push({ prefix: backupPrefix, manifest: await readManifest(destination, backupPrefix) });
     } catch (error) {
@@ -42,14 +50,41 @@ export async function listBackups(destination: Destination, options: { connectio
   return listing;
 }
 
-/** Finds one backup by id (or an unambiguous prefix of it). */
-export async function findBackup(destination: Destination, id: string, logger?: Logger): Promise<CatalogEntry | undefined> {
-  const { entries } = await listBackups(destination, { logger });
-  return entries.find(e => e.manifest.id === id) ?? singleOrNone(entries.filter(e => e.manifest.id.startsWith(id)));
+/**
+ * A backup's folder holds a "writing" marker from its start until its manifest is written. A
+ * marker whose process is gone means the backup was killed: without a manifest, its payload is
+ * removed; with one, only the marker is (the kill came after the manifest).
+ */
+async function removeAbandoned(destination: Destination, markers: ObjectInfo[], manifests: Set<string>, logger?: Logger): Promise<void> {
+  for (const marker of markers) {
+    const name = marker.key.split('/')[2];
+    if (!isOrphan(name, marker.modified)) continue;
+    const backupPrefix = marker.key.split('/').slice(0, 2).join('/');
+    if (manifests.has(backupPrefix)) {
+      await destination.delete(marker.key);
+    } else {
+      await deleteBackup(destination, backupPrefix);
+      logger?.info(`Removed ${backupPrefix}: a backup that was interrupted before its manifest was written.`);
+    }
+  }
 }
 
-function singleOrNone<T>(items: T[]): T | undefined {
-  return items.length === 1 ? items[0] : undefined;
+/** Marks a backup as in progress; call `finishBackup` after its manifest is written. */
+export async function beginBackup(destination: Destination, prefix: string): Promise<string> {
+  const key = `${prefix}/${ownedName('backup', 'writing')}`;
+  await destination.write(key, Readable.from([Buffer.from(JSON.stringify({ startedAt: new Date().toISOString(), pid: process.pid }) + '\n')]));
+  return key;
+}
+
+export async function finishBackup(destination: Destination, markerKey: string): Promise<void> {
+  await destination.delete(markerKey);
+}
+
+/** Backups whose id is `id`, or else starts with it (several when the start is ambiguous). */
+export async function findBackups(destination: Destination, id: string, logger?: Logger): Promise<CatalogEntry[]> {
+  const { entries } = await listBackups(destination, { logger });
+  const exact = entries.filter(e => e.manifest.id === id);
+  return exact.length > 0 ? exact : entries.filter(e => e.manifest.id.startsWith(id));
 }
 
 export async function readManifest(destination: Destination, prefix: string): Promise<Manifest> {

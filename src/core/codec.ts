@@ -14,6 +14,14 @@ export function parseCodec(value: string): Codec {
   throw new LifeboatError('usage', `Unknown compression "${value}".`, `Use one of: ${CODECS.join(', ')}.`);
 }
 
+/** Checks a compression level before any work starts; a level means nothing without a codec. */
+export function validateLevel(codec: Codec, level: number | undefined): void {
+  if (level === undefined || codec === 'none') return;
+  if (!Number.isInteger(level) || level < 1 || level > 9) {
+    throw new LifeboatError('usage', `gzip compression level ${level} does not exist.`, 'Use 1 (fastest) to 9 (smallest); the default is 6.');
+  }
+}
+
 export function compressor(codec: Codec, level?: number): Transform {
   switch (codec) {
     case 'gzip':

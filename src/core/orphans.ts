@@ -2,25 +2,32 @@ import * as os from 'node:os';
 import { randomBytes } from 'node:crypto';
 
 /**
- * Half-written files carry the name of the process that writes them, so that a later run can tell
- * a file being written now from one whose writer was killed: "<name>.partial-<host>-<pid>-<rand>".
+ * Files and folders that belong to one running process carry its name, so that a later run can
+ * tell one being written now from one whose writer was killed: "<base>.<kind>-<host>-<pid>-<rand>".
  * SIGKILL leaves no chance to clean up, so cleaning up is the next run's job.
+ *   partial  a file being written, renamed into place when complete (never listed)
+ *   work     a job's scratch folder
+ *   aside    the previous file during a restore over it
+ *   writing  the marker of a backup in progress, removed once its manifest is written
  */
+export type OwnedKind = 'partial' | 'work' | 'aside' | 'writing';
+
 const HOST = os.hostname().replace(/[^A-Za-z0-9]/g, '_');
-const OWNER_PATTERN = /\.(partial|work|aside)-([A-Za-z0-9_]+)-(\d+)-[0-9a-f]{8}$/;
+const OWNER_PATTERN = /\.(partial|work|aside|writing)-([A-Za-z0-9_]+)-(\d+)-[0-9a-f]{8}$/;
 /** Files from other hosts (a shared folder) are only taken once this old. */
 const FOREIGN_AGE_MS = 24 * 3600 * 1000;
 
-export function ownedName(base: string, kind: 'partial' | 'work' | 'aside'): string {
+export function ownedName(base: string, kind: OwnedKind): string {
   return `${base}.${kind}-${HOST}-${process.pid}-${randomBytes(4).toString('hex')}`;
 }
 
-export function isOwnedName(name: string): boolean {
-  return OWNER_PATTERN.test(name);
+/** The kind of an owned name, or undefined for an ordinary one. */
+export function ownedKind(name: string): OwnedKind | undefined {
+  return OWNER_PATTERN.exec(name)?.[1] as OwnedKind | undefined;
 }
 
-/** True when the file's writer is gone: same host and its process no longer exists, or another
- *  host and the file has not changed for a day. */
+/** True when the owner is gone: same host and its process no longer exists, or another host and
+ *  the file has not changed for a day. */
 export function isOrphan(name: string, modified: Date): boolean {
   const match = OWNER_PATTERN.exec(name);
   if (!match) return false;

@@ -56,11 +56,13 @@ export async function readStoredFile(options: {
   const { destination, key, file, signal } = options;
   const stored = new HashingStream(read => options.onBytes?.(read, file.size));
   const content = new HashingStream();
-  const sinks = options.target
-    ? [flushBehindStage(options.target), fs.createWriteStream(options.target, { flags: 'wx', mode: 0o600, flush: true })]
-    : [new Writable({ write(_chunk, _enc, done) { done(); } })];
   try {
-    await pipeline([await destination.read(key), stored, decompressor(file.codec), content, ...sinks], { signal });
+    // The source first: if it is missing, no target file has been created yet.
+    const source = await destination.read(key);
+    const sinks = options.target
+      ? [flushBehindStage(options.target), fs.createWriteStream(options.target, { flags: 'wx', mode: 0o600, flush: true })]
+      : [new Writable({ write(_chunk, _enc, done) { done(); } })];
+    await pipeline([source, stored, decompressor(file.codec), content, ...sinks], { signal });
   } catch (error) {
     if (signal?.aborted || isCancelled(error)) throw new CancelledError();
     if (error instanceof LifeboatError) throw error;

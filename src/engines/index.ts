@@ -1,6 +1,7 @@
 import type { CatalogEntry } from '../core/catalog';
 import { ENGINE_LABELS, type Connection, type EngineName } from '../core/connection';
 import { LifeboatError } from '../core/errors';
+import { validateLevel } from '../core/codec';
 import type { JobContext } from '../core/job';
 import type { Verification } from '../core/manifest';
 import type { ProbeResult } from './probe';
@@ -37,6 +38,7 @@ export async function testConnection(connection: Connection, password?: string):
 }
 
 export async function backupDatabase(connection: Connection, options: BackupOptions, ctx: JobContext): Promise<CatalogEntry> {
+  validateLevel(options.codec, options.level);
   if (connection.engine !== 'sqlite') throw notYet(connection.engine, 'Backing up');
   return backupSqlite(connection, options, ctx);
 }

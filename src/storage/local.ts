@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable, Transform } from 'node:stream';
 import { LifeboatError, explainIoError, isCancelled, CancelledError } from '../core/errors';
-import { isOrphan, isOwnedName, ownedName } from '../core/orphans';
+import { isOrphan, ownedKind, ownedName } from '../core/orphans';
 import { fsyncFolder } from '../core/fsync';
 import { flushBehindStage } from '../core/flushBehind';
 import type { Destination, ObjectInfo } from './destination';
@@ -33,7 +33,7 @@ export class LocalFolderDestination implements Destination {
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
     for await (const file of this.walk(this.location)) {
-      if (isOwnedName(path.basename(file.path))) continue;
+      if (ownedKind(path.basename(file.path)) === 'partial') continue;
       const key = path.relative(this.location, file.path).split(path.sep).join('/');
       if (key.startsWith(prefix)) yield { key, size: file.stat.size, modified: file.stat.mtime };
     }
@@ -85,7 +85,9 @@ export class LocalFolderDestination implements Destination {
   async sweepStale(): Promise<string[]> {
     const removed: string[] = [];
     for await (const entry of this.walk(this.location, true)) {
-      if (isOrphan(path.basename(entry.path), entry.stat.mtime)) {
+      const name = path.basename(entry.path);
+      // Markers of backups in progress are the catalog's to judge (it looks at the whole backup).
+      if (ownedKind(name) !== 'writing' && isOrphan(name, entry.stat.mtime)) {
         await fsp.rm(entry.path, { recursive: true, force: true });
         removed.push(entry.path);
         await this.removeEmptyFolders(path.dirname(entry.path));
@@ -107,7 +109,7 @@ export class LocalFolderDestination implements Destination {
     for (const entry of entries) {
       const full = path.join(folder, entry.name);
       if (entry.isDirectory()) {
-        if (isOwnedName(entry.name)) {
+        if (ownedKind(entry.name) === 'work') {
           if (includeOwned) yield { path: full, stat: await fsp.stat(full) };
           continue;
         }

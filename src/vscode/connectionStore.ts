@@ -38,7 +38,9 @@ export class ConnectionStore implements vscode.Disposable {
   }
 
   async add(connection: Connection, password?: string): Promise<void> {
-    if (password !== undefined && password !== '') await this.secrets.store(SECRET_PREFIX + connection.id, password);
+    // A connection without a password must not inherit one stored earlier under the same id.
+    if (password) await this.secrets.store(SECRET_PREFIX + connection.id, password);
+    else await this.secrets.delete(SECRET_PREFIX + connection.id);
     await this.write([...this.list().filter(c => c.id !== connection.id), connection]);
   }
 

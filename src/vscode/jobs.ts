@@ -10,12 +10,16 @@ import type { BackupCatalog } from './backupCatalog';
  * the notification's percent, Cancel aborts the job's signal (the engine then stops its worker
  * and removes partial files), and failures are shown in words with a way to the log.
  */
-export class JobRunner {
+export class JobRunner implements vscode.Disposable {
+  /** Jobs still running; aborted if the extension is deactivated (window closed, reload). */
+  private readonly running = new Set<AbortController>();
+
   constructor(private readonly catalog: BackupCatalog, private readonly logger: Logger, private readonly showLog: () => void) {}
 
   async run<T>(title: string, work: (ctx: JobContext) => Promise<T>): Promise<T | undefined> {
     return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
       const controller = new AbortController();
+      this.running.add(controller);
       const cancel = token.onCancellationRequested(() => {
         this.logger.warn(`${title}: cancelled by the user`);
         controller.abort();
@@ -45,10 +49,15 @@ export class JobRunner {
         void this.showError(`${title} failed: ${errorMessage(error)}`);
         return undefined;
       } finally {
+        this.running.delete(controller);
         cancel.dispose();
         this.catalog.refresh();
       }
     });
+  }
+
+  dispose(): void {
+    for (const controller of this.running) controller.abort();
   }
 
   async showError(message: string): Promise<void> {

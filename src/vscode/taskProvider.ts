@@ -38,9 +38,10 @@ export class LifeboatTaskProvider implements vscode.TaskProvider {
 
   private createTask(definition: LifeboatTaskDefinition, scope: vscode.TaskScope | vscode.WorkspaceFolder): vscode.Task {
     const action = definition.action ?? 'backup';
+    // No problem matchers: the output is progress and a result, not compiler diagnostics (and
+    // saying so spares the user VS Code's "scan the task output?" question).
     const task = new vscode.Task(definition, scope, `${action} ${definition.connection}`, TASK_TYPE,
-      new vscode.CustomExecution(async () => new LifeboatTaskTerminal(this.s, { ...definition, action })));
-    task.group = vscode.TaskGroup.Build;
+      new vscode.CustomExecution(async () => new LifeboatTaskTerminal(this.s, { ...definition, action })), []);
     task.presentationOptions = { reveal: vscode.TaskRevealKind.Always, panel: vscode.TaskPanelKind.Dedicated, clear: true };
     return task;
   }

@@ -53,6 +53,21 @@ describe('lifeboat CLI', () => {
     assert.match(down.stderr, /Nothing is listening on 127\.0\.0\.1:9/);
   });
 
+  it('rejects a compression level that does not exist before doing any work', async () => {
+    const result = await runCli(['backup', source, '--backup-dir', tmp.file('levels'), '--level', '15']);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /gzip compression level 15 does not exist.*1 \(fastest\) to 9/s);
+    assert.equal(fs.existsSync(tmp.file('levels')), false, 'nothing was written');
+  });
+
+  it('says when the start of an id matches several backups', async () => {
+    const folder = tmp.file('ambiguous');
+    for (let i = 0; i < 2; i++) assert.equal((await runCli(['backup', source, '--backup-dir', folder, '-q'])).code, 0);
+    const result = await runCli(['verify', '20', '--backup-dir', folder]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /"20" is the start of 2 backups/);
+  });
+
   it('refuses a password on the command line', async () => {
     const result = await runCli(['test', 'postgres://u:secret@127.0.0.1:5432/d']);
     assert.equal(result.code, 2);

@@ -24,6 +24,14 @@ function waitForProgress(child: ChildProcess, message: RegExp, fraction: number)
   });
 }
 
+/** Resolves when a file whose path (relative to `folder`) matches `pattern` exists. */
+async function waitForFile(child: ChildProcess, folder: string, pattern: RegExp): Promise<void> {
+  while (!listFiles(folder).some(f => pattern.test(f))) {
+    if (child.exitCode !== null) throw new Error(`the backup finished (exit ${child.exitCode}) before ${pattern} appeared`);
+    await new Promise(resolve => setTimeout(resolve, 2));
+  }
+}
+
 /**
  * A backup killed outright (SIGKILL: no chance to clean up) leaves files that are recognisably
  * partial, is never listed as a backup, and the next run removes what it left. A backup stopped
@@ -37,17 +45,27 @@ describe('interrupted backups', () => {
   after(() => tmp.dispose());
 
   // One page per step makes the copy last long enough (~0.4 s here) to be caught in the act.
-  for (const phase of [{ name: 'copying', message: /^Copying pages/, fraction: 0.001, pages: '1' }, { name: 'compressing', message: /^Compressing/, fraction: 0.5, pages: '2048' }]) {
+  // The third point is the gap after the payload is stored and before the manifest is written
+  // (integrity_check still running beside it): the payload has its final name there.
+  for (const phase of [
+    { name: 'copying', message: /^Copying pages/, fraction: 0.001, pages: '1', codec: 'gzip' },
+    { name: 'compressing', message: /^Compressing/, fraction: 0.5, pages: '2048', codec: 'gzip' },
+    { name: 'checking after storing', message: undefined, fraction: 0, pages: '2048', codec: 'none' },
+  ]) {
     it(`SIGKILL while ${phase.name}: nothing listed, and no partial files remain`, async () => {
       const folder = tmp.file(`kill-${phase.name}`);
-      const child = startCli(['backup', source, '--backup-dir', folder, '--json', '--level', '9', '--pages-per-step', phase.pages]);
-      await waitForProgress(child, phase.message, phase.fraction);
+      const child = startCli(['backup', source, '--backup-dir', folder, '--json', '--compression', phase.codec, '--level', '9', '--pages-per-step', phase.pages]);
+      if (phase.message) await waitForProgress(child, phase.message, phase.fraction);
+      // <connection>/<backup>/database.sqlite: the payload under its final name (not the scratch copy).
+      else await waitForFile(child, folder, /^[^./][^/]*\/[^/]+\/database\.sqlite$/);
       child.kill('SIGKILL');
       const [, signal] = await once(child, 'exit');
       assert.equal(signal, 'SIGKILL');
       const left = listFiles(folder);
+      if (!phase.message) assert.ok(left.some(f => /^[^./][^/]*\/[^/]+\/database\.sqlite$/.test(f)), `the payload was in place, without its manifest: ${left.join(', ')}`);
       assert.ok(left.length > 0, 'the killed process left files behind (it had no chance to clean up)');
-      assert.ok(left.every(f => /\.(partial|work)-[A-Za-z0-9_]+-\d+-[0-9a-f]{8}(\/|$)/.test(f)), `everything left is named as partial: ${left.join(', ')}`);
+      assert.ok(left.every(f => /\.(partial|work|writing)-[A-Za-z0-9_]+-\d+-[0-9a-f]{8}(\/|$)/.test(f) || f.endsWith('/database.sqlite')),
+        `everything left is partial, or a payload beside the marker of its unfinished backup: ${left.join(', ')}`);
       assert.ok(!left.some(f => f.endsWith('manifest.json')), 'no manifest: so it is not a backup');
 
       const list = await runCli(['list', '--backup-dir', folder, '--json']);

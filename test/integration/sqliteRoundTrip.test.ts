@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { SqliteConnection } from '../../src/core/connection';
+import { deleteBackup } from '../../src/core/catalog';
 import type { LifeboatError } from '../../src/core/errors';
 import { backupDatabase, restoreBackup, verifyBackup } from '../../src/engines';
 import { engineContext, monotonic } from '../support/engineContext';
@@ -69,15 +70,25 @@ describe('SQLite backup → verify → restore', () => {
     fs.copyFileSync(target + '-wal', tmp.file('saved-wal'));
     writer.close();
     fs.copyFileSync(tmp.file('saved-wal'), target + '-wal');
+    fs.chmodSync(target, 0o640);
 
     await assert.rejects(restoreBackup(entry, { target }, ctx), (e: LifeboatError) => e.code === 'already-exists' && e.message.includes(target));
     assert.ok(fs.existsSync(target + '-wal'), 'a refused restore touches nothing');
 
     const result = await restoreBackup(entry, { target, overwrite: true }, ctx);
     assert.equal(result.replacedExisting, true);
+    assert.equal(fs.statSync(target).mode & 0o777, 0o640, 'the replacement keeps the permissions of the file it replaced');
     assert.equal(fs.existsSync(target + '-wal'), false, 'the old write-ahead log was moved away with the old file');
     assert.deepEqual(dumpRows(target), dumpRows(source));
     assert.deepEqual(fs.readdirSync(tmp.path).filter(n => /\.(partial|aside)-/.test(n)), [], 'no aside or partial files remain');
+  });
+
+  it('does not bring back a backup deleted while it was being verified', async () => {
+    const { ctx, destination } = engineContext(tmp.file('backups-deleted'));
+    const entry = await backupDatabase(sqlite(source), { codec: 'gzip' }, ctx);
+    await deleteBackup(destination, entry.prefix);
+    await assert.rejects(verifyBackup(entry, ctx), (e: LifeboatError) => e.code === 'not-found');
+    assert.deepEqual(listFiles(destination.location), []);
   });
 
   it('backs up a rollback-journal database as well', async () => {

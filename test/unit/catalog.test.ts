@@ -58,6 +58,27 @@ describe('catalog', () => {
     assert.deepEqual(listFiles(destination.location), [`app/b3/database.sqlite.gz.partial-${host}-${process.ppid}-0123abcd`, 'app/kept/manifest.json']);
   });
 
+  it('removes a backup whose writer died before its manifest, and only the marker when the manifest made it', async () => {
+    const destination = new LocalFolderDestination(tmp.file('markers'));
+    const dead = deadPid();
+    const write = (key: string) => {
+      fs.mkdirSync(path.dirname(destination.localPath(key)), { recursive: true });
+      fs.writeFileSync(destination.localPath(key), 'x');
+    };
+    // Killed after storing its payload, before its manifest: not a backup, and removed.
+    write('app/killed/database.sqlite');
+    write(`app/killed/backup.writing-${host}-${dead}-00000001`);
+    // Killed after its manifest, before removing the marker: a backup; only the marker goes.
+    await writeManifest(destination, 'app/complete', sampleManifest({ id: 'complete' }));
+    write(`app/complete/backup.writing-${host}-${dead}-00000002`);
+    // Still being written by a live process: left alone.
+    write('app/running/database.sqlite');
+    write(`app/running/backup.writing-${host}-${process.ppid}-00000003`);
+    const listing = await listBackups(destination);
+    assert.deepEqual(listing.entries.map(e => e.manifest.id), ['complete']);
+    assert.deepEqual(listFiles(destination.location), ['app/complete/manifest.json', 'app/running/backup.writing-' + host + '-' + process.ppid + '-00000003', 'app/running/database.sqlite']);
+  });
+
   it('deletes a backup manifest-first and removes its folder', async () => {
     const destination = new LocalFolderDestination(tmp.file('delete'));
     await writeManifest(destination, 'app/b1', sampleManifest());

@@ -12,7 +12,7 @@ export function registerBackup(program: Command): void {
     .description('Back up a database: copy, check (integrity, row counts), compress, checksum, store with a manifest.')
     .argument('<connection>', 'connection id or name from the config file, or a SQLite file path / sqlite:// URI')
     .option('-c, --compression <codec>', 'gzip or none (default: the config file\'s, else gzip)')
-    .option('-l, --level <n>', 'compression level (gzip: 1 fastest … 9 smallest, default 6)', parseLevel)
+    .option('-l, --level <n>', 'compression level (gzip: 1 fastest … 9 smallest, default 6; ignored with none)', parseLevel)
     .option('--pages-per-step <n>', 'SQLite: pages per online-backup step (default: sized to about 20 ms per step)', parsePositive)
     .addHelpText('after', '\nExample:\n  lifeboat backup /srv/app.db --backup-dir /var/backups/lifeboat --json')
     .action(action(async (ctx, reference: string, options: { compression?: string; level?: number; pagesPerStep?: number }) => {

@@ -2,7 +2,7 @@ import { InvalidArgumentError } from 'commander';
 
 export function parseLevel(value: string): number {
   const level = Number(value);
-  if (!Number.isInteger(level) || level < 0 || level > 22) throw new InvalidArgumentError('expected a whole number.');
+  if (!Number.isInteger(level)) throw new InvalidArgumentError('expected a whole number.');
   return level;
 }
 

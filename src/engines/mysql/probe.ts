@@ -2,10 +2,12 @@ import { createConnection, type ConnectionOptions } from 'mysql2/promise';
 import type { ServerConnection } from '../../core/connection';
 import { LifeboatError } from '../../core/errors';
 import { explainNetworkError } from '../networkErrors';
+import { connectPreferringTls } from '../tlsPreference';
 import type { ProbeResult } from '../probe';
 
-export function mysqlClientOptions(c: ServerConnection, password?: string): ConnectionOptions {
-  const ssl = c.ssl === 'require' ? { rejectUnauthorized: false } : c.ssl === 'verify-full' ? {} : undefined;
+/** `tls`: whether to use TLS (see tlsPreference.ts); verify-full also checks the certificate. */
+export function mysqlClientOptions(c: ServerConnection, password: string | undefined, tls: boolean): ConnectionOptions {
+  const ssl = !tls || c.host.startsWith('/') ? undefined : c.ssl === 'verify-full' ? {} : { rejectUnauthorized: false };
   return {
     ...(c.host.startsWith('/') ? { socketPath: c.host } : { host: c.host, port: c.port }),
     user: c.user, database: c.database,
@@ -19,8 +21,9 @@ export function mysqlClientOptions(c: ServerConnection, password?: string): Conn
 export async function probeMysql(c: ServerConnection, password?: string): Promise<ProbeResult> {
   let connection;
   try {
-    connection = await createConnection(mysqlClientOptions(c, password));
-    const [rows] = await connection.query('SELECT VERSION() AS version, @@version_comment AS comment');
+    connection = await connectPreferringTls(c.ssl, tls => createConnection(mysqlClientOptions(c, password, tls)),
+      error => (error as { code?: string }).code === 'HANDSHAKE_NO_SSL_SUPPORT');
+    const [rows] = await connection.query({ sql: 'SELECT VERSION() AS version, @@version_comment AS comment', timeout: 15_000 });
     const row = (rows as { version: string; comment: string }[])[0];
     const product = /mariadb/i.test(`${row.version} ${row.comment}`) ? 'MariaDB' : 'MySQL';
     const version = row.version.replace(/-.*$/, '');

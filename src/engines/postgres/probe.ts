@@ -3,21 +3,32 @@ import type { ServerConnection } from '../../core/connection';
 import { LifeboatError } from '../../core/errors';
 import { formatBytes } from '../../core/format';
 import { explainNetworkError } from '../networkErrors';
+import { connectPreferringTls } from '../tlsPreference';
 import type { ProbeResult } from '../probe';
 
-export function postgresClientConfig(c: ServerConnection, password?: string): ClientConfig {
-  const ssl = c.ssl === 'require' ? { rejectUnauthorized: false } : c.ssl === 'verify-full' ? true : false;
+/** `tls`: whether to use TLS (see tlsPreference.ts); verify-full also checks the certificate. */
+export function postgresClientConfig(c: ServerConnection, password: string | undefined, tls: boolean): ClientConfig {
+  const ssl = !tls || c.host.startsWith('/') ? false : c.ssl === 'verify-full' ? true : { rejectUnauthorized: false };
   return {
     host: c.host, port: c.port, user: c.user, database: c.database,
     ...(password !== undefined ? { password } : {}),
-    ssl, connectionTimeoutMillis: 10_000, application_name: 'lifeboat',
+    ssl, connectionTimeoutMillis: 10_000, statement_timeout: 15_000, query_timeout: 20_000, application_name: 'lifeboat',
   };
 }
 
 export async function probePostgres(c: ServerConnection, password?: string): Promise<ProbeResult> {
-  const client = new Client(postgresClientConfig(c, password));
+  let client: Client | undefined;
   try {
-    await client.connect();
+    client = await connectPreferringTls(c.ssl, async tls => {
+      const attempt = new Client(postgresClientConfig(c, password, tls));
+      try {
+        await attempt.connect();
+        return attempt;
+      } catch (error) {
+        await attempt.end().catch(() => undefined);
+        throw error;
+      }
+    }, error => /does not support SSL/i.test((error as Error)?.message ?? ''));
     const { rows } = await client.query<{ version: string; server_version: string; size: string }>(
       "SELECT version() AS version, current_setting('server_version') AS server_version, pg_database_size(current_database())::text AS size");
     const row = rows[0];
@@ -31,7 +42,7 @@ export async function probePostgres(c: ServerConnection, password?: string): Pro
   } catch (error) {
     throw explainPostgresError(error, c, password);
   } finally {
-    await client.end().catch(() => undefined);
+    await client?.end().catch(() => undefined);
   }
 }
 

@@ -1,6 +1,6 @@
 import * as fsp from 'node:fs/promises';
 import { backupPrefix, newBackupId } from '../../core/backupId';
-import { deleteBackup, writeManifest, type CatalogEntry } from '../../core/catalog';
+import { beginBackup, deleteBackup, finishBackup, writeManifest, type CatalogEntry } from '../../core/catalog';
 import { CODEC_SUFFIX } from '../../core/codec';
 import type { SqliteConnection } from '../../core/connection';
 import { CancelledError, LifeboatError, isCancelled, throwIfAborted } from '../../core/errors';
@@ -53,6 +53,9 @@ export async function backupSqlite(connection: SqliteConnection, options: Sqlite
   const abortWork = () => work.abort();
   ctx.signal?.addEventListener('abort', abortWork, { once: true });
   try {
+    // Until the manifest exists, this marker says the backup is in progress; if this process is
+    // killed, the next listing removes what it stored (catalog.ts).
+    const marker = await beginBackup(ctx.destination, prefix);
     ctx.logger.info(`Backing up ${connection.path} (${formatBytes(sourceSize)}) to ${ctx.destination.location}/${prefix}`);
     const copyStarted = performance.now();
     const driver = loadSqliteDriver();
@@ -140,6 +143,7 @@ export async function backupSqlite(connection: SqliteConnection, options: Sqlite
       createdBy: LIFEBOAT_TOOL,
     };
     await writeManifest(ctx.destination, prefix, manifest);
+    await finishBackup(ctx.destination, marker);
     progress.report('finish', 1, `Backup ${id} verified and stored`);
     ctx.logger.info(`Backup ${id} complete: ${formatBytes(file.size)} stored (${formatBytes(file.contentSize)} before compression) in ${manifest.timings.totalMs} ms`);
     return { prefix, manifest };

@@ -92,6 +92,7 @@ async function placeNewFile(partial: string, target: string): Promise<void> {
 async function replaceFile(partial: string, target: string, ctx: JobContext): Promise<void> {
   const aside = path.join(path.dirname(target), ownedName(path.basename(target), 'aside'));
   const moved: string[] = [];
+  await keepOwnership(partial, target, ctx);
   try {
     for (const suffix of ['', ...SIDECARS]) {
       try {
@@ -109,6 +110,16 @@ async function replaceFile(partial: string, target: string, ctx: JobContext): Pr
   }
   ctx.logger.info(`Replaced ${target}; the previous file was kept aside as ${aside} until the restore succeeded, and is now removed.`);
   for (const suffix of moved) await fsp.rm(aside + suffix, { force: true });
+}
+
+/** The replacement gets the replaced file's permissions and, where allowed, its owner, so the
+ *  application that uses the database can still open it. */
+async function keepOwnership(partial: string, target: string, ctx: JobContext): Promise<void> {
+  const old = await fsp.stat(target);
+  await fsp.chmod(partial, old.mode & 0o7777);
+  await fsp.chown(partial, old.uid, old.gid).catch(error => {
+    ctx.logger.warn(`The restored ${target} is owned by this user, not by uid ${old.uid} like the file it replaced (${(error as NodeJS.ErrnoException).code}).`);
+  });
 }
 
 /** Files a killed restore left in the target folder (a SIGKILL leaves no chance to clean up). */

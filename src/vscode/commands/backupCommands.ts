@@ -25,9 +25,9 @@ export function registerBackupCommands(s: Services): vscode.Disposable[] {
       const entry = item?.entry ?? await pickBackup(s.catalog, 'Restore which backup?');
       if (entry) await restore(s, entry);
     }),
-    vscode.commands.registerCommand('lifeboat.revealBackup', async (item?: BackupItem) => {
-      const entry = item?.entry ?? await pickBackup(s.catalog, 'Reveal which backup?');
-      if (entry) await reveal(s, entry.prefix);
+    vscode.commands.registerCommand('lifeboat.revealBackup', async (item?: BackupItem | UnreadableBackupItem) => {
+      const prefix = item instanceof UnreadableBackupItem ? item.prefix : (item?.entry ?? await pickBackup(s.catalog, 'Reveal which backup?'))?.prefix;
+      if (prefix) await reveal(s, prefix);
     }),
     vscode.commands.registerCommand('lifeboat.deleteBackup', async (item?: BackupItem | UnreadableBackupItem) => {
       if (item instanceof UnreadableBackupItem) return remove(s, item.prefix, undefined);

@@ -104,8 +104,13 @@ async function askServer(engine: 'postgres' | 'mysql', existingIds: string[]) {
 async function runTest(s: Services, connection: Connection, explicit: boolean): Promise<void> {
   const target = connection.engine === 'sqlite' ? connection.path : redactUri(`${connection.host}:${connection.port}/${connection.database}`);
   try {
-    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Lifeboat: connecting to ${connection.name}…` },
-      async () => testConnection(connection, await s.store.password(connection.id)));
+    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Lifeboat: connecting to ${connection.name}…`, cancellable: true },
+      async (_progress, token) => {
+        // The drivers give up on their own (10 s to connect, 15 s per query); Cancel stops waiting.
+        const cancelled = new Promise<undefined>(resolve => token.onCancellationRequested(() => resolve(undefined)));
+        return Promise.race([testConnection(connection, await s.store.password(connection.id)), cancelled]);
+      });
+    if (!result) return;
     s.logger.info(`Test of ${connection.name}: ${result.summary}`);
     void vscode.window.showInformationMessage(`${explicit ? '' : 'Added. '}${connection.name}: ${result.summary}`);
   } catch (error) {

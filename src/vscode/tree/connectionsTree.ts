@@ -44,9 +44,7 @@ export class ConnectionsTreeProvider implements vscode.TreeDataProvider<TreeNode
     const settings = readSettings(this.globalStorage);
     if (!node) {
       const connections = this.store.list();
-      await vscode.commands.executeCommand('setContext', 'lifeboat.hasConnections', connections.length > 0);
       const { entries } = await this.catalog.listAll().catch(() => ({ entries: [] }));
-      await vscode.commands.executeCommand('setContext', 'lifeboat.hasBackups', entries.length > 0);
       const items: TreeNode[] = connections.map(c => {
         const own = entries.filter(e => e.manifest.connection.id === c.id);
         return new ConnectionItem(c, own.length, own[0]?.manifest, settings.backupFolder);
