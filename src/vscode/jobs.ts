@@ -7,7 +7,7 @@ import type { BackupCatalog } from './backupCatalog';
 
 /**
  * Runs an engine job under a cancellable progress notification: the engine's fraction becomes
- * the notification's percent, Cancel aborts the job's signal (the engine then stops its worker
+ * the notification's percent, Cancel aborts the job's signal (the engine then kills its checker
  * and removes partial files), and failures are shown in words with a way to the log.
  */
 export class JobRunner implements vscode.Disposable {

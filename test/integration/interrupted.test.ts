@@ -44,25 +44,24 @@ describe('interrupted backups', () => {
   before(() => createSampleDatabase(source, { rows: 120_000, blobBytes: 3000 }));
   after(() => tmp.dispose());
 
-  // One page per step makes the copy last long enough (~0.4 s here) to be caught in the act.
-  // The third point is the gap after the payload is stored and before the manifest is written
-  // (integrity_check still running beside it): the payload has its final name there.
+  // Three moments: while copying (the scratch copy exists; one page per step keeps the copy going
+  // for a while), while compressing, and in the gap after the payload has its final name and
+  // before the manifest is written (integrity_check still running beside the store).
   for (const phase of [
-    { name: 'copying', message: /^Copying pages/, fraction: 0.001, pages: '1', codec: 'gzip' },
+    { name: 'copying', file: /^\.lifeboat-scratch\/job\.work-[^/]+\/database\.sqlite$/, pages: '1', codec: 'gzip' },
     { name: 'compressing', message: /^Compressing/, fraction: 0.5, pages: '2048', codec: 'gzip' },
-    { name: 'checking after storing', message: undefined, fraction: 0, pages: '2048', codec: 'none' },
+    { name: 'checking after storing', file: /^[^./][^/]*\/[^/]+\/database\.sqlite$/, pages: '2048', codec: 'none' },
   ]) {
     it(`SIGKILL while ${phase.name}: nothing listed, and no partial files remain`, async () => {
       const folder = tmp.file(`kill-${phase.name}`);
       const child = startCli(['backup', source, '--backup-dir', folder, '--json', '--compression', phase.codec, '--level', '9', '--pages-per-step', phase.pages]);
-      if (phase.message) await waitForProgress(child, phase.message, phase.fraction);
-      // <connection>/<backup>/database.sqlite: the payload under its final name (not the scratch copy).
-      else await waitForFile(child, folder, /^[^./][^/]*\/[^/]+\/database\.sqlite$/);
+      if (phase.message) await waitForProgress(child, phase.message, phase.fraction ?? 0);
+      else await waitForFile(child, folder, phase.file!);
       child.kill('SIGKILL');
       const [, signal] = await once(child, 'exit');
       assert.equal(signal, 'SIGKILL');
       const left = listFiles(folder);
-      if (!phase.message) assert.ok(left.some(f => /^[^./][^/]*\/[^/]+\/database\.sqlite$/.test(f)), `the payload was in place, without its manifest: ${left.join(', ')}`);
+      if (phase.file) assert.ok(left.some(f => phase.file!.test(f)), `${phase.file} was there when the process was killed: ${left.join(', ')}`);
       assert.ok(left.length > 0, 'the killed process left files behind (it had no chance to clean up)');
       assert.ok(left.every(f => /\.(partial|work|writing)-[A-Za-z0-9_]+-\d+-[0-9a-f]{8}(\/|$)/.test(f) || f.endsWith('/database.sqlite')),
         `everything left is partial, or a payload beside the marker of its unfinished backup: ${left.join(', ')}`);

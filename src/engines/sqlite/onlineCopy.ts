@@ -40,7 +40,7 @@ export interface OnlineCopyOptions {
 export async function onlineCopy(driver: SqliteDriver, options: OnlineCopyOptions): Promise<OnlineCopyResult> {
   const db = driver.open(options.source, { readonly: true });
   try {
-    db.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 30_000)}`);
+    db.exec('PRAGMA busy_timeout = ' + String(Math.trunc(options.busyTimeoutMs ?? 30_000)));
     // The backup reads each source page once, so a page cache only costs memory and CPU cache
     // misses: a small one copies a few percent faster (bench/sqliteBackup.mjs).
     db.exec('PRAGMA cache_size = 64');
