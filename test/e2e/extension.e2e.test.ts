@@ -69,7 +69,7 @@ describe('Lifeboat in a real editor', () => {
     assert.equal(await wb.inputValue(), 'shop.db', 'the file name is proposed as the name');
     await wb.answer('shop');
     const message = await wb.notification(/shop: SQLite/);
-    assert.match(message, /SQLite 3\.\d+\.\d+ via better-sqlite3/, 'Test Connection reports the library version, and the native module loads in this editor');
+    assert.match(message, /SQLite 3\.\d+\.\d+ via node:sqlite/, 'Test Connection reports the library and the driver the editor uses (node:sqlite on Node 24)');
     await wb.treeRow('shop').waitFor();
     await editor.screenshot('02-connection-added');
   }));

@@ -7,12 +7,16 @@ import type { SqliteDriver } from './driver';
 
 /**
  * Picks the SQLite driver for this runtime:
- *  1. better-sqlite3 with a native binary built for this runtime's ABI, shipped in the VSIX as
- *     dist/native/<platform>-<arch>-<node|electron>-abi<N>/better_sqlite3.node, or installed by
- *     npm (the CLI, tests);
- *  2. node:sqlite, built into Node >= 22.16, when no binary fits (desktop VS Code releases whose
- *     Electron has no matching binary in the VSIX);
+ *  1. node:sqlite, built into Node >= 22.16 (with the online backup API): every VS Code Lifeboat
+ *     supports (1.125+, Node 24), code-server, and the CLI on a recent Node;
+ *  2. better-sqlite3 on older runtimes (the CLI on Node 20), with its binary from npm, or from
+ *     dist/native/<platform>-<arch>-<node|electron>-abi<N>/ when one is placed there;
  *  3. otherwise an error that says what to install.
+ * Why node:sqlite first: better-sqlite3 12 built against Node >= 24.19 headers aborts the process
+ * when V8 collects a statement outside a JavaScript context (nodejs/node#65446); it took the
+ * code-server extension host down in our end-to-end test. node:sqlite has no such problem and
+ * measured as fast or faster (README, npm run bench). better-sqlite3 13 fixes it but needs
+ * Node 22, and Lifeboat's CLI still runs on Node 20.
  * LIFEBOAT_SQLITE_DRIVER=better-sqlite3|node:sqlite forces one (benchmarks, tests).
  */
 let cached: SqliteDriver | undefined;
@@ -33,28 +37,31 @@ export function nativeBindingCandidates(): string[] {
 }
 
 export function loadSqliteDriver(): SqliteDriver {
-  if (cached) return cached;
-  const forced = process.env.LIFEBOAT_SQLITE_DRIVER;
+  cached ??= chooseDriver(process.env.LIFEBOAT_SQLITE_DRIVER);
+  return cached;
+}
+
+function chooseDriver(forced: string | undefined): SqliteDriver {
   const failures: string[] = [];
-  if (forced !== 'node:sqlite') {
-    for (const binding of nativeBindingCandidates()) {
-      try {
-        cached = createBetterSqlite3Driver(binding);
-        return cached;
-      } catch (error) {
-        failures.push(`${binding}: ${(error as Error).message.split('\n')[0]}`);
-      }
-    }
-    if (forced === 'better-sqlite3') throw noDriver(failures);
+  if (forced !== 'better-sqlite3') {
+    const builtIn = createNodeSqliteDriver();
+    if (builtIn) return builtIn;
+    failures.push(`node:sqlite: not in Node ${process.version} (needs 22.16 or later)`);
+    if (forced === 'node:sqlite') throw noDriver(failures);
   }
-  cached = createNodeSqliteDriver();
-  if (cached) return cached;
-  failures.push(`node:sqlite: not in Node ${process.version} (needs 22.16 or later)`);
+  for (const binding of nativeBindingCandidates()) {
+    try {
+      return createBetterSqlite3Driver(binding);
+    } catch (error) {
+      failures.push(`${binding}: ${(error as Error).message.split('\n')[0]}`);
+    }
+  }
+  if (nativeBindingCandidates().length === 0) failures.push('better-sqlite3: no binary for this runtime');
   throw noDriver(failures);
 }
 
 function noDriver(failures: string[]): LifeboatError {
   return new LifeboatError('driver',
-    `No SQLite driver loads in this runtime (${runtimeKey()}, Node ${process.version}). Tried: ${failures.join('; ') || 'no better-sqlite3 binary found'}.`,
-    'Install the Lifeboat build for your platform, or run on Node 22.16 or later (VS Code 1.125 or later), whose built-in node:sqlite Lifeboat can use.');
+    `No SQLite driver loads in this runtime (${runtimeKey()}, Node ${process.version}). Tried: ${failures.join('; ')}.`,
+    'Run Lifeboat on Node 22.16 or later (VS Code 1.125 or later), whose built-in node:sqlite it uses, or install it with npm so better-sqlite3 is built for your Node.');
 }
