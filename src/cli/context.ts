@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { LifeboatError, errorMessage } from '../core/errors';
-import type { JobContext } from '../core/job';
+import { jobContext, type JobContext } from '../core/job';
 import { LocalFolderDestination } from '../storage/local';
 import { loadConfig, type CliConfig } from './config';
 import { EXIT, exitCodeFor } from './exitCodes';
@@ -38,10 +38,7 @@ export function action<Args extends unknown[]>(run: (ctx: CommandContext, ...arg
     try {
       const config = loadConfig({ config: globals.config, backupDir: globals.backupDir });
       const destination = new LocalFolderDestination(config.backupFolder);
-      const job: JobContext = {
-        destination, scratchParent: destination.location, logger: output.logger,
-        signal: controller.signal, onProgress: output.progress(),
-      };
+      const job = jobContext(destination, output.logger, { signal: controller.signal, onProgress: output.progress() });
       code = (await run({ config, output, job }, ...(params.slice(0, -1) as Args))) ?? EXIT.ok;
     } catch (error) {
       code = error instanceof LifeboatError ? exitCodeFor(error.code) : EXIT.failed;

@@ -12,6 +12,12 @@ export interface JobContext {
   onProgress?: ProgressListener;
 }
 
+/** A job context on `destination`, with scratch space beside it: on the same file system, so
+ *  the copy and its final file share a disk (and its free space is what gets checked). */
+export function jobContext(destination: Destination, logger: Logger, options: { signal?: AbortSignal; onProgress?: ProgressListener } = {}): JobContext {
+  return { destination, scratchParent: destination.location, logger, ...options };
+}
+
 export function elapsedMs(since: number): number {
   return Math.round(performance.now() - since);
 }

@@ -39,7 +39,7 @@ export async function testConnection(connection: Connection, password?: string):
 
 export async function backupDatabase(connection: Connection, options: BackupOptions, ctx: JobContext): Promise<CatalogEntry> {
   validateLevel(options.codec, options.level);
-  if (connection.engine !== 'sqlite') throw notYet(connection.engine, 'Backing up');
+  if (connection.engine !== 'sqlite') throw backupNotSupported(connection.engine);
   return backupSqlite(connection, options, ctx);
 }
 
@@ -51,6 +51,11 @@ export async function verifyBackup(entry: CatalogEntry, ctx: JobContext): Promis
 export async function restoreBackup(entry: CatalogEntry, options: RestoreOptions, ctx: JobContext): Promise<RestoreResult> {
   if (entry.manifest.engine !== 'sqlite') throw notYet(entry.manifest.engine, 'Restoring');
   return restoreSqliteBackup(entry, options, ctx);
+}
+
+/** Why a Backup Database on this engine cannot run yet, in the words every caller shows. */
+export function backupNotSupported(engine: EngineName): LifeboatError {
+  return notYet(engine, 'Backing up');
 }
 
 function notYet(engine: EngineName, what: string): LifeboatError {

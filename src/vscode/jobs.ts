@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { LifeboatError, errorMessage, isCancelled } from '../core/errors';
-import type { JobContext } from '../core/job';
+import { jobContext, type JobContext } from '../core/job';
 import type { Logger } from '../core/logger';
 import { throttleProgress } from '../core/progress';
 import type { BackupCatalog } from './backupCatalog';
@@ -25,18 +25,14 @@ export class JobRunner implements vscode.Disposable {
         controller.abort();
       });
       let reported = 0;
-      const destination = this.catalog.destination();
-      const ctx: JobContext = {
-        destination,
-        scratchParent: destination.location,
-        logger: this.logger,
+      const ctx = jobContext(this.catalog.destination(), this.logger, {
         signal: controller.signal,
         onProgress: throttleProgress(update => {
           const percent = Math.floor(update.fraction * 100);
           progress.report({ increment: percent - reported, message: `${percent}% · ${update.message}` });
           reported = percent;
         }, 100),
-      };
+      });
       try {
         return await work(ctx);
       } catch (error) {

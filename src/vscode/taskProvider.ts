@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { errorMessage, isCancelled, LifeboatError } from '../core/errors';
 import { formatBytes, formatDuration } from '../core/format';
-import type { JobContext } from '../core/job';
+import { jobContext } from '../core/job';
 import type { Logger } from '../core/logger';
 import { totalStoredBytes } from '../core/manifest';
 import { backupDatabase, verifyBackup } from '../engines';
@@ -83,8 +83,8 @@ class LifeboatTaskTerminal implements vscode.Pseudoterminal {
       error: m => { this.s.logger.error(m); this.line(`error: ${m}`); },
     };
     let lastDecile = -1;
-    const ctx: JobContext = {
-      destination, scratchParent: destination.location, logger: log, signal: this.controller.signal,
+    const ctx = jobContext(destination, log, {
+      signal: this.controller.signal,
       onProgress: u => {
         const decile = Math.floor(u.fraction * 10);
         if (decile !== lastDecile) {
@@ -92,7 +92,7 @@ class LifeboatTaskTerminal implements vscode.Pseudoterminal {
           this.line(`${String(decile * 10).padStart(3)}%  ${u.message}`);
         }
       },
-    };
+    });
     try {
       if (action === 'verify-latest') {
         const entry = (await this.s.catalog.forConnection(connection.id)).entries[0];

@@ -1,4 +1,4 @@
-import type { JobContext } from '../../src/core/job';
+import { jobContext, type JobContext } from '../../src/core/job';
 import type { Logger } from '../../src/core/logger';
 import type { ProgressUpdate } from '../../src/core/progress';
 import { LocalFolderDestination } from '../../src/storage/local';
@@ -9,7 +9,7 @@ export function engineContext(backupFolder: string, options: { signal?: AbortSig
   const log: string[] = [];
   const logger: Logger = { debug: m => log.push(m), info: m => log.push(m), warn: m => log.push(m), error: m => log.push(m) };
   const destination = new LocalFolderDestination(backupFolder);
-  const ctx: JobContext = { destination, scratchParent: options.scratchParent ?? destination.location, logger, signal: options.signal, onProgress: u => progress.push(u) };
+  const ctx: JobContext = { ...jobContext(destination, logger, { signal: options.signal, onProgress: u => progress.push(u) }), ...(options.scratchParent ? { scratchParent: options.scratchParent } : {}) };
   return { ctx, progress, log, destination };
 }
 

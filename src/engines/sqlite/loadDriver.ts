@@ -49,14 +49,15 @@ function chooseDriver(forced: string | undefined): SqliteDriver {
     failures.push(`node:sqlite: not in Node ${process.version} (needs 22.16 or later)`);
     if (forced === 'node:sqlite') throw noDriver(failures);
   }
-  for (const binding of nativeBindingCandidates()) {
+  const bindings = nativeBindingCandidates();
+  for (const binding of bindings) {
     try {
       return createBetterSqlite3Driver(binding);
     } catch (error) {
       failures.push(`${binding}: ${(error as Error).message.split('\n')[0]}`);
     }
   }
-  if (nativeBindingCandidates().length === 0) failures.push('better-sqlite3: no binary for this runtime');
+  if (bindings.length === 0) failures.push('better-sqlite3: no binary for this runtime');
   throw noDriver(failures);
 }
 

@@ -2,10 +2,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { deleteBackup, type CatalogEntry } from '../../core/catalog';
-import { ENGINE_LABELS, makeConnectionId, type Connection } from '../../core/connection';
+import { makeConnectionId, type Connection } from '../../core/connection';
 import { formatBytes, formatDuration } from '../../core/format';
 import { MANIFEST_FILE, totalStoredBytes } from '../../core/manifest';
-import { BACKUP_ENGINES, backupDatabase, restoreBackup, verifyBackup } from '../../engines';
+import { BACKUP_ENGINES, backupDatabase, backupNotSupported, restoreBackup, verifyBackup } from '../../engines';
 import { pickBackup, pickConnection } from '../pickers';
 import type { Services } from '../services';
 import { readSettings } from '../settings';
@@ -39,8 +39,7 @@ export function registerBackupCommands(s: Services): vscode.Disposable[] {
 
 async function backup(s: Services, connection: Connection): Promise<void> {
   if (!BACKUP_ENGINES.includes(connection.engine)) {
-    void vscode.window.showInformationMessage(
-      `Backing up ${ENGINE_LABELS[connection.engine]} databases is not in this version of Lifeboat yet; it is the next feature to land. Test Connection already works for "${connection.name}", and SQLite backups work now.`);
+    void vscode.window.showInformationMessage(backupNotSupported(connection.engine).fullMessage);
     return;
   }
   const settings = readSettings(s.globalStorage);
