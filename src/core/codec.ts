@@ -3,36 +3,75 @@ import { PassThrough, type Transform } from 'node:stream';
 import { LifeboatError } from './errors';
 import type { Codec } from './manifest';
 
-/** Compression of stored files. zlib runs on libuv's thread pool, so the copy keeps going while
- *  another core compresses. */
-export const CODECS: readonly Codec[] = ['gzip', 'none'];
+/**
+ * Compression of stored files and streams. zlib runs on libuv's thread pool, so the producer (a
+ * copy, a dump tool) keeps going while another core compresses. zstd is in Node's zlib from
+ * 22.15 / 23.8; on older runtimes it is reported as unavailable, never silently replaced.
+ */
+export const CODECS: readonly Codec[] = ['zstd', 'gzip', 'none'];
 
-export const CODEC_SUFFIX: Record<Codec, string> = { gzip: '.gz', none: '' };
+export const CODEC_SUFFIX: Record<Codec, string> = { zstd: '.zst', gzip: '.gz', none: '' };
+
+const LEVELS: Record<Exclude<Codec, 'none'>, { min: number; max: number; default: number }> = {
+  gzip: { min: 1, max: 9, default: 6 },
+  zstd: { min: 1, max: 19, default: 3 },
+};
+
+type ZstdZlib = typeof zlib & {
+  createZstdCompress?: (options: { params: Record<number, number>; chunkSize?: number }) => Transform;
+  createZstdDecompress?: (options?: { chunkSize?: number }) => Transform;
+  constants: typeof zlib.constants & { ZSTD_c_compressionLevel?: number; ZSTD_c_checksumFlag?: number };
+};
+const zstdZlib = zlib as ZstdZlib;
+
+/** Whether this runtime can write and read `codec`. */
+export function codecAvailable(codec: Codec): boolean {
+  return codec !== 'zstd' || typeof zstdZlib.createZstdCompress === 'function';
+}
 
 export function parseCodec(value: string): Codec {
   if ((CODECS as readonly string[]).includes(value)) return value as Codec;
   throw new LifeboatError('usage', `Unknown compression "${value}".`, `Use one of: ${CODECS.join(', ')}.`);
 }
 
-/** Checks a compression level before any work starts; a level means nothing without a codec. */
+/** Checks a codec and level before any work starts; a level means nothing without a codec. */
 export function validateLevel(codec: Codec, level: number | undefined): void {
+  requireCodec(codec);
   if (level === undefined || codec === 'none') return;
-  if (!Number.isInteger(level) || level < 1 || level > 9) {
-    throw new LifeboatError('usage', `gzip compression level ${level} does not exist.`, 'Use 1 (fastest) to 9 (smallest); the default is 6.');
+  const range = LEVELS[codec];
+  if (!Number.isInteger(level) || level < range.min || level > range.max) {
+    throw new LifeboatError('usage', `${codec} compression level ${level} does not exist.`,
+      `Use ${range.min} (fastest) to ${range.max} (smallest); the default is ${range.default}.`);
+  }
+}
+
+function requireCodec(codec: Codec): void {
+  if (!codecAvailable(codec)) {
+    throw new LifeboatError('unsupported', `This runtime (Node ${process.versions.node}) has no ${codec} support.`,
+      'zstd needs Node 22.15 or newer (VS Code 1.101+, code-server, or a newer Node for the CLI); choose gzip here.');
   }
 }
 
 export function compressor(codec: Codec, level?: number): Transform {
+  requireCodec(codec);
   switch (codec) {
+    case 'zstd':
+      return zstdZlib.createZstdCompress!({
+        chunkSize: 256 * 1024,
+        params: { [zstdZlib.constants.ZSTD_c_compressionLevel!]: level ?? LEVELS.zstd.default, [zstdZlib.constants.ZSTD_c_checksumFlag!]: 1 },
+      });
     case 'gzip':
-      return zlib.createGzip({ level: level ?? 6, chunkSize: 256 * 1024 });
+      return zlib.createGzip({ level: level ?? LEVELS.gzip.default, chunkSize: 256 * 1024 });
     case 'none':
       return new PassThrough();
   }
 }
 
 export function decompressor(codec: Codec): Transform {
+  requireCodec(codec);
   switch (codec) {
+    case 'zstd':
+      return zstdZlib.createZstdDecompress!({ chunkSize: 256 * 1024 });
     case 'gzip':
       return zlib.createGunzip({ chunkSize: 256 * 1024 });
     case 'none':

@@ -10,7 +10,7 @@ export const MANIFEST_FILE = 'manifest.json';
 export const MANIFEST_FORMAT = 'lifeboat-backup';
 export const MANIFEST_VERSION = 1;
 
-export type Codec = 'gzip' | 'none';
+export type Codec = 'zstd' | 'gzip' | 'none';
 
 export interface StoredFile {
   /** Name inside the backup's folder, e.g. "database.sqlite.gz". */
@@ -26,7 +26,12 @@ export interface StoredFile {
 
 export interface TableFigures {
   name: string;
+  /** Rows counted exactly (in the copy, or in the dump's data); null when not counted. */
   rows: number | null;
+  /** The server's estimate (PostgreSQL reltuples), when it has one. */
+  estimatedRows?: number | null;
+  /** Size on disk in the source. */
+  bytes?: number;
 }
 
 export interface VerificationCheck {
@@ -38,10 +43,12 @@ export interface VerificationCheck {
 export interface Verification {
   at: string;
   /** "at-backup": checks on the copy before it was stored; "full": stored files read back. */
-  kind: 'at-backup' | 'full';
+  kind: 'at-backup' | 'full' | 'quick' | 'restore-drill';
   ok: boolean;
   durationMs: number;
   checks: VerificationCheck[];
+  /** A restore drill's measured restore time: the recovery time this backup actually gives. */
+  restoreMs?: number;
   /** Who ran it (tool and version), for the audit trail. */
   by: string;
 }

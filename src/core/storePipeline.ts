@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { Writable } from 'node:stream';
+import { Writable, type Readable, type Transform } from 'node:stream';
 import { compressor, decompressor } from './codec';
 import { CancelledError, LifeboatError, explainIoError, isCancelled } from './errors';
 import { HashingStream } from './hashing';
@@ -10,34 +10,68 @@ import type { Destination } from '../storage/destination';
 
 /**
  * The one pass every stored byte goes through: read → hash content → compress → hash stored
- * bytes → destination (atomic write). Engines produce a local file; this turns it into a
- * StoredFile entry of the manifest.
+ * bytes → destination (atomic write). Engines produce a local file or a stream (a dump tool's
+ * stdout); this turns it into a StoredFile entry of the manifest.
  */
-export async function storeFile(options: {
-  source: string;
+export interface StoreOptions {
   destination: Destination;
   key: string;
   name: string;
   codec: Codec;
   level?: number;
   signal?: AbortSignal;
+  /** Bytes of content read so far, and the expected total when known. */
   onBytes?: (bytesRead: number, totalBytes: number) => void;
-}): Promise<StoredFile> {
-  const { source, destination, key, codec, signal } = options;
-  const total = (await fs.promises.stat(source)).size;
+  /** Extra stages that see the content before compression (row counters, completion checks). */
+  observers?: Transform[];
+}
+
+export async function storeFile(options: StoreOptions & { source: string }): Promise<StoredFile> {
+  const total = (await fs.promises.stat(options.source)).size;
+  const reading = fs.createReadStream(options.source, { highWaterMark: 1024 * 1024 });
+  return storeStream({ ...options, source: reading, expectedBytes: total, what: `read ${options.source}` });
+}
+
+export async function storeStream(options: StoreOptions & { source: Readable; expectedBytes?: number; what?: string }): Promise<StoredFile> {
+  const { destination, key, codec, signal } = options;
+  const total = options.expectedBytes ?? 0;
   const content = new HashingStream(read => options.onBytes?.(read, total));
   const stored = new HashingStream();
-  const producing = pipeline(fs.createReadStream(source, { highWaterMark: 1024 * 1024 }), content, compressor(codec, options.level), stored, { signal });
+  const producing = pipeline([options.source, content, ...(options.observers ?? []), compressor(codec, options.level), stored], { signal });
   const [produced, written] = await Promise.allSettled([producing, destination.write(key, stored, signal)]);
   // The destination's error (disk full, cancelled) explains more than the "premature close" it
   // causes upstream, so it wins.
   if (written.status === 'rejected') throw written.reason;
   if (produced.status === 'rejected') {
     if (signal?.aborted) throw new CancelledError();
-    throw explainIoError(produced.reason, `read ${source}`);
+    throw explainIoError(produced.reason, options.what ?? `read the data for ${options.name}`);
   }
   const { size } = written.value;
   return { name: options.name, size, sha256: stored.sha256, codec, contentSize: content.bytes, contentSha256: content.sha256 };
+}
+
+/**
+ * Stores a finished local file as it is (a dump tool already compressed it): hashed in one read,
+ * then moved into the destination when it can take it without copying (same file system), so a
+ * large archive is not written twice. The source file is gone afterwards.
+ */
+export async function adoptFile(options: Omit<StoreOptions, 'codec' | 'level' | 'observers'> & { source: string }): Promise<StoredFile> {
+  const { destination } = options;
+  if (!destination.adopt) {
+    const file = await storeFile({ ...options, codec: 'none' });
+    await fs.promises.rm(options.source, { force: true });
+    return file;
+  }
+  const total = (await fs.promises.stat(options.source)).size;
+  const hash = new HashingStream(read => options.onBytes?.(read, total));
+  try {
+    await pipeline(fs.createReadStream(options.source, { highWaterMark: 1024 * 1024 }), hash, new Writable({ write(_c, _e, done) { done(); } }), { signal: options.signal });
+  } catch (error) {
+    if (options.signal?.aborted) throw new CancelledError();
+    throw explainIoError(error, `read ${options.source}`);
+  }
+  const { size } = await destination.adopt(options.key, options.source);
+  return { name: options.name, size, sha256: hash.sha256, codec: 'none', contentSize: size, contentSha256: hash.sha256 };
 }
 
 /**
@@ -50,6 +84,8 @@ export async function readStoredFile(options: {
   key: string;
   file: StoredFile;
   target?: string;
+  /** Where the content goes instead of a file (a restore tool's stdin). */
+  sink?: Writable;
   signal?: AbortSignal;
   onBytes?: (bytesRead: number, totalBytes: number) => void;
 }): Promise<void> {
@@ -59,7 +95,7 @@ export async function readStoredFile(options: {
   try {
     // The source first: if it is missing, no target file has been created yet.
     const source = await destination.read(key);
-    const sinks = options.target
+    const sinks = options.sink ? [options.sink] : options.target
       ? [flushBehindStage(options.target), fs.createWriteStream(options.target, { flags: 'wx', mode: 0o600, flush: true })]
       : [new Writable({ write(_chunk, _enc, done) { done(); } })];
     await pipeline([source, stored, decompressor(file.codec), content, ...sinks], { signal });

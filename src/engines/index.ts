@@ -6,6 +6,8 @@ import type { JobContext } from '../core/job';
 import type { Verification } from '../core/manifest';
 import type { ProbeResult } from './probe';
 import { backupSqlite, type SqliteBackupOptions } from './sqlite/backup';
+import type { PostgresBackupOptions } from './postgres/dumpOptions';
+import type { ServerAccess } from './access';
 import { probeSqlite } from './sqlite/probe';
 import { restoreSqliteBackup, type SqliteRestoreResult } from './sqlite/restore';
 import { verifySqliteBackup } from './sqlite/verify';
@@ -15,7 +17,7 @@ import { verifySqliteBackup } from './sqlite/verify';
  * the engine. Engines that cannot do an operation yet say so in words.
  */
 /** Options every engine's backup takes; engines read the parts that apply to them. */
-export type BackupOptions = SqliteBackupOptions;
+export type BackupOptions = SqliteBackupOptions & Omit<PostgresBackupOptions, 'codec' | 'level'>;
 
 export interface RestoreOptions {
   /** For SQLite: the file to create. */
@@ -26,7 +28,7 @@ export interface RestoreOptions {
 export type RestoreResult = SqliteRestoreResult;
 
 /** Engines whose backups this version can make; the editor hides backup commands for others. */
-export const BACKUP_ENGINES: readonly EngineName[] = ['sqlite'];
+export const BACKUP_ENGINES: readonly EngineName[] = ['sqlite', 'postgres'];
 
 export async function testConnection(connection: Connection, password?: string): Promise<ProbeResult> {
   switch (connection.engine) {
@@ -37,10 +39,16 @@ export async function testConnection(connection: Connection, password?: string):
   }
 }
 
-export async function backupDatabase(connection: Connection, options: BackupOptions, ctx: JobContext): Promise<CatalogEntry> {
-  validateLevel(options.codec, options.level);
-  if (connection.engine !== 'sqlite') throw backupNotSupported(connection.engine);
-  return backupSqlite(connection, options, ctx);
+export async function backupDatabase(connection: Connection, options: BackupOptions, ctx: JobContext, access: ServerAccess = {}): Promise<CatalogEntry> {
+  switch (connection.engine) {
+    case 'sqlite':
+      validateLevel(options.codec, options.level);
+      return backupSqlite(connection, options, ctx);
+    case 'postgres':
+      return (await import('./postgres/backup')).backupPostgres(connection, access, options, ctx);
+    case 'mysql':
+      throw backupNotSupported(connection.engine);
+  }
 }
 
 export async function verifyBackup(entry: CatalogEntry, ctx: JobContext): Promise<Verification> {

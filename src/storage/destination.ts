@@ -28,6 +28,10 @@ export interface Destination {
    *  (fsynced) when the promise resolves. */
   write(key: string, data: Readable, signal?: AbortSignal): Promise<{ size: number }>;
 
+  /** Moves a finished local file in as `key`, atomically and durably, without copying it when
+   *  it can (same file system). Optional: callers fall back to write(). */
+  adopt?(key: string, file: string): Promise<{ size: number }>;
+
   /** Removes an object. A missing object is not an error. */
   delete(key: string): Promise<void>;
 

@@ -72,6 +72,29 @@ export class LocalFolderDestination implements Destination {
     }
   }
 
+  async adopt(key: string, source: string): Promise<{ size: number }> {
+    const file = this.localPath(key);
+    try {
+      await fsp.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+      const handle = await fsp.open(source, 'r+');
+      try {
+        await handle.chmod(0o600);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await fsp.rename(source, file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw explainIoError(error, `move ${source} to ${file}`);
+      // Another file system: copy through write(), which is atomic and durable too.
+      const result = await this.write(key, fs.createReadStream(source));
+      await fsp.rm(source, { force: true });
+      return result;
+    }
+    await fsyncFolder(path.dirname(file));
+    return { size: (await fsp.stat(file)).size };
+  }
+
   async delete(key: string): Promise<void> {
     const file = this.localPath(key);
     try {

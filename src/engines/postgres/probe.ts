@@ -16,11 +16,11 @@ export function postgresClientConfig(c: ServerConnection, password: string | und
   };
 }
 
-export async function probePostgres(c: ServerConnection, password?: string): Promise<ProbeResult> {
-  let client: Client | undefined;
+/** A connected client (TLS as the connection asks, see tlsPreference.ts); the caller ends it. */
+export async function connectPostgres(c: ServerConnection, password: string | undefined, overrides: Partial<ClientConfig> = {}): Promise<Client> {
   try {
-    client = await connectPreferringTls(c.ssl, async tls => {
-      const attempt = new Client(postgresClientConfig(c, password, tls));
+    return await connectPreferringTls(c.ssl, async tls => {
+      const attempt = new Client({ ...postgresClientConfig(c, password, tls), ...overrides });
       try {
         await attempt.connect();
         return attempt;
@@ -29,6 +29,15 @@ export async function probePostgres(c: ServerConnection, password?: string): Pro
         throw error;
       }
     }, error => /does not support SSL/i.test((error as Error)?.message ?? ''));
+  } catch (error) {
+    throw explainPostgresError(error, c, password);
+  }
+}
+
+export async function probePostgres(c: ServerConnection, password?: string): Promise<ProbeResult> {
+  let client: Client | undefined;
+  try {
+    client = await connectPostgres(c, password);
     const { rows } = await client.query<{ version: string; server_version: string; size: string }>(
       "SELECT version() AS version, current_setting('server_version') AS server_version, pg_database_size(current_database())::text AS size");
     const row = rows[0];
@@ -40,7 +49,7 @@ export async function probePostgres(c: ServerConnection, password?: string): Pro
       summary: `PostgreSQL ${version} · database "${c.database}" ${formatBytes(Number(row.size))} · ${row.version.split(',')[0]}`,
     };
   } catch (error) {
-    throw explainPostgresError(error, c, password);
+    throw error instanceof LifeboatError ? error : explainPostgresError(error, c, password);
   } finally {
     await client?.end().catch(() => undefined);
   }

@@ -1,0 +1,199 @@
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import { backupPrefix, newBackupId } from '../../core/backupId';
+import { beginBackup, deleteBackup, finishBackup, writeManifest, type CatalogEntry } from '../../core/catalog';
+import type { ServerConnection } from '../../core/connection';
+import { CancelledError, LifeboatError, isCancelled, throwIfAborted } from '../../core/errors';
+import { formatBytes } from '../../core/format';
+import { elapsedMs, type JobContext } from '../../core/job';
+import { MANIFEST_FORMAT, MANIFEST_VERSION, type Manifest, type StoredFile } from '../../core/manifest';
+import { runTool } from '../../core/processes';
+import { PhasedProgress } from '../../core/progress';
+import { createScratch, type Scratch } from '../../core/scratch';
+import { adoptFile, storeStream } from '../../core/storePipeline';
+import { LIFEBOAT_TOOL } from '../../core/version';
+import type { ServerAccess } from '../access';
+import { listArchive } from './archive';
+import { CopyRowCounter } from './copyRows';
+import { describeOptions, planDump, type DumpPlan, type PostgresBackupOptions } from './dumpOptions';
+import { openSource, type PostgresSource } from './source';
+import { explainPostgresTool } from './toolErrors';
+import { connectionArgs, postgresToolEnv } from './toolEnv';
+import { findPostgresTools, type PostgresTools } from './tools';
+import { summariseListing, TableDataProgress } from './verboseProgress';
+
+/**
+ * pg_dump inside a snapshot Lifeboat exported (so the manifest's WAL position is the dump's),
+ * with its output either streamed through Lifeboat's compress-and-hash pipeline into the
+ * destination, or written by pg_dump itself (its own compression, the directory format) and
+ * then hashed and moved in. The archive must parse (pg_restore --list) before the manifest is
+ * written; any failure or Cancel kills pg_dump's process group and removes what was stored.
+ */
+export async function backupPostgres(connection: ServerConnection, access: ServerAccess, options: PostgresBackupOptions, ctx: JobContext): Promise<CatalogEntry> {
+  const started = performance.now();
+  const startedAt = new Date();
+  const id = newBackupId(startedAt);
+  const prefix = backupPrefix(connection.id, id);
+  const progress = new PhasedProgress({ prepare: 1, dump: 30, finish: 2 }, ctx.onProgress);
+  const scratch = await createScratch(ctx.scratchParent);
+  let source: PostgresSource | undefined;
+  let stored = false;
+  try {
+    progress.report('prepare', 0, `Connecting to ${connection.host}:${connection.port}`);
+    source = await openSource(connection, access.password, ctx.signal);
+    const tools = await findPostgresTools(source.version, { binDir: access.postgresBinDir });
+    const plan = planDump(options, tools.major, source.snapshot);
+    const env = await postgresToolEnv(connection, access.password, scratch);
+    const inspectMs = elapsedMs(started);
+    ctx.logger.info(`Backing up ${connection.database} on ${connection.host}:${connection.port} (PostgreSQL ${source.version}, ${formatBytes(source.database.bytes)}) with pg_dump ${tools.version} from ${tools.dir}: ${plan.format} format, ${plan.codec === 'none' ? 'no compression' : `${plan.codec} by ${plan.compressor === 'tool' ? 'pg_dump' : 'Lifeboat'}`}`);
+
+    const marker = await beginBackup(ctx.destination, prefix);
+    stored = true;
+    const dumpStarted = performance.now();
+    const tables = new TableDataProgress(source.tables, (options.jobs ?? 1) > 1);
+    const onLine = (line: string) => {
+      ctx.logger.debug(line);
+      if (tables.take(line)) {
+        progress.report('dump', tables.items.fraction, tables.current ? `Dumping ${tables.current} (${tables.items.doneCount + 1} of ${tables.items.count} tables)` : 'Dumping');
+      }
+    };
+    const dumped = plan.compressor === 'lifeboat'
+      ? await dumpThroughPipeline(connection, tools, plan, env, scratch, prefix, ctx, onLine)
+      : await dumpToFiles(connection, tools, plan, env, scratch, prefix, ctx, onLine, progress);
+    const dumpMs = elapsedMs(dumpStarted);
+    await source.close();
+
+    progress.report('finish', 0, 'Checking that the archive parses');
+    const checkStarted = performance.now();
+    const check = await checkArchive(tools, env, plan, prefix, dumped, ctx);
+    const checkMs = elapsedMs(checkStarted);
+    throwIfAborted(ctx.signal);
+
+    const rowsByTable = dumped.rows;
+    const manifest: Manifest = {
+      format: MANIFEST_FORMAT,
+      version: MANIFEST_VERSION,
+      id,
+      connection: { id: connection.id, name: connection.name, engine: 'postgres', source: `${connection.host}:${connection.port}/${connection.database}` },
+      engine: 'postgres',
+      kind: `pg_dump-${plan.format}`,
+      startedAt: startedAt.toISOString(),
+      completedAt: new Date().toISOString(),
+      server: { product: 'PostgreSQL', version: source.version },
+      tool: { name: 'pg_dump', version: tools.version },
+      options: { ...describeOptions(plan, options), toolDir: tools.dir },
+      consistency: {
+        snapshotLsn: source.lsn,
+        snapshotExported: source.snapshot !== null,
+        inRecovery: source.inRecovery,
+        serverVersionNum: source.versionNum,
+        databaseBytes: source.database.bytes,
+        encoding: source.database.encoding,
+        collate: source.database.collate,
+        ctype: source.database.ctype,
+      },
+      tables: source.tables.map(t => ({ name: t.name, rows: rowsByTable?.get(t.name) ?? null, estimatedRows: t.estimatedRows, bytes: t.bytes })),
+      files: dumped.files,
+      timings: { inspectMs, dumpMs, checkMs, totalMs: elapsedMs(started) },
+      verifications: [{
+        at: new Date().toISOString(),
+        kind: 'at-backup',
+        ok: true,
+        durationMs: checkMs,
+        checks: [...check, { name: 'sha256', ok: true, detail: `SHA-256 of ${dumped.files.length} file(s) computed from the bytes written` }],
+        by: LIFEBOAT_TOOL,
+      }],
+      parent: null,
+      encryption: null,
+      createdBy: LIFEBOAT_TOOL,
+    };
+    await writeManifest(ctx.destination, prefix, manifest);
+    await finishBackup(ctx.destination, marker);
+    const bytes = dumped.files.reduce((n, f) => n + f.size, 0);
+    progress.report('finish', 1, `Backup ${id} stored`);
+    ctx.logger.info(`Backup ${id} complete: ${formatBytes(bytes)} in ${dumped.files.length} file(s), ${manifest.timings.totalMs} ms (dump ${dumpMs} ms)`);
+    return { prefix, manifest };
+  } catch (error) {
+    if (stored) await deleteBackup(ctx.destination, prefix).catch(e => ctx.logger.warn(`Could not remove the partial backup ${prefix}: ${(e as Error).message}`));
+    throw ctx.signal?.aborted && !isCancelled(error) ? new CancelledError('The backup') : error;
+  } finally {
+    await source?.close();
+    await scratch.dispose();
+  }
+}
+
+interface Dumped {
+  files: StoredFile[];
+  /** Rows per table when Lifeboat saw the COPY text (plain format). */
+  rows?: Map<string, number>;
+  /** Plain dumps: the completion line was seen. */
+  complete?: boolean;
+}
+
+/** pg_dump → stdout → hash → compress → hash → destination, all in one pass. */
+async function dumpThroughPipeline(c: ServerConnection, tools: PostgresTools, plan: DumpPlan, env: NodeJS.ProcessEnv, scratch: Scratch, prefix: string, ctx: JobContext, onLine: (line: string) => void): Promise<Dumped> {
+  const work = new AbortController();
+  const abort = () => work.abort();
+  ctx.signal?.addEventListener('abort', abort, { once: true });
+  const logFile = scratch.file('pg_dump.log');
+  const run = runTool({
+    label: `pg_dump of ${c.database}`, command: tools.pgDump, args: [...plan.args, ...connectionArgs(c)], env,
+    stdout: 'pipe', signal: work.signal, onStderrLine: onLine, logFile, explain: explainPostgresTool('pg_dump', c, c.database),
+  });
+  const counter = plan.format === 'plain' ? new CopyRowCounter() : undefined;
+  try {
+    const storing = storeStream({
+      source: run.child.stdout!, destination: ctx.destination, key: `${prefix}/${plan.payload}`, name: plan.payload,
+      codec: plan.codec, level: plan.level, signal: work.signal, observers: counter ? [counter] : [],
+      what: `read pg_dump's output`,
+    });
+    storing.catch(abort);
+    run.done.catch(abort);
+    const [file, dumpedOk] = await Promise.allSettled([storing, run.done]);
+    if (ctx.signal?.aborted) throw new CancelledError('The backup');
+    // The store's own failure (disk full) explains pg_dump's broken pipe, not the other way round.
+    if (file.status === 'rejected' && !isCancelled(file.reason)) throw file.reason;
+    if (dumpedOk.status === 'rejected') throw dumpedOk.reason;
+    if (file.status === 'rejected') throw file.reason;
+    return { files: [file.value], rows: counter?.rows, complete: counter?.complete };
+  } finally {
+    ctx.signal?.removeEventListener('abort', abort);
+  }
+}
+
+/** pg_dump writes its own (compressed) files into scratch space; each is hashed and moved in. */
+async function dumpToFiles(c: ServerConnection, tools: PostgresTools, plan: DumpPlan, env: NodeJS.ProcessEnv, scratch: Scratch, prefix: string, ctx: JobContext,
+  onLine: (line: string) => void, progress: PhasedProgress<'prepare' | 'dump' | 'finish'>): Promise<Dumped> {
+  const output = scratch.file(plan.payload);
+  const run = runTool({
+    label: `pg_dump of ${c.database}`, command: tools.pgDump, args: [...plan.args, `--file=${output}`, ...connectionArgs(c)], env,
+    signal: ctx.signal, onStderrLine: onLine, logFile: scratch.file('pg_dump.log'), explain: explainPostgresTool('pg_dump', c, c.database),
+  });
+  await run.done;
+  const names = plan.format === 'directory' ? (await fsp.readdir(output)).sort() : [undefined];
+  const files: StoredFile[] = [];
+  for (const name of names) {
+    const local = name === undefined ? output : path.join(output, name);
+    const stored = name ?? plan.payload;
+    progress.report('finish', files.length / names.length, `Storing ${stored}`);
+    files.push(await adoptFile({ source: local, destination: ctx.destination, key: `${prefix}/${stored}`, name: stored, signal: ctx.signal }));
+  }
+  return { files };
+}
+
+/** The at-backup check: the archive's table of contents parses, or a plain dump ran to its end. */
+async function checkArchive(tools: PostgresTools, env: NodeJS.ProcessEnv, plan: DumpPlan, prefix: string, dumped: Dumped, ctx: JobContext) {
+  if (plan.format === 'plain') {
+    const tableCount = dumped.rows?.size ?? 0;
+    const rowCount = [...(dumped.rows?.values() ?? [])].reduce((a, b) => a + b, 0);
+    if (!dumped.complete) throw new LifeboatError('verification', 'The plain dump stops before pg_dump\'s completion line.', 'Nothing was kept; run the backup again and look at the log.');
+    return [{ name: 'dump complete', ok: true, detail: `The dump ends with pg_dump's completion line; ${tableCount} tables, ${rowCount} rows counted in its COPY data` }];
+  }
+  const local = ctx.destination.localPath && plan.compressor === 'tool'
+    ? ctx.destination.localPath(plan.format === 'directory' ? prefix : `${prefix}/${plan.payload}`) : undefined;
+  const listing = local
+    ? await listArchive(tools.pgRestore, env, { path: local }, ctx.signal)
+    : await listArchive(tools.pgRestore, env, { destination: ctx.destination, prefix, file: dumped.files[0] }, ctx.signal);
+  const summary = summariseListing(listing);
+  return [{ name: 'pg_restore --list', ok: true, detail: `The archive parses: ${summary.entries} entries, ${summary.tableData} with table data` }];
+}
