@@ -5,7 +5,9 @@ import * as path from 'node:path';
 import { parseConnectionUri, validateConnection, type Connection } from '../core/connection';
 import { LifeboatError } from '../core/errors';
 import { parseCodec } from '../core/codec';
-import type { Codec } from '../core/manifest';
+import type { Codec, Manifest } from '../core/manifest';
+import type { ServerAccess } from '../engines/access';
+import type { ServerTarget } from '../engines';
 
 /**
  * The CLI's config file (JSON): where backups go and which connections exist. Passwords are never
@@ -28,6 +30,8 @@ export interface CliConfig {
   backupFolder: string;
   compression: Codec;
   connections: CliConnection[];
+  /** Where pg_dump/pg_restore/psql are, if not where Lifeboat looks by itself. */
+  postgresBinDir?: string;
 }
 
 export function defaultConfigPaths(): string[] {
@@ -40,7 +44,7 @@ export function defaultBackupFolder(): string {
   return path.join(dataHome, 'lifeboat', 'backups');
 }
 
-export function loadConfig(options: { config?: string; backupDir?: string }): CliConfig {
+export function loadConfig(options: { config?: string; backupDir?: string; pgBinDir?: string }): CliConfig {
   const explicit = options.config ?? process.env.LIFEBOAT_CONFIG;
   const file = explicit ? path.resolve(explicit) : defaultConfigPaths().find(p => fs.existsSync(p));
   let raw: Record<string, unknown> = {};
@@ -65,6 +69,8 @@ export function loadConfig(options: { config?: string; backupDir?: string }): Cl
     backupFolder: path.resolve(folder),
     compression: typeof raw.compression === 'string' ? parseCodec(raw.compression) : 'gzip',
     connections,
+    ...(options.pgBinDir ? { postgresBinDir: path.resolve(options.pgBinDir) }
+      : typeof raw.postgresBinDir === 'string' ? { postgresBinDir: path.resolve(base, raw.postgresBinDir) } : {}),
   };
 }
 
@@ -102,6 +108,23 @@ export function resolveConnection(config: CliConfig, reference: string): CliConn
   // Two files of the same name in different folders must not share a backup folder.
   if (connection.engine === 'sqlite') connection.id = `${connection.id.slice(0, 40)}-${createHash('sha256').update(connection.path).digest('hex').slice(0, 6)}`;
   return { connection };
+}
+
+/** What a server engine needs to log in and find its tools. */
+export function accessFor(config: CliConfig, c: CliConnection): ServerAccess {
+  const password = readPassword(c);
+  return { ...(password !== undefined ? { password } : {}), ...(config.postgresBinDir ? { postgresBinDir: config.postgresBinDir } : {}) };
+}
+
+/** The server a backup is restored into or drilled on: `reference` if given, else the backup's own
+ *  connection from the config. */
+export function serverTargetFor(config: CliConfig, manifest: Manifest, reference?: string): ServerTarget | undefined {
+  const c = reference ? resolveConnection(config, reference) : config.connections.find(x => x.connection.id === manifest.connection.id);
+  if (!c) return undefined;
+  if (c.connection.engine !== manifest.engine || c.connection.engine === 'sqlite') {
+    throw new LifeboatError('usage', `"${c.connection.name}" is a ${c.connection.engine} connection; backup ${manifest.id} is of ${manifest.engine}.`);
+  }
+  return { connection: c.connection, access: accessFor(config, c) };
 }
 
 /** The password from the named environment variable or 0600 file; undefined when none is set. */

@@ -17,6 +17,7 @@ export interface CommandContext {
 interface GlobalOptions {
   config?: string;
   backupDir?: string;
+  pgBinDir?: string;
   json?: boolean;
   quiet?: boolean;
   verbose?: boolean;
@@ -36,7 +37,7 @@ export function action<Args extends unknown[]>(run: (ctx: CommandContext, ...arg
     process.once('SIGTERM', onSignal);
     let code: number;
     try {
-      const config = loadConfig({ config: globals.config, backupDir: globals.backupDir });
+      const config = loadConfig({ config: globals.config, backupDir: globals.backupDir, pgBinDir: globals.pgBinDir });
       const destination = new LocalFolderDestination(config.backupFolder);
       const job = jobContext(destination, output.logger, { signal: controller.signal, onProgress: output.progress() });
       code = (await run({ config, output, job }, ...(params.slice(0, -1) as Args))) ?? EXIT.ok;

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { errorMessage } from './errors';
 import type { Logger } from './logger';
-import { MANIFEST_FILE, parseManifest, serializeManifest, type Manifest } from './manifest';
+import { MANIFEST_FILE, parseManifest, serializeManifest, type Manifest, type Verification } from './manifest';
 import type { Destination, ObjectInfo } from '../storage/destination';
 import { isOrphan, ownedKind, ownedName } from './orphans';
 
@@ -96,6 +96,16 @@ export async function readManifest(destination: Destination, prefix: string): Pr
  *  append verification results; the write is atomic, so readers never see half a manifest. */
 export async function writeManifest(destination: Destination, prefix: string, manifest: Manifest): Promise<void> {
   await destination.write(`${prefix}/${MANIFEST_FILE}`, Readable.from([Buffer.from(serializeManifest(manifest))]));
+}
+
+/**
+ * Records a verification in the manifest as it is now, not as it was when the verification
+ * began: another may have been recorded meanwhile, and a backup deleted meanwhile must stay
+ * deleted (reading its manifest then fails with "not found").
+ */
+export async function appendVerification(destination: Destination, prefix: string, verification: Verification): Promise<void> {
+  const current = await readManifest(destination, prefix);
+  await writeManifest(destination, prefix, { ...current, verifications: [...current.verifications, verification] });
 }
 
 /** Deletes a backup: the manifest first, so a deletion cut short never leaves a listed backup

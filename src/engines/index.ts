@@ -1,5 +1,6 @@
 import type { CatalogEntry } from '../core/catalog';
-import { ENGINE_LABELS, type Connection, type EngineName } from '../core/connection';
+import { ENGINE_LABELS, type Connection, type EngineName, type ServerConnection } from '../core/connection';
+import type { PostgresRestoreResult } from './postgres/restore';
 import { LifeboatError } from '../core/errors';
 import { validateLevel } from '../core/codec';
 import type { JobContext } from '../core/job';
@@ -20,12 +21,33 @@ import { verifySqliteBackup } from './sqlite/verify';
 export type BackupOptions = SqliteBackupOptions & Omit<PostgresBackupOptions, 'codec' | 'level'>;
 
 export interface RestoreOptions {
-  /** For SQLite: the file to create. */
+  /** SQLite: the file to create. PostgreSQL: the database to create (or, with overwrite, to
+   *  restore into). */
   target: string;
+  /** SQLite: replace the file. PostgreSQL: restore into the existing database (the caller has had
+   *  the user confirm it by name). */
   overwrite?: boolean;
+  /** PostgreSQL: only these "schema.table"s; parallel jobs; drop objects first; owner/ACLs. */
+  tables?: string[];
+  jobs?: number;
+  clean?: boolean;
+  noOwner?: boolean;
+  noPrivileges?: boolean;
 }
 
-export type RestoreResult = SqliteRestoreResult;
+export type RestoreResult = ({ engine: 'sqlite' } & SqliteRestoreResult) | ({ engine: 'postgres' } & PostgresRestoreResult);
+
+export interface VerifyOptions {
+  /** A restore drill into a scratch database (server engines). */
+  deep?: boolean;
+  jobs?: number;
+}
+
+/** The server a server-engine backup is verified on or restored into, and how to log in. */
+export interface ServerTarget {
+  connection: ServerConnection;
+  access: ServerAccess;
+}
 
 /** Engines whose backups this version can make; the editor hides backup commands for others. */
 export const BACKUP_ENGINES: readonly EngineName[] = ['sqlite', 'postgres'];
@@ -51,14 +73,40 @@ export async function backupDatabase(connection: Connection, options: BackupOpti
   }
 }
 
-export async function verifyBackup(entry: CatalogEntry, ctx: JobContext): Promise<Verification> {
-  if (entry.manifest.engine !== 'sqlite') throw notYet(entry.manifest.engine, 'Verifying backups of');
-  return verifySqliteBackup(entry, ctx);
+export async function verifyBackup(entry: CatalogEntry, ctx: JobContext, options: VerifyOptions = {}, server?: ServerTarget): Promise<Verification> {
+  switch (entry.manifest.engine) {
+    case 'sqlite':
+      return verifySqliteBackup(entry, ctx);
+    case 'postgres': {
+      const target = requireServer(entry, server, 'verify');
+      return (await import('./postgres/verify')).verifyPostgresBackup(entry, { deep: options.deep, jobs: options.jobs, server: target.connection, access: target.access }, ctx);
+    }
+    case 'mysql':
+      throw notYet(entry.manifest.engine, 'Verifying backups of');
+  }
 }
 
-export async function restoreBackup(entry: CatalogEntry, options: RestoreOptions, ctx: JobContext): Promise<RestoreResult> {
-  if (entry.manifest.engine !== 'sqlite') throw notYet(entry.manifest.engine, 'Restoring');
-  return restoreSqliteBackup(entry, options, ctx);
+export async function restoreBackup(entry: CatalogEntry, options: RestoreOptions, ctx: JobContext, server?: ServerTarget): Promise<RestoreResult> {
+  switch (entry.manifest.engine) {
+    case 'sqlite':
+      return { engine: 'sqlite', ...await restoreSqliteBackup(entry, options, ctx) };
+    case 'postgres': {
+      const target = requireServer(entry, server, 'restore');
+      const result = await (await import('./postgres/restore')).restorePostgresBackup(entry, {
+        server: target.connection, access: target.access, database: options.target, existing: options.overwrite,
+        tables: options.tables, jobs: options.jobs, clean: options.clean, noOwner: options.noOwner, noPrivileges: options.noPrivileges,
+      }, ctx);
+      return { engine: 'postgres', ...result };
+    }
+    case 'mysql':
+      throw notYet(entry.manifest.engine, 'Restoring');
+  }
+}
+
+function requireServer(entry: CatalogEntry, server: ServerTarget | undefined, what: string): ServerTarget {
+  if (server) return server;
+  throw new LifeboatError('not-found', `To ${what} ${entry.manifest.id}, Lifeboat needs a connection to a ${ENGINE_LABELS[entry.manifest.engine]} server, and the backup's connection "${entry.manifest.connection.name}" is not configured here.`,
+    'Add the connection (same id), or name another server connection to use.');
 }
 
 /** Why a Backup Database on this engine cannot run yet, in the words every caller shows. */

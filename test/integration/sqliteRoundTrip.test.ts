@@ -52,6 +52,7 @@ describe('SQLite backup → verify → restore', () => {
 
       const target = tmp.file(`restored-${codec}.db`);
       const result = await restoreBackup(entry, { target }, ctx);
+      assert.ok(result.engine === 'sqlite');
       assert.equal(result.target, target);
       assert.equal(sha256File(target), m.files[0].contentSha256, 'the restored file is byte for byte the stored copy');
       assert.deepEqual(dumpRows(target), dumpRows(source), 'the restored database equals the source, row for row');
@@ -76,6 +77,7 @@ describe('SQLite backup → verify → restore', () => {
     assert.ok(fs.existsSync(target + '-wal'), 'a refused restore touches nothing');
 
     const result = await restoreBackup(entry, { target, overwrite: true }, ctx);
+    assert.ok(result.engine === 'sqlite');
     assert.equal(result.replacedExisting, true);
     assert.equal(fs.statSync(target).mode & 0o777, 0o640, 'the replacement keeps the permissions of the file it replaced');
     assert.equal(fs.existsSync(target + '-wal'), false, 'the old write-ahead log was moved away with the old file');

@@ -1,27 +1,52 @@
 import type { Command } from 'commander';
-import { parseCodec } from '../../core/codec';
 import { formatBytes, formatDuration } from '../../core/format';
 import { totalStoredBytes } from '../../core/manifest';
 import { backupDatabase } from '../../engines';
-import { resolveConnection } from '../config';
+import { parseBackupRequest } from '../../engines/backupRequest';
+import { accessFor, resolveConnection } from '../config';
 import { action } from '../context';
-import { parseLevel, parsePositive } from './options';
+import { collect, parseLevel, parsePositive } from './options';
+
+interface BackupFlags {
+  compression?: string; level?: number; pagesPerStep?: number; format?: string; compressor?: string; jobs?: number;
+  schemaOnly?: boolean; dataOnly?: boolean; schema?: string[]; excludeSchema?: string[]; table?: string[]; excludeTable?: string[];
+  excludeTableData?: string[]; owner?: boolean; privileges?: boolean;
+}
 
 export function registerBackup(program: Command): void {
   program.command('backup')
-    .description('Back up a database: copy, check (integrity, row counts), compress, checksum, store with a manifest.')
+    .description('Back up a database with a manifest: SQLite (online copy, integrity_check) or PostgreSQL (pg_dump in an exported snapshot, checked with pg_restore --list).')
     .argument('<connection>', 'connection id or name from the config file, or a SQLite file path / sqlite:// URI')
-    .option('-c, --compression <codec>', 'gzip or none (default: the config file\'s, else gzip)')
-    .option('-l, --level <n>', 'compression level (gzip: 1 fastest … 9 smallest, default 6; ignored with none)', parseLevel)
+    .option('-c, --compression <codec>', 'zstd (Node 22.15+), gzip or none (default: the config file\'s, else gzip)')
+    .option('-l, --level <n>', 'compression level (gzip 1–9, default 6; zstd 1–19, default 3)', parseLevel)
     .option('--pages-per-step <n>', 'SQLite: pages per online-backup step (default: sized to about 20 ms per step)', parsePositive)
-    .addHelpText('after', '\nExample:\n  lifeboat backup /srv/app.db --backup-dir /var/backups/lifeboat --json')
-    .action(action(async (ctx, reference: string, options: { compression?: string; level?: number; pagesPerStep?: number }) => {
-      const { connection } = resolveConnection(ctx.config, reference);
-      const codec = options.compression ? parseCodec(options.compression) : ctx.config.compression;
-      const entry = await backupDatabase(connection, { codec, level: options.level, pagesPerStep: options.pagesPerStep }, ctx.job);
+    .option('-F, --format <format>', 'PostgreSQL: custom (default), directory or plain')
+    .option('--compressor <who>', 'PostgreSQL: lifeboat (pg_dump writes uncompressed, Lifeboat compresses on another core; default) or tool (pg_dump compresses, as pgAdmin does; always for directory)')
+    .option('-j, --jobs <n>', 'PostgreSQL directory format: parallel dump jobs', parsePositive)
+    .option('--schema-only', 'PostgreSQL: definitions only, no data')
+    .option('--data-only', 'PostgreSQL: data only, no definitions')
+    .option('-n, --schema <pattern>', 'PostgreSQL: only this schema (pg_dump pattern; repeatable)', collect)
+    .option('-N, --exclude-schema <pattern>', 'PostgreSQL: not this schema (repeatable)', collect)
+    .option('-t, --table <pattern>', 'PostgreSQL: only this table (pg_dump pattern, e.g. public.orders or \'"My Schema"."Odd Name"\'; repeatable)', collect)
+    .option('-T, --exclude-table <pattern>', 'PostgreSQL: not this table (repeatable)', collect)
+    .option('--exclude-table-data <pattern>', 'PostgreSQL: this table\'s definition but not its rows (repeatable)', collect)
+    .option('--no-owner', 'PostgreSQL: do not record object owners')
+    .option('--no-privileges', 'PostgreSQL: do not record GRANTs')
+    .addHelpText('after', '\nExamples:\n  lifeboat backup /srv/app.db --backup-dir /var/backups/lifeboat --json\n  lifeboat backup crm --format directory --jobs 4\n  lifeboat backup crm -t public.orders -t public.customers --compression zstd')
+    .action(action(async (ctx, reference: string, flags: BackupFlags) => {
+      const cli = resolveConnection(ctx.config, reference);
+      const options = parseBackupRequest({
+        compression: flags.compression, level: flags.level, pagesPerStep: flags.pagesPerStep, format: flags.format, compressor: flags.compressor,
+        jobs: flags.jobs, schemaOnly: flags.schemaOnly, dataOnly: flags.dataOnly, schemas: flags.schema, excludeSchemas: flags.excludeSchema,
+        tables: flags.table, excludeTables: flags.excludeTable, excludeTableData: flags.excludeTableData,
+        noOwner: flags.owner === false ? true : undefined, noPrivileges: flags.privileges === false ? true : undefined,
+      }, { codec: ctx.config.compression });
+      const access = cli.connection.engine === 'sqlite' ? {} : accessFor(ctx.config, cli);
+      const entry = await backupDatabase(cli.connection, options, ctx.job, access);
       const m = entry.manifest;
+      const checked = m.verifications[0]?.checks.map(c => c.name === 'sha256' ? undefined : `${c.name} ok`).filter(Boolean).join(', ');
       ctx.output.result({ ok: true, backup: { id: m.id, connection: m.connection.id, location: `${ctx.job.destination.location}/${entry.prefix}`, manifest: m } },
         `Backup ${m.id} of ${m.connection.name}: ${formatBytes(totalStoredBytes(m))} stored in ${ctx.job.destination.location}/${entry.prefix}, ` +
-        `verified (integrity_check ok, ${m.tables.length} tables), ${formatDuration(m.timings.totalMs)}.`);
+        `checked (${checked}, ${m.tables.length} tables), ${formatDuration(m.timings.totalMs)}.`);
     }));
 }

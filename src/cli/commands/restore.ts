@@ -1,20 +1,58 @@
 import type { Command } from 'commander';
+import { LifeboatError } from '../../core/errors';
 import { formatBytes, formatDuration } from '../../core/format';
 import { restoreBackup } from '../../engines';
+import { proposeDatabaseName } from '../../engines/restoreNames';
+import { serverTargetFor } from '../config';
 import { action } from '../context';
 import { findEntry } from './findEntry';
+import { collect, parsePositive } from './options';
+
+interface RestoreFlags {
+  to?: string; overwrite?: boolean; database?: string; intoExisting?: boolean; confirm?: string; table?: string[]; jobs?: number;
+  clean?: boolean; owner?: boolean; privileges?: boolean; server?: string;
+}
 
 export function registerRestore(program: Command): void {
   program.command('restore')
-    .description('Restore a backup into a new file (checked: SHA-256, integrity_check, row counts) before it is put in place.')
+    .description('Restore a backup, checked on the way (SHA-256; SQLite integrity_check). SQLite into a new file; PostgreSQL into a new database by default.')
     .argument('<backup>', 'backup id (or an unambiguous start of one)')
-    .requiredOption('-t, --to <file>', 'the file to create')
-    .option('--overwrite', 'replace the file if it exists (the old file is kept aside until the restore succeeded)')
-    .action(action(async (ctx, id: string, options: { to: string; overwrite?: boolean }) => {
+    .option('-t, --to <file>', 'SQLite: the file to create')
+    .option('--overwrite', 'SQLite: replace the file if it exists (the old file is kept aside until the restore succeeded)')
+    .option('-d, --database <name>', 'PostgreSQL: the database to create (default: <source>_restored_<date>)')
+    .option('--into-existing', 'PostgreSQL: restore into the existing database named by --database (needs --confirm with its name)')
+    .option('--confirm <name>', 'PostgreSQL: the existing database\'s name again, to confirm it will be changed')
+    .option('--table <schema.table>', 'PostgreSQL: restore only this table (definition and data; repeatable)', collect)
+    .option('-j, --jobs <n>', 'PostgreSQL: parallel restore jobs (custom and directory formats)', parsePositive)
+    .option('--clean', 'PostgreSQL, existing database: drop the backup\'s objects before recreating them')
+    .option('--no-owner', 'PostgreSQL: do not set object owners (restore as the connecting user)')
+    .option('--no-privileges', 'PostgreSQL: do not restore GRANTs')
+    .option('--server <connection>', 'PostgreSQL: restore on this connection\'s server (default: the backup\'s own connection)')
+    .action(action(async (ctx, id: string, flags: RestoreFlags) => {
       const entry = await findEntry(ctx, id);
-      const result = await restoreBackup(entry, { target: options.to, overwrite: !!options.overwrite }, ctx.job);
-      ctx.output.result({ ok: true, backup: entry.manifest.id, restore: result },
-        `Restored ${entry.manifest.id} into ${result.target} (${formatBytes(result.bytes)}, ${result.tables.length} tables, SHA-256 as backed up) in ${formatDuration(result.durationMs)}.` +
-        (result.replacedExisting ? ' The previous file was replaced.' : ''));
+      const m = entry.manifest;
+      if (m.engine === 'sqlite') {
+        if (!flags.to) throw new LifeboatError('usage', 'Restoring a SQLite backup needs --to <file>.');
+        const result = await restoreBackup(entry, { target: flags.to, overwrite: !!flags.overwrite }, ctx.job);
+        if (result.engine !== 'sqlite') return;
+        ctx.output.result({ ok: true, backup: m.id, restore: result },
+          `Restored ${m.id} into ${result.target} (${formatBytes(result.bytes)}, ${result.tables.length} tables, SHA-256 as backed up) in ${formatDuration(result.durationMs)}.` +
+          (result.replacedExisting ? ' The previous file was replaced.' : ''));
+        return;
+      }
+      const database = flags.database ?? proposeDatabaseName(m);
+      if (flags.intoExisting && flags.confirm !== database) {
+        throw new LifeboatError('usage', `Restoring into the existing database "${database}" changes it; confirm with --confirm "${database}".`,
+          'Or leave out --into-existing to restore into a new database.');
+      }
+      const server = serverTargetFor(ctx.config, m, flags.server);
+      const result = await restoreBackup(entry, {
+        target: database, overwrite: !!flags.intoExisting, tables: flags.table, jobs: flags.jobs, clean: flags.clean,
+        noOwner: flags.owner === false, noPrivileges: flags.privileges === false,
+      }, ctx.job, server);
+      if (result.engine !== 'postgres') return;
+      ctx.output.result({ ok: true, backup: m.id, restore: result },
+        `Restored ${m.id} into database "${result.database}" on ${result.connection.host}:${result.connection.port} in ${formatDuration(result.durationMs)} ` +
+        `(${flags.table ? `${flags.table.length} chosen table(s)` : `${result.tables} tables`}, archive read from the ${result.readFrom}).`);
     }));
 }

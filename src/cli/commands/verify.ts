@@ -1,20 +1,26 @@
 import type { Command } from 'commander';
 import { formatDuration } from '../../core/format';
 import { verifyBackup } from '../../engines';
+import { serverTargetFor } from '../config';
 import { action } from '../context';
 import { EXIT } from '../exitCodes';
 import { findEntry } from './findEntry';
+import { parsePositive } from './options';
 
 export function registerVerify(program: Command): void {
   program.command('verify')
-    .description('Read a backup back: checksums of every file, decompress, integrity_check, row counts against the manifest. The result is recorded in the manifest.')
+    .description('Read a backup back: checksums of every file, then SQLite integrity_check and row counts, or PostgreSQL pg_restore --list; --deep adds a restore drill. The result is recorded in the manifest.')
     .argument('<backup>', 'backup id (or an unambiguous start of one)')
-    .action(action(async (ctx, id: string) => {
+    .option('--deep', 'PostgreSQL: restore into a scratch database, compare every table\'s row count with the archive, record the restore time (RTO), drop it')
+    .option('-j, --jobs <n>', 'PostgreSQL --deep: parallel restore jobs', parsePositive)
+    .option('--server <connection>', 'PostgreSQL: the server for the drill (default: the backup\'s own connection)')
+    .action(action(async (ctx, id: string, flags: { deep?: boolean; jobs?: number; server?: string }) => {
       const entry = await findEntry(ctx, id);
-      const verification = await verifyBackup(entry, ctx.job);
+      const server = entry.manifest.engine === 'sqlite' ? undefined : serverTargetFor(ctx.config, entry.manifest, flags.server);
+      const verification = await verifyBackup(entry, ctx.job, { deep: flags.deep, jobs: flags.jobs }, server);
       const lines = verification.checks.map(c => `  ${c.ok ? 'ok  ' : 'FAIL'}  ${c.name}: ${c.detail}`).join('\n');
       ctx.output.result({ ok: verification.ok, backup: entry.manifest.id, verification },
-        `Backup ${entry.manifest.id} ${verification.ok ? 'is intact' : 'is DAMAGED'} (${formatDuration(verification.durationMs)}):\n${lines}`);
+        `Backup ${entry.manifest.id} ${verification.ok ? 'is intact' : 'is DAMAGED'} (${formatDuration(verification.durationMs)}${verification.restoreMs !== undefined ? `; restore drill took ${formatDuration(verification.restoreMs)}` : ''}):\n${lines}`);
       return verification.ok ? EXIT.ok : EXIT.verificationFailed;
     }));
 }

@@ -39,7 +39,10 @@ export class TableDataProgress {
       }
       return true;
     }
-    if (/: (?:creating|launching item \d+) (?:INDEX|CONSTRAINT|FK CONSTRAINT|TRIGGER|MATERIALIZED VIEW DATA|POLICY|RULE)\b/.test(line)) {
+    // Parallel runs print "launching item" (leader) and "creating" (worker) for each step.
+    const step = this.parallel ? /: launching item \d+ (?:INDEX|CONSTRAINT|FK CONSTRAINT|TRIGGER|MATERIALIZED VIEW DATA|POLICY|RULE) /
+      : /: creating (?:INDEX|CONSTRAINT|FK CONSTRAINT|TRIGGER|MATERIALIZED VIEW DATA|POLICY|RULE) /;
+    if (step.test(line)) {
       // Post-data begins when the data is done (one at a time), so what was started is finished.
       if (!this.parallel) this.items.finishAll();
       this.postDataSteps++;

@@ -1,4 +1,4 @@
-import { readManifest, writeManifest, type CatalogEntry } from '../../core/catalog';
+import { appendVerification, type CatalogEntry } from '../../core/catalog';
 import { LifeboatError, isCancelled } from '../../core/errors';
 import { elapsedMs, type JobContext } from '../../core/job';
 import type { Verification, VerificationCheck } from '../../core/manifest';
@@ -48,11 +48,7 @@ export async function verifySqliteBackup(entry: CatalogEntry, ctx: JobContext): 
     checks,
     by: LIFEBOAT_TOOL,
   };
-  // Appended to the manifest as it is now, not as it was when the verification began: another
-  // verification may have been recorded meanwhile, and a backup deleted meanwhile must stay
-  // deleted (reading its manifest then fails with "not found").
-  const current = await readManifest(ctx.destination, prefix);
-  await writeManifest(ctx.destination, prefix, { ...current, verifications: [...current.verifications, verification] });
+  await appendVerification(ctx.destination, prefix, verification);
   const log = verification.ok ? ctx.logger.info : ctx.logger.error;
   log.call(ctx.logger, `Verification of ${manifest.id} ${verification.ok ? 'passed' : 'FAILED'}: ${checks.map(c => `${c.name}: ${c.detail}`).join(' | ')}`);
   return verification;

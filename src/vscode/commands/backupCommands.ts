@@ -85,7 +85,7 @@ async function restore(s: Services, entry: CatalogEntry): Promise<void> {
     overwrite = true;
   }
   const result = await s.jobs.run(`Lifeboat: Restoring ${m.connection.name} into ${path.basename(file)}`, ctx => restoreBackup(entry, { target: file, overwrite }, ctx));
-  if (!result) return;
+  if (result?.engine !== 'sqlite') return;
   const action = await vscode.window.showInformationMessage(
     `Restored ${path.basename(file)}: ${formatBytes(result.bytes)}, ${result.tables.length} tables, identical to the backup (SHA-256) and integrity_check ok.`,
     'Add as Connection');

@@ -1,0 +1,52 @@
+import { parseCodec } from '../core/codec';
+import { LifeboatError } from '../core/errors';
+import type { Codec } from '../core/manifest';
+import type { BackupOptions } from '.';
+
+/**
+ * Backup options as people write them (CLI flags, a tasks.json task, the editor's remembered
+ * choices) checked and turned into the engine's options, in one place so every entry point
+ * accepts the same names and values:
+ *   format, compression, level, compressor, jobs, schemaOnly, dataOnly, schemas, excludeSchemas,
+ *   tables, excludeTables, excludeTableData, noOwner, noPrivileges, pagesPerStep
+ */
+export const BACKUP_OPTION_NAMES = ['format', 'compression', 'level', 'compressor', 'jobs', 'schemaOnly', 'dataOnly', 'schemas', 'excludeSchemas',
+  'tables', 'excludeTables', 'excludeTableData', 'noOwner', 'noPrivileges', 'pagesPerStep'] as const;
+
+export function parseBackupRequest(raw: Record<string, unknown>, defaults: { codec: Codec; level?: number }): BackupOptions {
+  const bad = (name: string, want: string) => new LifeboatError('usage', `Backup option "${name}" must be ${want} (got ${JSON.stringify(raw[name])}).`);
+  const pick = <T>(name: string, check: (v: unknown) => v is T, want: string): T | undefined => {
+    const value = raw[name];
+    if (value === undefined || value === null) return undefined;
+    if (!check(value)) throw bad(name, want);
+    return value;
+  };
+  const isString = (v: unknown): v is string => typeof v === 'string';
+  const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
+  const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1;
+  const isList = (v: unknown): v is string[] => Array.isArray(v) && v.every(isString);
+  const oneOf = <T extends string>(values: readonly T[]) => (v: unknown): v is T => typeof v === 'string' && (values as readonly string[]).includes(v);
+  for (const key of Object.keys(raw)) {
+    if (!(BACKUP_OPTION_NAMES as readonly string[]).includes(key)) throw new LifeboatError('usage', `Unknown backup option "${key}".`, `Known options: ${BACKUP_OPTION_NAMES.join(', ')}.`);
+  }
+  const compression = pick('compression', isString, 'a codec name');
+  const options: BackupOptions = {
+    codec: compression ? parseCodec(compression) : defaults.codec,
+    level: pick('level', (v): v is number => typeof v === 'number', 'a number') ?? (compression ? undefined : defaults.level),
+    format: pick('format', oneOf(['custom', 'directory', 'plain'] as const), 'custom, directory or plain'),
+    compressor: pick('compressor', oneOf(['lifeboat', 'tool'] as const), 'lifeboat or tool'),
+    jobs: pick('jobs', isCount, 'a whole number of at least 1'),
+    schemaOnly: pick('schemaOnly', isBool, 'true or false'),
+    dataOnly: pick('dataOnly', isBool, 'true or false'),
+    schemas: pick('schemas', isList, 'a list of names'),
+    excludeSchemas: pick('excludeSchemas', isList, 'a list of names'),
+    tables: pick('tables', isList, 'a list of names'),
+    excludeTables: pick('excludeTables', isList, 'a list of names'),
+    excludeTableData: pick('excludeTableData', isList, 'a list of names'),
+    noOwner: pick('noOwner', isBool, 'true or false'),
+    noPrivileges: pick('noPrivileges', isBool, 'true or false'),
+    pagesPerStep: pick('pagesPerStep', isCount, 'a whole number of at least 1'),
+  };
+  for (const key of Object.keys(options) as (keyof BackupOptions)[]) if (options[key] === undefined) delete options[key];
+  return options;
+}

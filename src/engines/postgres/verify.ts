@@ -1,0 +1,149 @@
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { appendVerification, type CatalogEntry } from '../../core/catalog';
+import { LifeboatError, isCancelled } from '../../core/errors';
+import { elapsedMs, type JobContext } from '../../core/job';
+import type { Verification, VerificationCheck } from '../../core/manifest';
+import { runTool } from '../../core/processes';
+import { PhasedProgress } from '../../core/progress';
+import { createScratch } from '../../core/scratch';
+import { LIFEBOAT_TOOL } from '../../core/version';
+import type { ServerConnection } from '../../core/connection';
+import type { ServerAccess } from '../access';
+import { archiveFormat, archivePath, listArchive, storedArchive, streamArchive } from './archive';
+import { CopyRowCounter } from './copyRows';
+import { verifyFileHashes } from './hashes';
+import { connectPostgres } from './probe';
+import { dropDatabase, quoteIdent, restorePostgresBackup } from './restore';
+import { postgresToolEnv } from './toolEnv';
+import { findPostgresTools } from './tools';
+import { summariseListing } from './verboseProgress';
+
+/**
+ * Quick: every stored byte against the manifest's SHA-256s, and the archive parses
+ * (pg_restore --list; for plain SQL, the dump's completion line).
+ * Deep, a restore drill: restore into a scratch database, count every table's rows there, compare
+ * with the rows the archive holds, record how long the restore took (the recovery time this
+ * backup really gives), and drop the scratch database.
+ */
+export interface PostgresVerifyOptions {
+  deep?: boolean;
+  /** The server for the drill (default: the backup's own connection). */
+  server: ServerConnection;
+  access: ServerAccess;
+  jobs?: number;
+}
+
+export async function verifyPostgresBackup(entry: CatalogEntry, options: PostgresVerifyOptions, ctx: JobContext): Promise<Verification> {
+  const record = async (verification: Verification) => {
+    await appendVerification(ctx.destination, entry.prefix, verification);
+    const log = verification.ok ? ctx.logger.info : ctx.logger.error;
+    log.call(ctx.logger, `Verification of ${entry.manifest.id} ${verification.ok ? 'passed' : 'FAILED'}: ${verification.checks.map(c => `${c.name}: ${c.detail}`).join(' | ')}`);
+    return verification;
+  };
+  const started = performance.now();
+  const format = archiveFormat(entry.manifest);
+  const progress = new PhasedProgress({ hashes: 1, parse: 0.2, drill: options.deep ? 6 : 0 }, ctx.onProgress);
+  const checks: VerificationCheck[] = [];
+  let restoreMs: number | undefined;
+  const scratch = await createScratch(ctx.scratchParent);
+  try {
+    const counter = format === 'plain' ? new CopyRowCounter() : undefined;
+    await verifyFileHashes(entry, ctx.destination, ctx.signal, (read, total) => progress.report('hashes', read / total, `Checking SHA-256 of ${entry.manifest.files.length} file(s)`));
+    checks.push({ name: 'sha256', ok: true, detail: `${entry.manifest.files.length} file(s) match the manifest's sizes and SHA-256s` });
+
+    const probe = await connectPostgres(options.server, options.access.password);
+    const version = (await probe.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0].v.split(' ')[0];
+    const tools = await findPostgresTools(version, { binDir: options.access.postgresBinDir }).finally(() => probe.end().catch(() => undefined));
+    const env = await postgresToolEnv(options.server, options.access.password, scratch);
+
+    progress.report('parse', 0, 'Reading the archive\'s table of contents');
+    let archiveRows: Map<string, number>;
+    if (counter) {
+      counter.resume();
+      await streamArchive(storedArchive(entry, ctx), counter, ctx.signal ?? new AbortController().signal);
+      if (!counter.complete) throw new LifeboatError('verification', 'The plain dump stops before pg_dump\'s completion line.', 'Restore from another backup.');
+      checks.push({ name: 'dump complete', ok: true, detail: `Ends with pg_dump's completion line; ${counter.rows.size} tables in its COPY data` });
+      archiveRows = counter.rows;
+    } else {
+      const inPlace = archivePath(entry, ctx.destination);
+      const listing = await listArchive(tools.pgRestore, env, inPlace ? { path: inPlace } : storedArchive(entry, ctx), ctx.signal);
+      const summary = summariseListing(listing);
+      checks.push({ name: 'pg_restore --list', ok: true, detail: `The archive parses: ${summary.entries} entries, ${summary.tableData} with table data` });
+      archiveRows = options.deep ? await countArchiveRows(entry, tools.pgRestore, env, ctx) : new Map();
+    }
+
+    if (options.deep) {
+      const drillDb = `lifeboat_drill_${entry.manifest.id.slice(-4)}_${Math.random().toString(36).slice(2, 8)}`;
+      const server = await connectPostgres(options.server, options.access.password);
+      try {
+        const restored = await restorePostgresBackup(entry, { server: options.server, access: options.access, database: drillDb, jobs: options.jobs, noOwner: false }, {
+          ...ctx, onProgress: u => progress.report('drill', u.fraction * 0.9, `Restore drill: ${u.message}`),
+        });
+        restoreMs = restored.durationMs;
+        progress.report('drill', 0.9, 'Counting rows in the restored database');
+        const counted = await countRows(options.server, options.access, drillDb, [...archiveRows.keys()]);
+        const wrong = [...archiveRows].filter(([name, rows]) => counted.get(name) !== rows);
+        const totalRows = [...archiveRows.values()].reduce((a, b) => a + b, 0);
+        checks.push({ name: 'restore', ok: true, detail: `Restored into a scratch database in ${restoreMs} ms` });
+        checks.push(wrong.length === 0
+          ? { name: 'row counts', ok: true, detail: `${archiveRows.size} tables, ${totalRows} rows: the restored database has every row the archive holds` }
+          : { name: 'row counts', ok: false, detail: `Differ for ${wrong.slice(0, 5).map(([n, r]) => `${n} (archive ${r}, restored ${counted.get(n) ?? 'missing'})`).join(', ')}` });
+        const estimates = entry.manifest.tables.filter(t => t.estimatedRows != null && archiveRows.has(t.name));
+        const far = estimates.filter(t => Math.abs((archiveRows.get(t.name) ?? 0) - (t.estimatedRows ?? 0)) > Math.max(100, 0.2 * (t.estimatedRows ?? 0)));
+        checks.push({ name: 'source estimates', ok: true, detail: far.length === 0
+          ? `Row counts agree with the source's estimates at backup time (${estimates.length} tables with estimates)`
+          : `${far.length} table(s) differ from the source's estimates by more than 20 % (estimates are approximate): ${far.slice(0, 3).map(t => t.name).join(', ')}` });
+      } finally {
+        await dropDatabase(server, drillDb).catch(e => ctx.logger.warn(`Could not drop the drill database "${drillDb}": ${(e as Error).message}`));
+        await server.end().catch(() => undefined);
+      }
+    }
+    const ok = checks.every(c => c.ok);
+    progress.report('drill', 1, ok ? 'Backup verified' : 'Verification failed');
+    return await record({
+      at: new Date().toISOString(), kind: options.deep ? 'restore-drill' : 'quick', ok, durationMs: elapsedMs(started), checks,
+      ...(restoreMs !== undefined ? { restoreMs } : {}), by: LIFEBOAT_TOOL,
+    });
+  } catch (error) {
+    if (isCancelled(error) || !(error instanceof LifeboatError) || error.code !== 'verification') throw error;
+    checks.push({ name: 'archive', ok: false, detail: error.message });
+    return await record({ at: new Date().toISOString(), kind: options.deep ? 'restore-drill' : 'quick', ok: false, durationMs: elapsedMs(started), checks, by: LIFEBOAT_TOOL });
+  } finally {
+    await scratch.dispose();
+  }
+}
+
+/** Rows per table in the archive's data: pg_restore writes it as COPY text, Lifeboat counts lines. */
+async function countArchiveRows(entry: CatalogEntry, pgRestore: string, env: NodeJS.ProcessEnv, ctx: JobContext): Promise<Map<string, number>> {
+  const inPlace = archivePath(entry, ctx.destination);
+  const counter = new CopyRowCounter();
+  const run = runTool({
+    label: 'pg_restore --data-only', command: pgRestore, args: ['--data-only', '--file=-', ...(inPlace ? [inPlace] : [])], env,
+    stdin: inPlace ? 'ignore' : 'pipe', stdout: 'pipe', signal: ctx.signal,
+  });
+  const counting = pipeline(run.child.stdout!, counter, new Writable({ write(_c, _e, done) { done(); } }));
+  const feeding = inPlace ? Promise.resolve() : streamArchive(storedArchive(entry, ctx), run.child.stdin!, ctx.signal ?? new AbortController().signal);
+  await Promise.all([feeding, run.done, counting]);
+  return counter.rows;
+}
+
+async function countRows(server: ServerConnection, access: ServerAccess, database: string, tables: string[]): Promise<Map<string, number>> {
+  const client = await connectPostgres({ ...server, database }, access.password, { statement_timeout: 0, query_timeout: 0 });
+  try {
+    const { rows } = await client.query<{ schema: string; table: string }>(
+      `SELECT n.nspname AS schema, c.relname AS table FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'm')`);
+    const counts = new Map<string, number>();
+    const wanted = new Set(tables);
+    for (const r of rows) {
+      const name = `${r.schema}.${r.table}`;
+      if (!wanted.has(name)) continue;
+      const result = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${quoteIdent(r.schema)}.${quoteIdent(r.table)}`);
+      counts.set(name, Number(result.rows[0].n));
+    }
+    return counts;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
