@@ -19,7 +19,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const tree = new ConnectionsTreeProvider(store, catalog, context.globalStorageUri);
   const treeView = vscode.window.createTreeView('lifeboat.connections', { treeDataProvider: tree, showCollapseAll: true });
   const jobs = new JobRunner(catalog, logger, showLog);
-  const services = { store, catalog, jobs, logger, tree, treeView, globalStorage: context.globalStorageUri };
+  const services = { store, catalog, jobs, logger, tree, treeView, globalStorage: context.globalStorageUri, memento: context.globalState };
   context.subscriptions.push(
     channel, store, catalog, tree, treeView, jobs,
     trackContextKeys(store, catalog),

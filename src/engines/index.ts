@@ -118,3 +118,17 @@ function notYet(engine: EngineName, what: string): LifeboatError {
   return new LifeboatError('unsupported', `${what} ${ENGINE_LABELS[engine]} databases is not in this version of Lifeboat yet.`,
     `It is the next feature to land; Test Connection already works for ${ENGINE_LABELS[engine]}. SQLite backups work now.`);
 }
+
+/** Tables of a server database with their sizes (for choosing what to back up). */
+export async function listServerTables(connection: ServerConnection, access: ServerAccess): Promise<{ name: string; schema: string; table: string; bytes: number; estimatedRows: number | null }[]> {
+  if (connection.engine !== 'postgres') throw notYet(connection.engine, 'Choosing tables of');
+  return (await import('./postgres/source')).tableSizes(connection, access.password);
+}
+
+/** What a restore into an existing database would replace: the archive's tables that exist there. */
+export async function restoreImpact(entry: CatalogEntry, server: ServerTarget, database: string): Promise<{ name: string; estimatedRows: number | null }[]> {
+  if (entry.manifest.engine !== 'postgres') return [];
+  const existing = await (await import('./postgres/source')).tableSizes({ ...server.connection, database }, server.access.password);
+  const inBackup = new Set(entry.manifest.tables.map(t => t.name));
+  return existing.filter(t => inBackup.has(t.name)).map(t => ({ name: t.name, estimatedRows: t.estimatedRows }));
+}

@@ -4,6 +4,7 @@ import { jobContext, type JobContext } from '../core/job';
 import type { Logger } from '../core/logger';
 import { throttleProgress } from '../core/progress';
 import type { BackupCatalog } from './backupCatalog';
+import type { Destination } from '../storage/destination';
 
 /**
  * Runs an engine job under a cancellable progress notification: the engine's fraction becomes
@@ -16,7 +17,7 @@ export class JobRunner implements vscode.Disposable {
 
   constructor(private readonly catalog: BackupCatalog, private readonly logger: Logger, private readonly showLog: () => void) {}
 
-  async run<T>(title: string, work: (ctx: JobContext) => Promise<T>): Promise<T | undefined> {
+  async run<T>(title: string, work: (ctx: JobContext) => Promise<T>, destination: Destination = this.catalog.destination()): Promise<T | undefined> {
     return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
       const controller = new AbortController();
       this.running.add(controller);
@@ -25,7 +26,7 @@ export class JobRunner implements vscode.Disposable {
         controller.abort();
       });
       let reported = 0;
-      const ctx = jobContext(this.catalog.destination(), this.logger, {
+      const ctx = jobContext(destination, this.logger, {
         signal: controller.signal,
         onProgress: throttleProgress(update => {
           const percent = Math.floor(update.fraction * 100);

@@ -15,4 +15,6 @@ export interface Services {
   tree: ConnectionsTreeProvider;
   treeView: vscode.TreeView<TreeNode>;
   globalStorage: vscode.Uri;
+  /** Remembered choices (the last backup options per connection). */
+  memento: vscode.Memento;
 }

@@ -10,6 +10,9 @@ export interface LifeboatSettings {
   backupFolderIsDefault: boolean;
   compression: Codec;
   compressionLevel: number;
+  postgresBinDir?: string;
+  /** 0: automatic. */
+  restoreJobs: number;
 }
 
 export function readSettings(globalStorage: vscode.Uri): LifeboatSettings {
@@ -21,6 +24,8 @@ export function readSettings(globalStorage: vscode.Uri): LifeboatSettings {
     backupFolderIsDefault: !configured,
     compression: safeCodec(config.get<string>('compression') ?? 'gzip'),
     compressionLevel: config.get<number>('compressionLevel') ?? 6,
+    ...(config.get<string>('postgres.binDir')?.trim() ? { postgresBinDir: config.get<string>('postgres.binDir')!.trim() } : {}),
+    restoreJobs: config.get<number>('postgres.restoreJobs') ?? 0,
   };
 }
 

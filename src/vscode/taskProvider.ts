@@ -7,10 +7,13 @@ import { totalStoredBytes } from '../core/manifest';
 import { backupDatabase, verifyBackup } from '../engines';
 import type { Services } from './services';
 import { readSettings } from './settings';
+import { parseBackupRequest } from '../engines/backupRequest';
+import { accessFor, serverTarget } from './serverTarget';
 
 /**
  * Tasks of type "lifeboat", so tasks.json can run a backup:
  *   { "type": "lifeboat", "action": "backup", "connection": "app" }
+ *   { "type": "lifeboat", "action": "backup", "connection": "crm", "options": { "format": "directory", "jobs": 4 } }
  * The task runs the same engine in the extension host and writes its progress and log to the
  * task's terminal; closing the terminal cancels it.
  */
@@ -19,6 +22,10 @@ export interface LifeboatTaskDefinition extends vscode.TaskDefinition {
   action: 'backup' | 'verify-latest';
   /** Connection id or name. */
   connection: string;
+  /** Backup options, as the CLI's (see engines/backupRequest.ts). */
+  options?: Record<string, unknown>;
+  /** verify-latest of a server backup: a restore drill. */
+  deep?: boolean;
 }
 
 export const TASK_TYPE = 'lifeboat';
@@ -97,12 +104,15 @@ class LifeboatTaskTerminal implements vscode.Pseudoterminal {
       if (action === 'verify-latest') {
         const entry = (await this.s.catalog.forConnection(connection.id)).entries[0];
         if (!entry) throw new LifeboatError('not-found', `"${connection.name}" has no backups to verify.`);
-        const v = await verifyBackup(entry, ctx);
+        const server = connection.engine === 'sqlite' ? undefined : await serverTarget(this.s, connection);
+        const v = await verifyBackup(entry, ctx, { deep: !!this.definition.deep }, server);
         this.line(`${v.ok ? 'Intact' : 'DAMAGED'}: ${v.checks.map(c => `${c.name}: ${c.detail}`).join('; ')}`);
         return v.ok ? 0 : 3;
       }
       const settings = readSettings(this.s.globalStorage);
-      const entry = await backupDatabase(connection, { codec: settings.compression, level: settings.compressionLevel }, ctx);
+      const options = parseBackupRequest(this.definition.options ?? {}, { codec: settings.compression, level: settings.compressionLevel });
+      const access = connection.engine === 'sqlite' ? {} : await accessFor(this.s, connection);
+      const entry = await backupDatabase(connection, options, ctx, access);
       this.line(`Verified and stored in ${destination.location}/${entry.prefix} (${formatBytes(totalStoredBytes(entry.manifest))}, ${formatDuration(entry.manifest.timings.totalMs)}).`);
       return 0;
     } catch (error) {

@@ -1,4 +1,5 @@
 import * as fsp from 'node:fs/promises';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Client } from 'pg';
 import type { CatalogEntry } from '../../core/catalog';
@@ -33,6 +34,7 @@ export interface PostgresRestoreOptions {
   existing?: boolean;
   /** "schema.table" names: restore only these (definition and data). */
   tables?: string[];
+  /** Parallel pg_restore jobs; default: up to 4 when the archive is read in place, else 1. */
   jobs?: number;
   /** Existing database: drop the archive's objects before recreating them. */
   clean?: boolean;
@@ -102,7 +104,10 @@ export async function restorePostgresBackup(entry: CatalogEntry, options: Postgr
 
 async function runRestore(entry: CatalogEntry, format: 'custom' | 'directory' | 'plain', tools: PostgresTools, env: NodeJS.ProcessEnv, target: ServerConnection,
   options: PostgresRestoreOptions, scratch: Scratch, logFile: string, ctx: JobContext, progress: PhasedProgress<'prepare' | 'restore'>): Promise<PostgresRestoreResult['readFrom']> {
-  const jobs = Math.max(1, options.jobs ?? 1);
+  const inPlace = format === 'plain' ? undefined : archivePath(entry, ctx.destination);
+  // By default, parallel when pg_restore can read the archive in place (as pgAdmin users run
+  // pg_restore -j); a stream is restored by one job rather than decompressed to disk first.
+  const jobs = Math.max(1, options.jobs ?? (inPlace ? Math.min(4, os.availableParallelism()) : 1));
   const work = new AbortController();
   const abort = () => work.abort();
   ctx.signal?.addEventListener('abort', abort, { once: true });
@@ -126,7 +131,6 @@ async function runRestore(entry: CatalogEntry, format: 'custom' | 'directory' | 
       await settleFeed(feeding, psql.done, work);
       return 'stream';
     }
-    const inPlace = archivePath(entry, ctx.destination);
     let archive: string | undefined = inPlace;
     let readFrom: PostgresRestoreResult['readFrom'] = inPlace ? 'stored file' : 'stream';
     if (!inPlace && jobs > 1) {

@@ -5,7 +5,11 @@ import { deleteBackup, type CatalogEntry } from '../../core/catalog';
 import { makeConnectionId, type Connection } from '../../core/connection';
 import { formatBytes, formatDuration } from '../../core/format';
 import { MANIFEST_FILE, totalStoredBytes } from '../../core/manifest';
-import { BACKUP_ENGINES, backupDatabase, backupNotSupported, restoreBackup, verifyBackup } from '../../engines';
+import { BACKUP_ENGINES, backupDatabase, backupNotSupported, restoreBackup, verifyBackup, type BackupOptions, type ServerTarget, type VerifyOptions } from '../../engines';
+import type { ServerAccess } from '../../engines/access';
+import type { Destination } from '../../storage/destination';
+import { serverTarget } from '../serverTarget';
+import { postgresBackupFlow, postgresRestoreFlow } from './postgresFlows';
 import { pickBackup, pickConnection } from '../pickers';
 import type { Services } from '../services';
 import { readSettings } from '../settings';
@@ -43,26 +47,82 @@ async function backup(s: Services, connection: Connection): Promise<void> {
     return;
   }
   const settings = readSettings(s.globalStorage);
-  const entry = await s.jobs.run(`Lifeboat: Backing up ${connection.name}`, ctx =>
-    backupDatabase(connection, { codec: settings.compression, level: settings.compressionLevel }, ctx));
+  let options: BackupOptions = { codec: settings.compression, level: settings.compressionLevel };
+  let destination: Destination | undefined;
+  let access: ServerAccess = {};
+  if (connection.engine === 'postgres') {
+    const target = await serverTarget(s, connection);
+    const flow = await postgresBackupFlow(s, connection, target);
+    if (!flow) return;
+    ({ options, destination } = flow);
+    access = target.access;
+  }
+  const entry = await s.jobs.run(`Lifeboat: Backing up ${connection.name}`, ctx => backupDatabase(connection, options, ctx, access), destination);
   if (!entry) return;
   const m = entry.manifest;
+  const checks = m.verifications[0]?.checks.filter(c => c.name !== 'sha256').map(c => `${c.name} ok`).join(', ');
+  if (destination) {
+    void vscode.window.showInformationMessage(`Backup of ${connection.name} stored in ${destination.location}/${entry.prefix}: ${formatBytes(totalStoredBytes(m))} (${checks}) in ${formatDuration(m.timings.totalMs)}.`);
+    return;
+  }
   await revealInTree(s, connection.id, entry.prefix);
   void vscode.window.showInformationMessage(
-    `Backup of ${connection.name} verified: ${formatBytes(totalStoredBytes(m))} stored (integrity_check ok, ${m.tables.length} tables) in ${formatDuration(m.timings.totalMs)}.`);
+    `Backup of ${connection.name} checked: ${formatBytes(totalStoredBytes(m))} stored (${checks}, ${m.tables.length} tables) in ${formatDuration(m.timings.totalMs)}.`);
 }
 
 async function verify(s: Services, entry: CatalogEntry): Promise<void> {
-  const verification = await s.jobs.run(`Lifeboat: Verifying ${entry.manifest.connection.name} ${entry.manifest.id}`, ctx => verifyBackup(entry, ctx));
+  let options: VerifyOptions = {};
+  let server: ServerTarget | undefined;
+  if (entry.manifest.engine !== 'sqlite') {
+    server = await backupServer(s, entry);
+    if (!server) return;
+    const depth = await vscode.window.showQuickPick([
+      { label: '$(checklist) Quick', detail: 'SHA-256 of every file, and the archive parses (pg_restore --list)', deep: false },
+      { label: '$(debug-restart) Deep: a restore drill', detail: `Restore into a scratch database on ${server.connection.host}, compare every table's row count, record the restore time, drop it`, deep: true },
+    ], { title: `Verify ${entry.manifest.connection.name} ${entry.manifest.id}`, ignoreFocusOut: true });
+    if (!depth) return;
+    options = { deep: depth.deep };
+  }
+  const verification = await s.jobs.run(`Lifeboat: Verifying ${entry.manifest.connection.name} ${entry.manifest.id}`, ctx => verifyBackup(entry, ctx, options, server));
   if (!verification) return;
   if (verification.ok) {
-    void vscode.window.showInformationMessage(`Backup ${entry.manifest.id} is intact: ${verification.checks.map(c => c.detail).join('; ')}.`);
+    const rto = verification.restoreMs !== undefined ? ` Restore drill: ${formatDuration(verification.restoreMs)} (your recovery time for this backup).` : '';
+    void vscode.window.showInformationMessage(`Backup ${entry.manifest.id} is intact: ${verification.checks.map(c => c.detail).join('; ')}.${rto}`);
   } else {
     void s.jobs.showError(`Backup ${entry.manifest.id} is DAMAGED: ${verification.checks.filter(c => !c.ok).map(c => `${c.name}: ${c.detail}`).join('; ')}`);
   }
 }
 
+/** The server a server-engine backup goes back to: its own connection, or one the user picks. */
+async function backupServer(s: Services, entry: CatalogEntry): Promise<ServerTarget | undefined> {
+  const own = s.store.get(entry.manifest.connection.id);
+  const connection = own && own.engine !== 'sqlite' ? own
+    : await pickConnection(s.store, `The backup's connection "${entry.manifest.connection.name}" is not configured here: which server?`, c => c.engine === entry.manifest.engine);
+  if (!connection || connection.engine === 'sqlite') return undefined;
+  return serverTarget(s, connection);
+}
+
+async function restoreOnServer(s: Services, entry: CatalogEntry): Promise<void> {
+  const server = await backupServer(s, entry);
+  if (!server) return;
+  const options = await postgresRestoreFlow(s, entry, server);
+  if (!options) return;
+  const m = entry.manifest;
+  const result = await s.jobs.run(`Lifeboat: Restoring ${m.connection.name} into ${options.target}`, ctx => restoreBackup(entry, options, ctx, server));
+  if (result?.engine !== 'postgres') return;
+  if (result.createdDatabase) {
+    // The restored database becomes a connection, so the next step (comparing its tables with
+    // production) starts from it; it logs in as the server connection does.
+    const existingIds = s.store.list().map(c => c.id);
+    await s.store.add({ ...result.connection, id: makeConnectionId(result.connection.name, existingIds) }, server.access.password);
+  }
+  void vscode.window.showInformationMessage(
+    `Restored ${m.id} into "${result.database}" in ${formatDuration(result.durationMs)}${options.tables ? ` (${options.tables.length} table(s))` : ''}.` +
+    (result.createdDatabase ? ' It is listed as a connection.' : ''));
+}
+
 async function restore(s: Services, entry: CatalogEntry): Promise<void> {
+  if (entry.manifest.engine !== 'sqlite') return restoreOnServer(s, entry);
   const m = entry.manifest;
   const proposed = proposeRestorePath(m.connection.source, m.completedAt);
   const target = await vscode.window.showInputBox({

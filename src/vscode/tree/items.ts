@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { CatalogEntry } from '../../core/catalog';
 import { ENGINE_LABELS, describeConnection, type Connection } from '../../core/connection';
 import { formatAge, formatBytes, formatDuration } from '../../core/format';
-import { totalStoredBytes, verificationState, type Manifest } from '../../core/manifest';
+import { totalStoredBytes, verificationState, type Manifest, type Verification } from '../../core/manifest';
 
 /**
  * Tree items carry a contextValue that package.json's `when` clauses match, so which commands a
@@ -50,7 +50,10 @@ export class BackupItem extends vscode.TreeItem {
     const state = verificationState(m);
     this.id = `backup:${entry.prefix}`;
     this.contextValue = `backup.${state}`;
-    this.description = `${formatBytes(totalStoredBytes(m))} · ${formatAge(completed)}`;
+    // The last restore drill's time is the recovery time this backup is known to give.
+    const drill = [...m.verifications].reverse().find(v => v.restoreMs !== undefined && v.ok);
+    const kind = m.engine === 'postgres' ? `${String(m.options.format ?? '')} · ` : '';
+    this.description = `${kind}${formatBytes(totalStoredBytes(m))} · ${formatAge(completed)}${drill ? ` · RTO ${formatDuration(drill.restoreMs!)}` : ''}`;
     this.iconPath = STATE_ICONS[state];
     this.tooltip = manifestSummary(m, state);
     this.accessibilityInformation = { label: `Backup ${m.id}, ${state}, ${this.description}` };
@@ -109,11 +112,17 @@ function manifestSummary(m: Manifest, state: string): vscode.MarkdownString {
     ...m.files.map(f => `| ${escape(f.name)} | ${formatBytes(f.size)} (${formatBytes(f.contentSize)} raw), SHA-256 \`${f.sha256.slice(0, 16)}…\` |`),
     `| Took | ${formatDuration(m.timings.totalMs ?? 0)} |`,
   ];
+  if (m.consistency.snapshotLsn) lines.push(`| Snapshot | WAL ${escape(String(m.consistency.snapshotLsn))} |`);
   for (const v of m.verifications.slice(-3)) {
-    lines.push(`| ${v.kind === 'full' ? 'Verified' : 'Checked at backup'} | ${v.ok ? '✓' : '✗'} ${new Date(v.at).toLocaleString()}: ${v.checks.map(c => `${c.name} ${c.ok ? 'ok' : 'FAILED'}`).join(', ')} |`);
+    const drill = v.restoreMs !== undefined ? ` (restore took ${formatDuration(v.restoreMs)})` : '';
+    lines.push(`| ${VERIFICATION_LABELS[v.kind]} | ${v.ok ? '✓' : '✗'} ${new Date(v.at).toLocaleString()}: ${v.checks.map(c => `${c.name} ${c.ok ? 'ok' : 'FAILED'}`).join(', ')}${drill} |`);
   }
   return new vscode.MarkdownString(lines.join('\n'));
 }
+
+const VERIFICATION_LABELS: Record<Verification['kind'], string> = {
+  'at-backup': 'Checked at backup', full: 'Verified', quick: 'Verified (quick)', 'restore-drill': 'Restore drill',
+};
 
 function escape(text: string): string {
   return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
