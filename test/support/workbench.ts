@@ -28,6 +28,18 @@ export class Workbench {
     await row.click();
   }
 
+  /** Chooses a quick pick row by filtering to `text` and pressing Enter: unlike a click, it cannot
+   *  land on a neighbouring row while a multi-step pick is re-rendering. */
+  async chooseRow(text: string): Promise<void> {
+    await this.quickInput.locator('.monaco-list-row', { hasText: text }).first().waitFor({ state: 'visible' });
+    const input = this.quickInput.locator('input');
+    await input.fill(text);
+    const rows = this.quickInput.locator('.monaco-list-row');
+    await rows.first().filter({ hasText: text }).waitFor({ state: 'visible' });
+    await input.press('Enter');
+    await this.page.waitForTimeout(150);
+  }
+
   /** Types into the open input box (replacing what is there) and accepts it. */
   async answer(text: string | undefined): Promise<void> {
     const input = this.quickInput.locator('input');
