@@ -84,6 +84,7 @@ export async function backupPostgres(connection: ServerConnection, access: Serve
       options: { ...describeOptions(plan, options), toolDir: tools.dir },
       consistency: {
         snapshotLsn: source.lsn,
+        timeline: source.timeline,
         snapshotExported: source.snapshot !== null,
         inRecovery: source.inRecovery,
         serverVersionNum: source.versionNum,

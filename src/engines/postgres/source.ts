@@ -27,8 +27,9 @@ export interface PostgresSource {
   tables: SourceTable[];
   /** Snapshot id for pg_dump --snapshot, or null when the server cannot export one (a standby). */
   snapshot: string | null;
-  /** WAL position of the snapshot (replay position on a standby). */
+  /** WAL position of the snapshot (replay position on a standby), and its timeline. */
   lsn: string | null;
+  timeline: number | null;
   inRecovery: boolean;
   /** Ends the exporting transaction; call once the dump has finished (or failed). */
   close(): Promise<void>;
@@ -49,6 +50,7 @@ export async function openSource(c: ServerConnection, password: string | undefin
     await client.query('SET idle_in_transaction_session_timeout = 0');
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const { snapshot, lsn } = await exportSnapshot(client, info.recovery);
+    const timeline = await currentTimeline(client, info.recovery, lsn);
     return {
       version: info.version.split(' ')[0],
       versionNum: Number(info.num),
@@ -56,6 +58,7 @@ export async function openSource(c: ServerConnection, password: string | undefin
       tables,
       snapshot,
       lsn,
+      timeline,
       inRecovery: info.recovery,
       close,
     };
@@ -93,6 +96,23 @@ async function exportSnapshot(client: Client, inRecovery: boolean): Promise<{ sn
     await client.query('ROLLBACK');
     const row = (await client.query<{ lsn: string | null }>(`SELECT ${lsnSql} AS lsn`)).rows[0];
     return { snapshot: null, lsn: row.lsn };
+  }
+}
+
+/** The timeline the LSN belongs to (a point-in-time recovery needs both). Reading it may need
+ *  privileges a backup user lacks; then it is left unknown rather than failing the backup. */
+async function currentTimeline(client: Client, inRecovery: boolean, lsn: string | null): Promise<number | null> {
+  try {
+    await client.query('SAVEPOINT timeline');
+    const sql = inRecovery || lsn === null
+      ? 'SELECT timeline_id AS tli FROM pg_control_checkpoint()'
+      : `SELECT ('x' || substr(pg_walfile_name('${lsn.replace(/[^0-9A-F/]/gi, '')}'), 1, 8))::bit(32)::int AS tli`;
+    const tli = (await client.query<{ tli: number }>(sql)).rows[0].tli;
+    await client.query('RELEASE SAVEPOINT timeline');
+    return tli;
+  } catch {
+    await client.query('ROLLBACK TO SAVEPOINT timeline').catch(() => undefined);
+    return null;
   }
 }
 
