@@ -26,6 +26,9 @@ export interface StoredFile {
 
 export interface TableFigures {
   name: string;
+  /** Server engines: the parts of the name, which `name` may not tell apart ("a.b".c, a."b.c"). */
+  schema?: string;
+  table?: string;
   /** Rows counted exactly (in the copy, or in the dump's data); null when not counted. */
   rows: number | null;
   /** The server's estimate (PostgreSQL reltuples), when it has one. */

@@ -7,7 +7,8 @@ import { pipeline } from 'node:stream/promises';
 import { LifeboatError } from '../../src/core/errors';
 import { candidateFolders, pickNewest, probeToolFolders } from '../../src/core/toolDiscovery';
 import { parseBackupRequest } from '../../src/engines/backupRequest';
-import { CopyRowCounter, parseQualifiedName } from '../../src/engines/postgres/copyRows';
+import { CopyRowCounter } from '../../src/engines/postgres/copyRows';
+import { displayName, parseTableName, tableKey } from '../../src/engines/postgres/tableNames';
 import { exactPattern, planDump } from '../../src/engines/postgres/dumpOptions';
 import { TableDataProgress } from '../../src/engines/postgres/verboseProgress';
 import { tempFolder } from '../support/temp';
@@ -52,14 +53,19 @@ describe('COPY row counting', () => {
       const chunks: Buffer[] = [];
       for (let i = 0; i < sql.length; i += size) chunks.push(Buffer.from(sql.slice(i, i + size)));
       await pipeline(Readable.from(chunks), counter, new Writable({ write(_c, _e, done) { done(); } }));
-      assert.deepEqual(Object.fromEntries(counter.rows), { 'We ird.Ta "b': 2, 'public.t2': 0, 'public.empty_cols': 2 }, `chunks of ${size}`);
+      assert.deepEqual(counter.rows, new Map([[tableKey('We ird', 'Ta "b'), 2], [tableKey('public', 't2'), 0], [tableKey('public', 'empty_cols'), 2]]), `chunks of ${size}`);
       assert.equal(counter.complete, true);
     }
   });
 
-  it('reads qualified names as pg_dump writes them', () => {
-    assert.equal(parseQualifiedName('"a.b".c (x) FROM stdin;'), 'a.b.c');
-    assert.equal(parseQualifiedName('public."Zürich ☃" FROM stdin;'), 'public.Zürich ☃');
+  it('reads qualified names as pg_dump writes them, and tells "a.b".c from a."b.c"', () => {
+    assert.deepEqual(parseTableName('"a.b".c (x) FROM stdin;'), ['a.b', 'c']);
+    assert.deepEqual(parseTableName('a."b.c" (x) FROM stdin;'), ['a', 'b.c']);
+    assert.deepEqual(parseTableName('public."Zürich ☃" FROM stdin;'), ['public', 'Zürich ☃']);
+    assert.equal(displayName('a.b', 'c'), '"a.b".c');
+    assert.equal(displayName('a', 'b.c'), 'a."b.c"');
+    assert.deepEqual(parseTableName(displayName('My "S"', 'T.x')), ['My "S"', 'T.x']);
+    assert.equal(parseTableName('orders'), undefined);
   });
 });
 

@@ -17,6 +17,7 @@ import { listArchive } from './archive';
 import { CopyRowCounter } from './copyRows';
 import { describeOptions, planDump, type DumpPlan, type PostgresBackupOptions } from './dumpOptions';
 import { openSource, type PostgresSource } from './source';
+import { tableKey, verboseName } from './tableNames';
 import { explainPostgresTool } from './toolErrors';
 import { connectionArgs, postgresToolEnv } from './toolEnv';
 import { findPostgresTools, type PostgresTools } from './tools';
@@ -50,7 +51,7 @@ export async function backupPostgres(connection: ServerConnection, access: Serve
     const marker = await beginBackup(ctx.destination, prefix);
     stored = true;
     const dumpStarted = performance.now();
-    const tables = new TableDataProgress(source.tables, (options.jobs ?? 1) > 1);
+    const tables = new TableDataProgress(source.tables.map(t => ({ name: verboseName(t.schema, t.table), bytes: t.bytes })), (options.jobs ?? 1) > 1);
     const onLine = (line: string) => {
       ctx.logger.debug(line);
       if (tables.take(line)) {
@@ -93,7 +94,7 @@ export async function backupPostgres(connection: ServerConnection, access: Serve
         collate: source.database.collate,
         ctype: source.database.ctype,
       },
-      tables: source.tables.map(t => ({ name: t.name, rows: rowsByTable?.get(t.name) ?? null, estimatedRows: t.estimatedRows, bytes: t.bytes })),
+      tables: source.tables.map(t => ({ name: t.name, schema: t.schema, table: t.table, rows: rowsByTable?.get(tableKey(t.schema, t.table)) ?? null, estimatedRows: t.estimatedRows, bytes: t.bytes })),
       files: dumped.files,
       timings: { inspectMs, dumpMs, checkMs, totalMs: elapsedMs(started) },
       verifications: [{
@@ -116,7 +117,7 @@ export async function backupPostgres(connection: ServerConnection, access: Serve
     return { prefix, manifest };
   } catch (error) {
     if (stored) await deleteBackup(ctx.destination, prefix).catch(e => ctx.logger.warn(`Could not remove the partial backup ${prefix}: ${(e as Error).message}`));
-    throw ctx.signal?.aborted && !isCancelled(error) ? new CancelledError('The backup') : error;
+    throw ctx.signal?.aborted || isCancelled(error) ? new CancelledError('The backup') : error;
   } finally {
     await source?.close();
     await scratch.dispose();

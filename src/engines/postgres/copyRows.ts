@@ -1,4 +1,5 @@
 import { Transform } from 'node:stream';
+import { parseTableName, tableKey } from './tableNames';
 
 /**
  * Counts the rows of every COPY block in SQL text as pg_dump writes it (a plain dump, or
@@ -7,6 +8,7 @@ import { Transform } from 'node:stream';
  * on unchanged; counting is a memchr-speed scan for newlines.
  */
 export class CopyRowCounter extends Transform {
+  /** Rows per table, keyed by tableKey(schema, table). */
   readonly rows = new Map<string, number>();
   /** Set once "-- PostgreSQL database dump complete" has been seen (plain dumps end with it). */
   complete = false;
@@ -56,7 +58,8 @@ export class CopyRowCounter extends Transform {
       return;
     }
     if (line.startsWith('COPY ') && line.endsWith(' FROM stdin;')) {
-      const name = parseQualifiedName(line.slice(5));
+      const parsed = parseTableName(line.slice(5));
+      const name = parsed && tableKey(...parsed);
       if (name) {
         this.table = name;
         this.rows.set(name, this.rows.get(name) ?? 0);
@@ -65,30 +68,4 @@ export class CopyRowCounter extends Transform {
       this.complete = true;
     }
   }
-}
-
-/** `"My Schema"."Tab""le" (a, b) FROM stdin;` → `My Schema.Tab"le` (as pg_dump's messages name it). */
-export function parseQualifiedName(text: string): string | undefined {
-  const parts: string[] = [];
-  let i = 0;
-  while (i < text.length) {
-    let part = '';
-    if (text[i] === '"') {
-      i++;
-      while (i < text.length) {
-        if (text[i] === '"') {
-          if (text[i + 1] === '"') { part += '"'; i += 2; continue; }
-          i++;
-          break;
-        }
-        part += text[i++];
-      }
-    } else {
-      while (i < text.length && /[^\s."(]/.test(text[i])) part += text[i++];
-    }
-    parts.push(part);
-    if (text[i] === '.') { i++; continue; }
-    break;
-  }
-  return parts.length === 2 ? `${parts[0]}.${parts[1]}` : undefined;
 }

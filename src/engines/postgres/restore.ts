@@ -17,6 +17,7 @@ import { explainPostgresTool } from './toolErrors';
 import { connectionArgs, postgresToolEnv } from './toolEnv';
 import { findPostgresTools, type PostgresTools } from './tools';
 import { countPostDataEntries, TableDataProgress } from './verboseProgress';
+import { parseTableName, verboseName } from './tableNames';
 import { verifyFileHashes } from './hashes';
 
 /**
@@ -32,7 +33,8 @@ export interface PostgresRestoreOptions {
   /** The database to create (or, with `existing`, to restore into). */
   database: string;
   existing?: boolean;
-  /** "schema.table" names: restore only these (definition and data). */
+  /** "schema.table" names (parts quoted where they hold dots or quotes): restore only these
+   *  (definition and data). */
   tables?: string[];
   /** Parallel pg_restore jobs; default: up to 4 when the archive is read in place, else 1. */
   jobs?: number;
@@ -64,6 +66,7 @@ export async function restorePostgresBackup(entry: CatalogEntry, options: Postgr
   const server = await connectPostgres(options.server, options.access.password);
   const scratch = await createScratch(ctx.scratchParent);
   let created = false;
+  let logFile: string | undefined;
   try {
     progress.report('prepare', 0, `Preparing database "${options.database}"`);
     const version = (await server.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0].v.split(' ')[0];
@@ -80,9 +83,9 @@ export async function restorePostgresBackup(entry: CatalogEntry, options: Postgr
     }
     const target: ServerConnection = { ...options.server, database: options.database };
     const env = await postgresToolEnv(target, options.access.password, scratch);
-    const logFile = await keptLogFile(ctx, `restore-${manifest.id}`);
+    logFile = await keptLogFile(ctx, `restore-${manifest.id}`);
     const readFrom = await runRestore(entry, format, tools, env, target, options, scratch, logFile, ctx, progress);
-    await fsp.rm(logFile, { force: true });
+    await discardLog(logFile);
     progress.report('restore', 1, `Restored into "${options.database}"`);
     ctx.logger.info(`Restored ${manifest.id} into ${options.database} in ${elapsedMs(started)} ms (read from the ${readFrom})`);
     return {
@@ -95,7 +98,11 @@ export async function restorePostgresBackup(entry: CatalogEntry, options: Postgr
     };
   } catch (error) {
     if (created) await dropDatabase(server, options.database).catch(e => ctx.logger.warn(`Could not drop the half-restored database "${options.database}": ${(e as Error).message}`));
-    throw ctx.signal?.aborted && !isCancelled(error) ? new CancelledError('The restore') : error;
+    if (ctx.signal?.aborted || isCancelled(error)) {
+      if (logFile) await discardLog(logFile);
+      throw new CancelledError('The restore');
+    }
+    throw logFile ? await withLog(error, logFile) : error;
   } finally {
     await server.end().catch(() => undefined);
     await scratch.dispose();
@@ -106,12 +113,13 @@ async function runRestore(entry: CatalogEntry, format: 'custom' | 'directory' | 
   options: PostgresRestoreOptions, scratch: Scratch, logFile: string, ctx: JobContext, progress: PhasedProgress<'prepare' | 'restore'>): Promise<PostgresRestoreResult['readFrom']> {
   const inPlace = format === 'plain' ? undefined : archivePath(entry, ctx.destination);
   // By default, parallel when pg_restore can read the archive in place (as pgAdmin users run
-  // pg_restore -j); a stream is restored by one job rather than decompressed to disk first.
-  const jobs = Math.max(1, options.jobs ?? (inPlace ? Math.min(4, os.availableParallelism()) : 1));
+  // pg_restore -j); a stream is restored by one job rather than decompressed to disk first, and an
+  // existing database by one job in one transaction (see below).
+  const jobs = Math.max(1, options.jobs ?? (inPlace && !options.existing ? Math.min(4, os.availableParallelism()) : 1));
   const work = new AbortController();
   const abort = () => work.abort();
   ctx.signal?.addEventListener('abort', abort, { once: true });
-  const tables = new TableDataProgress(entry.manifest.tables.map(t => ({ name: t.name, bytes: t.bytes ?? 1 })), jobs > 1);
+  const tables = new TableDataProgress(entry.manifest.tables.map(t => ({ name: t.schema !== undefined && t.table !== undefined ? verboseName(t.schema, t.table) : t.name, bytes: t.bytes ?? 1 })), jobs > 1);
   let postData = 0;
   const onLine = (line: string) => {
     if (!tables.take(line)) return;
@@ -145,20 +153,37 @@ async function runRestore(entry: CatalogEntry, format: 'custom' | 'directory' | 
     const base = ['--verbose', '--exit-on-error', ...(format === 'directory' ? ['--format=directory'] : ['--format=custom'])];
     if (options.noOwner) base.push('--no-owner');
     if (options.noPrivileges) base.push('--no-privileges');
-    if (options.existing && options.clean) base.push('--clean', '--if-exists');
+    const clean = options.existing && options.clean ? ['--clean', '--if-exists'] : [];
     // Into an existing database, one transaction: a failure leaves it as it was. pg_restore
     // cannot combine that with parallel jobs.
     if (options.existing && jobs === 1) base.push('--single-transaction');
     if (jobs > 1) base.push(`--jobs=${jobs}`);
+    // pg_restore -j may create a trigger on a partitioned table before its partitions' data is
+    // loaded (the trigger depends only on the parent table, which has no data of its own), and the
+    // trigger then fires on restored rows: it happens every time with a custom archive pg_dump
+    // wrote to a pipe. Parallel restores therefore load all data before any post-data object;
+    // except with --clean, whose drops must see the whole archive (a table cannot be dropped
+    // before the foreign keys that point at it).
+    const sections = jobs > 1 && clean.length === 0 ? ['pre-data', 'data', 'post-data'] : [undefined];
     for (const selection of tableSelections(options.tables)) {
       if (selection.schema !== undefined) await ensureSchema(target, options.access, selection.schema);
-      const restore = runTool({
-        label: `pg_restore into ${target.database}`, command: tools.pgRestore, args: [...base, ...selection.args, ...connectionArgs(target), ...(archive ? [archive] : [])], env,
+      const pgRestore = (section: string | undefined) => runTool({
+        label: `pg_restore into ${target.database}`, command: tools.pgRestore,
+        args: [...base, ...clean, ...(section ? [`--section=${section}`] : []), ...selection.args, ...connectionArgs(target), ...(archive ? [archive] : [])], env,
         stdin: archive ? 'ignore' : 'pipe', signal: work.signal, onStderrLine: onLine, logFile, explain: explainPostgresTool('pg_restore', target, target.database, logFile),
       });
-      // The stored bytes are checked while pg_restore reads them; a mismatch stops it.
-      const checking = inPlace ? verifyFileHashes(entry, ctx.destination, work.signal) : streamArchive(storedArchive(entry, ctx), restore.child.stdin!, work.signal);
-      await settleFeed(checking, restore.done, work);
+      if (archive) {
+        // The stored bytes are checked while pg_restore reads them; a mismatch stops it. (A
+        // scratch copy was checked as it was decompressed.)
+        const checking = inPlace ? verifyFileHashes(entry, ctx.destination, work.signal) : Promise.resolve();
+        const restoring = (async () => {
+          for (const section of sections) await pgRestore(section).done;
+        })();
+        await settleFeed(checking, restoring, work);
+      } else {
+        const restore = pgRestore(undefined);
+        await settleFeed(streamArchive(storedArchive(entry, ctx), restore.child.stdin!, work.signal), restore.done, work);
+      }
     }
     return readFrom;
   } finally {
@@ -177,15 +202,16 @@ async function settleFeed(feeding: Promise<void>, tool: Promise<void>, work: Abo
   if (ran.status === 'rejected') throw ran.reason;
 }
 
-/** pg_restore's -t matches a table name in any schema, so selections are run per schema (-n). */
+/** pg_restore's -t matches a table name in any schema, so selections are run per schema (-n);
+ *  both take names literally (no patterns, no case folding). */
 function tableSelections(tables: string[] | undefined): { schema?: string; args: string[] }[] {
   if (!tables || tables.length === 0) return [{ args: [] }];
   const bySchema = new Map<string, string[]>();
   for (const name of tables) {
-    const dot = name.indexOf('.');
-    if (dot < 1) throw new LifeboatError('usage', `"${name}" is not a schema-qualified table name.`, 'Name tables as schema.table, e.g. public.orders.');
-    const schema = name.slice(0, dot);
-    bySchema.set(schema, [...(bySchema.get(schema) ?? []), name.slice(dot + 1)]);
+    const parsed = parseTableName(name);
+    if (!parsed) throw new LifeboatError('usage', `"${name}" is not a schema-qualified table name.`, 'Name tables as schema.table, e.g. public.orders; quote a part that holds dots or quotes: "my.schema"."Odd ""Name""".');
+    const [schema, table] = parsed;
+    bySchema.set(schema, [...(bySchema.get(schema) ?? []), table]);
   }
   return [...bySchema].map(([schema, names]) => ({ schema, args: [`--schema=${schema}`, ...names.map(t => `--table=${t}`)] }));
 }
@@ -235,6 +261,24 @@ export async function keptLogFile(ctx: JobContext, name: string): Promise<string
   const folder = path.join(ctx.scratchParent, '.lifeboat-logs');
   await fsp.mkdir(folder, { recursive: true, mode: 0o700 });
   return path.join(folder, `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
+}
+
+/** Removes a tool's log that is not needed (success, cancel), and its folder once empty. */
+async function discardLog(file: string): Promise<void> {
+  await fsp.rm(file, { force: true });
+  await fsp.rmdir(path.dirname(file)).catch(() => undefined);
+}
+
+/** A failure whose cause is in the tool's log says where the log is; others do not keep it. */
+async function withLog(error: unknown, file: string): Promise<unknown> {
+  const size = await fsp.stat(file).then(s => s.size, () => 0);
+  const toolSpoke = error instanceof LifeboatError && error.code !== 'verification' && size > 0;
+  if (!toolSpoke) {
+    await discardLog(file);
+    return error;
+  }
+  if (error.hint?.includes(file)) return error;
+  return new LifeboatError(error.code, error.message, `${error.hint ? `${error.hint} ` : ''}The tool's full output is kept in ${file}.`, { cause: error.cause });
 }
 
 export function quoteIdent(name: string): string {

@@ -1,6 +1,7 @@
 import type { Client } from 'pg';
 import type { ServerConnection } from '../../core/connection';
 import { connectPostgres } from './probe';
+import { displayName } from './tableNames';
 
 /**
  * What Lifeboat learns from the server before a dump: its version (to pick the tools), the
@@ -10,7 +11,7 @@ import { connectPostgres } from './probe';
  * stands in the server's history (the starting point of a later point-in-time recovery).
  */
 export interface SourceTable {
-  /** "schema.table" as written by pg_dump's messages (unquoted). */
+  /** Unambiguous "schema.table" (parts quoted where needed; see tableNames.ts). */
   name: string;
   schema: string;
   table: string;
@@ -77,7 +78,7 @@ async function listTables(client: Client): Promise<SourceTable[]> {
         AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
       ORDER BY 1, 2`);
   return rows.map(r => ({
-    name: `${r.schema}.${r.table}`,
+    name: displayName(r.schema, r.table),
     schema: r.schema,
     table: r.table,
     kind: r.relkind === 'm' ? 'materialized view' : r.ispartition ? 'partition' : 'table',

@@ -27,7 +27,7 @@ export function explainPostgresTool(tool: string, c: ServerConnection, database:
       return new LifeboatError('unsupported', `${tool} is older than the server: ${firstError(tail)}.`, 'Install newer PostgreSQL client tools or set lifeboat.postgres.binDir.');
     }
     if (/No space left on device|could not (write|extend).*space/i.test(text)) {
-      return new LifeboatError('io', `${tool} ran out of disk space: ${firstError(tail)}.`, 'Free some space or choose another backup folder; nothing partial was kept.');
+      return new LifeboatError('io', `Could not ${tool === 'pg_dump' ? 'write the backup' : 'restore'}: the disk is full (${tool}: ${firstError(tail)}).`, 'Free some space or choose another backup folder; nothing partial was kept.');
     }
     if (/role "(.*)" does not exist/i.test(text)) {
       return new LifeboatError('io', `${tool} failed: ${firstError(tail)}.`, `The backup names owners or grantees that this server lacks: create those roles, or restore with "no owner" (--no-owner) and "no privileges".${log}`);

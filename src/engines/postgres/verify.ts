@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { appendVerification, type CatalogEntry } from '../../core/catalog';
 import { LifeboatError, isCancelled } from '../../core/errors';
 import { elapsedMs, type JobContext } from '../../core/job';
-import type { Verification, VerificationCheck } from '../../core/manifest';
+import type { TableFigures, Verification, VerificationCheck } from '../../core/manifest';
 import { runTool } from '../../core/processes';
 import { PhasedProgress } from '../../core/progress';
 import { createScratch } from '../../core/scratch';
@@ -18,6 +18,7 @@ import { dropDatabase, quoteIdent, restorePostgresBackup } from './restore';
 import { postgresToolEnv } from './toolEnv';
 import { findPostgresTools } from './tools';
 import { summariseListing } from './verboseProgress';
+import { displayName, fromTableKey, tableKey } from './tableNames';
 
 /**
  * Quick: every stored byte against the manifest's SHA-256s, and the archive parses
@@ -83,14 +84,16 @@ export async function verifyPostgresBackup(entry: CatalogEntry, options: Postgre
         restoreMs = restored.durationMs;
         progress.report('drill', 0.9, 'Counting rows in the restored database');
         const counted = await countRows(options.server, options.access, drillDb, [...archiveRows.keys()]);
-        const wrong = [...archiveRows].filter(([name, rows]) => counted.get(name) !== rows);
+        const wrong = [...archiveRows].filter(([key, rows]) => counted.get(key) !== rows);
+        const named = (key: string) => displayName(...fromTableKey(key));
         const totalRows = [...archiveRows.values()].reduce((a, b) => a + b, 0);
         checks.push({ name: 'restore', ok: true, detail: `Restored into a scratch database in ${restoreMs} ms` });
         checks.push(wrong.length === 0
           ? { name: 'row counts', ok: true, detail: `${archiveRows.size} tables, ${totalRows} rows: the restored database has every row the archive holds` }
-          : { name: 'row counts', ok: false, detail: `Differ for ${wrong.slice(0, 5).map(([n, r]) => `${n} (archive ${r}, restored ${counted.get(n) ?? 'missing'})`).join(', ')}` });
-        const estimates = entry.manifest.tables.filter(t => t.estimatedRows != null && archiveRows.has(t.name));
-        const far = estimates.filter(t => Math.abs((archiveRows.get(t.name) ?? 0) - (t.estimatedRows ?? 0)) > Math.max(100, 0.2 * (t.estimatedRows ?? 0)));
+          : { name: 'row counts', ok: false, detail: `Differ for ${wrong.slice(0, 5).map(([key, r]) => `${named(key)} (archive ${r}, restored ${counted.get(key) ?? 'missing'})`).join(', ')}` });
+        const keyOf = (t: TableFigures) => t.schema !== undefined && t.table !== undefined ? tableKey(t.schema, t.table) : '';
+        const estimates = entry.manifest.tables.filter(t => t.estimatedRows != null && archiveRows.has(keyOf(t)));
+        const far = estimates.filter(t => Math.abs((archiveRows.get(keyOf(t)) ?? 0) - (t.estimatedRows ?? 0)) > Math.max(100, 0.2 * (t.estimatedRows ?? 0)));
         checks.push({ name: 'source estimates', ok: true, detail: far.length === 0
           ? `Row counts agree with the source's estimates at backup time (${estimates.length} tables with estimates)`
           : `${far.length} table(s) differ from the source's estimates by more than 20 % (estimates are approximate): ${far.slice(0, 3).map(t => t.name).join(', ')}` });
@@ -128,18 +131,21 @@ async function countArchiveRows(entry: CatalogEntry, pgRestore: string, env: Nod
   return counter.rows;
 }
 
-async function countRows(server: ServerConnection, access: ServerAccess, database: string, tables: string[]): Promise<Map<string, number>> {
+/** Exact row counts in `database` of the tables named by `keys` (tableKey), keyed the same way. */
+async function countRows(server: ServerConnection, access: ServerAccess, database: string, keys: string[]): Promise<Map<string, number>> {
   const client = await connectPostgres({ ...server, database }, access.password, { statement_timeout: 0, query_timeout: 0 });
   try {
     const { rows } = await client.query<{ schema: string; table: string }>(
       `SELECT n.nspname AS schema, c.relname AS table FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'm')`);
     const counts = new Map<string, number>();
-    const wanted = new Set(tables);
+    const wanted = new Set(keys);
     for (const r of rows) {
-      const name = `${r.schema}.${r.table}`;
-      if (!wanted.has(name)) continue;
-      const result = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${quoteIdent(r.schema)}.${quoteIdent(r.table)}`);
-      counts.set(name, Number(result.rows[0].n));
+      const key = tableKey(r.schema, r.table);
+      if (!wanted.has(key)) continue;
+      // ONLY: a parent's count would include its inheritance children's rows, which the archive
+      // holds under the children.
+      const result = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ONLY ${quoteIdent(r.schema)}.${quoteIdent(r.table)}`);
+      counts.set(key, Number(result.rows[0].n));
     }
     return counts;
   } finally {

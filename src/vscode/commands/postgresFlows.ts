@@ -8,6 +8,7 @@ import type { Codec } from '../../core/manifest';
 import { listServerTables, restoreImpact, type BackupOptions, type RestoreOptions, type ServerTarget } from '../../engines';
 import { exactPattern, type Compressor, type PgFormat } from '../../engines/postgres/dumpOptions';
 import { proposeDatabaseName } from '../../engines/restoreNames';
+import { parseTableName } from '../../engines/postgres/tableNames';
 import { LocalFolderDestination } from '../../storage/local';
 import type { Destination } from '../../storage/destination';
 import type { Services } from '../services';
@@ -91,10 +92,7 @@ export async function postgresBackupFlow(s: Services, connection: ServerConnecti
 
   await s.memento.update(MEMENTO_KEY(connection.id), { format, scope, tables, compression } satisfies RememberedBackup);
   const [compressor, codec] = compression.split(':') as [Compressor, Codec];
-  const patterns = tables.map(name => {
-    const [schema, ...rest] = splitName(name);
-    return exactPattern(schema, rest.join('.'));
-  });
+  const patterns = tables.map(name => parseTableName(name)).filter(p => p !== undefined).map(([schema, table]) => exactPattern(schema, table));
   const options: BackupOptions = {
     format, codec, compressor,
     ...(codec === settings.compression ? { level: settings.compressionLevel } : {}),
@@ -117,12 +115,6 @@ async function pickTables(target: ServerTarget, placeHolder: string, remembered:
   const picked = await vscode.window.showQuickPick(items, { canPickMany: true, placeHolder, ignoreFocusOut: true, matchOnDescription: true });
   if (!picked || picked.length === 0) return undefined;
   return picked.map(p => p.name);
-}
-
-/** "schema.table" as listed (schema names may hold dots only if the table name does not). */
-function splitName(name: string): string[] {
-  const dot = name.indexOf('.');
-  return [name.slice(0, dot), name.slice(dot + 1)];
 }
 
 async function pick<T>(title: string, placeHolder: string, remembered: T, items: Item<T>[]): Promise<T | undefined> {
