@@ -54,7 +54,7 @@ const SETTINGS: Record<string, string> = {
   unix_socket_directories: '',
   shared_buffers: '256MB',
   maintenance_work_mem: '256MB',
-  max_wal_size: '8GB',
+  max_wal_size: '4GB',
   checkpoint_timeout: '30min',
   log_checkpoints: 'off',
   jit: 'off',

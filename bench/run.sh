@@ -1,6 +1,39 @@
 #!/usr/bin/env bash
-# npm run bench [-- --rounds N --sweep --no-node24]: see bench/sqliteBackup.mjs.
-# Prints medians and ratios against the bare tools measured in the same run; asserts nothing.
+# npm run bench [-- OPTIONS]: Lifeboat beside the bare tools, measured in the same run; prints medians
+# and ratios, asserts nothing.
+#   --only sqlite|pg       run one benchmark (default: both, SQLite first)
+#   --rounds N             measured rounds, for both (defaults: SQLite 7, PostgreSQL 3)
+#   --sweep, --no-node24   SQLite only: see bench/sqliteBackup.mjs
+#   --node PATH, --warmup N   PostgreSQL only: the Node that runs Lifeboat's CLI; uncounted rounds (bench/pgBackup.ts)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec node bench/sqliteBackup.mjs "$@"
+
+only=""
+sqlite_args=()
+pg_args=()
+usage() { sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --only) [[ $# -ge 2 ]] || usage; only="$2"; shift 2 ;;
+    --only=*) only="${1#--only=}"; shift ;;
+    --rounds) [[ $# -ge 2 ]] || usage; sqlite_args+=("$1" "$2"); pg_args+=("$1" "$2"); shift 2 ;;
+    --rounds=*) sqlite_args+=("$1"); pg_args+=("$1"); shift ;;
+    --sweep|--no-node24) sqlite_args+=("$1"); shift ;;
+    --node|--warmup) [[ $# -ge 2 ]] || usage; pg_args+=("$1" "$2"); shift 2 ;;
+    --node=*|--warmup=*) pg_args+=("$1"); shift ;;
+    -h|--help) usage ;;
+    *) echo "bench/run.sh: unknown option $1" >&2; usage ;;
+  esac
+done
+case "$only" in
+  ""|sqlite|pg) ;;
+  *) echo "bench/run.sh: --only takes sqlite or pg, not \"$only\"" >&2; exit 2 ;;
+esac
+
+if [[ "$only" != pg ]]; then
+  node bench/sqliteBackup.mjs "${sqlite_args[@]}"
+fi
+if [[ "$only" != sqlite ]]; then
+  [[ "$only" == pg ]] || echo
+  node --import tsx bench/pgBackup.ts "${pg_args[@]}"
+fi
