@@ -81,8 +81,8 @@ describe('Lifeboat in a real editor', () => {
     await progress.waitFor();
     await editor.page.locator('.notification-toast', { hasText: /[1-9]\d?% · (Copying|Compressing)/ }).first().waitFor();
     await editor.screenshot('03-backup-progress');
-    const done = await wb.notification(/Backup of shop verified/);
-    assert.match(done, /integrity_check ok, 4 tables/);
+    const done = await wb.notification(/Backup of shop checked/);
+    assert.match(done, /integrity_check ok, row counts ok, 4 tables/);
     const row = wb.treeRow(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}/);
     await row.waitFor();
     assert.match(await row.getAttribute('aria-label') ?? '', /^Backup .*, verified, /);

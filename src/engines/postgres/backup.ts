@@ -88,6 +88,7 @@ export async function backupPostgres(connection: ServerConnection, access: Serve
         timeline: source.timeline,
         snapshotExported: source.snapshot !== null,
         inRecovery: source.inRecovery,
+        triggersOnParentTables: source.triggersOnParentTables,
         serverVersionNum: source.versionNum,
         databaseBytes: source.database.bytes,
         encoding: source.database.encoding,

@@ -158,13 +158,16 @@ async function runRestore(entry: CatalogEntry, format: 'custom' | 'directory' | 
     // cannot combine that with parallel jobs.
     if (options.existing && jobs === 1) base.push('--single-transaction');
     if (jobs > 1) base.push(`--jobs=${jobs}`);
-    // pg_restore -j may create a trigger on a partitioned table before its partitions' data is
-    // loaded (the trigger depends only on the parent table, which has no data of its own), and the
-    // trigger then fires on restored rows: it happens every time with a custom archive pg_dump
-    // wrote to a pipe. Parallel restores therefore load all data before any post-data object;
-    // except with --clean, whose drops must see the whole archive (a table cannot be dropped
-    // before the foreign keys that point at it).
-    const sections = jobs > 1 && clean.length === 0 ? ['pre-data', 'data', 'post-data'] : [undefined];
+    // pg_restore -j may create a trigger on a partitioned table (or inheritance parent) before its
+    // children's data is loaded: the trigger depends only on the parent, which has no data of its
+    // own, and then fires on restored rows (every time with a custom archive pg_dump wrote to a
+    // pipe). For databases with such triggers (the backup records whether there are any; older
+    // manifests are assumed to) parallel restores load all data before any post-data object, in
+    // three passes. Others keep pg_restore's overlap of index builds with data loading, which is
+    // what makes -j fast. Not with --clean, whose drops must see the whole archive (a table cannot
+    // be dropped before the foreign keys that point at it).
+    const needsPasses = entry.manifest.consistency.triggersOnParentTables !== false;
+    const sections = jobs > 1 && clean.length === 0 && needsPasses ? ['pre-data', 'data', 'post-data'] : [undefined];
     for (const selection of tableSelections(options.tables)) {
       if (selection.schema !== undefined) await ensureSchema(target, options.access, selection.schema);
       const pgRestore = (section: string | undefined) => runTool({

@@ -32,6 +32,9 @@ export interface PostgresSource {
   lsn: string | null;
   timeline: number | null;
   inRecovery: boolean;
+  /** Whether a user trigger sits on a partitioned table or an inheritance parent (see restore.ts:
+   *  parallel restores of such databases must load all data before creating triggers). */
+  triggersOnParentTables: boolean;
   /** Ends the exporting transaction; call once the dump has finished (or failed). */
   close(): Promise<void>;
 }
@@ -48,6 +51,9 @@ export async function openSource(c: ServerConnection, password: string | undefin
               d.datcollate AS collate, d.datctype AS ctype, pg_is_in_recovery() AS recovery
          FROM pg_database d WHERE d.datname = current_database()`)).rows[0];
     const tables = await listTables(client);
+    const triggersOnParentTables = (await client.query<{ found: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+                       WHERE NOT t.tgisinternal AND (c.relkind = 'p' OR c.relhassubclass)) AS found`)).rows[0].found;
     await client.query('SET idle_in_transaction_session_timeout = 0');
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const { snapshot, lsn } = await exportSnapshot(client, info.recovery);
@@ -61,6 +67,7 @@ export async function openSource(c: ServerConnection, password: string | undefin
       lsn,
       timeline,
       inRecovery: info.recovery,
+      triggersOnParentTables,
       close,
     };
   } catch (error) {
