@@ -21,3 +21,15 @@ export function jobContext(destination: Destination, logger: Logger, options: { 
 export function elapsedMs(since: number): number {
   return Math.round(performance.now() - since);
 }
+
+/**
+ * An AbortController for one job's own work that also aborts when the caller's signal does,
+ * including when it already has (a listener added then would never fire). `dispose` detaches it.
+ */
+export function linkedController(parent?: AbortSignal): { controller: AbortController; dispose(): void } {
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  if (parent?.aborted) abort();
+  else parent?.addEventListener('abort', abort, { once: true });
+  return { controller, dispose: () => parent?.removeEventListener('abort', abort) };
+}

@@ -29,6 +29,10 @@ export interface TableFigures {
   /** Server engines: the parts of the name, which `name` may not tell apart ("a.b".c, a."b.c"). */
   schema?: string;
   table?: string;
+  /** PostgreSQL: the table's OID in the source and those of its indexes, constraints, defaults,
+   *  owned sequences, triggers, policies and rules, to pick its entries from the archive. */
+  oid?: number;
+  dependents?: number[];
   /** Rows counted exactly (in the copy, or in the dump's data); null when not counted. */
   rows: number | null;
   /** The server's estimate (PostgreSQL reltuples), when it has one. */

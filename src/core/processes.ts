@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import * as fs from 'node:fs';
-import { CancelledError, LifeboatError } from './errors';
+import { CancelledError, LifeboatError, isCancelled } from './errors';
 
 /**
  * Runs a database tool (pg_dump, pg_restore, psql, mariadb-dump…) as a child in its own process
@@ -41,9 +41,16 @@ const TAIL_LINES = 40;
 
 export function runTool(options: RunToolOptions): ToolRun {
   const stdio: StdioOptions = [options.stdin ?? 'ignore', options.stdout ?? 'ignore', 'pipe'];
-  const child = spawn(options.command, options.args, { env: options.env, stdio, detached: true });
+  // Its own process group on POSIX, so the whole group can be signalled; Windows has no groups
+  // (taskkill /T stops the tree) and would open a console window for a detached child.
+  const posix = process.platform !== 'win32';
+  const child = spawn(options.command, options.args, { env: options.env, stdio, detached: posix, windowsHide: true });
   const tail: string[] = [];
   const log = options.logFile ? fs.createWriteStream(options.logFile, { flags: 'a', mode: 0o600 }) : undefined;
+  // A log that cannot be written (disk full) must not take the process down; the tool's own
+  // error, or the job's, says what went wrong.
+  log?.on('error', () => undefined);
+  const logClosed = log ? new Promise<void>(resolve => log.once('close', () => resolve())) : Promise.resolve();
   let pending = '';
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (text: string) => {
@@ -70,6 +77,8 @@ export function runTool(options: RunToolOptions): ToolRun {
 
   const done = new Promise<void>((resolve, reject) => {
     child.once('error', error => {
+      log?.end();
+      options.signal?.removeEventListener('abort', stop);
       const code = (error as NodeJS.ErrnoException).code;
       reject(code === 'ENOENT'
         ? new LifeboatError('not-found', `${options.command} could not be started: it does not exist.`, 'Install the client tools or set the folder they are in.', { cause: error })
@@ -83,9 +92,12 @@ export function runTool(options: RunToolOptions): ToolRun {
       // Other members of the group (parallel workers) must not outlive the leader.
       if (exitCode !== 0) killGroup(child, 'SIGKILL');
       log?.end();
-      if (options.signal?.aborted) return reject(new CancelledError());
-      if (exitCode === 0) return resolve();
-      reject(options.explain?.(tail, exitCode, exitSignal) ?? toolFailed(options.label, tail, exitCode, exitSignal, options.logFile));
+      // Settled once the log is complete on disk, so a caller can read or keep it.
+      void logClosed.then(() => {
+        if (options.signal?.aborted) return reject(new CancelledError());
+        if (exitCode === 0) return resolve();
+        reject(options.explain?.(tail, exitCode, exitSignal) ?? toolFailed(options.label, tail, exitCode, exitSignal, options.logFile));
+      });
     });
   });
   done.catch(() => undefined);
@@ -102,6 +114,10 @@ export function toolFailed(label: string, tail: string[], exitCode: number | nul
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid === undefined) return;
+  if (process.platform === 'win32') {
+    if (child.exitCode === null) spawn('taskkill', ['/PID', String(child.pid), '/T', '/F'], { stdio: 'ignore', windowsHide: true }).on('error', () => undefined);
+    return;
+  }
   try {
     process.kill(-child.pid, signal);
   } catch {
@@ -109,11 +125,21 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-/** Runs a tool to completion and returns its stdout (for `--version`, `--list`). */
-export async function captureTool(command: string, args: string[], env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<string> {
-  const run = runTool({ label: `${command} ${args.join(' ')}`, command, args, env, stdout: 'pipe', signal });
-  const chunks: Buffer[] = [];
-  run.child.stdout?.on('data', (chunk: Buffer) => chunks.push(chunk));
-  await run.done;
-  return Buffer.concat(chunks).toString('utf8');
+/**
+ * Waits for a tool and whatever feeds it (a stream into its stdin, or a hash check of the file
+ * it reads) together. When either fails the other is stopped (`work` is aborted), and the error
+ * that explains the failure is thrown: a damaged archive (verification) first, then the tool's
+ * own words, then the feeder's; "cancelled" only when nothing else went wrong.
+ */
+export async function settleWithFeed(feeding: Promise<unknown>, tool: Promise<unknown>, work: AbortController): Promise<void> {
+  feeding.catch(() => work.abort());
+  tool.catch(() => work.abort());
+  const [fed, ran] = await Promise.allSettled([feeding, tool]);
+  const failed = (r: PromiseSettledResult<unknown>): r is PromiseRejectedResult => r.status === 'rejected';
+  const damaged = (r: PromiseSettledResult<unknown>) => failed(r) && r.reason instanceof LifeboatError && r.reason.code === 'verification';
+  if (damaged(fed)) throw (fed as PromiseRejectedResult).reason;
+  if (failed(ran) && !isCancelled(ran.reason)) throw ran.reason;
+  if (failed(fed) && !isCancelled(fed.reason)) throw fed.reason;
+  if (failed(ran)) throw ran.reason;
+  if (failed(fed)) throw fed.reason;
 }

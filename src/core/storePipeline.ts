@@ -38,7 +38,13 @@ export async function storeStream(options: StoreOptions & { source: Readable; ex
   const content = new HashingStream(read => options.onBytes?.(read, total));
   const stored = new HashingStream();
   const producing = pipeline([options.source, content, ...(options.observers ?? []), compressor(codec, options.level), stored], { signal });
-  const [produced, written] = await Promise.allSettled([producing, destination.write(key, stored, signal)]);
+  // A destination that fails before it reads (a folder it cannot create) must not leave the
+  // producer waiting on backpressure forever.
+  const writing = destination.write(key, stored, signal).catch((error: unknown) => {
+    stored.destroy(error as Error);
+    throw error;
+  });
+  const [produced, written] = await Promise.allSettled([producing, writing]);
   // The destination's error (disk full, cancelled) explains more than the "premature close" it
   // causes upstream, so it wins.
   if (written.status === 'rejected') throw written.reason;
@@ -92,18 +98,22 @@ export async function readStoredFile(options: {
   const { destination, key, file, signal } = options;
   const stored = new HashingStream(read => options.onBytes?.(read, file.size));
   const content = new HashingStream();
+  let decodeFailed = false;
   try {
     // The source first: if it is missing, no target file has been created yet.
     const source = await destination.read(key);
+    const decoding = decompressor(file.codec);
+    decoding.once('error', () => { decodeFailed = true; });
     const sinks = options.sink ? [options.sink] : options.target
       ? [flushBehindStage(options.target), fs.createWriteStream(options.target, { flags: 'wx', mode: 0o600, flush: true })]
       : [new Writable({ write(_chunk, _enc, done) { done(); } })];
-    await pipeline([source, stored, decompressor(file.codec), content, ...sinks], { signal });
+    await pipeline([source, stored, decoding, content, ...sinks], { signal });
   } catch (error) {
     if (signal?.aborted || isCancelled(error)) throw new CancelledError();
     if (error instanceof LifeboatError) throw error;
     const code = (error as NodeJS.ErrnoException).code ?? '';
-    if (code.startsWith('Z_') || code === 'ERR_INVALID_ARG_TYPE' || /incorrect header|invalid|unexpected end/i.test((error as Error).message)) {
+    // Whatever the codec (zlib's Z_* codes, zstd's own), a stream that does not decode is damage.
+    if (decodeFailed || code.startsWith('Z_') || code.startsWith('ZSTD') || /incorrect header|invalid|unexpected end/i.test((error as Error).message)) {
       throw new LifeboatError('verification', `${file.name} does not decompress (${(error as Error).message}).`,
         'The stored file is damaged: restore from another copy.', { cause: error });
     }

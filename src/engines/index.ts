@@ -41,6 +41,8 @@ export interface VerifyOptions {
   /** A restore drill into a scratch database (server engines). */
   deep?: boolean;
   jobs?: number;
+  /** Where the client tools are, when no server target is given (a quick verify needs none). */
+  postgresBinDir?: string;
 }
 
 /** The server a server-engine backup is verified on or restored into, and how to log in. */
@@ -78,8 +80,10 @@ export async function verifyBackup(entry: CatalogEntry, ctx: JobContext, options
     case 'sqlite':
       return verifySqliteBackup(entry, ctx);
     case 'postgres': {
-      const target = requireServer(entry, server, 'verify');
-      return (await import('./postgres/verify')).verifyPostgresBackup(entry, { deep: options.deep, jobs: options.jobs, server: target.connection, access: target.access }, ctx);
+      // A quick verify reads only the stored files; a drill needs a server to restore on.
+      const target = options.deep ? requireServer(entry, server, 'run a restore drill of') : server;
+      const access = target?.access ?? (options.postgresBinDir ? { postgresBinDir: options.postgresBinDir } : {});
+      return (await import('./postgres/verify')).verifyPostgresBackup(entry, { deep: options.deep, jobs: options.jobs, server: target?.connection, access }, ctx);
     }
     case 'mysql':
       throw notYet(entry.manifest.engine, 'Verifying backups of');

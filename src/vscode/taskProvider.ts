@@ -104,8 +104,9 @@ class LifeboatTaskTerminal implements vscode.Pseudoterminal {
       if (action === 'verify-latest') {
         const entry = (await this.s.catalog.forConnection(connection.id)).entries[0];
         if (!entry) throw new LifeboatError('not-found', `"${connection.name}" has no backups to verify.`);
-        const server = connection.engine === 'sqlite' ? undefined : await serverTarget(this.s, connection);
-        const v = await verifyBackup(entry, ctx, { deep: !!this.definition.deep }, server);
+        const deep = !!this.definition.deep;
+        const server = deep && connection.engine !== 'sqlite' ? await serverTarget(this.s, connection) : undefined;
+        const v = await verifyBackup(entry, ctx, { deep, postgresBinDir: readSettings(this.s.globalStorage).postgresBinDir }, server);
         this.line(`${v.ok ? 'Intact' : 'DAMAGED'}: ${v.checks.map(c => `${c.name}: ${c.detail}`).join('; ')}`);
         return v.ok ? 0 : 3;
       }

@@ -105,6 +105,7 @@ describe('PostgreSQL backup and restore in a real editor', () => {
     await editor.page.waitForTimeout(300);
     await editor.screenshot('postgres-05-restore-name');
     await wb.answer(undefined);
+    await wb.chooseRow('Keep owners and GRANTs');
     const done = await wb.notification(/Restored .* into "chinook_restored_/);
     assert.match(done, /listed as a connection/);
     await wb.treeRow(/chinook_restored_.*restored from music/).waitFor();

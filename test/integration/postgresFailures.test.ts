@@ -100,7 +100,7 @@ describe('PostgreSQL failures', () => {
     it('a PostgreSQL 18 server with only pg_dump 15: not-found, naming both versions and what to install', async () => {
       assert.match(pg18.version, /^18\./);
       const error = await failedBackup(pg18.connectionFor('postgres'), { codec: 'gzip' }, pg18.password, 'not-found',
-        /^The PostgreSQL server is version 18\.\d+, and Lifeboat found pg_dump 15\.\d+ in \/usr\/lib\/postgresql\/15\/bin; backing it up needs pg_dump, pg_restore and psql of version 18 or newer\.$/);
+        /^The PostgreSQL server is version 18\.\d+, and Lifeboat found pg_dump 15\.\d+ in \/usr\/lib\/postgresql\/15\/bin; it needs pg_dump, pg_restore and psql of version 18 or newer\.$/);
       assert.match(error.hint ?? '', /Install the PostgreSQL 18 client tools \(Debian\/Ubuntu: postgresql-client-18/);
       assert.match(error.hint ?? '', /lifeboat\.postgres\.binDir \(CLI: --pg-bin-dir\)/);
     });

@@ -16,8 +16,9 @@ export function registerVerify(program: Command): void {
     .option('--server <connection>', 'PostgreSQL: the server for the drill (default: the backup\'s own connection)')
     .action(action(async (ctx, id: string, flags: { deep?: boolean; jobs?: number; server?: string }) => {
       const entry = await findEntry(ctx, id);
-      const server = entry.manifest.engine === 'sqlite' ? undefined : serverTargetFor(ctx.config, entry.manifest, flags.server);
-      const verification = await verifyBackup(entry, ctx.job, { deep: flags.deep, jobs: flags.jobs }, server);
+      // Only a drill needs the server (and its password); a quick verify reads the stored files.
+      const server = flags.deep && entry.manifest.engine !== 'sqlite' ? serverTargetFor(ctx.config, entry.manifest, flags.server) : undefined;
+      const verification = await verifyBackup(entry, ctx.job, { deep: flags.deep, jobs: flags.jobs, postgresBinDir: ctx.config.postgresBinDir }, server);
       const lines = verification.checks.map(c => `  ${c.ok ? 'ok  ' : 'FAIL'}  ${c.name}: ${c.detail}`).join('\n');
       ctx.output.result({ ok: verification.ok, backup: entry.manifest.id, verification },
         `Backup ${entry.manifest.id} ${verification.ok ? 'is intact' : 'is DAMAGED'} (${formatDuration(verification.durationMs)}${verification.restoreMs !== undefined ? `; restore drill took ${formatDuration(verification.restoreMs)}` : ''}):\n${lines}`);

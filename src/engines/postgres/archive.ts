@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import type { CatalogEntry } from '../../core/catalog';
 import { CancelledError, LifeboatError } from '../../core/errors';
-import type { JobContext } from '../../core/job';
+import { linkedController, type JobContext } from '../../core/job';
 import type { Manifest, StoredFile } from '../../core/manifest';
 import { runTool } from '../../core/processes';
 import { readStoredFile } from '../../core/storePipeline';
@@ -25,11 +25,14 @@ export function archiveFormat(manifest: Manifest): PgFormat {
 
 /** A path pg_restore can read directly, or undefined when the archive must be streamed. */
 export function archivePath(entry: CatalogEntry, destination: Destination): string | undefined {
-  const { manifest } = entry;
-  if (!destination.localPath || manifest.files.some(f => f.codec !== 'none')) return undefined;
-  const format = archiveFormat(manifest);
-  if (format === 'directory') return destination.localPath(entry.prefix);
-  return destination.localPath(`${entry.prefix}/${manifest.files[0].name}`);
+  return archivePathOf(entry.prefix, entry.manifest.files, archiveFormat(entry.manifest), destination);
+}
+
+/** The same for a backup whose manifest is not written yet. */
+export function archivePathOf(prefix: string, files: StoredFile[], format: PgFormat, destination: Destination): string | undefined {
+  if (!destination.localPath || files.some(f => f.codec !== 'none')) return undefined;
+  if (format === 'directory') return destination.localPath(prefix);
+  return destination.localPath(`${prefix}/${files[0].name}`);
 }
 
 export function singleFile(manifest: Manifest): StoredFile {
@@ -59,9 +62,7 @@ export function storedArchive(entry: CatalogEntry, ctx: JobContext): StoredArchi
  * From a stream, pg_restore stops reading after the table of contents; the rest is not read.
  */
 export async function listArchive(pgRestore: string, env: NodeJS.ProcessEnv, source: { path: string } | StoredArchive, signal?: AbortSignal): Promise<string> {
-  const stop = new AbortController();
-  const onAbort = () => stop.abort();
-  signal?.addEventListener('abort', onAbort, { once: true });
+  const { controller: stop, dispose } = linkedController(signal);
   const fromStream = !('path' in source);
   const run = runTool({
     label: 'pg_restore --list', command: pgRestore, args: ['--list', ...(fromStream ? [] : [source.path])], env,
@@ -84,7 +85,7 @@ export async function listArchive(pgRestore: string, env: NodeJS.ProcessEnv, sou
     if (signal?.aborted) throw new CancelledError();
     throw error;
   } finally {
-    signal?.removeEventListener('abort', onAbort);
+    dispose();
   }
   return Buffer.concat(out).toString('utf8');
 }

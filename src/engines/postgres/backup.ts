@@ -5,15 +5,15 @@ import { beginBackup, deleteBackup, finishBackup, writeManifest, type CatalogEnt
 import type { ServerConnection } from '../../core/connection';
 import { CancelledError, LifeboatError, isCancelled, throwIfAborted } from '../../core/errors';
 import { formatBytes } from '../../core/format';
-import { elapsedMs, type JobContext } from '../../core/job';
-import { MANIFEST_FORMAT, MANIFEST_VERSION, type Manifest, type StoredFile } from '../../core/manifest';
+import { elapsedMs, linkedController, type JobContext } from '../../core/job';
+import { MANIFEST_FORMAT, MANIFEST_VERSION, type Manifest, type StoredFile, type VerificationCheck } from '../../core/manifest';
 import { runTool } from '../../core/processes';
 import { PhasedProgress } from '../../core/progress';
 import { createScratch, type Scratch } from '../../core/scratch';
 import { adoptFile, storeStream } from '../../core/storePipeline';
 import { LIFEBOAT_TOOL } from '../../core/version';
 import type { ServerAccess } from '../access';
-import { listArchive } from './archive';
+import { archivePathOf, listArchive } from './archive';
 import { CopyRowCounter } from './copyRows';
 import { describeOptions, planDump, type DumpPlan, type PostgresBackupOptions } from './dumpOptions';
 import { openSource, type PostgresSource } from './source';
@@ -21,7 +21,7 @@ import { tableKey, verboseName } from './tableNames';
 import { explainPostgresTool } from './toolErrors';
 import { connectionArgs, postgresToolEnv } from './toolEnv';
 import { findPostgresTools, type PostgresTools } from './tools';
-import { summariseListing, TableDataProgress } from './verboseProgress';
+import { listedTableOids, summariseListing, TableDataProgress } from './verboseProgress';
 
 /**
  * pg_dump inside a snapshot Lifeboat exported (so the manifest's WAL position is the dump's),
@@ -44,6 +44,7 @@ export async function backupPostgres(connection: ServerConnection, access: Serve
     source = await openSource(connection, access.password, ctx.signal);
     const tools = await findPostgresTools(source.version, { binDir: access.postgresBinDir });
     const plan = planDump(options, tools.major, source.snapshot);
+    throwIfAborted(ctx.signal, 'The backup');
     const env = await postgresToolEnv(connection, access.password, scratch);
     const inspectMs = elapsedMs(started);
     ctx.logger.info(`Backing up ${connection.database} on ${connection.host}:${connection.port} (PostgreSQL ${source.version}, ${formatBytes(source.database.bytes)}) with pg_dump ${tools.version} from ${tools.dir}: ${plan.format} format, ${plan.codec === 'none' ? 'no compression' : `${plan.codec} by ${plan.compressor === 'tool' ? 'pg_dump' : 'Lifeboat'}`}`);
@@ -71,6 +72,10 @@ export async function backupPostgres(connection: ServerConnection, access: Serve
     throwIfAborted(ctx.signal);
 
     const rowsByTable = dumped.rows;
+    // Only the tables the archive holds (a backup of chosen tables or schemas holds fewer).
+    const inArchive = check.tableOids
+      ? source.tables.filter(t => check.tableOids!.has(t.oid))
+      : source.tables.filter(t => options.schemaOnly || !rowsByTable || rowsByTable.has(tableKey(t.schema, t.table)));
     const manifest: Manifest = {
       format: MANIFEST_FORMAT,
       version: MANIFEST_VERSION,
@@ -95,7 +100,10 @@ export async function backupPostgres(connection: ServerConnection, access: Serve
         collate: source.database.collate,
         ctype: source.database.ctype,
       },
-      tables: source.tables.map(t => ({ name: t.name, schema: t.schema, table: t.table, rows: rowsByTable?.get(tableKey(t.schema, t.table)) ?? null, estimatedRows: t.estimatedRows, bytes: t.bytes })),
+      tables: inArchive.map(t => ({
+        name: t.name, schema: t.schema, table: t.table, rows: rowsByTable?.get(tableKey(t.schema, t.table)) ?? null,
+        estimatedRows: t.estimatedRows, bytes: t.bytes, oid: t.oid, dependents: t.dependents,
+      })),
       files: dumped.files,
       timings: { inspectMs, dumpMs, checkMs, totalMs: elapsedMs(started) },
       verifications: [{
@@ -103,7 +111,7 @@ export async function backupPostgres(connection: ServerConnection, access: Serve
         kind: 'at-backup',
         ok: true,
         durationMs: checkMs,
-        checks: [...check, { name: 'sha256', ok: true, detail: `SHA-256 of ${dumped.files.length} file(s) computed from the bytes written` }],
+        checks: [...check.checks, { name: 'sha256', ok: true, detail: `SHA-256 of ${dumped.files.length} file(s) computed from the bytes written` }],
         by: LIFEBOAT_TOOL,
       }],
       parent: null,
@@ -135,9 +143,8 @@ interface Dumped {
 
 /** pg_dump → stdout → hash → compress → hash → destination, all in one pass. */
 async function dumpThroughPipeline(c: ServerConnection, tools: PostgresTools, plan: DumpPlan, env: NodeJS.ProcessEnv, scratch: Scratch, prefix: string, ctx: JobContext, onLine: (line: string) => void): Promise<Dumped> {
-  const work = new AbortController();
+  const { controller: work, dispose } = linkedController(ctx.signal);
   const abort = () => work.abort();
-  ctx.signal?.addEventListener('abort', abort, { once: true });
   const logFile = scratch.file('pg_dump.log');
   const run = runTool({
     label: `pg_dump of ${c.database}`, command: tools.pgDump, args: [...plan.args, ...connectionArgs(c)], env,
@@ -154,13 +161,14 @@ async function dumpThroughPipeline(c: ServerConnection, tools: PostgresTools, pl
     run.done.catch(abort);
     const [file, dumpedOk] = await Promise.allSettled([storing, run.done]);
     if (ctx.signal?.aborted) throw new CancelledError('The backup');
-    // The store's own failure (disk full) explains pg_dump's broken pipe, not the other way round.
+    // Unlike a restore (core/processes.ts settleWithFeed), here the tool feeds Lifeboat: the
+    // store's own failure (disk full) explains pg_dump's broken pipe, not the other way round.
     if (file.status === 'rejected' && !isCancelled(file.reason)) throw file.reason;
     if (dumpedOk.status === 'rejected') throw dumpedOk.reason;
     if (file.status === 'rejected') throw file.reason;
     return { files: [file.value], rows: counter?.rows, complete: counter?.complete };
   } finally {
-    ctx.signal?.removeEventListener('abort', abort);
+    dispose();
   }
 }
 
@@ -178,25 +186,29 @@ async function dumpToFiles(c: ServerConnection, tools: PostgresTools, plan: Dump
   for (const name of names) {
     const local = name === undefined ? output : path.join(output, name);
     const stored = name ?? plan.payload;
-    progress.report('finish', files.length / names.length, `Storing ${stored}`);
-    files.push(await adoptFile({ source: local, destination: ctx.destination, key: `${prefix}/${stored}`, name: stored, signal: ctx.signal }));
+    const done = files.length;
+    files.push(await adoptFile({
+      source: local, destination: ctx.destination, key: `${prefix}/${stored}`, name: stored, signal: ctx.signal,
+      onBytes: (read, total) => progress.report('finish', (done + read / Math.max(1, total)) / names.length, `Checksumming and storing ${stored}`),
+    }));
   }
   return { files };
 }
 
-/** The at-backup check: the archive's table of contents parses, or a plain dump ran to its end. */
-async function checkArchive(tools: PostgresTools, env: NodeJS.ProcessEnv, plan: DumpPlan, prefix: string, dumped: Dumped, ctx: JobContext) {
+/** The at-backup check: the archive's table of contents parses, or a plain dump ran to its end.
+ *  Also returns which tables the archive holds (by OID), when it has a table of contents. */
+async function checkArchive(tools: PostgresTools, env: NodeJS.ProcessEnv, plan: DumpPlan, prefix: string, dumped: Dumped, ctx: JobContext): Promise<{ checks: VerificationCheck[]; tableOids?: Set<number> }> {
   if (plan.format === 'plain') {
     const tableCount = dumped.rows?.size ?? 0;
     const rowCount = [...(dumped.rows?.values() ?? [])].reduce((a, b) => a + b, 0);
     if (!dumped.complete) throw new LifeboatError('verification', 'The plain dump stops before pg_dump\'s completion line.', 'Nothing was kept; run the backup again and look at the log.');
-    return [{ name: 'dump complete', ok: true, detail: `The dump ends with pg_dump's completion line; ${tableCount} tables, ${rowCount} rows counted in its COPY data` }];
+    return { checks: [{ name: 'dump complete', ok: true, detail: `The dump ends with pg_dump's completion line; ${tableCount} tables, ${rowCount} rows counted in its COPY data` }] };
   }
-  const local = ctx.destination.localPath && plan.compressor === 'tool'
-    ? ctx.destination.localPath(plan.format === 'directory' ? prefix : `${prefix}/${plan.payload}`) : undefined;
-  const listing = local
-    ? await listArchive(tools.pgRestore, env, { path: local }, ctx.signal)
-    : await listArchive(tools.pgRestore, env, { destination: ctx.destination, prefix, file: dumped.files[0] }, ctx.signal);
+  const local = archivePathOf(prefix, dumped.files, plan.format, ctx.destination);
+  const listing = await listArchive(tools.pgRestore, env, local ? { path: local } : { destination: ctx.destination, prefix, file: dumped.files[0] }, ctx.signal);
   const summary = summariseListing(listing);
-  return [{ name: 'pg_restore --list', ok: true, detail: `The archive parses: ${summary.entries} entries, ${summary.tableData} with table data` }];
+  return {
+    checks: [{ name: 'pg_restore --list', ok: true, detail: `The archive parses: ${summary.entries} entries, ${summary.tableData} with table data` }],
+    tableOids: listedTableOids(listing),
+  };
 }

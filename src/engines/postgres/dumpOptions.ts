@@ -55,6 +55,9 @@ export function planDump(options: PostgresBackupOptions, pgDumpMajor: number, sn
   if (options.jobs !== undefined && options.jobs > 1 && format !== 'directory') {
     throw new LifeboatError('usage', `Parallel dump jobs need the directory format (asked for ${format}).`, 'Choose --format directory, or leave jobs at 1.');
   }
+  if (options.compressor === 'tool' && format === 'plain' && options.codec !== 'none') {
+    throw new LifeboatError('usage', 'A plain SQL backup is compressed by Lifeboat, as it streams.', 'Leave the compressor at lifeboat (the default), or choose the custom format for pg_dump\'s own compression.');
+  }
   if (options.compressor === 'lifeboat' && format === 'directory') {
     throw new LifeboatError('usage', 'In the directory format pg_dump writes the files, so it compresses them itself.', 'Use --compressor tool (the default for directory), or the custom format.');
   }

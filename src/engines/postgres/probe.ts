@@ -21,6 +21,9 @@ export async function connectPostgres(c: ServerConnection, password: string | un
   try {
     return await connectPreferringTls(c.ssl, async tls => {
       const attempt = new Client({ ...postgresClientConfig(c, password, tls), ...overrides });
+      // A connection that drops while idle (a restart, idle_session_timeout) emits 'error'; unheard,
+      // that would end the process. The next query on it fails and says why.
+      attempt.on('error', () => undefined);
       try {
         await attempt.connect();
         return attempt;

@@ -4,10 +4,10 @@ import * as path from 'node:path';
 import type { Client } from 'pg';
 import type { CatalogEntry } from '../../core/catalog';
 import type { ServerConnection } from '../../core/connection';
-import { CancelledError, LifeboatError, isCancelled } from '../../core/errors';
-import { elapsedMs, type JobContext } from '../../core/job';
+import { CancelledError, LifeboatError, isCancelled, throwIfAborted } from '../../core/errors';
+import { elapsedMs, linkedController, type JobContext } from '../../core/job';
 import { readStoredFile } from '../../core/storePipeline';
-import { runTool } from '../../core/processes';
+import { runTool, settleWithFeed } from '../../core/processes';
 import { PhasedProgress } from '../../core/progress';
 import { createScratch, type Scratch } from '../../core/scratch';
 import type { ServerAccess } from '../access';
@@ -42,6 +42,8 @@ export interface PostgresRestoreOptions {
   clean?: boolean;
   noOwner?: boolean;
   noPrivileges?: boolean;
+  /** The caller has just checked every stored file's SHA-256 (a drill after a verify). */
+  hashesChecked?: boolean;
 }
 
 export interface PostgresRestoreResult {
@@ -63,14 +65,26 @@ export async function restorePostgresBackup(entry: CatalogEntry, options: Postgr
   if (format === 'plain' && options.tables?.length) {
     throw new LifeboatError('usage', 'A plain SQL backup can only be restored whole.', 'Choose the custom or directory format for backups you may want to restore table by table.');
   }
+  if (options.existing && (options.jobs ?? 1) > 1) {
+    throw new LifeboatError('usage', 'A restore into an existing database runs as one transaction, so that a failure leaves it as it was; parallel jobs cannot share one.',
+      'Leave jobs at 1, or restore into a new database (in parallel) and switch over.');
+  }
+  if (options.existing && options.clean && format === 'plain') {
+    throw new LifeboatError('usage', 'A plain SQL backup holds no DROP statements, so it cannot clean an existing database first.',
+      'Restore it into a new database, or use a custom or directory backup.');
+  }
   const server = await connectPostgres(options.server, options.access.password);
   const scratch = await createScratch(ctx.scratchParent);
   let created = false;
+  let serverVersionNum = 0;
   let logFile: string | undefined;
   try {
     progress.report('prepare', 0, `Preparing database "${options.database}"`);
-    const version = (await server.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0].v.split(' ')[0];
-    const tools = await findPostgresTools(version, { binDir: options.access.postgresBinDir });
+    const { v: version, num } = (await server.query<{ v: string; num: string }>("SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS num")).rows[0];
+    serverVersionNum = Number(num);
+    // pg_restore must also be able to read what the backup's pg_dump wrote.
+    const tools = await findPostgresTools(version.split(' ')[0], { binDir: options.access.postgresBinDir, atLeast: manifest.tool.version });
+    throwIfAborted(ctx.signal, 'The restore');
     const exists = (await server.query('SELECT 1 FROM pg_database WHERE datname = $1', [options.database])).rowCount === 1;
     if (!options.existing && exists) {
       throw new LifeboatError('already-exists', `The database "${options.database}" already exists on ${options.server.host}:${options.server.port}.`,
@@ -83,8 +97,17 @@ export async function restorePostgresBackup(entry: CatalogEntry, options: Postgr
     }
     const target: ServerConnection = { ...options.server, database: options.database };
     const env = await postgresToolEnv(target, options.access.password, scratch);
+    if (created) {
+      // A new database is not in use until the restore has succeeded, so its sessions need not
+      // wait for each commit to reach disk (the WAL is flushed once, below, before success is
+      // reported), and index builds get more memory than the server's default 64 MB.
+      env.PGOPTIONS = '-c synchronous_commit=off -c maintenance_work_mem=256MB';
+    }
     logFile = await keptLogFile(ctx, `restore-${manifest.id}`);
     const readFrom = await runRestore(entry, format, tools, env, target, options, scratch, logFile, ctx, progress);
+    // A synchronous commit flushes the WAL up to it, and so every restored commit before it.
+    await server.query('SET synchronous_commit = on');
+    await server.query('SELECT txid_current()');
     await discardLog(logFile);
     progress.report('restore', 1, `Restored into "${options.database}"`);
     ctx.logger.info(`Restored ${manifest.id} into ${options.database} in ${elapsedMs(started)} ms (read from the ${readFrom})`);
@@ -97,7 +120,7 @@ export async function restorePostgresBackup(entry: CatalogEntry, options: Postgr
       tables: manifest.tables.length,
     };
   } catch (error) {
-    if (created) await dropDatabase(server, options.database).catch(e => ctx.logger.warn(`Could not drop the half-restored database "${options.database}": ${(e as Error).message}`));
+    if (created) await dropDatabase(server, options.database, serverVersionNum).catch(e => ctx.logger.warn(`Could not drop the half-restored database "${options.database}": ${(e as Error).message}`));
     if (ctx.signal?.aborted || isCancelled(error)) {
       if (logFile) await discardLog(logFile);
       throw new CancelledError('The restore');
@@ -116,9 +139,7 @@ async function runRestore(entry: CatalogEntry, format: 'custom' | 'directory' | 
   // pg_restore -j); a stream is restored by one job rather than decompressed to disk first, and an
   // existing database by one job in one transaction (see below).
   const jobs = Math.max(1, options.jobs ?? (inPlace && !options.existing ? Math.min(4, os.availableParallelism()) : 1));
-  const work = new AbortController();
-  const abort = () => work.abort();
-  ctx.signal?.addEventListener('abort', abort, { once: true });
+  const { controller: work, dispose } = linkedController(ctx.signal);
   const tables = new TableDataProgress(entry.manifest.tables.map(t => ({ name: t.schema !== undefined && t.table !== undefined ? verboseName(t.schema, t.table) : t.name, bytes: t.bytes ?? 1 })), jobs > 1);
   let postData = 0;
   const onLine = (line: string) => {
@@ -128,15 +149,22 @@ async function runRestore(entry: CatalogEntry, format: 'custom' | 'directory' | 
     progress.report('restore', fraction, tables.postDataSteps > 0 ? `Creating indexes and constraints (${tables.postDataSteps} of ${postData})` : `Restoring ${tables.current ?? ''}`);
   };
   try {
+    if (options.existing) {
+      // Production is changed only by an archive known to be intact: checked in full first, not
+      // while pg_restore runs (it could commit before a late mismatch is found).
+      progress.report('prepare', 0.5, 'Checking the backup\'s SHA-256 before changing the existing database');
+      await verifyFileHashes(entry, ctx.destination, work.signal);
+    }
     if (format === 'plain') {
       const psql = runTool({
-        label: `psql into ${target.database}`, command: tools.psql, args: ['-X', '-q', '-v', 'ON_ERROR_STOP=1', ...connectionArgs(target)], env,
+        label: `psql into ${target.database}`, command: tools.psql,
+        args: ['-X', '-q', '-v', 'ON_ERROR_STOP=1', ...(options.existing ? ['--single-transaction'] : []), ...connectionArgs(target)], env,
         stdin: 'pipe', stdout: 'ignore', signal: work.signal, logFile, explain: explainPostgresTool('psql', target, target.database, logFile),
       });
-      const file = storedArchive(entry, ctx).file;
-      const feeding = streamArchive(storedArchive(entry, ctx), psql.child.stdin!, work.signal,
-        read => progress.report('restore', read / file.size, `Restoring SQL (${Math.round(100 * read / file.size)} %)`));
-      await settleFeed(feeding, psql.done, work);
+      const stored = storedArchive(entry, ctx);
+      const feeding = streamArchive(stored, psql.child.stdin!, work.signal,
+        read => progress.report('restore', read / stored.file.size, `Restoring SQL (${Math.round(100 * read / stored.file.size)} %)`));
+      await settleWithFeed(feeding, psql.done, work);
       return 'stream';
     }
     let archive: string | undefined = inPlace;
@@ -146,10 +174,14 @@ async function runRestore(entry: CatalogEntry, format: 'custom' | 'directory' | 
       archive = scratch.file('archive.dump');
       ctx.logger.info(`Parallel restore needs a seekable archive: decompressing ${entry.manifest.files[0].name} into scratch space (removed afterwards).`);
       const file = storedArchive(entry, ctx).file;
-      await readStoredFile({ destination: ctx.destination, key: `${entry.prefix}/${file.name}`, file, target: archive, signal: work.signal });
+      await readStoredFile({
+        destination: ctx.destination, key: `${entry.prefix}/${file.name}`, file, target: archive, signal: work.signal,
+        onBytes: (read, total) => progress.report('restore', 0.1 * read / total, 'Decompressing the archive for a parallel restore'),
+      });
       readFrom = 'scratch copy';
     }
-    if (archive) postData = countPostDataEntries(await listArchive(tools.pgRestore, env, { path: archive }, work.signal));
+    const listing = await listArchive(tools.pgRestore, env, archive ? { path: archive } : storedArchive(entry, ctx), work.signal);
+    postData = countPostDataEntries(listing);
     const base = ['--verbose', '--exit-on-error', ...(format === 'directory' ? ['--format=directory'] : ['--format=custom'])];
     if (options.noOwner) base.push('--no-owner');
     if (options.noPrivileges) base.push('--no-privileges');
@@ -168,7 +200,7 @@ async function runRestore(entry: CatalogEntry, format: 'custom' | 'directory' | 
     // be dropped before the foreign keys that point at it).
     const needsPasses = entry.manifest.consistency.triggersOnParentTables !== false;
     const sections = jobs > 1 && clean.length === 0 && needsPasses ? ['pre-data', 'data', 'post-data'] : [undefined];
-    for (const selection of tableSelections(options.tables)) {
+    for (const selection of await tableSelections(options.tables, entry, listing, scratch)) {
       if (selection.schema !== undefined) await ensureSchema(target, options.access, selection.schema);
       const pgRestore = (section: string | undefined) => runTool({
         label: `pg_restore into ${target.database}`, command: tools.pgRestore,
@@ -176,47 +208,82 @@ async function runRestore(entry: CatalogEntry, format: 'custom' | 'directory' | 
         stdin: archive ? 'ignore' : 'pipe', signal: work.signal, onStderrLine: onLine, logFile, explain: explainPostgresTool('pg_restore', target, target.database, logFile),
       });
       if (archive) {
-        // The stored bytes are checked while pg_restore reads them; a mismatch stops it. (A
-        // scratch copy was checked as it was decompressed.)
-        const checking = inPlace ? verifyFileHashes(entry, ctx.destination, work.signal) : Promise.resolve();
+        // The stored bytes are checked while pg_restore reads them; a mismatch stops it (and the
+        // new database is dropped). A scratch copy was checked as it was decompressed, and an
+        // existing database's archive before anything started.
+        const checking = inPlace && !options.existing && !options.hashesChecked ? verifyFileHashes(entry, ctx.destination, work.signal) : Promise.resolve();
         const restoring = (async () => {
           for (const section of sections) await pgRestore(section).done;
         })();
-        await settleFeed(checking, restoring, work);
+        await settleWithFeed(checking, restoring, work);
       } else {
         const restore = pgRestore(undefined);
-        await settleFeed(streamArchive(storedArchive(entry, ctx), restore.child.stdin!, work.signal), restore.done, work);
+        await settleWithFeed(streamArchive(storedArchive(entry, ctx), restore.child.stdin!, work.signal), restore.done, work);
       }
     }
     return readFrom;
   } finally {
-    ctx.signal?.removeEventListener('abort', abort);
+    dispose();
   }
 }
 
-/** Waits for a feeder (hash check or stream) and the tool together; the first real failure wins. */
-async function settleFeed(feeding: Promise<void>, tool: Promise<void>, work: AbortController): Promise<void> {
-  feeding.catch(() => work.abort());
-  tool.catch(() => work.abort());
-  const [fed, ran] = await Promise.allSettled([feeding, tool]);
-  if (fed.status === 'rejected' && fed.reason instanceof LifeboatError && fed.reason.code === 'verification') throw fed.reason;
-  if (ran.status === 'rejected' && !isCancelled(ran.reason)) throw ran.reason;
-  if (fed.status === 'rejected' && !isCancelled(fed.reason)) throw fed.reason;
-  if (ran.status === 'rejected') throw ran.reason;
-}
-
-/** pg_restore's -t matches a table name in any schema, so selections are run per schema (-n);
- *  both take names literally (no patterns, no case folding). */
-function tableSelections(tables: string[] | undefined): { schema?: string; args: string[] }[] {
+/**
+ * What pg_restore runs for a partial restore. With the objects' OIDs in the manifest, a list
+ * (-L) of the chosen tables with their data, keys, indexes, defaults and owned sequences, plus
+ * what they may depend on (schemas, extensions, types, functions), in the archive's order; not
+ * their triggers, foreign keys or policies, which would reach tables that are not restored. For
+ * older manifests, pg_restore's -n/-t (the bare tables), one run per schema since -t matches a
+ * name in any schema. Names are taken literally, never as patterns.
+ */
+async function tableSelections(tables: string[] | undefined, entry: CatalogEntry, listing: string, scratch: Scratch): Promise<{ schema?: string; args: string[] }[]> {
   if (!tables || tables.length === 0) return [{ args: [] }];
-  const bySchema = new Map<string, string[]>();
-  for (const name of tables) {
+  const chosen = tables.map(name => {
     const parsed = parseTableName(name);
     if (!parsed) throw new LifeboatError('usage', `"${name}" is not a schema-qualified table name.`, 'Name tables as schema.table, e.g. public.orders; quote a part that holds dots or quotes: "my.schema"."Odd ""Name""".');
-    const [schema, table] = parsed;
-    bySchema.set(schema, [...(bySchema.get(schema) ?? []), table]);
+    const figures = entry.manifest.tables.find(t => t.schema === parsed[0] && t.table === parsed[1]);
+    if (entry.manifest.tables.some(t => t.schema !== undefined) && !figures) {
+      throw new LifeboatError('not-found', `The backup ${entry.manifest.id} holds no table ${name}.`, 'Pick one of the tables the backup lists (lifeboat list --json shows them).');
+    }
+    return { schema: parsed[0], table: parsed[1], figures };
+  });
+  if (chosen.every(c => c.figures?.oid !== undefined)) {
+    const oids = new Set(chosen.flatMap(c => [c.figures!.oid!, ...(c.figures!.dependents ?? [])]));
+    const file = scratch.file('restore.list');
+    await fsp.writeFile(file, selectListing(listing, oids), { mode: 0o600 });
+    return [{ args: [`--use-list=${file}`] }];
   }
+  const bySchema = new Map<string, string[]>();
+  for (const { schema, table } of chosen) bySchema.set(schema, [...(bySchema.get(schema) ?? []), table]);
   return [...bySchema].map(([schema, names]) => ({ schema, args: [`--schema=${schema}`, ...names.map(t => `--table=${t}`)] }));
+}
+
+/** Entries a table can need to exist without being "restored" itself. */
+const SUPPORTING = /^(SCHEMA|EXTENSION|TYPE|SHELL TYPE|DOMAIN|FUNCTION|PROCEDURE|AGGREGATE|COLLATION|CONVERSION|OPERATOR|OPERATOR CLASS|OPERATOR FAMILY|CAST|TEXT SEARCH \w+|ACCESS METHOD)$/;
+// Not TABLE ATTACH / INDEX ATTACH: a chosen partition comes back as a table of its own.
+const OWN = /^(TABLE|TABLE DATA|DEFAULT|SEQUENCE|SEQUENCE OWNED BY|SEQUENCE SET|CONSTRAINT|INDEX|CHECK CONSTRAINT)$/;
+
+/** The lines of a `pg_restore --list` to keep: "<dumpId>; <catalog oid> <object oid> <DESC> …". */
+export function selectListing(listing: string, oids: Set<number>): string {
+  const keep: string[] = [];
+  for (const line of listing.split('\n')) {
+    const entry = /^\d+; (\d+) (\d+) ([A-Z]+(?: [A-Z]+)*) /.exec(line);
+    if (!entry) continue;
+    const [, , oid, desc] = entry;
+    const descriptor = knownDesc(desc);
+    if (SUPPORTING.test(descriptor) || (OWN.test(descriptor) && oids.has(Number(oid)))) keep.push(line);
+  }
+  return keep.join('\n') + '\n';
+}
+
+/** The DESC of a listing line: its longest known multi-word kind (the regex above is greedy and
+ *  may run into the schema name when that is upper case). */
+function knownDesc(words: string): string {
+  const parts = words.split(' ');
+  for (let n = parts.length; n > 0; n--) {
+    const candidate = parts.slice(0, n).join(' ');
+    if (SUPPORTING.test(candidate) || OWN.test(candidate) || /^(TRIGGER|FK CONSTRAINT|POLICY|RULE|COMMENT|ACL|ROW SECURITY|VIEW|MATERIALIZED VIEW|MATERIALIZED VIEW DATA)$/.test(candidate)) return candidate;
+  }
+  return parts[0];
 }
 
 /** A partial restore does not create the table's schema (pg_restore -t restores only the table). */
@@ -255,8 +322,15 @@ function explainCreate(error: unknown, name: string): LifeboatError {
   return new LifeboatError('io', `Could not create the database "${name}": ${(error as Error).message}`, undefined, { cause: error });
 }
 
-export async function dropDatabase(server: Client, name: string): Promise<void> {
-  await server.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+/** Drops a database Lifeboat created, even if a tool's session is still closing (FORCE needs
+ *  PostgreSQL 13; before that the sessions are ended first). */
+export async function dropDatabase(server: Client, name: string, serverVersionNum = 130000): Promise<void> {
+  if (serverVersionNum >= 130000) {
+    await server.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+    return;
+  }
+  await server.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+  await server.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`);
 }
 
 /** Where a tool's log is kept if it fails (removed when it succeeds): beside the backups. */

@@ -19,6 +19,9 @@ export interface SourceTable {
   bytes: number;
   /** pg_class.reltuples: -1 / 0 when never analysed, so null then. */
   estimatedRows: number | null;
+  oid: number;
+  /** OIDs of its indexes, constraints, triggers, defaults, owned sequences, policies, rules. */
+  dependents: number[];
 }
 
 export interface PostgresSource {
@@ -77,9 +80,17 @@ export async function openSource(c: ServerConnection, password: string | undefin
 }
 
 async function listTables(client: Client): Promise<SourceTable[]> {
-  const { rows } = await client.query<{ schema: string; table: string; relkind: string; ispartition: boolean; bytes: string; reltuples: number }>(
+  const { rows } = await client.query<{ schema: string; table: string; relkind: string; ispartition: boolean; bytes: string; reltuples: number; oid: string; dependents: string[] }>(
     `SELECT n.nspname AS schema, c.relname AS table, c.relkind, c.relispartition AS ispartition,
-            pg_table_size(c.oid)::text AS bytes, c.reltuples::float8 AS reltuples
+            pg_table_size(c.oid)::text AS bytes, c.reltuples::float8 AS reltuples, c.oid::int8::text AS oid,
+            ARRAY(SELECT indexrelid::int8::text FROM pg_index WHERE indrelid = c.oid
+                  UNION SELECT oid::int8::text FROM pg_constraint WHERE conrelid = c.oid
+                  UNION SELECT oid::int8::text FROM pg_trigger WHERE tgrelid = c.oid AND NOT tgisinternal
+                  UNION SELECT oid::int8::text FROM pg_attrdef WHERE adrelid = c.oid
+                  UNION SELECT objid::int8::text FROM pg_depend WHERE classid = 'pg_class'::regclass AND refclassid = 'pg_class'::regclass
+                                                                  AND refobjid = c.oid AND deptype IN ('a', 'i')
+                  UNION SELECT oid::int8::text FROM pg_policy WHERE polrelid = c.oid
+                  UNION SELECT oid::int8::text FROM pg_rewrite WHERE ev_class = c.oid AND rulename <> '_RETURN') AS dependents
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE c.relkind IN ('r', 'm') AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
         AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
@@ -91,6 +102,8 @@ async function listTables(client: Client): Promise<SourceTable[]> {
     kind: r.relkind === 'm' ? 'materialized view' : r.ispartition ? 'partition' : 'table',
     bytes: Number(r.bytes),
     estimatedRows: r.reltuples > 0 ? Math.round(r.reltuples) : null,
+    oid: Number(r.oid),
+    dependents: r.dependents.map(Number).sort((a, b) => a - b),
   }));
 }
 

@@ -9,18 +9,21 @@ import type { Scratch } from '../../core/scratch';
  * folder (which is removed afterwards, and swept if the process is killed). Never in argv, which
  * every user of the machine can read, and never in PGPASSWORD, which ends up in /proc/<pid>/environ.
  */
-export async function postgresToolEnv(c: ServerConnection, password: string | undefined, scratch: Scratch): Promise<NodeJS.ProcessEnv> {
+export async function postgresToolEnv(c: ServerConnection | undefined, password: string | undefined, scratch: Scratch): Promise<NodeJS.ProcessEnv> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   // A password inherited from the caller's environment must not override the stored one.
   delete env.PGPASSWORD;
   for (const key of ['PGSERVICE', 'PGSERVICEFILE', 'PGOPTIONS', 'PGDATABASE', 'PGHOST', 'PGHOSTADDR', 'PGPORT', 'PGUSER']) delete env[key];
-  env.PGSSLMODE = c.host.startsWith('/') ? 'disable' : c.ssl ?? 'prefer';
+  // Without a connection (pg_restore --list of a file) nothing connects.
+  if (c) env.PGSSLMODE = c.host.startsWith('/') ? 'disable' : c.ssl ?? 'prefer';
   env.PGAPPNAME = 'lifeboat';
   env.PGCONNECT_TIMEOUT = '10';
   // Messages in English, whatever the user's locale: Lifeboat reads them.
+  // LC_ALL would override LC_MESSAGES.
+  delete env.LC_ALL;
   env.LC_MESSAGES = 'C';
   env.LANGUAGE = 'C';
-  if (password !== undefined) {
+  if (c && password !== undefined) {
     const file = scratch.file('pgpass');
     await fsp.writeFile(file, `*:*:*:${escapePgpass(c.user)}:${escapePgpass(password)}\n`, { mode: 0o600, flag: 'wx' });
     env.PGPASSFILE = file;

@@ -57,6 +57,13 @@ export function countPostDataEntries(listing: string): number {
   return listing.split('\n').filter(line => /^\d+; \d+ \d+ (?:INDEX|CONSTRAINT|FK CONSTRAINT|TRIGGER|MATERIALIZED VIEW DATA|POLICY|RULE) /.test(line)).length;
 }
 
+/** OIDs of the tables and materialized views a `pg_restore --list` listing defines. */
+export function listedTableOids(listing: string): Set<number> {
+  const oids = new Set<number>();
+  for (const match of listing.matchAll(/^\d+; \d+ (\d+) (?:TABLE|MATERIALIZED VIEW) /gm)) oids.add(Number(match[1]));
+  return oids;
+}
+
 /** Entries of a listing, for the quick check: how many objects and how many with table data. */
 export function summariseListing(listing: string): { entries: number; tableData: number } {
   const lines = listing.split('\n').filter(line => /^\d+; /.test(line));

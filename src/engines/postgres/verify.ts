@@ -1,10 +1,10 @@
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { appendVerification, type CatalogEntry } from '../../core/catalog';
-import { LifeboatError, isCancelled } from '../../core/errors';
-import { elapsedMs, type JobContext } from '../../core/job';
+import { LifeboatError, errorMessage, isCancelled } from '../../core/errors';
+import { elapsedMs, linkedController, type JobContext } from '../../core/job';
 import type { TableFigures, Verification, VerificationCheck } from '../../core/manifest';
-import { runTool } from '../../core/processes';
+import { runTool, settleWithFeed } from '../../core/processes';
 import { PhasedProgress } from '../../core/progress';
 import { createScratch } from '../../core/scratch';
 import { LIFEBOAT_TOOL } from '../../core/version';
@@ -16,7 +16,8 @@ import { verifyFileHashes } from './hashes';
 import { connectPostgres } from './probe';
 import { dropDatabase, quoteIdent, restorePostgresBackup } from './restore';
 import { postgresToolEnv } from './toolEnv';
-import { findPostgresTools } from './tools';
+import { findPostgresTools, toolsForServer } from './tools';
+import { firstError } from './toolErrors';
 import { summariseListing } from './verboseProgress';
 import { displayName, fromTableKey, tableKey } from './tableNames';
 
@@ -29,8 +30,8 @@ import { displayName, fromTableKey, tableKey } from './tableNames';
  */
 export interface PostgresVerifyOptions {
   deep?: boolean;
-  /** The server for the drill (default: the backup's own connection). */
-  server: ServerConnection;
+  /** The server for the drill; a quick verify needs none (it reads only the stored files). */
+  server?: ServerConnection;
   access: ServerAccess;
   jobs?: number;
 }
@@ -53,10 +54,12 @@ export async function verifyPostgresBackup(entry: CatalogEntry, options: Postgre
     await verifyFileHashes(entry, ctx.destination, ctx.signal, (read, total) => progress.report('hashes', read / total, `Checking SHA-256 of ${entry.manifest.files.length} file(s)`));
     checks.push({ name: 'sha256', ok: true, detail: `${entry.manifest.files.length} file(s) match the manifest's sizes and SHA-256s` });
 
-    const probe = await connectPostgres(options.server, options.access.password);
-    const version = (await probe.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0].v.split(' ')[0];
-    const tools = await findPostgresTools(version, { binDir: options.access.postgresBinDir }).finally(() => probe.end().catch(() => undefined));
-    const env = await postgresToolEnv(options.server, options.access.password, scratch);
+    if (options.deep && !options.server) throw new LifeboatError('usage', 'A restore drill needs a server to restore on.', 'Configure the backup\'s connection, or name another server connection.');
+    // A quick verify reads only the stored files: any pg_restore that reads this pg_dump's archives.
+    const tools = options.deep && options.server
+      ? await toolsForServer(options.server, options.access, entry.manifest.tool.version)
+      : await findPostgresTools(entry.manifest.tool.version, { binDir: options.access.postgresBinDir });
+    const env = await postgresToolEnv(options.deep ? options.server : undefined, options.access.password, scratch);
 
     progress.report('parse', 0, 'Reading the archive\'s table of contents');
     let archiveRows: Map<string, number>;
@@ -74,16 +77,23 @@ export async function verifyPostgresBackup(entry: CatalogEntry, options: Postgre
       archiveRows = options.deep ? await countArchiveRows(entry, tools.pgRestore, env, ctx) : new Map();
     }
 
-    if (options.deep) {
+    if (options.deep && options.server) {
+      const server = options.server;
       const drillDb = `lifeboat_drill_${entry.manifest.id.slice(-4)}_${Math.random().toString(36).slice(2, 8)}`;
-      const server = await connectPostgres(options.server, options.access.password);
       try {
-        const restored = await restorePostgresBackup(entry, { server: options.server, access: options.access, database: drillDb, jobs: options.jobs, noOwner: false }, {
+        const restored = await restorePostgresBackup(entry, { server, access: options.access, database: drillDb, jobs: options.jobs, hashesChecked: true }, {
           ...ctx, onProgress: u => progress.report('drill', u.fraction * 0.9, `Restore drill: ${u.message}`),
+        }).catch((error: unknown) => {
+          // A backup that cannot be restored (a role or extension the server lacks, an archive
+          // pg_restore rejects) is what a drill is for: a failed verification, recorded.
+          if (isCancelled(error) || (error instanceof LifeboatError && (error.code === 'verification' || error.code === 'connection'))) throw error;
+          checks.push({ name: 'restore', ok: false, detail: errorMessage(error) });
+          return undefined;
         });
+        if (restored) {
         restoreMs = restored.durationMs;
         progress.report('drill', 0.9, 'Counting rows in the restored database');
-        const counted = await countRows(options.server, options.access, drillDb, [...archiveRows.keys()]);
+        const counted = await countRows(server, options.access, drillDb, [...archiveRows.keys()]);
         const wrong = [...archiveRows].filter(([key, rows]) => counted.get(key) !== rows);
         const named = (key: string) => displayName(...fromTableKey(key));
         const totalRows = [...archiveRows.values()].reduce((a, b) => a + b, 0);
@@ -97,9 +107,9 @@ export async function verifyPostgresBackup(entry: CatalogEntry, options: Postgre
         checks.push({ name: 'source estimates', ok: true, detail: far.length === 0
           ? `Row counts agree with the source's estimates at backup time (${estimates.length} tables with estimates)`
           : `${far.length} table(s) differ from the source's estimates by more than 20 % (estimates are approximate): ${far.slice(0, 3).map(t => t.name).join(', ')}` });
+        }
       } finally {
-        await dropDatabase(server, drillDb).catch(e => ctx.logger.warn(`Could not drop the drill database "${drillDb}": ${(e as Error).message}`));
-        await server.end().catch(() => undefined);
+        await dropDrillDatabase(server, options.access, drillDb).catch(e => ctx.logger.warn(`Could not drop the drill database "${drillDb}": ${(e as Error).message}`));
       }
     }
     const ok = checks.every(c => c.ok);
@@ -121,17 +131,35 @@ export async function verifyPostgresBackup(entry: CatalogEntry, options: Postgre
 async function countArchiveRows(entry: CatalogEntry, pgRestore: string, env: NodeJS.ProcessEnv, ctx: JobContext): Promise<Map<string, number>> {
   const inPlace = archivePath(entry, ctx.destination);
   const counter = new CopyRowCounter();
-  const run = runTool({
-    label: 'pg_restore --data-only', command: pgRestore, args: ['--data-only', '--file=-', ...(inPlace ? [inPlace] : [])], env,
-    stdin: inPlace ? 'ignore' : 'pipe', stdout: 'pipe', signal: ctx.signal,
-  });
-  const counting = pipeline(run.child.stdout!, counter, new Writable({ write(_c, _e, done) { done(); } }));
-  const feeding = inPlace ? Promise.resolve() : streamArchive(storedArchive(entry, ctx), run.child.stdin!, ctx.signal ?? new AbortController().signal);
-  await Promise.all([feeding, run.done, counting]);
-  return counter.rows;
+  const { controller: work, dispose } = linkedController(ctx.signal);
+  try {
+    const run = runTool({
+      label: 'pg_restore --data-only', command: pgRestore, args: ['--data-only', '--file=-', ...(inPlace ? [inPlace] : [])], env,
+      stdin: inPlace ? 'ignore' : 'pipe', stdout: 'pipe', signal: work.signal,
+      explain: tail => new LifeboatError('verification', `pg_restore cannot read the archive's data: ${firstError(tail)}.`, 'The archive is damaged: restore from another backup.'),
+    });
+    const counting = pipeline(run.child.stdout!, counter, new Writable({ write(_c, _e, done) { done(); } }), { signal: work.signal });
+    const feeding = inPlace ? Promise.resolve() : streamArchive(storedArchive(entry, ctx), run.child.stdin!, work.signal);
+    await settleWithFeed(Promise.all([feeding, counting]), run.done, work);
+    return counter.rows;
+  } finally {
+    dispose();
+  }
 }
 
 /** Exact row counts in `database` of the tables named by `keys` (tableKey), keyed the same way. */
+/** Drops the drill's database over a connection opened for that (one held through a long drill
+ *  could have been dropped by the server meanwhile). */
+async function dropDrillDatabase(server: ServerConnection, access: ServerAccess, database: string): Promise<void> {
+  const client = await connectPostgres(server, access.password);
+  try {
+    const num = Number((await client.query<{ n: string }>("SELECT current_setting('server_version_num') AS n")).rows[0].n);
+    await dropDatabase(client, database, num);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 async function countRows(server: ServerConnection, access: ServerAccess, database: string, keys: string[]): Promise<Map<string, number>> {
   const client = await connectPostgres({ ...server, database }, access.password, { statement_timeout: 0, query_timeout: 0 });
   try {

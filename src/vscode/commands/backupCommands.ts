@@ -74,14 +74,16 @@ async function verify(s: Services, entry: CatalogEntry): Promise<void> {
   let options: VerifyOptions = {};
   let server: ServerTarget | undefined;
   if (entry.manifest.engine !== 'sqlite') {
-    server = await backupServer(s, entry);
-    if (!server) return;
     const depth = await vscode.window.showQuickPick([
-      { label: '$(checklist) Quick', detail: 'SHA-256 of every file, and the archive parses (pg_restore --list)', deep: false },
-      { label: '$(debug-restart) Deep: a restore drill', detail: `Restore into a scratch database on ${server.connection.host}, compare every table's row count, record the restore time, drop it`, deep: true },
+      { label: '$(checklist) Quick', detail: 'SHA-256 of every file, and the archive parses (pg_restore --list); no server needed', deep: false },
+      { label: '$(debug-restart) Deep: a restore drill', detail: 'Restore into a scratch database, compare every table\'s row count, record the restore time, drop it', deep: true },
     ], { title: `Verify ${entry.manifest.connection.name} ${entry.manifest.id}`, ignoreFocusOut: true });
     if (!depth) return;
-    options = { deep: depth.deep };
+    options = { deep: depth.deep, postgresBinDir: readSettings(s.globalStorage).postgresBinDir };
+    if (depth.deep) {
+      server = await backupServer(s, entry);
+      if (!server) return;
+    }
   }
   const verification = await s.jobs.run(`Lifeboat: Verifying ${entry.manifest.connection.name} ${entry.manifest.id}`, ctx => verifyBackup(entry, ctx, options, server));
   if (!verification) return;

@@ -71,7 +71,7 @@ export async function postgresBackupFlow(s: Services, connection: ServerConnecti
     : [
       ...(codecAvailable('zstd') ? [{ value: 'lifeboat:zstd' as const, label: '$(zap) zstd by Lifeboat', detail: 'pg_dump writes uncompressed; Lifeboat compresses on another core while it runs: fastest, and small' }] : []),
       { value: 'lifeboat:gzip', label: 'gzip by Lifeboat', detail: 'pg_dump writes uncompressed; Lifeboat compresses on another core while it runs' },
-      { value: 'tool:gzip', label: 'gzip by pg_dump', detail: 'As pgAdmin does it: pg_dump compresses as it goes; restores read it in place, in parallel' },
+      ...(format === 'custom' ? [{ value: 'tool:gzip' as const, label: 'gzip by pg_dump', detail: 'As pgAdmin does it: pg_dump compresses as it goes; restores read it in place, in parallel' }] : []),
       { value: 'lifeboat:none', label: 'No compression' },
     ];
   const compression = await pick(title(3), 'Compression', compressions.some(c => c.value === last.compression) ? last.compression : compressions[0].value, compressions);
@@ -81,7 +81,7 @@ export async function postgresBackupFlow(s: Services, connection: ServerConnecti
   const where = await pick(title(4), 'Where to store it', 'setting', [
     { value: 'setting' as const, label: `$(folder-library) ${folder}`, detail: 'The backup folder (lifeboat.backupFolder): listed in the Lifeboat view' },
     { value: 'other' as const, label: '$(folder-opened) Another folder…', detail: 'A one-off copy elsewhere (not listed in the view unless it becomes the backup folder)' },
-  ]);
+  ], { remembered: false });
   if (!where) return undefined;
   let destination: Destination | undefined;
   if (where === 'other') {
@@ -117,10 +117,10 @@ async function pickTables(target: ServerTarget, placeHolder: string, remembered:
   return picked.map(p => p.name);
 }
 
-async function pick<T>(title: string, placeHolder: string, remembered: T, items: Item<T>[]): Promise<T | undefined> {
+async function pick<T>(title: string, placeHolder: string, remembered: T, items: Item<T>[], options: { remembered?: boolean } = {}): Promise<T | undefined> {
   // The remembered choice comes first, so Enter repeats it.
   const ordered = [...items.filter(i => i.value === remembered), ...items.filter(i => i.value !== remembered)];
-  if (ordered[0].value === remembered) ordered[0] = { ...ordered[0], description: 'last used' };
+  if (ordered[0].value === remembered && options.remembered !== false) ordered[0] = { ...ordered[0], description: 'last used' };
   const picked = await vscode.window.showQuickPick(ordered, { title, placeHolder, ignoreFocusOut: true });
   return picked?.value;
 }
@@ -150,7 +150,16 @@ export async function postgresRestoreFlow(s: Services, entry: CatalogEntry, targ
     validateInput: v => v.trim() ? undefined : 'Give a database name',
   }))?.trim();
   if (!database) return undefined;
-  if (how !== 'existing') return { target: database, ...jobs, ...(tables ? { tables } : {}) };
+  // Owners and GRANTs name roles; on another server, or for a user who is not a superuser, they
+  // may not exist or not be assignable, and the restore would stop at the first one.
+  const sameServer = target.connection.id === m.connection.id;
+  const owners = await pick(title, 'Owners and privileges', sameServer ? 'keep' : 'mine', [
+    { value: 'keep' as const, label: '$(person) Keep owners and GRANTs', detail: 'As in the source: needs the same roles on this server' },
+    { value: 'mine' as const, label: `$(account) Owned by ${target.connection.user}, no GRANTs`, detail: 'For another server, or when the roles do not exist here (--no-owner --no-privileges)' },
+  ], { remembered: false });
+  if (!owners) return undefined;
+  const ownership = owners === 'mine' ? { noOwner: true, noPrivileges: true } : {};
+  if (how !== 'existing') return { target: database, ...jobs, ...ownership, ...(tables ? { tables } : {}) };
 
   const impact = await restoreImpact(entry, target, database);
   const listed = impact.slice(0, 8).map(t => `${t.name}${t.estimatedRows !== null ? ` (~${t.estimatedRows.toLocaleString('en')} rows)` : ''}`).join(', ');
@@ -162,5 +171,7 @@ export async function postgresRestoreFlow(s: Services, entry: CatalogEntry, targ
     validateInput: v => v === database ? undefined : `Type ${database} exactly to confirm`,
   });
   if (typed !== database) return undefined;
-  return { target: database, overwrite: true, clean: true, ...jobs };
+  // One job, so the restore runs as one transaction: a failure leaves the database as it was. A
+  // plain SQL script has no DROP statements to clean with.
+  return { target: database, overwrite: true, clean: m.options.format !== 'plain', ...ownership };
 }
