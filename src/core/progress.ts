@@ -47,14 +47,27 @@ export class PhasedProgress<Phase extends string> {
 }
 
 /** Passes at most one update per `intervalMs` to `listener`, but always the first and the last
- *  (fraction 1), so a fast stream of byte counts does not flood a UI or a log. */
+ *  (fraction 1), so a fast stream of byte counts does not flood a UI or a log. An update held
+ *  back is delivered when the interval is over, unless a newer one came: the message on screen
+ *  is never one that is no longer true ("Dumping orders" while a big table has started). */
 export function throttleProgress(listener: ProgressListener, intervalMs: number): ProgressListener {
   let last = -Infinity;
+  let pending: ProgressUpdate | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deliver = (update: ProgressUpdate) => {
+    last = performance.now();
+    pending = undefined;
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    listener(update);
+  };
   return update => {
-    const now = performance.now();
-    if (update.fraction >= 1 || now - last >= intervalMs) {
-      last = now;
-      listener(update);
+    const wait = intervalMs - (performance.now() - last);
+    if (update.fraction >= 1 || wait <= 0) return deliver(update);
+    pending = update;
+    if (!timer) {
+      timer = setTimeout(() => { if (pending) deliver(pending); }, wait);
+      timer.unref?.();
     }
   };
 }

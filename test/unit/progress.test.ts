@@ -27,4 +27,14 @@ describe('throttleProgress', () => {
     for (let i = 1; i <= 10; i++) listener({ fraction: i / 10, message: '' });
     assert.deepEqual(seen, [0.1, 1]);
   });
+
+  it('delivers an update it held back once the interval is over, so the message shown is the latest', async () => {
+    const seen: string[] = [];
+    const listener = throttleProgress(u => seen.push(u.message), 40);
+    listener({ fraction: 0.1, message: 'Dumping small' });
+    listener({ fraction: 0.2, message: 'Dumping big' });
+    assert.deepEqual(seen, ['Dumping small']);
+    await new Promise(resolve => setTimeout(resolve, 80));
+    assert.deepEqual(seen, ['Dumping small', 'Dumping big']);
+  });
 });
