@@ -80,6 +80,13 @@ export async function finishBackup(destination: Destination, markerKey: string):
   await destination.delete(markerKey);
 }
 
+/** The last step of every backup: the manifest, which makes the stored files a backup, then the
+ *  end of the in-progress marker. */
+export async function commitBackup(destination: Destination, prefix: string, markerKey: string, manifest: Manifest): Promise<void> {
+  await writeManifest(destination, prefix, manifest);
+  await finishBackup(destination, markerKey);
+}
+
 /** Backups whose id is `id`, or else starts with it (several when the start is ambiguous). */
 export async function findBackups(destination: Destination, id: string, logger?: Logger): Promise<CatalogEntry[]> {
   const { entries } = await listBackups(destination, { logger });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ROOT } from '../support/cli';
-import { startEditor, type Editor } from '../support/codeServer';
+import { editorStep, startEditor, type Editor } from '../support/codeServer';
 import { sha256File } from '../support/hash';
 import { createSampleDatabase, dumpRows } from '../support/sqliteFixtures';
 import { tempFolder } from '../support/temp';
@@ -44,14 +44,7 @@ describe('Lifeboat in a real editor', () => {
     tmp.dispose();
   });
 
-  const step = async (name: string, body: () => Promise<void>) => {
-    try {
-      await body();
-    } catch (error) {
-      await editor.screenshot(`failed-${name}`).catch(() => undefined);
-      throw new Error(`${name}: ${(error as Error).message}\ncode-server log (tail):\n${editor.serverLog().slice(-3000)}`, { cause: error });
-    }
-  };
+  const step = editorStep(() => editor);
 
   it('shows the Lifeboat view with its welcome', () => step('welcome', async () => {
     await wb.openView('Lifeboat');

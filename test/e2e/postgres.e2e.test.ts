@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ROOT } from '../support/cli';
-import { startEditor, type Editor } from '../support/codeServer';
+import { editorStep, startEditor, type Editor } from '../support/codeServer';
 import { loadChinook, schemaDump, tableChecksums } from '../support/pgFidelity';
 import { startPostgres, type PostgresServer } from '../support/postgresServer';
 import { tempFolder } from '../support/temp';
@@ -49,14 +49,7 @@ describe('PostgreSQL backup and restore in a real editor', () => {
     tmp.dispose();
   });
 
-  const step = async (name: string, body: () => Promise<void>) => {
-    try {
-      await body();
-    } catch (error) {
-      await editor.screenshot(`postgres-failed-${name}`).catch(() => undefined);
-      throw new Error(`${name}: ${(error as Error).message}\ncode-server log (tail):\n${editor.serverLog().slice(-3000)}`, { cause: error });
-    }
-  };
+  const step = editorStep(() => editor, 'postgres-');
 
   it('adds a PostgreSQL connection with its password and tests it', () => step('add-connection', async () => {
     await wb.openView('Lifeboat');

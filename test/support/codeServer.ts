@@ -146,3 +146,18 @@ async function waitForHttp(url: string, timeoutMs: number, log: () => string): P
   }
   throw new Error(`code-server did not answer at ${url} within ${timeoutMs / 1000} s. Its output:\n${log()}`);
 }
+
+/**
+ * Runs one step of an editor test; if it fails, a screenshot named `<prefix>failed-<name>` is
+ * taken and the code-server log's tail is added to the error.
+ */
+export function editorStep(editor: () => Editor, prefix = '') {
+  return async (name: string, body: () => Promise<void>): Promise<void> => {
+    try {
+      await body();
+    } catch (error) {
+      await editor().screenshot(`${prefix}failed-${name}`).catch(() => undefined);
+      throw new Error(`${name}: ${(error as Error).message}\ncode-server log (tail):\n${editor().serverLog().slice(-3000)}`, { cause: error });
+    }
+  };
+}

@@ -1,7 +1,7 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { backupPrefix, newBackupId } from '../../core/backupId';
-import { beginBackup, deleteBackup, finishBackup, writeManifest, type CatalogEntry } from '../../core/catalog';
+import { beginBackup, commitBackup, deleteBackup, type CatalogEntry } from '../../core/catalog';
 import type { ServerConnection } from '../../core/connection';
 import { CancelledError, LifeboatError, isCancelled, throwIfAborted } from '../../core/errors';
 import { formatBytes } from '../../core/format';
@@ -118,8 +118,7 @@ export async function backupPostgres(connection: ServerConnection, access: Serve
       encryption: null,
       createdBy: LIFEBOAT_TOOL,
     };
-    await writeManifest(ctx.destination, prefix, manifest);
-    await finishBackup(ctx.destination, marker);
+    await commitBackup(ctx.destination, prefix, marker, manifest);
     const bytes = dumped.files.reduce((n, f) => n + f.size, 0);
     progress.report('finish', 1, `Backup ${id} stored`);
     ctx.logger.info(`Backup ${id} complete: ${formatBytes(bytes)} in ${dumped.files.length} file(s), ${manifest.timings.totalMs} ms (dump ${dumpMs} ms)`);

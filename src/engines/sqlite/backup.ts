@@ -1,6 +1,6 @@
 import * as fsp from 'node:fs/promises';
 import { backupPrefix, newBackupId } from '../../core/backupId';
-import { beginBackup, deleteBackup, finishBackup, writeManifest, type CatalogEntry } from '../../core/catalog';
+import { beginBackup, commitBackup, deleteBackup, type CatalogEntry } from '../../core/catalog';
 import { CODEC_SUFFIX } from '../../core/codec';
 import type { SqliteConnection } from '../../core/connection';
 import { CancelledError, LifeboatError, isCancelled, throwIfAborted } from '../../core/errors';
@@ -142,8 +142,7 @@ export async function backupSqlite(connection: SqliteConnection, options: Sqlite
       encryption: null,
       createdBy: LIFEBOAT_TOOL,
     };
-    await writeManifest(ctx.destination, prefix, manifest);
-    await finishBackup(ctx.destination, marker);
+    await commitBackup(ctx.destination, prefix, marker, manifest);
     progress.report('finish', 1, `Backup ${id} verified and stored`);
     ctx.logger.info(`Backup ${id} complete: ${formatBytes(file.size)} stored (${formatBytes(file.contentSize)} before compression) in ${manifest.timings.totalMs} ms`);
     return { prefix, manifest };
