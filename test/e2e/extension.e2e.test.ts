@@ -2,8 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ROOT } from '../support/cli';
-import { editorStep, startEditor, type Editor } from '../support/codeServer';
+import { editorStep, startLifeboatEditor, type Editor } from '../support/codeServer';
 import { sha256File } from '../support/hash';
 import { createSampleDatabase, dumpRows } from '../support/sqliteFixtures';
 import { tempFolder } from '../support/temp';
@@ -31,11 +30,7 @@ describe('Lifeboat in a real editor', () => {
       version: '2.0.0',
       tasks: [{ label: 'Nightly shop backup', type: 'lifeboat', action: 'backup', connection: 'shop' }],
     }, null, 2));
-    editor = await startEditor({
-      home: tmp.file('home'), workspace, screenshots: path.join(ROOT, 'test-results', 'e2e'),
-      settings: { 'workbench.secondarySideBar.defaultVisibility': 'hidden' },
-      machineSettings: { 'lifeboat.backupFolder': backups },
-    });
+    editor = await startLifeboatEditor({ home: tmp.file('home'), workspace, backupFolder: backups });
     wb = new Workbench(editor.page);
   });
 

@@ -2,8 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ROOT } from '../support/cli';
-import { editorStep, startEditor, type Editor } from '../support/codeServer';
+import { editorStep, startLifeboatEditor, type Editor } from '../support/codeServer';
 import { loadChinook, schemaDump, tableChecksums } from '../support/pgFidelity';
 import { startPostgres, type PostgresServer } from '../support/postgresServer';
 import { tempFolder } from '../support/temp';
@@ -35,11 +34,7 @@ describe('PostgreSQL backup and restore in a real editor', () => {
       SELECT g AS id, now() - g * interval '1 minute' AS played_at, md5(g::text) || repeat(' track', 20) AS note
         FROM generate_series(1, 600000) g`, database);
     await server.query('ANALYZE', database);
-    editor = await startEditor({
-      home: tmp.file('home'), workspace, screenshots: path.join(ROOT, 'test-results', 'e2e'),
-      settings: { 'workbench.secondarySideBar.defaultVisibility': 'hidden' },
-      machineSettings: { 'lifeboat.backupFolder': backups },
-    });
+    editor = await startLifeboatEditor({ home: tmp.file('home'), workspace, backupFolder: backups });
     wb = new Workbench(editor.page);
   });
 

@@ -161,3 +161,14 @@ export function editorStep(editor: () => Editor, prefix = '') {
     }
   };
 }
+
+/** The editor the end-to-end tests use: Lifeboat's backup folder set (machine scope, as a person
+ *  in code-server sets it), the secondary side bar out of the way, screenshots in
+ *  test-results/e2e/. */
+export function startLifeboatEditor(options: { home: string; workspace: string; backupFolder: string }): Promise<Editor> {
+  return startEditor({
+    home: options.home, workspace: options.workspace, screenshots: path.join(ROOT, 'test-results', 'e2e'),
+    settings: { 'workbench.secondarySideBar.defaultVisibility': 'hidden' },
+    machineSettings: { 'lifeboat.backupFolder': options.backupFolder },
+  });
+}
