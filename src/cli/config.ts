@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseConnectionUri, validateConnection, type Connection } from '../core/connection';
 import { LifeboatError } from '../core/errors';
-import { parseCodec } from '../core/codec';
+import { defaultCodec, parseCodec } from '../core/codec';
 import type { Codec, Manifest } from '../core/manifest';
 import type { ServerAccess } from '../engines/access';
 import type { ServerTarget } from '../engines';
@@ -67,7 +67,7 @@ export function loadConfig(options: { config?: string; backupDir?: string; pgBin
   return {
     ...(file ? { file } : {}),
     backupFolder: path.resolve(folder),
-    compression: typeof raw.compression === 'string' ? parseCodec(raw.compression) : 'gzip',
+    compression: typeof raw.compression === 'string' ? parseCodec(raw.compression) : defaultCodec(),
     connections,
     ...(options.pgBinDir ? { postgresBinDir: path.resolve(options.pgBinDir) }
       : typeof raw.postgresBinDir === 'string' ? { postgresBinDir: path.resolve(base, raw.postgresBinDir) } : {}),

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Writable, type Readable, type Transform } from 'node:stream';
+import { BlockBuffer } from './blockBuffer';
 import { compressor, decompressor } from './codec';
 import { CancelledError, LifeboatError, explainIoError, isCancelled } from './errors';
 import { HashingStream } from './hashing';
@@ -37,7 +38,7 @@ export async function storeStream(options: StoreOptions & { source: Readable; ex
   const total = options.expectedBytes ?? 0;
   const content = new HashingStream(read => options.onBytes?.(read, total));
   const stored = new HashingStream();
-  const producing = pipeline([options.source, content, ...(options.observers ?? []), compressor(codec, options.level), stored], { signal });
+  const producing = pipeline([options.source, new BlockBuffer(), content, ...(options.observers ?? []), compressor(codec, options.level), stored], { signal });
   // A destination that fails before it reads (a folder it cannot create) must not leave the
   // producer waiting on backpressure forever.
   const writing = destination.write(key, stored, signal).catch((error: unknown) => {
@@ -110,7 +111,8 @@ export async function readStoredFile(options: {
     const sinks = options.sink ? [options.sink] : options.target
       ? [flushBehindStage(options.target), fs.createWriteStream(options.target, { flags: 'wx', mode: 0o600, flush: true })]
       : [new Writable({ write(_chunk, _enc, done) { done(); } })];
-    await pipeline([source, stored, decoding, ...(stage ? [stage] : []), ...sinks], { signal });
+    // Run-ahead after decoding: the decompressor keeps working while a restore tool is busy.
+    await pipeline([source, stored, decoding, new BlockBuffer(), ...(stage ? [stage] : []), ...sinks], { signal });
   } catch (error) {
     if (signal?.aborted || isCancelled(error)) throw new CancelledError();
     if (error instanceof LifeboatError) throw error;

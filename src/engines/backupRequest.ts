@@ -13,7 +13,8 @@ import type { BackupOptions } from '.';
 export const BACKUP_OPTION_NAMES = ['format', 'compression', 'level', 'compressor', 'jobs', 'schemaOnly', 'dataOnly', 'schemas', 'excludeSchemas',
   'tables', 'excludeTables', 'excludeTableData', 'noOwner', 'noPrivileges', 'pagesPerStep'] as const;
 
-export function parseBackupRequest(raw: Record<string, unknown>, defaults: { codec: Codec; level?: number }): BackupOptions {
+/** `defaults.jobs` (lifeboat.postgres.backupJobs) applies only when the format is left to Lifeboat. */
+export function parseBackupRequest(raw: Record<string, unknown>, defaults: { codec: Codec; level?: number; jobs?: number }): BackupOptions {
   const bad = (name: string, want: string) => new LifeboatError('usage', `Backup option "${name}" must be ${want} (got ${JSON.stringify(raw[name])}).`);
   const pick = <T>(name: string, check: (v: unknown) => v is T, want: string): T | undefined => {
     const value = raw[name];
@@ -33,9 +34,9 @@ export function parseBackupRequest(raw: Record<string, unknown>, defaults: { cod
   const options: BackupOptions = {
     codec: compression ? parseCodec(compression) : defaults.codec,
     level: pick('level', (v): v is number => typeof v === 'number', 'a number') ?? (compression ? undefined : defaults.level),
-    format: pick('format', oneOf(['custom', 'directory', 'plain'] as const), 'custom, directory or plain'),
+    format: automatic(pick('format', oneOf(['auto', 'custom', 'directory', 'plain'] as const), 'auto, custom, directory or plain')),
     compressor: pick('compressor', oneOf(['lifeboat', 'tool'] as const), 'lifeboat or tool'),
-    jobs: pick('jobs', isCount, 'a whole number of at least 1'),
+    jobs: pick('jobs', isCount, 'a whole number of at least 1') ?? (raw.format === undefined || raw.format === 'auto' ? defaults.jobs : undefined),
     schemaOnly: pick('schemaOnly', isBool, 'true or false'),
     dataOnly: pick('dataOnly', isBool, 'true or false'),
     schemas: pick('schemas', isList, 'a list of names'),
@@ -49,4 +50,9 @@ export function parseBackupRequest(raw: Record<string, unknown>, defaults: { cod
   };
   for (const key of Object.keys(options) as (keyof BackupOptions)[]) if (options[key] === undefined) delete options[key];
   return options;
+}
+
+/** "auto" is the format left out: Lifeboat chooses (engines/postgres/dumpOptions.ts resolveFormat). */
+function automatic<T extends string>(format: T | 'auto' | undefined): T | undefined {
+  return format === 'auto' ? undefined : format;
 }

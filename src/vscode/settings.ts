@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { parseCodec } from '../core/codec';
+import { codecAvailable, defaultCodec, parseCodec } from '../core/codec';
 import type { Codec } from '../core/manifest';
 
 /** lifeboat.* settings, read fresh each time so changes apply without a reload. */
@@ -9,8 +9,11 @@ export interface LifeboatSettings {
   /** True when backupFolder is the default in the extension's global storage. */
   backupFolderIsDefault: boolean;
   compression: Codec;
-  compressionLevel: number;
+  /** Unset: the codec's default level. */
+  compressionLevel?: number;
   postgresBinDir?: string;
+  /** 0: automatic; 1: one stream; more: that many directory-format jobs. */
+  backupJobs: number;
   /** 0: automatic. */
   restoreJobs: number;
 }
@@ -22,17 +25,20 @@ export function readSettings(globalStorage: vscode.Uri): LifeboatSettings {
   return {
     backupFolder: configured ? path.resolve(expanded) : path.join(globalStorage.fsPath, 'backups'),
     backupFolderIsDefault: !configured,
-    compression: safeCodec(config.get<string>('compression') ?? 'gzip'),
-    compressionLevel: config.get<number>('compressionLevel') ?? 6,
+    compression: safeCodec(config.get<string>('compression')),
+    ...(typeof config.get('compressionLevel') === 'number' ? { compressionLevel: config.get<number>('compressionLevel') } : {}),
+    backupJobs: config.get<number>('postgres.backupJobs') ?? 0,
     ...(config.get<string>('postgres.binDir')?.trim() ? { postgresBinDir: config.get<string>('postgres.binDir')!.trim() } : {}),
     restoreJobs: config.get<number>('postgres.restoreJobs') ?? 0,
   };
 }
 
-function safeCodec(value: string): Codec {
+/** The codec set, if this runtime has it; otherwise (or if unset or unknown) the default. */
+function safeCodec(value: string | undefined): Codec {
   try {
-    return parseCodec(value);
+    const codec = parseCodec(value ?? '');
+    return codecAvailable(codec) ? codec : defaultCodec();
   } catch {
-    return 'gzip';
+    return defaultCodec();
   }
 }

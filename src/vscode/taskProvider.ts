@@ -111,7 +111,9 @@ class LifeboatTaskTerminal implements vscode.Pseudoterminal {
         return v.ok ? 0 : 3;
       }
       const settings = readSettings(this.s.globalStorage);
-      const options = parseBackupRequest(this.definition.options ?? {}, { codec: settings.compression, level: settings.compressionLevel });
+      const options = parseBackupRequest(this.definition.options ?? {}, {
+        codec: settings.compression, level: settings.compressionLevel, ...(settings.backupJobs > 0 ? { jobs: settings.backupJobs } : {}),
+      });
       const access = connection.engine === 'sqlite' ? {} : await accessFor(this.s, connection);
       const entry = await backupDatabase(connection, options, ctx, access);
       this.line(`Verified and stored in ${destination.location}/${entry.prefix} (${formatBytes(totalStoredBytes(entry.manifest))}, ${formatDuration(entry.manifest.timings.totalMs)}).`);

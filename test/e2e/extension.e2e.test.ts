@@ -91,7 +91,8 @@ describe('Lifeboat in a real editor', () => {
     await editor.screenshot('06-restored');
     assert.ok(fs.existsSync(proposed), `${proposed} exists`);
     const manifestFile = fs.readdirSync(path.join(backups, 'shop')).map(b => path.join(backups, 'shop', b, 'manifest.json'))[0];
-    const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as { files: { contentSha256: string }[] };
+    const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as { files: { contentSha256: string; codec: string }[] };
+    assert.equal(manifest.files[0].codec, 'zstd', 'the default codec in code-server (Node 24)');
     assert.equal(sha256File(proposed), manifest.files[0].contentSha256, 'the restored file is the backed-up copy, byte for byte');
     assert.deepEqual(dumpRows(proposed), dumpRows(source), 'and equals the source row for row');
   }));

@@ -60,14 +60,14 @@ describe('PostgreSQL backup and restore in a real editor', () => {
     await editor.screenshot('postgres-01-connection');
   }));
 
-  it('backs up through the four-step flow with progress, and the checked backup appears in the tree', () => step('backup', async () => {
+  it('backs up through the four-step flow with progress (the fast defaults: format left to Lifeboat, zstd), and the checked backup appears in the tree', () => step('backup', async () => {
     await wb.runCommand('Lifeboat: Backup Database');
     await wb.pickRow('music');
-    await wb.chooseRow('Custom archive');
+    await wb.chooseRow('Fastest for this database');
     await wb.chooseRow('Whole database');
     await editor.page.waitForTimeout(200);
     await editor.screenshot('postgres-02-compression-step');
-    await wb.chooseRow('gzip by Lifeboat');
+    await wb.chooseRow('zstd');
     await wb.chooseRow(backups);
     await editor.page.locator('.notification-toast', { hasText: 'Lifeboat: Backing up music' }).waitFor();
     await editor.page.locator('.notification-toast', { hasText: /\d+% · Dumping / }).first().waitFor();
@@ -79,9 +79,12 @@ describe('PostgreSQL backup and restore in a real editor', () => {
     assert.match(await row.innerText(), /custom/);
     await editor.screenshot('postgres-04-backup-in-tree');
     const [backupId] = fs.readdirSync(path.join(backups, 'music'));
-    const manifest = JSON.parse(fs.readFileSync(path.join(backups, 'music', backupId, 'manifest.json'), 'utf8')) as { kind: string; files: { name: string; codec: string }[] };
+    const manifest = JSON.parse(fs.readFileSync(path.join(backups, 'music', backupId, 'manifest.json'), 'utf8')) as
+      { kind: string; files: { name: string; codec: string }[]; options: Record<string, unknown> };
     assert.equal(manifest.kind, 'pg_dump-custom');
-    assert.deepEqual(manifest.files.map(f => [f.name, f.codec]), [['database.dump.gz', 'gzip']]);
+    // code-server's Node 24 has zstd in zlib: the default codec there.
+    assert.deepEqual(manifest.files.map(f => [f.name, f.codec]), [['database.dump.zst', 'zstd']]);
+    assert.match(String(manifest.options.chosen), /^chosen by Lifeboat: one stream compressed by Lifeboat/);
   }));
 
   it('restores from the tree into a new database that equals the source and is added as a connection', () => step('restore', async () => {

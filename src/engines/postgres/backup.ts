@@ -1,4 +1,5 @@
 import * as fsp from 'node:fs/promises';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { backupPrefix, newBackupId } from '../../core/backupId';
 import { beginBackup, commitBackup, deleteBackup, type CatalogEntry } from '../../core/catalog';
@@ -15,7 +16,7 @@ import { LIFEBOAT_TOOL } from '../../core/version';
 import type { ServerAccess } from '../access';
 import { archivePathOf, listArchive } from './archive';
 import { CopyRowCounter } from './copyRows';
-import { describeOptions, planDump, type DumpPlan, type PostgresBackupOptions } from './dumpOptions';
+import { describeOptions, describePlan, planDump, resolveFormat, type DumpPlan, type PostgresBackupOptions } from './dumpOptions';
 import { openSource, type PostgresSource } from './source';
 import { tableKey, verboseName } from './tableNames';
 import { explainPostgresTool } from './toolErrors';
@@ -43,16 +44,17 @@ export async function backupPostgres(connection: ServerConnection, access: Serve
     progress.report('prepare', 0, `Connecting to ${connection.host}:${connection.port}`);
     source = await openSource(connection, access.password, ctx.signal);
     const tools = await findPostgresTools(source.version, { binDir: access.postgresBinDir });
-    const plan = planDump(options, tools.major, source.snapshot);
+    const resolved = resolveFormat(options, { tableBytes: source.tables.map(t => t.bytes), pgDumpMajor: tools.major, cores: os.availableParallelism() });
+    const plan = planDump(resolved.options, tools.major, source.snapshot);
     throwIfAborted(ctx.signal, 'The backup');
     const env = await postgresToolEnv(connection, access.password, scratch);
     const inspectMs = elapsedMs(started);
-    ctx.logger.info(`Backing up ${connection.database} on ${connection.host}:${connection.port} (PostgreSQL ${source.version}, ${formatBytes(source.database.bytes)}) with pg_dump ${tools.version} from ${tools.dir}: ${plan.format} format, ${plan.codec === 'none' ? 'no compression' : `${plan.codec} by ${plan.compressor === 'tool' ? 'pg_dump' : 'Lifeboat'}`}`);
+    ctx.logger.info(`Backing up ${connection.database} on ${connection.host}:${connection.port} (PostgreSQL ${source.version}, ${formatBytes(source.database.bytes)}) with pg_dump ${tools.version} from ${tools.dir}: ${describePlan(plan)}${resolved.chosen ? ` (${resolved.chosen})` : ''}`);
 
     const marker = await beginBackup(ctx.destination, prefix);
     stored = true;
     const dumpStarted = performance.now();
-    const tables = new TableDataProgress(source.tables.map(t => ({ name: verboseName(t.schema, t.table), bytes: t.bytes })), (options.jobs ?? 1) > 1);
+    const tables = new TableDataProgress(source.tables.map(t => ({ name: verboseName(t.schema, t.table), bytes: t.bytes })), (plan.jobs ?? 1) > 1);
     const onLine = (line: string) => {
       ctx.logger.debug(line);
       if (tables.take(line)) {
@@ -87,7 +89,7 @@ export async function backupPostgres(connection: ServerConnection, access: Serve
       completedAt: new Date().toISOString(),
       server: { product: 'PostgreSQL', version: source.version },
       tool: { name: 'pg_dump', version: tools.version },
-      options: { ...describeOptions(plan, options), toolDir: tools.dir },
+      options: { ...describeOptions(plan, resolved.options, resolved.chosen), toolDir: tools.dir },
       consistency: {
         snapshotLsn: source.lsn,
         timeline: source.timeline,

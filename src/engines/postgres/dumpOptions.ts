@@ -1,6 +1,7 @@
 import { LifeboatError } from '../../core/errors';
-import { CODEC_SUFFIX, validateLevel } from '../../core/codec';
+import { CODEC_SUFFIX, defaultLevel, validateLevel } from '../../core/codec';
 import type { Codec } from '../../core/manifest';
+import { chooseDumpStrategy, type StrategyInput } from './dumpStrategy';
 
 /**
  * What a PostgreSQL backup can be asked for, the pg_dump arguments it becomes, and the checks
@@ -14,6 +15,7 @@ export type PgFormat = 'custom' | 'directory' | 'plain';
 export type Compressor = 'lifeboat' | 'tool';
 
 export interface PostgresBackupOptions {
+  /** Left out: Lifeboat chooses the faster way for this database (see resolveFormat). */
   format?: PgFormat;
   codec: Codec;
   level?: number;
@@ -37,10 +39,36 @@ export interface DumpPlan {
   compressor: Compressor;
   codec: Codec;
   level?: number;
+  /** Parallel pg_dump jobs (directory format). */
+  jobs?: number;
   /** The file name stored (custom/plain) or the folder pg_dump writes (directory). */
   payload: string;
   /** pg_dump arguments after the connection ones (no output file: the caller adds it). */
   args: string[];
+}
+
+/** The options with the format (and jobs) settled, and why, when Lifeboat chose them. */
+export interface ResolvedOptions {
+  options: PostgresBackupOptions & { format: PgFormat };
+  /** Set when the user left the format to Lifeboat: what it chose and why, for the log and manifest. */
+  chosen?: string;
+}
+
+/**
+ * The format a backup uses. What the user chose is kept; jobs alone mean the directory format
+ * (the only one pg_dump runs in parallel); a compressor alone means the custom format. With none
+ * of these, Lifeboat picks the faster of one compressed stream and parallel jobs for this
+ * database's shape (dumpStrategy.ts); a schema-only dump is small, so it is one stream.
+ */
+export function resolveFormat(options: PostgresBackupOptions, shape: Omit<StrategyInput, 'codec' | 'jobs'>): ResolvedOptions {
+  if (options.format) return { options: { ...options, format: options.format } };
+  if (options.jobs !== undefined && options.jobs > 1) return { options: { ...options, format: 'directory' } };
+  if (options.compressor || options.schemaOnly) return { options: { ...options, format: 'custom' } };
+  const strategy = chooseDumpStrategy({ ...shape, codec: options.codec, ...(options.jobs ? { jobs: options.jobs } : {}) });
+  const chosen = `chosen by Lifeboat: ${strategy.reason}`;
+  return strategy.kind === 'parallel'
+    ? { options: { ...options, format: 'directory', jobs: strategy.jobs }, chosen }
+    : { options: { ...options, format: 'custom', compressor: 'lifeboat' }, chosen };
 }
 
 const FORMAT_FLAG: Record<PgFormat, string> = { custom: 'c', directory: 'd', plain: 'p' };
@@ -50,7 +78,7 @@ const PAYLOAD: Record<PgFormat, string> = { custom: 'database.dump', directory: 
 export function planDump(options: PostgresBackupOptions, pgDumpMajor: number, snapshot: string | null): DumpPlan {
   const format = options.format ?? 'custom';
   const compressor: Compressor = format === 'directory' ? 'tool' : options.compressor ?? 'lifeboat';
-  const { codec, level } = options;
+  const { codec } = options;
   if (options.schemaOnly && options.dataOnly) throw new LifeboatError('usage', 'A backup cannot be both schema only and data only.', 'Choose one, or neither for the whole database.');
   if (options.jobs !== undefined && options.jobs > 1 && format !== 'directory') {
     throw new LifeboatError('usage', `Parallel dump jobs need the directory format (asked for ${format}).`, 'Choose --format directory, or leave jobs at 1.');
@@ -61,8 +89,10 @@ export function planDump(options: PostgresBackupOptions, pgDumpMajor: number, sn
   if (options.compressor === 'lifeboat' && format === 'directory') {
     throw new LifeboatError('usage', 'In the directory format pg_dump writes the files, so it compresses them itself.', 'Use --compressor tool (the default for directory), or the custom format.');
   }
-  if (compressor === 'lifeboat') validateLevel(codec, level);
-  else validateToolCompression(codec, level, pgDumpMajor);
+  if (compressor === 'lifeboat') validateLevel(codec, options.level);
+  else validateToolCompression(codec, options.level, pgDumpMajor);
+  // The manifest records the level that ran, also when it was the default.
+  const level = options.level ?? (codec === 'none' ? undefined : defaultLevel(codec));
 
   const args = [`--format=${FORMAT_FLAG[format]}`, '--verbose', `--compress=${compressFlag(compressor, codec, level, pgDumpMajor)}`];
   if (snapshot) args.push(`--snapshot=${snapshot}`);
@@ -77,13 +107,13 @@ export function planDump(options: PostgresBackupOptions, pgDumpMajor: number, sn
   if (options.noOwner) args.push('--no-owner');
   if (options.noPrivileges) args.push('--no-privileges');
   const payload = PAYLOAD[format] + (compressor === 'lifeboat' ? CODEC_SUFFIX[codec] : '');
-  return { format, compressor, codec, level, payload, args };
+  return { format, compressor, codec, level, payload, args, ...(options.jobs && options.jobs > 1 ? { jobs: options.jobs } : {}) };
 }
 
 function compressFlag(compressor: Compressor, codec: Codec, level: number | undefined, major: number): string {
   if (compressor === 'lifeboat' || codec === 'none') return '0';
-  if (major < 16) return String(level ?? 6);
-  return level === undefined ? codec : `${codec}:${level}`;
+  const chosen = level ?? defaultLevel(codec);
+  return major < 16 ? String(chosen) : `${codec}:${chosen}`;
 }
 
 function validateToolCompression(codec: Codec, level: number | undefined, major: number): void {
@@ -105,13 +135,20 @@ export function exactPattern(schema: string, name?: string): string {
   return name === undefined ? quote(schema) : `${quote(schema)}.${quote(name)}`;
 }
 
+/** The plan in a few words, for the log: "custom format, zstd 3 by Lifeboat". */
+export function describePlan(plan: DumpPlan): string {
+  const compression = plan.codec === 'none' ? 'no compression' : `${plan.codec}${plan.level === undefined ? '' : ` ${plan.level}`} by ${plan.compressor === 'tool' ? 'pg_dump' : 'Lifeboat'}`;
+  return `${plan.format} format${plan.jobs ? ` with ${plan.jobs} jobs` : ''}, ${compression}`;
+}
+
 /** How the manifest describes the options (arrays and scalars only). */
-export function describeOptions(plan: DumpPlan, options: PostgresBackupOptions): Record<string, string | number | boolean | string[]> {
+export function describeOptions(plan: DumpPlan, options: PostgresBackupOptions, chosen?: string): Record<string, string | number | boolean | string[]> {
   const described: Record<string, string | number | boolean | string[]> = {
     format: plan.format, compressor: plan.compressor, codec: plan.codec,
   };
+  if (chosen) described.chosen = chosen;
   if (plan.level !== undefined) described.level = plan.level;
-  if (options.jobs) described.jobs = options.jobs;
+  if (plan.jobs) described.jobs = plan.jobs;
   for (const key of ['schemaOnly', 'dataOnly', 'noOwner', 'noPrivileges'] as const) if (options[key]) described[key] = true;
   for (const key of ['schemas', 'excludeSchemas', 'tables', 'excludeTables', 'excludeTableData'] as const) {
     const list = options[key];

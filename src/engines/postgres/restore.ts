@@ -1,11 +1,11 @@
 import * as fsp from 'node:fs/promises';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Client } from 'pg';
 import type { CatalogEntry } from '../../core/catalog';
 import type { ServerConnection } from '../../core/connection';
 import { CancelledError, LifeboatError, isCancelled, throwIfAborted } from '../../core/errors';
 import { elapsedMs, linkedController, type JobContext } from '../../core/job';
+import { defaultParallelJobs } from '../../core/parallelism';
 import { readStoredFile } from '../../core/storePipeline';
 import { runTool, settleWithFeed } from '../../core/processes';
 import { PhasedProgress } from '../../core/progress';
@@ -138,7 +138,7 @@ async function runRestore(entry: CatalogEntry, format: 'custom' | 'directory' | 
   // By default, parallel when pg_restore can read the archive in place (as pgAdmin users run
   // pg_restore -j); a stream is restored by one job rather than decompressed to disk first, and an
   // existing database by one job in one transaction (see below).
-  const jobs = Math.max(1, options.jobs ?? (inPlace && !options.existing ? Math.min(4, os.availableParallelism()) : 1));
+  const jobs = Math.max(1, options.jobs ?? (inPlace && !options.existing ? defaultParallelJobs() : 1));
   const { controller: work, dispose } = linkedController(ctx.signal);
   const tables = new TableDataProgress(entry.manifest.tables.map(t => ({ name: t.schema !== undefined && t.table !== undefined ? verboseName(t.schema, t.table) : t.name, bytes: t.bytes ?? 1 })), jobs > 1);
   let postData = 0;

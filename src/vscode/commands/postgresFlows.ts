@@ -1,9 +1,9 @@
-import * as os from 'node:os';
 import * as vscode from 'vscode';
 import type { CatalogEntry } from '../../core/catalog';
 import { codecAvailable } from '../../core/codec';
 import type { ServerConnection } from '../../core/connection';
 import { formatBytes } from '../../core/format';
+import { defaultParallelJobs } from '../../core/parallelism';
 import type { Codec } from '../../core/manifest';
 import { listServerTables, restoreImpact, type BackupOptions, type RestoreOptions, type ServerTarget } from '../../engines';
 import { exactPattern, type Compressor, type PgFormat } from '../../engines/postgres/dumpOptions';
@@ -20,10 +20,12 @@ import { readSettings } from '../settings';
  * choices are remembered per connection.
  */
 interface RememberedBackup {
-  format: PgFormat;
+  /** auto: Lifeboat picks the faster way for the database (engines/postgres/dumpStrategy.ts). */
+  format: PgFormat | 'auto';
   scope: 'all' | 'schema' | 'data' | 'tables' | 'exclude';
   tables: string[];
-  compression: `${Compressor}:${Codec}`;
+  /** Who compresses (auto: whoever the chosen way needs) and with what. */
+  compression: `${Compressor | 'auto'}:${Codec}`;
 }
 
 const MEMENTO_KEY = (id: string) => `lifeboat.postgresBackup/${id}`;
@@ -37,13 +39,14 @@ export interface BackupFlowResult {
 
 export async function postgresBackupFlow(s: Services, connection: ServerConnection, target: ServerTarget): Promise<BackupFlowResult | undefined> {
   const settings = readSettings(s.globalStorage);
-  const fastest: Codec = codecAvailable('zstd') ? 'zstd' : settings.compression;
-  const last = s.memento.get<RememberedBackup>(MEMENTO_KEY(connection.id)) ?? { format: 'custom', scope: 'all', tables: [], compression: `lifeboat:${fastest}` };
+  const last = s.memento.get<RememberedBackup>(MEMENTO_KEY(connection.id)) ?? { format: 'auto', scope: 'all', tables: [], compression: `auto:${settings.compression}` };
   const title = (step: number) => `Back up ${connection.name} (${step}/4)`;
+  const jobs = defaultParallelJobs();
 
   const format = await pick(title(1), 'Archive format', last.format, [
+    { value: 'auto' as const, label: '$(zap) Fastest for this database', detail: `Lifeboat weighs one stream it compresses (custom format, one file) against ${jobs} parallel pg_dump jobs (directory format) for your table sizes and cores; the manifest says which ran.` },
     { value: 'custom' as const, label: '$(archive) Custom archive', detail: 'One file; restore everything or chosen tables, in parallel. pg_dump -Fc.' },
-    { value: 'directory' as const, label: '$(folder) Directory archive, parallel dump', detail: `One file per table, dumped by ${Math.min(4, os.availableParallelism())} jobs: fastest for many tables. pg_dump -Fd -j.` },
+    { value: 'directory' as const, label: '$(folder) Directory archive, parallel dump', detail: `One file per table, dumped by ${jobs} jobs: fast for many tables of similar size. pg_dump -Fd -j.` },
     { value: 'plain' as const, label: '$(file-code) Plain SQL script', detail: 'Readable SQL, restored with psql; whole database only.' },
   ]);
   if (!format) return undefined;
@@ -63,13 +66,20 @@ export async function postgresBackupFlow(s: Services, connection: ServerConnecti
     tables = chosen;
   }
 
-  const compressions: Item<RememberedBackup['compression']>[] = format === 'directory'
+  const zstd = codecAvailable('zstd');
+  const compressions: Item<RememberedBackup['compression']>[] = format === 'auto'
+    ? [
+      ...(zstd ? [{ value: 'auto:zstd' as const, label: '$(zap) zstd', detail: 'Keeps up with pg_dump on one core: the fastest, and small' }] : []),
+      { value: 'auto:gzip', label: 'gzip', detail: 'About 4 times slower to compress than zstd; parallel jobs become the faster way sooner' },
+      { value: 'auto:none', label: 'No compression' },
+    ]
+    : format === 'directory'
     ? [
       { value: 'tool:gzip', label: 'gzip by pg_dump', detail: 'Each table file compressed by pg_dump' },
       { value: 'tool:none', label: 'No compression' },
     ]
     : [
-      ...(codecAvailable('zstd') ? [{ value: 'lifeboat:zstd' as const, label: '$(zap) zstd by Lifeboat', detail: 'pg_dump writes uncompressed; Lifeboat compresses on another core while it runs: fastest, and small' }] : []),
+      ...(zstd ? [{ value: 'lifeboat:zstd' as const, label: '$(zap) zstd by Lifeboat', detail: 'pg_dump writes uncompressed; Lifeboat compresses on another core while it runs: fastest, and small' }] : []),
       { value: 'lifeboat:gzip', label: 'gzip by Lifeboat', detail: 'pg_dump writes uncompressed; Lifeboat compresses on another core while it runs' },
       ...(format === 'custom' ? [{ value: 'tool:gzip' as const, label: 'gzip by pg_dump', detail: 'As pgAdmin does it: pg_dump compresses as it goes; restores read it in place, in parallel' }] : []),
       { value: 'lifeboat:none', label: 'No compression' },
@@ -91,12 +101,15 @@ export async function postgresBackupFlow(s: Services, connection: ServerConnecti
   }
 
   await s.memento.update(MEMENTO_KEY(connection.id), { format, scope, tables, compression } satisfies RememberedBackup);
-  const [compressor, codec] = compression.split(':') as [Compressor, Codec];
+  const [compressor, codec] = compression.split(':') as [Compressor | 'auto', Codec];
   const patterns = tables.map(name => parseTableName(name)).filter(p => p !== undefined).map(([schema, table]) => exactPattern(schema, table));
   const options: BackupOptions = {
-    format, codec, compressor,
-    ...(codec === settings.compression ? { level: settings.compressionLevel } : {}),
-    ...(format === 'directory' ? { jobs: Math.min(4, os.availableParallelism()) } : {}),
+    codec,
+    ...(format === 'auto' ? {} : { format }),
+    ...(compressor === 'auto' ? {} : { compressor }),
+    ...(codec === settings.compression && settings.compressionLevel !== undefined ? { level: settings.compressionLevel } : {}),
+    ...(format === 'directory' ? { jobs: settings.backupJobs > 1 ? settings.backupJobs : jobs } : {}),
+    ...(format === 'auto' && settings.backupJobs > 0 ? { jobs: settings.backupJobs } : {}),
     ...(scope === 'schema' ? { schemaOnly: true } : {}),
     ...(scope === 'data' ? { dataOnly: true } : {}),
     ...(scope === 'tables' ? { tables: patterns } : {}),
