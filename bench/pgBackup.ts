@@ -161,13 +161,15 @@ async function bench(cluster: BenchCluster, db: BenchDatabase, began: number, lo
     if (!keep) fs.rmSync(file, { force: true });
     return { wall, size, file };
   };
-  const lifeboatBackup = async (extra: string[]): Promise<Sample & { folder: string; id: string }> => {
+  const lifeboatBackup = async (extra: string[]): Promise<Sample & { folder: string; id: string; chosen: string }> => {
     const folder = fresh('lifeboat');
     const { wall, stdout } = await timed(LIFEBOAT_NODE, [DIST_CLI, ...lifeboatGlobals, '--backup-dir', folder, 'backup', 'bench', ...extra], lifeboatEnv);
-    const result = parseJson(stdout) as { backup?: { id?: string; manifest?: { timings?: Record<string, number> } } };
+    const result = parseJson(stdout) as { backup?: { id?: string; manifest?: { timings?: Record<string, number>; options?: Record<string, unknown> } } };
     const id = result.backup?.id;
     if (!id) throw new Error(`No backup id in Lifeboat's JSON result: ${stdout.slice(0, 500)}`);
-    return { wall, size: folderBytes(folder), folder, id, timings: numericFields(result.backup?.manifest?.timings) };
+    const options = result.backup?.manifest?.options ?? {};
+    const how = `${String(options.format)} format${options.jobs ? `, ${String(options.jobs)} jobs` : ''}, ${String(options.codec)}${options.level ? ` ${String(options.level)}` : ''} by ${options.compressor === 'tool' ? 'pg_dump' : 'Lifeboat'}`;
+    return { wall, size: folderBytes(folder), folder, id, timings: numericFields(result.backup?.manifest?.timings), chosen: options.chosen ? `${how}; ${String(options.chosen)}` : how };
   };
   const restoreTarget = async (label: string, round: number, create: boolean): Promise<string> => {
     const name = `${RESTORE_PREFIX}${label}_${round}`;
@@ -202,6 +204,8 @@ async function bench(cluster: BenchCluster, db: BenchDatabase, began: number, lo
   };
 
   const results = new Map<string, Result>();
+  /** What Lifeboat's manifest says it ran, per step (the last round's). */
+  const chosen = new Map<string, string | undefined>();
   const backups: Step[] = [
     { key: 'dumpFc', label: 'pg_dump -Fc (pgAdmin\'s default)', run: async () => {
       const s = await pgDump(['-Fc'], true);
@@ -216,9 +220,18 @@ async function bench(cluster: BenchCluster, db: BenchDatabase, began: number, lo
         toolBackup = s;
         return s;
       } },
+    // Where the runtime has no zstd (Node 20), the default codec is gzip: with the format left to
+    // Lifeboat it weighs parallel jobs against one stream (dumpStrategy.ts) and says which ran.
+    { key: 'lbAutoGzip', label: 'lifeboat backup --compression gzip (format left to Lifeboat)', lifeboat: true, blocked: () => lifeboat.missing,
+      run: async () => {
+        const s = await lifeboatBackup(['--compression', 'gzip']);
+        chosen.set('lbAutoGzip', s.chosen);
+        return s;
+      } },
     { key: 'lbDefault', label: 'lifeboat backup (defaults)', lifeboat: true, blocked: () => lifeboat.missing, run: async () => {
       const s = await lifeboatBackup([]);
       defaultBackup = s;
+      chosen.set('lbDefault', s.chosen);
       return s;
     } },
   ];
@@ -277,6 +290,11 @@ async function bench(cluster: BenchCluster, db: BenchDatabase, began: number, lo
   progress('');
 
   report([...backups, ...restores], results);
+  if (chosen.size) {
+    console.log('');
+    console.log('What Lifeboat ran (from its manifests):');
+    for (const [key, how] of chosen) console.log(`  ${backups.find(b => b.key === key)?.label}: ${how}`);
+  }
   console.log('');
   console.log(`Finished in ${((performance.now() - began) / 1000 / 60).toFixed(1)} min; lowest free disk space during the run ${gib(lowestFree)}. ${loadNote(loadAtStart, os.loadavg()[0])}`);
   fs.writeFileSync(LAST_RUN, `${JSON.stringify({
@@ -312,6 +330,8 @@ function report(steps: Step[], results: Map<string, Result>): void {
     ['Backup, same compression: lifeboat --compressor tool --compression gzip / pg_dump -Fc', 'lbTool', 'dumpFc', 1.05, 'wall'],
     ['Restore, 4 jobs: lifeboat restore --jobs 4 / pg_restore -j 4', 'lbRestoreJ4', 'restoreJ4', 1.05, 'wall'],
     ['Default backup / pg_dump -Fc (pgAdmin\'s default)', 'lbDefault', 'dumpFc', 0.30, 'wall'],
+    ['gzip, format left to Lifeboat / pg_dump -Fc (both gzip 6)', 'lbAutoGzip', 'dumpFc', 1.00, 'wall'],
+    ['gzip, format left to Lifeboat: size / pg_dump -Fc archive size', 'lbAutoGzip', 'dumpFc', 1.05, 'size'],
     ['Default backup\'s size / pg_dump -Fc archive size', 'lbDefault', 'dumpFc', 1.00, 'size'],
     ['Default backup / pg_dump -Fc -Z0 (the floor)', 'lbDefault', 'dumpZ0', 1.30, 'wall'],
     ['Default restore / pg_restore (no -j) of the pg_dump -Fc archive', 'lbRestoreDefault', 'restore1', 1.00, 'wall'],

@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { readManifest, type CatalogEntry } from '../../src/core/catalog';
 import type { ServerConnection } from '../../src/core/connection';
 import type { JobContext } from '../../src/core/job';
+import { defaultParallelJobs } from '../../src/core/parallelism';
 import { SCRATCH_FOLDER } from '../../src/core/scratch';
 import { backupDatabase, restoreBackup, verifyBackup, type BackupOptions, type ServerTarget } from '../../src/engines';
 import { engineContext } from '../support/engineContext';
@@ -12,7 +13,7 @@ import {
   PG18_BIN_DIR, assertNothingKept, createBigDatabase, databaseExists, databasesLike, eventually, everything, expectLifeboatError,
   mountTmpfs, runningTools, type SeenTool,
 } from '../support/pgBackupSupport';
-import { loadChinook } from '../support/pgFidelity';
+import { loadChinook, quoteIdent, tableChecksums } from '../support/pgFidelity';
 import { startPostgres, type PostgresServer } from '../support/postgresServer';
 import { processEnded, stopServersAfterTests } from '../support/serverHarness';
 import { listFiles, tempFolder } from '../support/temp';
@@ -202,6 +203,24 @@ describe('PostgreSQL failures', () => {
         fs.rmSync(folder, { recursive: true });
       });
     }
+
+    it('a compressed backup restores in parallel through a scratch copy by default; with no room for the copy, one job from the stream, and the log says why', async t => {
+      if (skip) return t.skip(`no 1 MB tmpfs here (${skip})`);
+      if (defaultParallelJobs() === 1) return t.skip('one core: the default restore is one job anyway');
+      const { entry, folder } = await chinookBackup({ codec: 'gzip' });
+      const roomy = engineContext(folder);
+      const parallel = await restoreBackup(entry, { target: 'chinook roomy' }, roomy.ctx, target);
+      assert.ok(parallel.engine === 'postgres' && parallel.readFrom === 'scratch copy', JSON.stringify(parallel));
+      const cramped = engineContext(folder, { scratchParent: disk });
+      const streamed = await restoreBackup(entry, { target: 'chinook cramped' }, cramped.ctx, target);
+      assert.ok(streamed.engine === 'postgres' && streamed.readFrom === 'stream', JSON.stringify(streamed));
+      assert.ok(cramped.log.some(line => /^Restoring with one job from the stream: a parallel restore needs a decompressed copy of .* only .* is free there\.$/.test(line)), cramped.log.join('\n'));
+      for (const database of ['chinook roomy', 'chinook cramped']) {
+        assert.deepEqual((await tableChecksums(server, database)), await tableChecksums(server, CHINOOK), `${database} equals the source`);
+        await server.query(`DROP DATABASE ${quoteIdent(database)}`);
+      }
+      assert.deepEqual(fs.readdirSync(disk), [], 'no scratch copy is left on the small disk');
+    });
   });
 
   describe('damaged archives', () => {

@@ -74,10 +74,12 @@ export async function listArchive(pgRestore: string, env: NodeJS.ProcessEnv, sou
   try {
     if (fromStream) {
       const feeding = streamArchive(source, run.child.stdin!, stop.signal).catch(error => error as Error);
-      await run.done.finally(() => stop.abort());
+      const ran = await run.done.finally(() => stop.abort()).then(() => undefined, (error: unknown) => error);
       const fed = await feeding;
-      // pg_restore closing its input early is expected; a damaged stored file is not.
+      // pg_restore closing its input early is expected; a damaged stored file is not, and it
+      // explains pg_restore's own failure (a stream cut short by damage reads as "too short").
       if (fed instanceof LifeboatError && fed.code === 'verification' && !/premature|EPIPE/i.test(fed.message)) throw fed;
+      if (ran) throw ran;
     } else {
       await run.done;
     }

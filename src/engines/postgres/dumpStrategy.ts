@@ -12,7 +12,7 @@ import { defaultParallelJobs } from '../../core/parallelism';
  * (gzip) favours parallel jobs even on two cores. The estimate uses per-core rates measured on a
  * pg_dump stream of realistic data (bench/codecLevels.ts); only their ratios matter, as every
  * candidate is scaled alike. Parallel jobs are chosen only when they save a quarter of the time
- * and ten seconds: a single file is easier to move, and a small database gains nothing.
+ * and five seconds: a single file is easier to move, and a small database gains nothing.
  */
 
 /** MiB/s of one core: a backend sending COPY data to pg_dump (-Z0), and each codec compressing it. */
@@ -73,7 +73,7 @@ export function chooseDumpStrategy(input: StrategyInput): DumpStrategy {
   const parallel = Math.max(largest * perWorker, (total * perWorker) / jobs, parallelCpu / cores);
 
   const saves = pipeline - parallel;
-  if (saves >= 0.25 * pipeline && saves >= 10) {
+  if (saves >= 0.25 * pipeline && saves >= 5) {
     return { kind: 'parallel', jobs, estimateSeconds: parallel, reason: `parallel jobs (${shape}): about ${describe(parallel)} against ${describe(pipeline)} for one stream` };
   }
   return { kind: 'pipeline', estimateSeconds: pipeline, reason: `one stream compressed by Lifeboat (${shape}): about ${describe(pipeline)} against ${describe(parallel)} for ${jobs} parallel jobs` };

@@ -4,6 +4,7 @@ import type { Client } from 'pg';
 import type { CatalogEntry } from '../../core/catalog';
 import type { ServerConnection } from '../../core/connection';
 import { CancelledError, LifeboatError, isCancelled, throwIfAborted } from '../../core/errors';
+import { formatBytes } from '../../core/format';
 import { elapsedMs, linkedController, type JobContext } from '../../core/job';
 import { defaultParallelJobs } from '../../core/parallelism';
 import { readStoredFile } from '../../core/storePipeline';
@@ -132,13 +133,39 @@ export async function restorePostgresBackup(entry: CatalogEntry, options: Postgr
   }
 }
 
+/**
+ * Jobs when the user did not say. An existing database: one, in one transaction (see below). An
+ * archive pg_restore can read in place: parallel, as pgAdmin users run pg_restore -j. A
+ * compressed stream: parallel too, through a decompressed copy in scratch space, when the disk
+ * has room for it with a margin: decompressing costs seconds, and parallel jobs save far more
+ * (bench: 1.2 GB database, 2 cores: 28.6 s for one job, 19.5 s for four). Otherwise one job,
+ * streamed, and the log says why.
+ */
+async function defaultRestoreJobs(entry: CatalogEntry, format: 'custom' | 'directory' | 'plain', inPlace: string | undefined, options: PostgresRestoreOptions,
+  scratch: Scratch, ctx: JobContext): Promise<number> {
+  if (options.existing || format === 'plain') return 1;
+  const jobs = defaultParallelJobs();
+  if (inPlace || jobs === 1) return jobs;
+  const needed = entry.manifest.files.reduce((n, f) => n + f.contentSize, 0);
+  const free = await freeBytes(scratch.path);
+  if (free !== undefined && free >= needed * 1.2 + 256 * 1024 * 1024) return jobs;
+  ctx.logger.info(`Restoring with one job from the stream: a parallel restore needs a decompressed copy of ${formatBytes(needed)} in ${scratch.path}, and ${free === undefined ? 'its free space is unknown' : `only ${formatBytes(free)} is free there`}.`);
+  return 1;
+}
+
+async function freeBytes(folder: string): Promise<number | undefined> {
+  try {
+    const stats = await fsp.statfs(folder);
+    return stats.bavail * stats.bsize;
+  } catch {
+    return undefined;
+  }
+}
+
 async function runRestore(entry: CatalogEntry, format: 'custom' | 'directory' | 'plain', tools: PostgresTools, env: NodeJS.ProcessEnv, target: ServerConnection,
   options: PostgresRestoreOptions, scratch: Scratch, logFile: string, ctx: JobContext, progress: PhasedProgress<'prepare' | 'restore'>): Promise<PostgresRestoreResult['readFrom']> {
   const inPlace = format === 'plain' ? undefined : archivePath(entry, ctx.destination);
-  // By default, parallel when pg_restore can read the archive in place (as pgAdmin users run
-  // pg_restore -j); a stream is restored by one job rather than decompressed to disk first, and an
-  // existing database by one job in one transaction (see below).
-  const jobs = Math.max(1, options.jobs ?? (inPlace && !options.existing ? defaultParallelJobs() : 1));
+  const jobs = Math.max(1, options.jobs ?? await defaultRestoreJobs(entry, format, inPlace, options, scratch, ctx));
   const { controller: work, dispose } = linkedController(ctx.signal);
   const tables = new TableDataProgress(entry.manifest.tables.map(t => ({ name: t.schema !== undefined && t.table !== undefined ? verboseName(t.schema, t.table) : t.name, bytes: t.bytes ?? 1 })), jobs > 1);
   let postData = 0;
