@@ -10,18 +10,22 @@ import { defaultParallelJobs } from '../../core/parallelism';
  * that); parallel jobs are bound by the largest table, by N, and by the cores. So many similar
  * tables on many cores favour parallel jobs, one big table favours the pipeline, and a slow codec
  * (gzip) favours parallel jobs even on two cores. The estimate uses per-core rates measured on a
- * pg_dump stream of realistic data (bench/codecLevels.ts); only their ratios matter, as every
+ * pg_dump stream of realistic data (see RATES); only their ratios matter, as every
  * candidate is scaled alike. Parallel jobs are chosen only when they save a quarter of the time
  * and five seconds: a single file is easier to move, and a small database gains nothing.
  */
 
-/** MiB/s of one core: a backend sending COPY data to pg_dump (-Z0), and each codec compressing it. */
+/**
+ * MiB/s of one core, measured on the benchmark database (bench/codecLevels.ts, Node 24, 2 cores):
+ * `pg_dump -Fc -Z0` writes its 879 MiB in 9–10 s, Node's zstd at level 2 compresses 137 MiB/s
+ * and gzip at 6 32 MiB/s. Other machines are faster or slower, but alike for all three.
+ */
 export const RATES = {
-  dump: 150,
+  dump: 90,
   codec: {
     none: Infinity,
-    zstd: 400,
-    gzip: 35,
+    zstd: 137,
+    gzip: 32,
   } satisfies Record<Codec, number>,
   /** SHA-256 of the stream (twice when it is compressed), on the main thread. */
   hash: 1500,

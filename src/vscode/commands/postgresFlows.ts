@@ -39,7 +39,9 @@ export interface BackupFlowResult {
 
 export async function postgresBackupFlow(s: Services, connection: ServerConnection, target: ServerTarget): Promise<BackupFlowResult | undefined> {
   const settings = readSettings(s.globalStorage);
-  const last = s.memento.get<RememberedBackup>(MEMENTO_KEY(connection.id)) ?? { format: 'auto', scope: 'all', tables: [], compression: `auto:${settings.compression}` };
+  const remembered = s.memento.get<RememberedBackup>(MEMENTO_KEY(connection.id));
+  const last = remembered ?? { format: 'auto', scope: 'all', tables: [], compression: `auto:${settings.compression}` };
+  const mark = remembered ? 'last used' : 'default';
   const title = (step: number) => `Back up ${connection.name} (${step}/4)`;
   const jobs = defaultParallelJobs();
 
@@ -48,7 +50,7 @@ export async function postgresBackupFlow(s: Services, connection: ServerConnecti
     { value: 'custom' as const, label: '$(archive) Custom archive', detail: 'One file; restore everything or chosen tables, in parallel. pg_dump -Fc.' },
     { value: 'directory' as const, label: '$(folder) Directory archive, parallel dump', detail: `One file per table, dumped by ${jobs} jobs: fast for many tables of similar size. pg_dump -Fd -j.` },
     { value: 'plain' as const, label: '$(file-code) Plain SQL script', detail: 'Readable SQL, restored with psql; whole database only.' },
-  ]);
+  ], mark);
   if (!format) return undefined;
 
   const scope = await pick(title(2), 'What to back up', last.scope, [
@@ -57,7 +59,7 @@ export async function postgresBackupFlow(s: Services, connection: ServerConnecti
     { value: 'data' as const, label: '$(table) Data only', detail: 'Rows, no definitions' },
     { value: 'tables' as const, label: '$(checklist) Chosen tables…', detail: 'Pick tables (with their sizes)' },
     { value: 'exclude' as const, label: '$(exclude) Everything except chosen tables…', detail: 'Pick tables to leave out' },
-  ]);
+  ], mark);
   if (!scope) return undefined;
   let tables: string[] = [];
   if (scope === 'tables' || scope === 'exclude') {
@@ -84,14 +86,14 @@ export async function postgresBackupFlow(s: Services, connection: ServerConnecti
       ...(format === 'custom' ? [{ value: 'tool:gzip' as const, label: 'gzip by pg_dump', detail: 'As pgAdmin does it: pg_dump compresses as it goes; restores read it in place, in parallel' }] : []),
       { value: 'lifeboat:none', label: 'No compression' },
     ];
-  const compression = await pick(title(3), 'Compression', compressions.some(c => c.value === last.compression) ? last.compression : compressions[0].value, compressions);
+  const compression = await pick(title(3), 'Compression', compressions.some(c => c.value === last.compression) ? last.compression : compressions[0].value, compressions, mark);
   if (!compression) return undefined;
 
   const folder = settings.backupFolder;
   const where = await pick(title(4), 'Where to store it', 'setting', [
     { value: 'setting' as const, label: `$(folder-library) ${folder}`, detail: 'The backup folder (lifeboat.backupFolder): listed in the Lifeboat view' },
     { value: 'other' as const, label: '$(folder-opened) Another folder…', detail: 'A one-off copy elsewhere (not listed in the view unless it becomes the backup folder)' },
-  ], { remembered: false });
+  ], null);
   if (!where) return undefined;
   let destination: Destination | undefined;
   if (where === 'other') {
@@ -130,10 +132,11 @@ async function pickTables(target: ServerTarget, placeHolder: string, remembered:
   return picked.map(p => p.name);
 }
 
-async function pick<T>(title: string, placeHolder: string, remembered: T, items: Item<T>[], options: { remembered?: boolean } = {}): Promise<T | undefined> {
-  // The remembered choice comes first, so Enter repeats it.
-  const ordered = [...items.filter(i => i.value === remembered), ...items.filter(i => i.value !== remembered)];
-  if (ordered[0].value === remembered && options.remembered !== false) ordered[0] = { ...ordered[0], description: 'last used' };
+/** A quick pick with `first` on top, so Enter takes it, marked with why it is first ("last used",
+ *  "default") unless `mark` is null. */
+async function pick<T>(title: string, placeHolder: string, first: T, items: Item<T>[], mark: string | null): Promise<T | undefined> {
+  const ordered = [...items.filter(i => i.value === first), ...items.filter(i => i.value !== first)];
+  if (ordered[0].value === first && mark) ordered[0] = { ...ordered[0], description: mark };
   const picked = await vscode.window.showQuickPick(ordered, { title, placeHolder, ignoreFocusOut: true });
   return picked?.value;
 }
@@ -148,7 +151,7 @@ export async function postgresRestoreFlow(s: Services, entry: CatalogEntry, targ
     { value: 'new' as const, label: '$(new-folder) Into a new database', detail: 'Nothing existing is touched; the restored database is added as a connection' },
     ...(m.options.format !== 'plain' ? [{ value: 'tables' as const, label: '$(checklist) Chosen tables into a new database…', detail: 'The partial restore: bring back one table to compare with production' }] : []),
     { value: 'existing' as const, label: '$(warning) Into an existing database…', detail: 'Replaces the backup\'s objects there; asks you to type the database name' },
-  ]);
+  ], 'default');
   if (!how) return undefined;
   let tables: string[] | undefined;
   if (how === 'tables') {
@@ -169,7 +172,7 @@ export async function postgresRestoreFlow(s: Services, entry: CatalogEntry, targ
   const owners = await pick(title, 'Owners and privileges', sameServer ? 'keep' : 'mine', [
     { value: 'keep' as const, label: '$(person) Keep owners and GRANTs', detail: 'As in the source: needs the same roles on this server' },
     { value: 'mine' as const, label: `$(account) Owned by ${target.connection.user}, no GRANTs`, detail: 'For another server, or when the roles do not exist here (--no-owner --no-privileges)' },
-  ], { remembered: false });
+  ], null);
   if (!owners) return undefined;
   const ownership = owners === 'mine' ? { noOwner: true, noPrivileges: true } : {};
   if (how !== 'existing') return { target: database, ...jobs, ...ownership, ...(tables ? { tables } : {}) };
