@@ -106,6 +106,9 @@ export async function restorePostgresBackup(entry: CatalogEntry, options: Postgr
     }
     logFile = await keptLogFile(ctx, `restore-${manifest.id}`);
     const readFrom = await runRestore(entry, format, tools, env, target, options, scratch, logFile, ctx, progress);
+    // A Cancel that came while pg_restore was finishing still means "I do not want this": the new
+    // database is dropped (below) rather than reported as restored.
+    throwIfAborted(ctx.signal, 'The restore');
     // A synchronous commit flushes the WAL up to it, and so every restored commit before it.
     await server.query('SET synchronous_commit = on');
     await server.query('SELECT txid_current()');
