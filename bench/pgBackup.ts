@@ -18,6 +18,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { describePlan } from '../src/engines/postgres/dumpOptions';
 import { BENCH_DATABASE, ensureBenchDatabase, GENERATOR_VERSION, PG_BIN, startBenchCluster, type BenchCluster, type BenchDatabase } from './pgGenerate';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -168,7 +169,7 @@ async function bench(cluster: BenchCluster, db: BenchDatabase, began: number, lo
     const id = result.backup?.id;
     if (!id) throw new Error(`No backup id in Lifeboat's JSON result: ${stdout.slice(0, 500)}`);
     const options = result.backup?.manifest?.options ?? {};
-    const how = `${String(options.format)} format${options.jobs ? `, ${String(options.jobs)} jobs` : ''}, ${String(options.codec)}${options.level ? ` ${String(options.level)}` : ''} by ${options.compressor === 'tool' ? 'pg_dump' : 'Lifeboat'}`;
+    const how = describePlan(options as unknown as Parameters<typeof describePlan>[0]);
     return { wall, size: folderBytes(folder), folder, id, timings: numericFields(result.backup?.manifest?.timings), chosen: options.chosen ? `${how}; ${String(options.chosen)}` : how };
   };
   const restoreTarget = async (label: string, round: number, create: boolean): Promise<string> => {

@@ -31,12 +31,13 @@ export function parseBackupRequest(raw: Record<string, unknown>, defaults: { cod
     if (!(BACKUP_OPTION_NAMES as readonly string[]).includes(key)) throw new LifeboatError('usage', `Unknown backup option "${key}".`, `Known options: ${BACKUP_OPTION_NAMES.join(', ')}.`);
   }
   const compression = pick('compression', isString, 'a codec name');
+  const format = automatic(pick('format', oneOf(['auto', 'custom', 'directory', 'plain'] as const), 'auto, custom, directory or plain'));
   const options: BackupOptions = {
     codec: compression ? parseCodec(compression) : defaults.codec,
     level: pick('level', (v): v is number => typeof v === 'number', 'a number') ?? (compression ? undefined : defaults.level),
-    format: automatic(pick('format', oneOf(['auto', 'custom', 'directory', 'plain'] as const), 'auto, custom, directory or plain')),
+    format,
     compressor: pick('compressor', oneOf(['lifeboat', 'tool'] as const), 'lifeboat or tool'),
-    jobs: pick('jobs', isCount, 'a whole number of at least 1') ?? (raw.format === undefined || raw.format === 'auto' ? defaults.jobs : undefined),
+    jobs: pick('jobs', isCount, 'a whole number of at least 1') ?? (format === undefined ? defaults.jobs : undefined),
     schemaOnly: pick('schemaOnly', isBool, 'true or false'),
     dataOnly: pick('dataOnly', isBool, 'true or false'),
     schemas: pick('schemas', isList, 'a list of names'),

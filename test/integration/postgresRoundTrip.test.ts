@@ -4,12 +4,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readManifest, type CatalogEntry } from '../../src/core/catalog';
-import { CODEC_SUFFIX, codecAvailable, defaultCodec, defaultLevel } from '../../src/core/codec';
+import { CODEC_SUFFIX, defaultCodec, defaultLevel } from '../../src/core/codec';
 import { defaultParallelJobs } from '../../src/core/parallelism';
 import { SCRATCH_FOLDER } from '../../src/core/scratch';
 import { backupDatabase, restoreBackup, verifyBackup, type BackupOptions, type ServerTarget } from '../../src/engines';
 import { displayName } from '../../src/engines/postgres/tableNames';
 import { json, runCli } from '../support/cli';
+import { skipWithoutCodec } from '../support/codecs';
 import { engineContext, monotonic } from '../support/engineContext';
 import { sha256File } from '../support/hash';
 import {
@@ -76,11 +77,6 @@ const EVERY_CODEC: FormatCase[] = [
     restores: [{ readFrom: defaultParallelJobs() > 1 ? 'scratch copy' : 'stream' }] },
 ];
 
-/** Why a case cannot run on this Node, if it cannot. */
-function zstdSkip(format: FormatCase): string | false {
-  return format.options.codec === 'zstd' && !codecAvailable('zstd') ? `this Node (${process.versions.node}) has no zstd in zlib (needs 22.15+; scripts/test.sh runs these on Node 24)` : false;
-}
-
 /** Every file of a backup on disk, relative to its folder, as the manifest should name them. */
 function storedNames(entry: CatalogEntry, folder: string): string[] {
   return payloadFiles(path.join(folder, entry.prefix));
@@ -117,7 +113,7 @@ describe('PostgreSQL backup → restore → verify', () => {
   describe('fidelity: restored into a new database, schema and every row are identical', () => {
     for (const source of [HOSTILE, CHINOOK]) {
       for (const format of [...FORMATS, ZSTD, ...(source === CHINOOK ? EVERY_CODEC : [])]) {
-        const skip = zstdSkip(format);
+        const skip = skipWithoutCodec(format.options.codec);
         const restoresText = format.restores.map(r => r.jobs ? `jobs ${r.jobs}` : 'the default jobs').join(' and ');
         it(`${source === HOSTILE ? 'hostile' : 'Chinook'}: ${format.name}, restored with ${restoresText}`, { skip }, async () => {
           const folder = tmp.file(`fidelity-${++restoreCount}`);

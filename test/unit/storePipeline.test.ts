@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { CODECS, codecAvailable } from '../../src/core/codec';
-import type { Codec } from '../../src/core/manifest';
 import { readStoredFile, storeFile } from '../../src/core/storePipeline';
 import { LifeboatError } from '../../src/core/errors';
 import { LocalFolderDestination } from '../../src/storage/local';
+import { skipWithoutCodec } from '../support/codecs';
 import { listFiles, tempFolder } from '../support/temp';
 
 describe('store pipeline', () => {
@@ -18,11 +18,8 @@ describe('store pipeline', () => {
   fs.writeFileSync(source, content);
   const sha = createHash('sha256').update(content).digest('hex');
 
-  // zstd needs Node 22.15+: skipped on Node 20, run on Node 24 by scripts/test.sh.
-  const skipWithout = (codec: Codec) => codecAvailable(codec) ? false : `this Node (${process.versions.node}) has no ${codec} in zlib`;
-
   for (const codec of CODECS) {
-    it(`stores and reads back with ${codec}, hashing content and stored bytes in one pass`, { skip: skipWithout(codec) }, async () => {
+    it(`stores and reads back with ${codec}, hashing content and stored bytes in one pass`, { skip: skipWithoutCodec(codec) }, async () => {
       const destination = new LocalFolderDestination(tmp.file(`dest-${codec}`));
       const progress: number[] = [];
       const file = await storeFile({ source, destination, key: 'c/b/payload', name: 'payload', codec, onBytes: (read, total) => progress.push(read / total) });

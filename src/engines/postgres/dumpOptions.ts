@@ -136,7 +136,7 @@ export function exactPattern(schema: string, name?: string): string {
 }
 
 /** The plan in a few words, for the log: "custom format, zstd 2 by Lifeboat". */
-export function describePlan(plan: DumpPlan): string {
+export function describePlan(plan: Pick<DumpPlan, 'format' | 'compressor' | 'codec' | 'level' | 'jobs'>): string {
   const compression = plan.codec === 'none' ? 'no compression' : `${plan.codec}${plan.level === undefined ? '' : ` ${plan.level}`} by ${plan.compressor === 'tool' ? 'pg_dump' : 'Lifeboat'}`;
   return `${plan.format} format${plan.jobs ? ` with ${plan.jobs} jobs` : ''}, ${compression}`;
 }
