@@ -7,4 +7,6 @@ export interface ServerAccess {
   password?: string;
   /** `lifeboat.postgres.binDir` / --pg-bin-dir. */
   postgresBinDir?: string;
+  /** `lifeboat.mysql.binDir` / --mysql-bin-dir. */
+  mysqlBinDir?: string;
 }
