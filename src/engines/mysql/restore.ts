@@ -4,7 +4,7 @@ import type { CatalogEntry } from '../../core/catalog';
 import type { ServerConnection } from '../../core/connection';
 import { CancelledError, LifeboatError, isCancelled, throwIfAborted } from '../../core/errors';
 import { elapsedMs, linkedController, type JobContext } from '../../core/job';
-import { runTool, settleWithFeed } from '../../core/processes';
+import { runTool, settleReadFirst, settleWithFeed } from '../../core/processes';
 import { PhasedProgress } from '../../core/progress';
 import { createScratch } from '../../core/scratch';
 import { readStoredFile } from '../../core/storePipeline';
@@ -110,7 +110,13 @@ export async function restoreMysqlBackup(entry: CatalogEntry, options: MysqlRest
         destination: ctx.destination, key: `${entry.prefix}/${file.name}`, file, sink: filter ?? scanner, signal: work.signal,
         onBytes: (read, total) => progress.report('restore', read / total, `Restoring ${Math.round(100 * read / total)} % of the dump`),
       });
-      await settleWithFeed(Promise.all([reading, applying]), client.done, work);
+      const feeding = settleReadFirst(reading, applying).catch(async (error: unknown) => {
+        // A client that stopped at a statement the server rejected closes its stdin: its own
+        // words ("ERROR 1064 at line 41") explain the broken pipe, so they are waited for.
+        if (!work.signal.aborted) await Promise.race([client.done, new Promise(resolve => setTimeout(resolve, 5_000))]);
+        throw error;
+      });
+      await settleWithFeed(feeding, client.done, work);
     } finally {
       dispose();
     }

@@ -5,6 +5,7 @@ import type { ServerConnection } from '../../core/connection';
 import { LifeboatError, errorMessage, isCancelled } from '../../core/errors';
 import { elapsedMs, type JobContext } from '../../core/job';
 import type { Verification, VerificationCheck } from '../../core/manifest';
+import { settleReadFirst } from '../../core/processes';
 import { PhasedProgress } from '../../core/progress';
 import { readStoredFile } from '../../core/storePipeline';
 import { LIFEBOAT_TOOL } from '../../core/version';
@@ -44,10 +45,11 @@ export async function verifyMysqlBackup(entry: CatalogEntry, options: MysqlVerif
     const file = entry.manifest.files[0];
     const scanner = new MysqlDumpScanner();
     const draining = pipeline(scanner, new Writable({ write(_c, _e, done) { done(); } }));
-    await Promise.all([draining, readStoredFile({
+    const reading = readStoredFile({
       destination: ctx.destination, key: `${entry.prefix}/${file.name}`, file, sink: scanner, signal: ctx.signal,
       onBytes: (read, total) => progress.report('read', read / total, `Checking SHA-256 and the dump's completion line`),
-    })]);
+    });
+    await settleReadFirst(reading, draining);
     checks.push({ name: 'sha256', ok: true, detail: `${entry.manifest.files.length} file(s) match the manifest's sizes and SHA-256s` });
     if (!scanner.complete) throw new LifeboatError('verification', 'The dump stops before the tool\'s completion line.', 'Restore from another backup.');
     checks.push({ name: 'dump complete', ok: true, detail: `Ends with the tool's completion line; ${scanner.tables.size} tables and views` });
