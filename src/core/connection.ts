@@ -117,7 +117,8 @@ function sqlitePathFromUri(input: string): string | undefined {
 function parseSslMode(value: string | null): SslMode | undefined {
   if (value === null) return undefined;
   const v = value.toLowerCase();
-  if (v === 'disable' || v === 'false' || v === '0') return 'disable';
+  // libpq's names and MySQL's (ssl-mode=DISABLED, PREFERRED, REQUIRED, VERIFY_CA, VERIFY_IDENTITY).
+  if (v === 'disable' || v === 'disabled' || v === 'false' || v === '0') return 'disable';
   if (v === 'prefer' || v === 'allow' || v === 'preferred') return 'prefer';
   if (v === 'require' || v === 'required' || v === 'true' || v === '1') return 'require';
   if (v === 'verify-full' || v === 'verify-ca' || v === 'verify_identity' || v === 'verify_ca') return 'verify-full';

@@ -52,7 +52,7 @@ export class BackupItem extends vscode.TreeItem {
     this.contextValue = `backup.${state}`;
     // The last restore drill's time is the recovery time this backup is known to give.
     const drill = [...m.verifications].reverse().find(v => v.restoreMs !== undefined && v.ok);
-    const kind = m.engine === 'postgres' ? `${String(m.options.format ?? '')} · ` : '';
+    const kind = m.engine === 'postgres' ? `${String(m.options.format ?? '')} · ` : m.engine === 'mysql' ? 'SQL dump · ' : '';
     this.description = `${kind}${formatBytes(totalStoredBytes(m))} · ${formatAge(completed)}${drill ? ` · RTO ${formatDuration(drill.restoreMs!)}` : ''}`;
     this.iconPath = STATE_ICONS[state];
     this.tooltip = manifestSummary(m, state);
@@ -113,6 +113,7 @@ function manifestSummary(m: Manifest, state: string): vscode.MarkdownString {
     `| Took | ${formatDuration(m.timings.totalMs ?? 0)} |`,
   ];
   if (m.consistency.snapshotLsn) lines.push(`| Snapshot | WAL ${escape(String(m.consistency.snapshotLsn))} |`);
+  if (m.consistency.binlogFile) lines.push(`| Binary log | ${escape(`${String(m.consistency.binlogFile)}:${String(m.consistency.binlogPosition)}`)}${m.consistency.gtid ? `, GTID ${escape(String(m.consistency.gtid))}` : ''} |`);
   for (const v of m.verifications.slice(-3)) {
     const drill = v.restoreMs !== undefined ? ` (restore took ${formatDuration(v.restoreMs)})` : '';
     lines.push(`| ${VERIFICATION_LABELS[v.kind]} | ${v.ok ? '✓' : '✗'} ${new Date(v.at).toLocaleString()}: ${v.checks.map(c => `${c.name} ${c.ok ? 'ok' : 'FAILED'}`).join(', ')}${drill} |`);
