@@ -57,14 +57,27 @@ export const BACKUP_ENGINES: readonly EngineName[] = ['sqlite', 'postgres', 'mys
 
 export async function testConnection(connection: Connection, password?: string): Promise<ProbeResult> {
   switch (connection.engine) {
-    case 'sqlite': return probeSqlite(connection);
+    case 'sqlite':
+      if (connection.folder) return { product: 'SQLite', version: '', summary: await (await import('./sqlite/groupBackup')).describeSqliteFolder(connection) };
+      return probeSqlite(connection);
     // pg and mysql2 load on first use, not when the extension activates.
     case 'postgres': return (await import('./postgres/probe')).probePostgres(connection, password);
     case 'mysql': return (await import('./mysql/probe')).probeMysql(connection, password);
   }
 }
 
+/** A connection's backup run: its one backup, or for a SQLite folder group one per database in
+ *  the folder (engines/sqlite/groupBackup.ts). What the CLI, tasks and the editor call. */
+export async function backupConnection(connection: Connection, options: BackupOptions, ctx: JobContext, access: ServerAccess = {}): Promise<CatalogEntry[]> {
+  if (connection.engine !== 'sqlite' || !connection.folder) return [await backupDatabase(connection, options, ctx, access)];
+  validateLevel(options.codec, options.level);
+  return (await import('./sqlite/groupBackup')).backupSqliteFolder(connection, ctx, (member, memberCtx) => backupDatabase(member, options, memberCtx, access));
+}
+
 export async function backupDatabase(connection: Connection, options: BackupOptions, ctx: JobContext, access: ServerAccess = {}): Promise<CatalogEntry> {
+  if (connection.engine === 'sqlite' && connection.folder) {
+    throw new LifeboatError('usage', `"${connection.name}" is a folder of SQLite databases, not one database.`, 'Back it up with backupConnection, which backs up each database in it.');
+  }
   switch (connection.engine) {
     case 'sqlite':
       validateLevel(options.codec, options.level);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { formatBytes, formatDuration } from '../../core/format';
 import { totalStoredBytes } from '../../core/manifest';
-import { backupDatabase } from '../../engines';
+import { backupConnection } from '../../engines';
 import { parseBackupRequest } from '../../engines/backupRequest';
 import { accessFor, resolveConnection } from '../config';
 import { action } from '../context';
@@ -42,11 +42,18 @@ export function registerBackup(program: Command): void {
         noOwner: flags.owner === false ? true : undefined, noPrivileges: flags.privileges === false ? true : undefined,
       }, { codec: ctx.config.compression });
       const access = cli.connection.engine === 'sqlite' ? {} : accessFor(ctx.config, cli);
-      const entry = await backupDatabase(cli.connection, options, ctx.job, access);
-      const m = entry.manifest;
-      const checked = m.verifications[0]?.checks.map(c => c.name === 'sha256' ? undefined : `${c.name} ok`).filter(Boolean).join(', ');
-      ctx.output.result({ ok: true, backup: { id: m.id, connection: m.connection.id, location: `${ctx.job.destination.location}/${entry.prefix}`, manifest: m } },
-        `Backup ${m.id} of ${m.connection.name}: ${formatBytes(totalStoredBytes(m))} stored in ${ctx.job.destination.location}/${entry.prefix}, ` +
-        `checked (${checked}, ${m.tables.length} tables), ${formatDuration(m.timings.totalMs)}.`);
+      const entries = await backupConnection(cli.connection, options, ctx.job, access);
+      const described = entries.map(entry => {
+        const m = entry.manifest;
+        const checked = m.verifications[0]?.checks.map(c => c.name === 'sha256' ? undefined : `${c.name} ok`).filter(Boolean).join(', ');
+        return {
+          json: { id: m.id, connection: m.connection.id, location: `${ctx.job.destination.location}/${entry.prefix}`, manifest: m },
+          text: `Backup ${m.id} of ${m.connection.name}: ${formatBytes(totalStoredBytes(m))} stored in ${ctx.job.destination.location}/${entry.prefix}, ` +
+            `checked (${checked}, ${m.tables.length} tables), ${formatDuration(m.timings.totalMs)}.`,
+        };
+      });
+      // One backup: { backup }; a folder group: { backups: [...] }, one per database.
+      const result = cli.connection.engine === 'sqlite' && cli.connection.folder ? { ok: true, backups: described.map(d => d.json) } : { ok: true, backup: described[0].json };
+      ctx.output.result(result, described.map(d => d.text).join('\n'));
     }));
 }
