@@ -86,6 +86,7 @@ export async function backupDatabase(connection: Connection, options: BackupOpti
       return (await import('./postgres/backup')).backupPostgres(connection, access, options, ctx);
     case 'mysql':
       validateLevel(options.codec, options.level);
+      refuseOptions('MySQL/MariaDB', options, ['format', 'compressor', 'schemas', 'excludeSchemas', 'excludeTableData', 'noOwner', 'noPrivileges', 'pagesPerStep']);
       return (await import('./mysql/backup')).backupMysql(connection, access, options, ctx);
   }
 }
@@ -127,6 +128,12 @@ export async function restoreBackup(entry: CatalogEntry, options: RestoreOptions
       return { engine: 'mysql', ...result };
     }
   }
+}
+
+/** Options another engine's backup takes are refused by name rather than silently ignored. */
+function refuseOptions(engine: string, options: BackupOptions, names: (keyof BackupOptions)[]): void {
+  const given = names.filter(name => options[name] !== undefined);
+  if (given.length > 0) throw new LifeboatError('usage', `${given.join(', ')} ${given.length === 1 ? 'does' : 'do'} not apply to ${engine} backups.`, 'Leave them out for this connection.');
 }
 
 function requireServer(entry: CatalogEntry, server: ServerTarget | undefined, what: string): ServerTarget {
