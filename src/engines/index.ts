@@ -1,5 +1,5 @@
 import type { CatalogEntry } from '../core/catalog';
-import { ENGINE_LABELS, type Connection, type EngineName, type ServerConnection } from '../core/connection';
+import { ENGINE_LABELS, type Connection, type ServerConnection } from '../core/connection';
 import type { PostgresRestoreResult } from './postgres/restore';
 import type { MysqlRestoreResult } from './mysql/restore';
 import { LifeboatError } from '../core/errors';
@@ -51,9 +51,6 @@ export interface ServerTarget {
   connection: ServerConnection;
   access: ServerAccess;
 }
-
-/** Engines whose backups this version can make; the editor hides backup commands for others. */
-export const BACKUP_ENGINES: readonly EngineName[] = ['sqlite', 'postgres', 'mysql'];
 
 export async function testConnection(connection: Connection, password?: string): Promise<ProbeResult> {
   switch (connection.engine) {
@@ -140,16 +137,6 @@ function requireServer(entry: CatalogEntry, server: ServerTarget | undefined, wh
   if (server) return server;
   throw new LifeboatError('not-found', `To ${what} ${entry.manifest.id}, Lifeboat needs a connection to a ${ENGINE_LABELS[entry.manifest.engine]} server, and the backup's connection "${entry.manifest.connection.name}" is not configured here.`,
     'Add the connection (same id), or name another server connection to use.');
-}
-
-/** Why a Backup Database on this engine cannot run yet, in the words every caller shows. */
-export function backupNotSupported(engine: EngineName): LifeboatError {
-  return notYet(engine, 'Backing up');
-}
-
-function notYet(engine: EngineName, what: string): LifeboatError {
-  return new LifeboatError('unsupported', `${what} ${ENGINE_LABELS[engine]} databases is not in this version of Lifeboat yet.`,
-    `It is the next feature to land; Test Connection already works for ${ENGINE_LABELS[engine]}. SQLite backups work now.`);
 }
 
 /** Tables of a server database with their sizes (for choosing what to back up). */

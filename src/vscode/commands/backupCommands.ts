@@ -5,7 +5,7 @@ import { deleteBackup, type CatalogEntry } from '../../core/catalog';
 import { makeConnectionId, type Connection } from '../../core/connection';
 import { formatBytes, formatDuration } from '../../core/format';
 import { MANIFEST_FILE, totalStoredBytes } from '../../core/manifest';
-import { BACKUP_ENGINES, backupConnection, backupNotSupported, restoreBackup, verifyBackup, type BackupOptions, type ServerTarget, type VerifyOptions } from '../../engines';
+import { backupConnection, restoreBackup, verifyBackup, type BackupOptions, type ServerTarget, type VerifyOptions } from '../../engines';
 import type { ServerAccess } from '../../engines/access';
 import type { Destination } from '../../storage/destination';
 import { serverTarget } from '../serverTarget';
@@ -43,10 +43,6 @@ export function registerBackupCommands(s: Services): vscode.Disposable[] {
 }
 
 async function backup(s: Services, connection: Connection): Promise<void> {
-  if (!BACKUP_ENGINES.includes(connection.engine)) {
-    void vscode.window.showInformationMessage(backupNotSupported(connection.engine).fullMessage);
-    return;
-  }
   const settings = readSettings(s.globalStorage);
   let options: BackupOptions = { codec: settings.compression, level: settings.compressionLevel };
   let destination: Destination | undefined;
