@@ -118,6 +118,8 @@ export async function restoreBackup(entry: CatalogEntry, options: RestoreOptions
       return { engine: 'postgres', ...result };
     }
     case 'mysql': {
+      if (options.jobs !== undefined && options.jobs > 1) throw new LifeboatError('usage', 'A MySQL/MariaDB dump is restored by one client session; parallel jobs do not apply.', 'Leave out --jobs.');
+      if (options.clean || options.noOwner || options.noPrivileges) throw new LifeboatError('usage', 'clean, no-owner and no-privileges apply to PostgreSQL restores only (a MySQL dump drops and recreates each of its tables itself).', 'Leave them out.');
       const target = requireServer(entry, server, 'restore');
       const result = await (await import('./mysql/restore')).restoreMysqlBackup(entry, {
         server: target.connection, access: target.access, database: options.target, existing: options.overwrite, tables: options.tables,
