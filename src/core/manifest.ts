@@ -77,6 +77,12 @@ export interface Manifest {
   consistency: Record<string, string | number | boolean | null>;
   tables: TableFigures[];
   files: StoredFile[];
+  /**
+   * Files outside the backup's folder that it needs and shares with other backups of the same
+   * connection, at "<connection>/blocks/<name>" (SQLite incremental snapshots: the packs of page
+   * blocks). A shared file is removed only when no manifest lists it any more (sharedFiles.ts).
+   */
+  shared?: StoredFile[];
   timings: Record<string, number>;
   verifications: Verification[];
   parent: string | null;
@@ -119,6 +125,11 @@ export function parseManifest(text: string, where: string): Manifest {
   for (const f of m.files) {
     if (typeof f.name !== 'string' || f.name.includes('/') || f.name.startsWith('.')) throw bad(`lists an unsafe file name "${String(f.name)}"`);
     if (!/^[0-9a-f]{64}$/.test(f.sha256) || !/^[0-9a-f]{64}$/.test(f.contentSha256)) throw bad(`has no SHA-256 for ${f.name}`);
+  }
+  if (m.shared !== undefined && !Array.isArray(m.shared)) throw bad('has a malformed list of shared files');
+  for (const f of m.shared ?? []) {
+    if (typeof f.name !== 'string' || f.name.includes('/') || f.name.startsWith('.')) throw bad(`lists an unsafe shared file name "${String(f.name)}"`);
+    if (!/^[0-9a-f]{64}$/.test(f.sha256)) throw bad(`has no SHA-256 for the shared file ${f.name}`);
   }
   if (!Array.isArray(m.verifications)) throw bad('has no verification history');
   return m as Manifest;
