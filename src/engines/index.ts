@@ -40,6 +40,9 @@ export type RestoreResult = ({ engine: 'sqlite' } & SqliteRestoreResult) | ({ en
 export interface VerifyOptions {
   /** A restore drill into a scratch database (server engines). */
   deep?: boolean;
+  /** SQLite: only read the stored files back and compare SHA-256s, without rebuilding the
+   *  database and running integrity_check (the default is that full verification). */
+  quick?: boolean;
   jobs?: number;
   /** Where the client tools are, when no server target is given (a quick verify needs none). */
   postgresBinDir?: string;
@@ -78,7 +81,7 @@ export async function backupDatabase(connection: Connection, options: BackupOpti
 export async function verifyBackup(entry: CatalogEntry, ctx: JobContext, options: VerifyOptions = {}, server?: ServerTarget): Promise<Verification> {
   switch (entry.manifest.engine) {
     case 'sqlite':
-      return verifySqliteBackup(entry, ctx);
+      return verifySqliteBackup(entry, ctx, { quick: options.quick });
     case 'postgres': {
       // A quick verify reads only the stored files; a drill needs a server to restore on.
       const target = options.deep ? requireServer(entry, server, 'run a restore drill of') : server;
