@@ -12,7 +12,7 @@ import type { DumpResult } from './checkerProtocol';
  *    CAST(X'<its bytes>' AS TEXT).
  *  - Rowids are kept (an explicit rowid column) where a table has one that is not already a
  *    column, so a restore gives every row the same rowid; generated columns are left to SQLite.
- *  - Tables first, with their rows; then sqlite_sequence and sqlite_stat1; then indexes,
+ *  - Tables first, with their rows; then sqlite_sequence and the statistics; then indexes,
  *    triggers and views in the order they were created (so what one uses exists); virtual tables
  *    are written into the schema as `.dump` does (their shadow tables hold the data).
  *  - The page size, auto_vacuum, encoding, user_version and application_id are set as in the
@@ -48,10 +48,13 @@ export function writeSqlDump(db: SqliteDatabase, target: string, onTable?: (done
       out.line('DELETE FROM sqlite_sequence;');
       writeRows(db, out, 'sqlite_sequence', false);
     }
-    if (schema.some(s => s.name === 'sqlite_stat1')) {
-      out.line('ANALYZE sqlite_schema;');
-      out.line('DELETE FROM sqlite_stat1;');
-      writeRows(db, out, 'sqlite_stat1', false);
+    // The planner's statistics: ANALYZE sqlite_schema creates their tables (as `.dump` does),
+    // then their rows are put back as they were.
+    const statistics = ['sqlite_stat1', 'sqlite_stat4'].filter(name => schema.some(s => s.name === name));
+    if (statistics.length > 0) out.line('ANALYZE sqlite_schema;');
+    for (const name of statistics) {
+      out.line(`DELETE FROM ${name};`);
+      writeRows(db, out, name, false);
     }
     for (const item of schema.filter(s => s.type === 'index' || s.type === 'trigger' || s.type === 'view')) out.line(`${item.sql};`);
     if (writableSchema) out.line('PRAGMA writable_schema=OFF;');
