@@ -1,5 +1,6 @@
 import type { EngineName } from './connection';
 import { LifeboatError } from './errors';
+import { formatBytes } from './format';
 
 /**
  * The manifest is the single definition of a backup: backup writes it last, restore and verify
@@ -102,6 +103,18 @@ export function verificationState(manifest: Manifest): VerificationState {
 
 export function totalStoredBytes(manifest: Manifest): number {
   return manifest.files.reduce((sum, f) => sum + f.size, 0);
+}
+
+/**
+ * What a backup holds, for people: its stored size; for an incremental snapshot, what it added to
+ * the destination, of how large a database, and which snapshot it builds on
+ * ("incremental · +1.2 MB new of 200 MB, parent 2026-11-25T14-38-15").
+ */
+export function describeStored(manifest: Manifest): string {
+  const { newBytes, databaseBytes } = manifest.consistency;
+  if (!manifest.shared || typeof newBytes !== 'number') return formatBytes(totalStoredBytes(manifest));
+  const of = typeof databaseBytes === 'number' ? ` of ${formatBytes(databaseBytes)}` : '';
+  return `incremental · +${formatBytes(newBytes)} new${of}, ${manifest.parent ? `parent ${manifest.parent.slice(0, 19)}` : 'first of its chain'}`;
 }
 
 export function serializeManifest(manifest: Manifest): string {

@@ -1,10 +1,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { SqliteConnection } from '../../src/core/connection';
 import { beginBackup, finishBackup, listBackups, type CatalogEntry } from '../../src/core/catalog';
 import type { LifeboatError } from '../../src/core/errors';
+import { ownedName } from '../../src/core/orphans';
 import { collectSharedGarbage, removeBackup } from '../../src/core/sharedGarbage';
 import { backupDatabase, restoreBackup, verifyBackup } from '../../src/engines';
 import { engineContext } from '../support/engineContext';
@@ -143,6 +146,27 @@ describe('SQLite incremental snapshots', () => {
       assert.equal(collected.skipped, undefined);
       assert.deepEqual(packFiles(folder).sort(), referencedPacks(entries));
     });
+  });
+
+  it('the listing removes the pack of a snapshot whose process died after storing it and before its manifest', async () => {
+    const folder = tmp.file('backups-dead');
+    const { ctx, destination } = engineContext(folder);
+    const source = tmp.file('dead.db');
+    createLargeDatabase(source, 5_000);
+    const kept = await backupDatabase(connection(source, 'dead'), { codec: 'gzip', sqliteFormat: 'snapshot' }, ctx);
+    // What a SIGKILL leaves at the worst moment: the marker of a process that no longer exists,
+    // and the snapshot's pack and pack index under their final names, listed by no manifest.
+    const deadPid = spawnSync(process.execPath, ['-e', '']).pid!;
+    const id = '2099-01-01T00-00-00-000Z-dead';
+    const marker = ownedName('backup', 'writing').replace(/-\d+-([0-9a-f]{8})$/, `-${deadPid}-$1`);
+    for (const key of [`dead/${id}/${marker}`, `dead/${id}/page-index.bin.gz`, `dead/blocks/${id}.pack`, `dead/blocks/${id}.pack-index`]) {
+      fs.mkdirSync(path.dirname(path.join(folder, key)), { recursive: true });
+      fs.writeFileSync(path.join(folder, key), 'left behind');
+    }
+    const { entries } = await listBackups(destination, { connectionId: 'dead', logger: ctx.logger });
+    assert.deepEqual(entries.map(e => e.manifest.id), [kept.manifest.id]);
+    assert.deepEqual(packFiles(folder).sort(), referencedPacks(entries), 'the dead snapshot\'s pack and index are gone, the kept one\'s remain');
+    assert.ok(!listFiles(folder).some(f => f.includes(id)), 'nothing of the dead snapshot remains');
   });
 
   it('a snapshot taken while another process writes restores to a consistent database', async () => {
