@@ -5,6 +5,7 @@ import { explainSqliteError } from './sqliteErrors';
 import { writeSqlDump } from './sqlDump';
 import { loadSqlDump } from './sqlLoad';
 import type { CheckReply, CheckerRequest, VacuumResult } from './checkerProtocol';
+import type { SqliteDatabase } from './driver';
 
 /**
  * integrity_check and row counts, VACUUM INTO, and writing and loading SQL dumps run in a child
@@ -19,55 +20,38 @@ function send(reply: CheckReply): Promise<void> {
 
 const progress = (done: number, total: number) => void send({ type: 'progress', done, total });
 
+/** Runs `use` on the database and closes it, whatever happens. */
+function withDatabase<T>(db: SqliteDatabase, use: (db: SqliteDatabase) => T): T {
+  try {
+    return use(db);
+  } finally {
+    db.close();
+  }
+}
+
 function perform(request: CheckerRequest): unknown {
   const driver = loadSqliteDriver();
   const info = { name: driver.name, version: driver.version, sqliteVersion: driver.sqliteVersion };
   switch (request.task) {
     case undefined:
-    case 'check': {
+    case 'check':
       // Read-only: the file's bytes cannot change while the same file is being stored.
-      const db = driver.open(request.file, { readonly: true });
-      try {
-        return { ...inspectDatabase(db, progress), driver: info };
-      } finally {
-        db.close();
-      }
-    }
+      return withDatabase(driver.open(request.file, { readonly: true }), db => ({ ...inspectDatabase(db, progress), driver: info }));
     case 'vacuum-into': {
-      const db = driver.open(request.source, { readonly: true });
-      let sourceJournalMode: string;
-      try {
+      const sourceJournalMode = withDatabase(driver.open(request.source, { readonly: true }), db => {
         db.exec('PRAGMA busy_timeout = 30000');
-        sourceJournalMode = readFacts(db).journalMode;
+        const mode = readFacts(db).journalMode;
         // One statement that reads one consistent snapshot of the source, like the backup API
         // under a read transaction; the target is a new file in the job's scratch folder.
         db.exec(`VACUUM INTO '${request.target.replace(/'/g, "''")}'`);
-      } finally {
-        db.close();
-      }
-      const copy = driver.open(request.target, { readonly: true });
-      try {
-        return { copy: readFacts(copy), sourceJournalMode, driver: info } satisfies VacuumResult;
-      } finally {
-        copy.close();
-      }
+        return mode;
+      });
+      return withDatabase(driver.open(request.target, { readonly: true }), copy => ({ copy: readFacts(copy), sourceJournalMode, driver: info }) satisfies VacuumResult);
     }
-    case 'dump': {
-      const db = driver.open(request.file, { readonly: true });
-      try {
-        return writeSqlDump(db, request.target, progress);
-      } finally {
-        db.close();
-      }
-    }
-    case 'load': {
-      const db = driver.open(request.target, { mustExist: false });
-      try {
-        return loadSqlDump(db, request.sql, progress);
-      } finally {
-        db.close();
-      }
-    }
+    case 'dump':
+      return withDatabase(driver.open(request.file, { readonly: true }), db => writeSqlDump(db, request.target, progress));
+    case 'load':
+      return withDatabase(driver.open(request.target, { mustExist: false }), db => loadSqlDump(db, request.sql, progress));
   }
 }
 

@@ -177,7 +177,9 @@ async function readPageSize(file: string): Promise<number> {
     const header = Buffer.alloc(2);
     await handle.read(header, 0, 2, 16);
     const value = header.readUInt16BE(0);
-    return value === 1 ? 65_536 : value;
+    const size = value === 1 ? 65_536 : value;
+    // An empty database (a 0-byte file) has no header; any page size then gives no pages.
+    return size >= 512 && (size & (size - 1)) === 0 ? size : 4096;
   } finally {
     await handle.close();
   }
