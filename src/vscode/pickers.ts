@@ -38,14 +38,3 @@ export async function pickBackup(catalog: BackupCatalog, placeHolder: string): P
   })), { placeHolder, matchOnDescription: true, matchOnDetail: true });
   return picked?.entry;
 }
-
-export type Item<T> = vscode.QuickPickItem & { value: T };
-
-/** A quick pick with `first` on top, so Enter takes it, marked with why it is first ("last used",
- *  "default") unless `mark` is null. */
-export async function pickFirst<T>(title: string, placeHolder: string, first: T, items: Item<T>[], mark: string | null): Promise<T | undefined> {
-  const ordered = [...items.filter(i => i.value === first), ...items.filter(i => i.value !== first)];
-  if (ordered[0].value === first && mark) ordered[0] = { ...ordered[0], description: mark };
-  const picked = await vscode.window.showQuickPick(ordered, { title, placeHolder, ignoreFocusOut: true });
-  return picked?.value;
-}

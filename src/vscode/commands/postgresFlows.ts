@@ -13,7 +13,6 @@ import { LocalFolderDestination } from '../../storage/local';
 import type { Destination } from '../../storage/destination';
 import type { Services } from '../services';
 import { readSettings } from '../settings';
-import { pickFirst as pick, type Item } from '../pickers';
 
 /**
  * The short flows behind Backup Database and Restore on a PostgreSQL connection. Each step lists
@@ -30,6 +29,8 @@ interface RememberedBackup {
 }
 
 const MEMENTO_KEY = (id: string) => `lifeboat.postgresBackup/${id}`;
+
+type Item<T> = vscode.QuickPickItem & { value: T };
 
 export interface BackupFlowResult {
   options: BackupOptions;
@@ -129,6 +130,15 @@ async function pickTables(target: ServerTarget, placeHolder: string, remembered:
   const picked = await vscode.window.showQuickPick(items, { canPickMany: true, placeHolder, ignoreFocusOut: true, matchOnDescription: true });
   if (!picked || picked.length === 0) return undefined;
   return picked.map(p => p.name);
+}
+
+/** A quick pick with `first` on top, so Enter takes it, marked with why it is first ("last used",
+ *  "default") unless `mark` is null. */
+async function pick<T>(title: string, placeHolder: string, first: T, items: Item<T>[], mark: string | null): Promise<T | undefined> {
+  const ordered = [...items.filter(i => i.value === first), ...items.filter(i => i.value !== first)];
+  if (ordered[0].value === first && mark) ordered[0] = { ...ordered[0], description: mark };
+  const picked = await vscode.window.showQuickPick(ordered, { title, placeHolder, ignoreFocusOut: true });
+  return picked?.value;
 }
 
 /** Restore: into a new database (name proposed) by default; an existing one after typing its name. */
