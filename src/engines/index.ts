@@ -1,6 +1,7 @@
 import type { CatalogEntry } from '../core/catalog';
-import { ENGINE_LABELS, type Connection, type EngineName, type ServerConnection } from '../core/connection';
+import { ENGINE_LABELS, type Connection, type ServerConnection } from '../core/connection';
 import type { PostgresRestoreResult } from './postgres/restore';
+import type { MysqlRestoreResult } from './mysql/restore';
 import { LifeboatError } from '../core/errors';
 import { validateLevel } from '../core/codec';
 import type { JobContext } from '../core/job';
@@ -35,7 +36,7 @@ export interface RestoreOptions {
   noPrivileges?: boolean;
 }
 
-export type RestoreResult = ({ engine: 'sqlite' } & SqliteRestoreResult) | ({ engine: 'postgres' } & PostgresRestoreResult);
+export type RestoreResult = ({ engine: 'sqlite' } & SqliteRestoreResult) | ({ engine: 'postgres' } & PostgresRestoreResult) | ({ engine: 'mysql' } & MysqlRestoreResult);
 
 export interface VerifyOptions {
   /** A restore drill into a scratch database (server engines). */
@@ -54,27 +55,40 @@ export interface ServerTarget {
   access: ServerAccess;
 }
 
-/** Engines whose backups this version can make; the editor hides backup commands for others. */
-export const BACKUP_ENGINES: readonly EngineName[] = ['sqlite', 'postgres'];
-
 export async function testConnection(connection: Connection, password?: string): Promise<ProbeResult> {
   switch (connection.engine) {
-    case 'sqlite': return probeSqlite(connection);
+    case 'sqlite':
+      if (connection.folder) return { product: 'SQLite', version: '', summary: await (await import('./sqlite/groupBackup')).describeSqliteFolder(connection) };
+      return probeSqlite(connection);
     // pg and mysql2 load on first use, not when the extension activates.
     case 'postgres': return (await import('./postgres/probe')).probePostgres(connection, password);
     case 'mysql': return (await import('./mysql/probe')).probeMysql(connection, password);
   }
 }
 
+/** A connection's backup run: its one backup, or for a SQLite folder group one per database in
+ *  the folder (engines/sqlite/groupBackup.ts). What the CLI, tasks and the editor call. */
+export async function backupConnection(connection: Connection, options: BackupOptions, ctx: JobContext, access: ServerAccess = {}): Promise<CatalogEntry[]> {
+  if (connection.engine !== 'sqlite' || !connection.folder) return [await backupDatabase(connection, options, ctx, access)];
+  validateLevel(options.codec, options.level);
+  return (await import('./sqlite/groupBackup')).backupSqliteFolder(connection, ctx, (member, memberCtx) => backupDatabase(member, options, memberCtx, access));
+}
+
 export async function backupDatabase(connection: Connection, options: BackupOptions, ctx: JobContext, access: ServerAccess = {}): Promise<CatalogEntry> {
+  if (connection.engine === 'sqlite' && connection.folder) {
+    throw new LifeboatError('usage', `"${connection.name}" is a folder of SQLite databases, not one database.`, 'Back it up with backupConnection, which backs up each database in it.');
+  }
   switch (connection.engine) {
     case 'sqlite':
       validateLevel(options.codec, options.level);
       return backupSqlite(connection, options, ctx);
     case 'postgres':
+      refuseOptions('PostgreSQL', options, ['sqliteFormat', 'vacuum']);
       return (await import('./postgres/backup')).backupPostgres(connection, access, options, ctx);
     case 'mysql':
-      throw backupNotSupported(connection.engine);
+      validateLevel(options.codec, options.level);
+      refuseOptions('MySQL/MariaDB', options, ['format', 'compressor', 'schemas', 'excludeSchemas', 'excludeTableData', 'noOwner', 'noPrivileges', 'pagesPerStep', 'sqliteFormat', 'vacuum']);
+      return (await import('./mysql/backup')).backupMysql(connection, access, options, ctx);
   }
 }
 
@@ -88,8 +102,10 @@ export async function verifyBackup(entry: CatalogEntry, ctx: JobContext, options
       const access = target?.access ?? (options.postgresBinDir ? { postgresBinDir: options.postgresBinDir } : {});
       return (await import('./postgres/verify')).verifyPostgresBackup(entry, { deep: options.deep, jobs: options.jobs, server: target?.connection, access }, ctx);
     }
-    case 'mysql':
-      throw notYet(entry.manifest.engine, 'Verifying backups of');
+    case 'mysql': {
+      const target = options.deep ? requireServer(entry, server, 'run a restore drill of') : server;
+      return (await import('./mysql/verify')).verifyMysqlBackup(entry, { deep: options.deep, server: target?.connection, access: target?.access ?? {} }, ctx);
+    }
   }
 }
 
@@ -105,9 +121,20 @@ export async function restoreBackup(entry: CatalogEntry, options: RestoreOptions
       }, ctx);
       return { engine: 'postgres', ...result };
     }
-    case 'mysql':
-      throw notYet(entry.manifest.engine, 'Restoring');
+    case 'mysql': {
+      const target = requireServer(entry, server, 'restore');
+      const result = await (await import('./mysql/restore')).restoreMysqlBackup(entry, {
+        server: target.connection, access: target.access, database: options.target, existing: options.overwrite, tables: options.tables,
+      }, ctx);
+      return { engine: 'mysql', ...result };
+    }
   }
+}
+
+/** Options another engine's backup takes are refused by name rather than silently ignored. */
+function refuseOptions(engine: string, options: BackupOptions, names: (keyof BackupOptions)[]): void {
+  const given = names.filter(name => options[name] !== undefined);
+  if (given.length > 0) throw new LifeboatError('usage', `${given.join(', ')} ${given.length === 1 ? 'does' : 'do'} not apply to ${engine} backups.`, 'Leave them out for this connection.');
 }
 
 function requireServer(entry: CatalogEntry, server: ServerTarget | undefined, what: string): ServerTarget {
@@ -116,26 +143,27 @@ function requireServer(entry: CatalogEntry, server: ServerTarget | undefined, wh
     'Add the connection (same id), or name another server connection to use.');
 }
 
-/** Why a Backup Database on this engine cannot run yet, in the words every caller shows. */
-export function backupNotSupported(engine: EngineName): LifeboatError {
-  return notYet(engine, 'Backing up');
-}
-
-function notYet(engine: EngineName, what: string): LifeboatError {
-  return new LifeboatError('unsupported', `${what} ${ENGINE_LABELS[engine]} databases is not in this version of Lifeboat yet.`,
-    `It is the next feature to land; Test Connection already works for ${ENGINE_LABELS[engine]}. SQLite backups work now.`);
-}
-
 /** Tables of a server database with their sizes (for choosing what to back up). */
-export async function listServerTables(connection: ServerConnection, access: ServerAccess): Promise<{ name: string; schema: string; table: string; bytes: number; estimatedRows: number | null }[]> {
-  if (connection.engine !== 'postgres') throw notYet(connection.engine, 'Choosing tables of');
+export async function listServerTables(connection: ServerConnection, access: ServerAccess): Promise<{ name: string; schema?: string; table: string; bytes: number; estimatedRows: number | null }[]> {
+  if (connection.engine === 'mysql') return mysqlTables(connection, access);
   return (await import('./postgres/source')).tableSizes(connection, access.password);
+}
+
+async function mysqlTables(connection: ServerConnection, access: ServerAccess): Promise<{ name: string; table: string; bytes: number; estimatedRows: number | null }[]> {
+  const { connectMysql } = await import('./mysql/probe');
+  const { listTables } = await import('./mysql/source');
+  const db = await connectMysql(connection, access.password);
+  try {
+    return (await listTables(db, connection.database)).filter(t => !t.view).map(t => ({ name: t.name, table: t.name, bytes: t.bytes, estimatedRows: t.estimatedRows }));
+  } finally {
+    await db.end().catch(() => undefined);
+  }
 }
 
 /** What a restore into an existing database would replace: the archive's tables that exist there. */
 export async function restoreImpact(entry: CatalogEntry, server: ServerTarget, database: string): Promise<{ name: string; estimatedRows: number | null }[]> {
-  if (entry.manifest.engine !== 'postgres') return [];
-  const existing = await (await import('./postgres/source')).tableSizes({ ...server.connection, database }, server.access.password);
+  if (entry.manifest.engine === 'sqlite') return [];
+  const existing = await listServerTables({ ...server.connection, database }, server.access);
   const inBackup = new Set(entry.manifest.tables.map(t => t.name));
   return existing.filter(t => inBackup.has(t.name)).map(t => ({ name: t.name, estimatedRows: t.estimatedRows }));
 }

@@ -6,10 +6,11 @@ import { removeBackup } from '../../core/sharedGarbage';
 import { makeConnectionId, type Connection } from '../../core/connection';
 import { formatBytes, formatDuration } from '../../core/format';
 import { MANIFEST_FILE, describeStored, totalStoredBytes } from '../../core/manifest';
-import { BACKUP_ENGINES, backupDatabase, backupNotSupported, restoreBackup, verifyBackup, type BackupOptions, type ServerTarget, type VerifyOptions } from '../../engines';
+import { backupConnection, restoreBackup, verifyBackup, type BackupOptions, type ServerTarget, type VerifyOptions } from '../../engines';
 import type { ServerAccess } from '../../engines/access';
 import type { Destination } from '../../storage/destination';
 import { serverTarget } from '../serverTarget';
+import { mysqlBackupFlow, mysqlRestoreFlow } from './mysqlFlows';
 import { postgresBackupFlow, postgresRestoreFlow } from './postgresFlows';
 import { sqliteBackupFlow } from './sqliteFlows';
 import { pickBackup, pickConnection } from '../pickers';
@@ -44,28 +45,30 @@ export function registerBackupCommands(s: Services): vscode.Disposable[] {
 }
 
 async function backup(s: Services, connection: Connection): Promise<void> {
-  if (!BACKUP_ENGINES.includes(connection.engine)) {
-    void vscode.window.showInformationMessage(backupNotSupported(connection.engine).fullMessage);
-    return;
-  }
   const settings = readSettings(s.globalStorage);
   let options: BackupOptions = { codec: settings.compression, level: settings.compressionLevel };
   let destination: Destination | undefined;
   let access: ServerAccess = {};
-  if (connection.engine === 'sqlite') {
+  if (connection.engine === 'sqlite' && !connection.folder) {
     const chosen = await sqliteBackupFlow(s, connection);
     if (!chosen) return;
     options = chosen;
   }
-  if (connection.engine === 'postgres') {
+  if (connection.engine !== 'sqlite') {
     const target = await serverTarget(s, connection);
-    const flow = await postgresBackupFlow(s, connection, target);
+    const flow = connection.engine === 'postgres' ? await postgresBackupFlow(s, connection, target) : await mysqlBackupFlow(s, connection, target);
     if (!flow) return;
     ({ options, destination } = flow);
     access = target.access;
   }
-  const entry = await s.jobs.run(`Lifeboat: Backing up ${connection.name}`, ctx => backupDatabase(connection, options, ctx, access), destination);
-  if (!entry) return;
+  const entries = await s.jobs.run(`Lifeboat: Backing up ${connection.name}`, ctx => backupConnection(connection, options, ctx, access), destination);
+  if (!entries) return;
+  if (entries.length !== 1 || (connection.engine === 'sqlite' && connection.folder)) {
+    const bytes = entries.reduce((n, e) => n + totalStoredBytes(e.manifest), 0);
+    void vscode.window.showInformationMessage(`${entries.length} databases of ${connection.name} backed up and checked: ${formatBytes(bytes)} stored${destination ? ` in ${destination.location}` : ''}.`);
+    return;
+  }
+  const entry = entries[0];
   const m = entry.manifest;
   const checks = m.verifications[0]?.checks.filter(c => c.name !== 'sha256').map(c => `${c.name} ok`).join(', ');
   if (destination) {
@@ -89,7 +92,7 @@ async function verify(s: Services, entry: CatalogEntry): Promise<void> {
     options = { quick: depth.quick };
   } else {
     const depth = await vscode.window.showQuickPick([
-      { label: '$(checklist) Quick', detail: 'SHA-256 of every file, and the archive parses (pg_restore --list); no server needed', deep: false },
+      { label: '$(checklist) Quick', detail: `SHA-256 of every file, and ${entry.manifest.engine === 'postgres' ? 'the archive parses (pg_restore --list)' : 'the dump ends with its completion line'}; no server needed`, deep: false },
       { label: '$(debug-restart) Deep: a restore drill', detail: 'Restore into a scratch database, compare every table\'s row count, record the restore time, drop it', deep: true },
     ], { title: `Verify ${entry.manifest.connection.name} ${entry.manifest.id}`, ignoreFocusOut: true });
     if (!depth) return;
@@ -121,11 +124,11 @@ async function backupServer(s: Services, entry: CatalogEntry): Promise<ServerTar
 async function restoreOnServer(s: Services, entry: CatalogEntry): Promise<void> {
   const server = await backupServer(s, entry);
   if (!server) return;
-  const options = await postgresRestoreFlow(s, entry, server);
+  const options = entry.manifest.engine === 'postgres' ? await postgresRestoreFlow(s, entry, server) : await mysqlRestoreFlow(entry, server);
   if (!options) return;
   const m = entry.manifest;
   const result = await s.jobs.run(`Lifeboat: Restoring ${m.connection.name} into ${options.target}`, ctx => restoreBackup(entry, options, ctx, server));
-  if (result?.engine !== 'postgres') return;
+  if (!result || result.engine === 'sqlite') return;
   if (result.createdDatabase) {
     // The restored database becomes a connection, so the next step (comparing its tables with
     // production) starts from it; it logs in as the server connection does.

@@ -1,7 +1,7 @@
 import type { SqliteConnection } from '../../core/connection';
 import type { BackupOptions } from '../../engines';
 import type { SqliteFormat } from '../../engines/sqlite/payloads';
-import { pickFirst, type Item } from '../pickers';
+import { pick, type Item } from './flowSteps';
 import type { Services } from '../services';
 import { readSettings } from '../settings';
 
@@ -23,7 +23,7 @@ const CHOICES: Item<SqliteChoice>[] = [
 export async function sqliteBackupFlow(s: Services, connection: SqliteConnection): Promise<BackupOptions | undefined> {
   const settings = readSettings(s.globalStorage);
   const remembered = s.memento.get<SqliteChoice>(MEMENTO_KEY(connection.id));
-  const choice = await pickFirst(`Back up ${connection.name}`, 'What to store', remembered ?? 'copy', CHOICES, remembered ? 'last used' : 'default');
+  const choice = await pick(`Back up ${connection.name}`, 'What to store', remembered ?? 'copy', CHOICES, remembered ? 'last used' : 'default');
   if (!choice) return undefined;
   await s.memento.update(MEMENTO_KEY(connection.id), choice);
   const sqliteFormat: SqliteFormat = choice === 'vacuum' ? 'copy' : choice;
