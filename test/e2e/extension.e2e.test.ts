@@ -137,7 +137,7 @@ describe('Lifeboat in a real editor', () => {
     assert.match(done, /incremental · \+[\d.]+ [KM]?B new of [\d.]+ [KM]?B, first of its chain/);
     const row = editor.page.locator('.monaco-list-row[aria-label*="incremental"]').first();
     await row.waitFor();
-    await editor.screenshot('09-snapshot-in-tree');
+    await editor.screenshot('08b-snapshot-in-tree');
     assert.ok(fs.existsSync(path.join(backups, 'shop', 'blocks')), 'its blocks are in the connection\'s blocks folder');
   }));
 
