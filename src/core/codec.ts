@@ -103,9 +103,10 @@ type ZstdSync = typeof zlib & {
 };
 
 /**
- * One small block (a database page) compressed on its own, so that it can be read back without
- * its neighbours (SQLite incremental snapshots). Synchronous: a 4 KiB page takes tens of
- * microseconds, less than a thread-pool round trip would cost.
+ * One block compressed on its own, as one frame of the codec, so that it can be read back without
+ * the rest of its file (SQLite incremental snapshots: a frame of up to 256 KiB of new pages).
+ * Synchronous: a frame takes a few milliseconds, and a stream's thread-pool machinery would cost
+ * more than it saves for buffers this small.
  */
 export function compressBlock(codec: Codec, data: Buffer, level?: number): Buffer {
   requireCodec(codec);

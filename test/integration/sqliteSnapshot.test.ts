@@ -169,6 +169,28 @@ describe('SQLite incremental snapshots', () => {
     assert.ok(!listFiles(folder).some(f => f.includes(id)), 'nothing of the dead snapshot remains');
   });
 
+  it('a flipped byte in a shared pack is found by quick and full verification, and a restore refuses it', async () => {
+    const folder = tmp.file('backups-damaged');
+    const { ctx } = engineContext(folder);
+    const source = tmp.file('damaged.db');
+    createLargeDatabase(source, 5_000);
+    await backupDatabase(connection(source, 'damaged'), { codec: 'gzip', sqliteFormat: 'snapshot' }, ctx);
+    changeScattered(source, 100);
+    const second = await backupDatabase(connection(source, 'damaged'), { codec: 'gzip', sqliteFormat: 'snapshot' }, ctx);
+    // The first snapshot's pack: the second takes most of its pages from it.
+    const pack = path.join(folder, 'damaged', 'blocks', `${second.manifest.parent}.pack`);
+    const bytes = fs.readFileSync(pack);
+    bytes[Math.floor(bytes.length / 2)] ^= 0x40;
+    fs.writeFileSync(pack, bytes);
+    for (const quick of [true, false]) {
+      const verification = await verifyBackup(second, ctx, { quick });
+      assert.equal(verification.ok, false, `${quick ? 'quick' : 'full'} verification finds the damage`);
+      assert.match(verification.checks.find(c => !c.ok)!.detail, new RegExp(`${second.manifest.parent}\\.pack`));
+    }
+    await assert.rejects(restoreBackup(second, { target: tmp.file('damaged-restored.db') }, ctx), (e: LifeboatError) => e.code === 'verification');
+    assert.ok(!fs.existsSync(tmp.file('damaged-restored.db')), 'nothing restored');
+  });
+
   it('a snapshot taken while another process writes restores to a consistent database', async () => {
     const source = tmp.file('busy.db');
     createLargeDatabase(source, 20_000);

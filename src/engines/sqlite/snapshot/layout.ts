@@ -28,11 +28,15 @@ export function isPackIndex(file: StoredFile): boolean {
   return file.name.endsWith('.pack-index');
 }
 
+/** Where a block is: its pack, the frame that holds it (offset and stored length in the pack,
+ *  and the frame's codec), and its place in the decompressed frame. */
 export interface BlockLocation {
   pack: string;
   codec: Codec;
   offset: number;
   length: number;
+  inner: number;
+  size: number;
 }
 
 /** A whole stored object in memory, checked against its manifest entry (size and SHA-256). */
@@ -50,8 +54,8 @@ export async function loadBlockLocations(destination: Destination, connectionId:
     const data = await readStoredBuffer(destination, sharedKey(connectionId, file.name), file, signal);
     const pack = file.name.replace(/\.pack-index$/, '.pack');
     const { codec, entries } = decodePackIndex(data, file.name);
-    for (const entry of entries) {
-      if (!locations.has(entry.hash)) locations.set(entry.hash, { pack, codec, offset: entry.offset, length: entry.length });
+    for (const { hash, ...where } of entries) {
+      if (!locations.has(hash)) locations.set(hash, { pack, codec, ...where });
     }
   }
   return locations;

@@ -104,8 +104,17 @@ interface PlannedBlock extends BlockLocation {
   pages: number[];
 }
 
-/** For each pack, the blocks to take from it (in pack order) and the pages each one is. */
-function planReads(index: PageIndex, locations: Map<string, BlockLocation>, snapshotId: string): Map<string, PlannedBlock[]> {
+/** A frame of a pack, and the blocks the snapshot takes from it. */
+interface PlannedFrame {
+  offset: number;
+  length: number;
+  codec: BlockLocation['codec'];
+  blocks: PlannedBlock[];
+}
+
+/** For each pack, the frames to read from it (in pack order), the blocks each holds that the
+ *  snapshot uses, and the pages each block is. */
+function planReads(index: PageIndex, locations: Map<string, BlockLocation>, snapshotId: string): Map<string, PlannedFrame[]> {
   const byHash = new Map<string, PlannedBlock>();
   for (let page = 0; page < pageCountOf(index); page++) {
     const hash = pageHash(index, page);
@@ -118,19 +127,20 @@ function planReads(index: PageIndex, locations: Map<string, BlockLocation>, snap
     }
     block.pages.push(page);
   }
-  const plan = new Map<string, PlannedBlock[]>();
+  const frames = new Map<string, Map<number, PlannedFrame>>();
   for (const block of byHash.values()) {
-    const list = plan.get(block.pack) ?? [];
-    list.push(block);
-    plan.set(block.pack, list);
+    const inPack = frames.get(block.pack) ?? new Map<number, PlannedFrame>();
+    frames.set(block.pack, inPack);
+    const frame = inPack.get(block.offset) ?? { offset: block.offset, length: block.length, codec: block.codec, blocks: [] };
+    inPack.set(block.offset, frame);
+    frame.blocks.push(block);
   }
-  for (const list of plan.values()) list.sort((a, b) => a.offset - b.offset);
-  return plan;
+  return new Map([...frames].map(([pack, inPack]) => [pack, [...inPack.values()].sort((a, b) => a.offset - b.offset)]));
 }
 
-/** A sink for one pack's bytes that cuts out the planned blocks, decompresses each, checks it
- *  against its SHA-256 and hands it on (the others flow past). */
-function blockWriter(blocks: PlannedBlock[], file: StoredFile, index: PageIndex, place: (content: Buffer, pages: number[]) => Promise<void>): Writable {
+/** A sink for one pack's bytes that cuts out the planned frames, decompresses each, checks every
+ *  block taken from it against its SHA-256 and hands it on (other frames flow past). */
+function blockWriter(frames: PlannedFrame[], file: StoredFile, index: PageIndex, place: (content: Buffer, pages: number[]) => Promise<void>): Writable {
   let position = 0;
   let next = 0;
   let pending: Buffer[] = [];
@@ -139,33 +149,36 @@ function blockWriter(blocks: PlannedBlock[], file: StoredFile, index: PageIndex,
     async write(chunk: Buffer, _encoding, done) {
       try {
         let data = chunk;
-        while (data.length > 0 && next < blocks.length) {
-          const block = blocks[next];
-          if (position + data.length <= block.offset) {
+        while (data.length > 0 && next < frames.length) {
+          const frame = frames[next];
+          if (position + data.length <= frame.offset) {
             position += data.length;
             return done();
           }
-          if (position < block.offset) {
-            data = data.subarray(block.offset - position);
-            position = block.offset;
+          if (position < frame.offset) {
+            data = data.subarray(frame.offset - position);
+            position = frame.offset;
           }
-          const take = Math.min(data.length, block.length - pendingBytes);
+          const take = Math.min(data.length, frame.length - pendingBytes);
           pending.push(data.subarray(0, take));
           pendingBytes += take;
           data = data.subarray(take);
           position += take;
-          if (pendingBytes === block.length) {
+          if (pendingBytes === frame.length) {
             const stored = Buffer.concat(pending);
             pending = [];
             pendingBytes = 0;
             next++;
-            const content = decodeBlock(stored, block, file.name);
-            const expectedBytes = Math.min(index.pageSize, index.databaseBytes - block.pages[0] * index.pageSize);
-            if (content.length !== expectedBytes || createHash('sha256').update(content).digest('hex') !== block.hash) {
-              throw new LifeboatError('verification', `The block of page ${block.pages[0] + 1} in ${file.name} does not match its SHA-256.`,
-                'The pack is damaged: restore from another copy of the backup folder.');
+            const decoded = decodeFrame(stored, frame, file.name);
+            for (const block of frame.blocks) {
+              const content = decoded.subarray(block.inner, block.inner + block.size);
+              const expectedBytes = Math.min(index.pageSize, index.databaseBytes - block.pages[0] * index.pageSize);
+              if (content.length !== expectedBytes || createHash('sha256').update(content).digest('hex') !== block.hash) {
+                throw new LifeboatError('verification', `The block of page ${block.pages[0] + 1} in ${file.name} does not match its SHA-256.`,
+                  'The pack is damaged: restore from another copy of the backup folder.');
+              }
+              await place(content, block.pages);
             }
-            await place(content, block.pages);
           }
         }
         position += data.length;
@@ -175,16 +188,16 @@ function blockWriter(blocks: PlannedBlock[], file: StoredFile, index: PageIndex,
       }
     },
     final(done) {
-      done(next < blocks.length ? new LifeboatError('verification', `${file.name} ends before its block at offset ${blocks[next].offset}.`, 'The pack is damaged: restore from another copy of the backup folder.') : null);
+      done(next < frames.length ? new LifeboatError('verification', `${file.name} ends before its frame at offset ${frames[next].offset}.`, 'The pack is damaged: restore from another copy of the backup folder.') : null);
     },
   });
 }
 
-function decodeBlock(stored: Buffer, block: PlannedBlock, pack: string): Buffer {
+function decodeFrame(stored: Buffer, frame: PlannedFrame, pack: string): Buffer {
   try {
-    return decompressBlock(block.codec, stored);
+    return decompressBlock(frame.codec, stored);
   } catch (error) {
-    throw new LifeboatError('verification', `The block of page ${block.pages[0] + 1} in ${pack} does not decompress (${(error as Error).message}).`,
+    throw new LifeboatError('verification', `The frame at offset ${frame.offset} in ${pack} (page ${frame.blocks[0].pages[0] + 1} among others) does not decompress (${(error as Error).message}).`,
       'The pack is damaged: restore from another copy of the backup folder.', { cause: error });
   }
 }

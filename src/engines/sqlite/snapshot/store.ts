@@ -10,7 +10,7 @@ import { sharedKey } from '../../../core/sharedFiles';
 import { storeStream } from '../../../core/storePipeline';
 import type { Destination } from '../../../storage/destination';
 import { PAGE_INDEX_FILE, SNAPSHOT_KIND, isPackIndex, loadBlockLocations, packIndexName, packName, type BlockLocation } from './layout';
-import { encodePackIndex, type PackEntry } from './packIndex';
+import { FRAME_BYTES, encodePackIndex, type PackEntry } from './packIndex';
 import { HASH_BYTES, encodePageIndex } from './pageIndex';
 
 export interface SnapshotStoreOptions {
@@ -49,8 +49,8 @@ export interface SnapshotStoreResult {
 /**
  * Splits the copy into pages (the database's page size, read from its header), hashes each
  * (SHA-256), and stores only the blocks that no earlier snapshot of the connection stored: in one
- * new pack, each block compressed on its own. Then the pack's index and this snapshot's page
- * index. Blocks of earlier snapshots are found through their manifests' packs, so a block that
+ * new pack, in frames of consecutive new blocks compressed together (packIndex.ts). Then the
+ * pack's index and this snapshot's page index. Blocks of earlier snapshots are found through their manifests' packs, so a block that
  * comes back (a page changed and changed back) is not stored again either.
  */
 export async function storeSnapshot(options: SnapshotStoreOptions): Promise<SnapshotStoreResult> {
@@ -70,8 +70,11 @@ export async function storeSnapshot(options: SnapshotStoreOptions): Promise<Snap
   // The pack's bytes are produced while the copy is read, and flow through the store pipeline
   // (hashing, atomic write), which pulls them as fast as the destination takes them.
   let page = 0;
-  /** Hashes one page; returns its compressed block when no snapshot stored it before. */
-  const takePage = (content: Buffer): Buffer | undefined => {
+  // New blocks wait here until they fill a frame (packIndex.ts), which is then compressed whole.
+  let frame: { hash: string; content: Buffer }[] = [];
+  let frameBytes = 0;
+  /** Hashes one page; a page no snapshot stored before joins the frame being filled. */
+  const takePage = (content: Buffer): void => {
     whole.update(content);
     const digest = createHash('sha256').update(content).digest();
     digest.copy(hashes, page * HASH_BYTES);
@@ -81,13 +84,25 @@ export async function storeSnapshot(options: SnapshotStoreOptions): Promise<Snap
     if (known) usedPacks.add(known.pack);
     if (known || newHashes.has(hash)) {
       reusedPages++;
-      return undefined;
+      return;
     }
-    const block = compressBlock(codec, content, level);
     newHashes.add(hash);
-    entries.push({ hash, offset: packBytes, length: block.length });
-    packBytes += block.length;
-    return block;
+    // A copy: the read buffer it came from is reused.
+    frame.push({ hash, content: Buffer.from(content) });
+    frameBytes += content.length;
+  };
+  const closeFrame = (): Buffer | undefined => {
+    if (frame.length === 0) return undefined;
+    const stored = compressBlock(codec, Buffer.concat(frame.map(b => b.content), frameBytes), level);
+    let inner = 0;
+    for (const block of frame) {
+      entries.push({ hash: block.hash, offset: packBytes, length: stored.length, inner, size: block.content.length });
+      inner += block.content.length;
+    }
+    packBytes += stored.length;
+    frame = [];
+    frameBytes = 0;
+    return stored;
   };
   // The pack's bytes are produced while the copy is read, and flow through the store pipeline
   // (hashing, atomic write), which pulls them as fast as the destination takes them.
@@ -97,16 +112,17 @@ export async function storeSnapshot(options: SnapshotStoreOptions): Promise<Snap
       let data = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
       const out: Buffer[] = [];
       for (; data.length >= pageSize; data = data.subarray(pageSize)) {
-        const block = takePage(data.subarray(0, pageSize));
-        if (block) out.push(block);
+        takePage(data.subarray(0, pageSize));
+        if (frameBytes >= FRAME_BYTES) out.push(closeFrame()!);
       }
       carry = Buffer.from(data);
-      options.onProgress?.(page / pages, `Storing new blocks: page ${page.toLocaleString('en')} of ${pages.toLocaleString('en')}, ${entries.length.toLocaleString('en')} new`);
+      options.onProgress?.(page / pages, `Storing new blocks: page ${page.toLocaleString('en')} of ${pages.toLocaleString('en')}, ${newHashes.size.toLocaleString('en')} new`);
       if (out.length > 0) yield Buffer.concat(out);
     }
     // A file that is not a whole number of pages (not one SQLite writes): its tail is a block too.
-    const tail = carry.length > 0 ? takePage(carry) : undefined;
-    if (tail) yield tail;
+    if (carry.length > 0) takePage(carry);
+    const last = closeFrame();
+    if (last) yield last;
   }
 
   const ownPack = packName(options.snapshotId);
