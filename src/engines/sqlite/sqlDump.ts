@@ -15,8 +15,8 @@ import type { DumpResult } from './checkerProtocol';
  *  - Tables first, with their rows; then sqlite_sequence and the statistics; then indexes,
  *    triggers and views in the order they were created (so what one uses exists); virtual tables
  *    are written into the schema as `.dump` does (their shadow tables hold the data).
- *  - The page size, auto_vacuum, encoding, user_version and application_id are set as in the
- *    source. Everything after the page settings runs in one transaction.
+ *  - The page size, auto_vacuum, encoding, user_version, application_id and WAL mode are set as
+ *    in the source. Everything between the page settings and WAL mode runs in one transaction.
  * Memory stays small: rows are read one at a time and written in 1 MB pieces.
  */
 export function writeSqlDump(db: SqliteDatabase, target: string, onTable?: (done: number, total: number) => void): DumpResult {
@@ -61,6 +61,8 @@ export function writeSqlDump(db: SqliteDatabase, target: string, onTable?: (done
     out.line(`PRAGMA user_version=${Number(pragma('user_version'))};`);
     out.line(`PRAGMA application_id=${Number(pragma('application_id'))};`);
     out.line('COMMIT;');
+    // A property of the file, not of its content: a database that ran in WAL mode comes back in it.
+    if (String(pragma('journal_mode')).toLowerCase() === 'wal') out.line('PRAGMA journal_mode=WAL;');
     return out.close();
   } catch (error) {
     out.abandon();
