@@ -50,8 +50,9 @@ export interface SnapshotStoreResult {
  * Splits the copy into pages (the database's page size, read from its header), hashes each
  * (SHA-256), and stores only the blocks that no earlier snapshot of the connection stored: in one
  * new pack, in frames of consecutive new blocks compressed together (packIndex.ts). Then the
- * pack's index and this snapshot's page index. Blocks of earlier snapshots are found through their manifests' packs, so a block that
- * comes back (a page changed and changed back) is not stored again either.
+ * pack's index and this snapshot's page index. Blocks of earlier snapshots are found through
+ * their manifests' packs, so a block that comes back (a page changed and changed back) is not
+ * stored again either.
  */
 export async function storeSnapshot(options: SnapshotStoreOptions): Promise<SnapshotStoreResult> {
   const { destination, connectionId, codec, level, signal } = options;
@@ -67,8 +68,6 @@ export async function storeSnapshot(options: SnapshotStoreOptions): Promise<Snap
   let packBytes = 0;
   let reusedPages = 0;
 
-  // The pack's bytes are produced while the copy is read, and flow through the store pipeline
-  // (hashing, atomic write), which pulls them as fast as the destination takes them.
   let page = 0;
   // New blocks wait here until they fill a frame (packIndex.ts), which is then compressed whole.
   let frame: { hash: string; content: Buffer }[] = [];
