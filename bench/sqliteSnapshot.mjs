@@ -12,25 +12,20 @@
 // (which stores only what changed since the last one), `sqlite3 .backup`, and
 // `lifeboat backup` (a full copy). The work happens on a copy of the cached database in
 // bench/.data/tmp, removed at the end.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { ensureBenchDatabase } from './generateDb.mjs';
+import { CONFIG, DATA, DIST_CLI, ROOT, SQLITE3, benchScratch, fmt, line, loadNote, median, mib, stat, table } from './sqliteBenchSupport.mjs';
 
 const require = createRequire(import.meta.url);
 const Database = require('better-sqlite3');
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const DATA = path.join(ROOT, 'bench', '.data');
 const TMP = path.join(DATA, 'tmp-snapshot');
-const CONFIG = path.join(DATA, 'empty-config.json');
-const DIST_CLI = path.join(ROOT, 'dist', 'cli.js');
-const SQLITE3 = '/usr/bin/sqlite3';
 
 const { values: flags } = parseArgs({
   options: { rounds: { type: 'string', default: '3' }, compression: { type: 'string', default: 'gzip' } },
@@ -40,17 +35,12 @@ const CODEC = flags.compression;
 /** One event row in EVERY (and one customer in EVERY / 4) changes each round: about 1 % of the pages. */
 const EVERY = 1150;
 
-let currentChild;
-const cleanUp = () => fs.rmSync(TMP, { recursive: true, force: true });
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => { currentChild?.kill('SIGTERM'); cleanUp(); process.exit(130); });
+const { cleanUp, prepare, timed } = benchScratch(TMP);
 
 async function main() {
   const began = performance.now();
   const loadAtStart = os.loadavg()[0];
-  cleanUp();
-  fs.mkdirSync(TMP, { recursive: true });
-  fs.writeFileSync(CONFIG, '{}\n');
-  if (!fs.existsSync(SQLITE3)) throw new Error(`${SQLITE3} is missing: the benchmark compares Lifeboat with it (apt-get install sqlite3).`);
+  prepare();
   if (!fs.existsSync(DIST_CLI)) throw new Error('No dist/cli.js: run npm run build first.');
   const db = ensureBenchDatabase(DATA, message => console.log(message));
   const work = path.join(TMP, 'work.sqlite');
@@ -105,7 +95,7 @@ async function main() {
   line('Incremental snapshot wall / sqlite3 .backup wall', ratio(median(s, 'wall'), median(samples.sqlite3, 'wall')));
   line(`Incremental snapshot wall / Lifeboat full copy (${CODEC}) wall`, ratio(median(s, 'wall'), median(samples.copy, 'wall')));
   console.log('');
-  console.log(`Finished in ${((performance.now() - began) / 1000).toFixed(0)} s. Load average (1 min) ${loadAtStart.toFixed(2)} at start, ${os.loadavg()[0].toFixed(2)} at end, on ${os.cpus().length} cores.`);
+  console.log(`Finished in ${((performance.now() - began) / 1000).toFixed(0)} s. ${loadNote(loadAtStart, os.loadavg()[0])}`);
 }
 
 /** Rewrites rows spread over the whole file, without changing any row's size (no page splits):
@@ -138,44 +128,8 @@ function differingPages(a, b, pageSize) {
   return { differing, pages };
 }
 
-/** Spawns a command (argument array, no shell) and returns its wall time; throws with its stderr if it fails. */
-function timed(command, args) {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const env = { ...process.env, XDG_CONFIG_HOME: path.join(DATA, 'xdg-config') };
-    for (const name of ['LIFEBOAT_CONFIG', 'LIFEBOAT_BACKUP_DIR', 'LIFEBOAT_SQLITE_DRIVER']) delete env[name];
-    const child = spawn(command, args, { cwd: TMP, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    currentChild = child;
-    const stdout = [], stderr = [];
-    child.stdout.on('data', chunk => stdout.push(chunk));
-    child.stderr.on('data', chunk => stderr.push(chunk));
-    child.on('error', reject);
-    child.on('close', code => {
-      currentChild = undefined;
-      const wall = performance.now() - started;
-      if (code !== 0) reject(new Error(`${path.basename(command)} ${args.join(' ')} exited with ${code}:\n${stdout.join('')}${stderr.join('').split('\n').slice(-15).join('\n')}`));
-      else resolve({ wall, stdout: stdout.join('') });
-    });
-  });
-}
-
-function median(samples, field) {
-  const sorted = samples.map(s => s[field]).sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-const stat = (samples, field) => `${Math.round(median(samples, field))} (${Math.round(Math.min(...samples.map(s => s[field])))}–${Math.round(Math.max(...samples.map(s => s[field])))})`;
-function table(header, rows) {
-  const widths = header.map((_, i) => Math.max(...[header, ...rows].map(r => String(r[i]).length)));
-  const render = r => r.map((cell, i) => (i === 0 ? String(cell).padEnd(widths[i]) : String(cell).padStart(widths[i]))).join('  ').trimEnd();
-  console.log(render(header));
-  for (const row of rows) console.log(render(row));
-}
-const line = (label, value) => console.log(`${label.padEnd(84, ' ')} ${value}`);
 const ratio = (a, b) => (a / b).toFixed(3);
 const pct = (a, b) => `${(100 * a / b).toFixed(2)} %`;
-const fmt = n => Math.round(n).toLocaleString('en');
-const mib = bytes => `${(bytes / 1048576).toFixed(1)} MiB`;
 
 main().catch(error => {
   console.error(`bench failed: ${error.stack ?? error}`);
