@@ -41,6 +41,18 @@ describe('lifeboat CLI: SQLite snapshots, SQL dumps, VACUUM INTO', () => {
     assert.equal(restore.code, 0, restore.stderr);
     await backupApiCopy(source, tmp.file('now.db'));
     assert.equal(sha256File(target), sha256File(tmp.file('now.db')), 'nothing wrote to the source since: the restore is its backup-API copy, byte for byte');
+
+    // Deleting the first snapshot from the command line: its pack stays, the second needs it.
+    const firstId = json<Made>(first).backup.id;
+    const abbreviated = await runCli(['delete', firstId.slice(0, 20), '--backup-dir', folder]);
+    assert.equal(abbreviated.code, 2, 'an abbreviated id is refused');
+    const deleted = await runCli(['delete', firstId, '--backup-dir', folder, '--json']);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.deepEqual(json<{ sharedRemoved: string[] }>(deleted).sharedRemoved, []);
+    assert.ok(packFiles(folder).includes(`${firstId}.pack`));
+    const again = tmp.file('restored-again.db');
+    assert.equal((await runCli(['restore', backups[0].id, '--to', again, '--backup-dir', folder])).code, 0);
+    assert.equal(sha256File(again), sha256File(tmp.file('now.db')));
   });
 
   it('SIGKILL while the new pack is stored: nothing listed, and the next listing removes the pack', async () => {
