@@ -201,8 +201,9 @@ async function reveal(s: Services, prefix: string): Promise<void> {
 
 async function remove(s: Services, prefix: string, entry: CatalogEntry | undefined): Promise<void> {
   const what = entry ? `the backup of ${entry.manifest.connection.name} from ${new Date(entry.manifest.completedAt).toLocaleString()}` : `the unreadable backup ${prefix}`;
-  const size = entry ? ` (${formatBytes(totalStoredBytes(entry.manifest))})` : '';
-  const answer = await vscode.window.showWarningMessage(`Delete ${what}${size}?`, { modal: true, detail: `Its files in ${s.catalog.destination().location}/${prefix} are removed; this cannot be undone.` }, 'Delete');
+  const size = entry ? ` (${entry.manifest.shared ? describeStored(entry.manifest) : formatBytes(totalStoredBytes(entry.manifest))})` : '';
+  const blocks = entry?.manifest.shared ? ' Its blocks that other snapshots use are kept.' : '';
+  const answer = await vscode.window.showWarningMessage(`Delete ${what}${size}?`, { modal: true, detail: `Its files in ${s.catalog.destination().location}/${prefix} are removed; this cannot be undone.${blocks}` }, 'Delete');
   if (answer !== 'Delete') return;
   try {
     // Then the blocks that only this backup used (an incremental snapshot's): never those a
