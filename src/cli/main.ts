@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { LIFEBOAT_VERSION } from '../core/version';
 import { registerBackup } from './commands/backup';
+import { registerDelete } from './commands/delete';
 import { registerList } from './commands/list';
 import { registerRestore } from './commands/restore';
 import { registerTest } from './commands/test';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerList(program);
   registerVerify(program);
   registerRestore(program);
+  registerDelete(program);
   registerTest(program);
   return program;
 }

@@ -5,6 +5,7 @@ import type { Logger } from './logger';
 import { MANIFEST_FILE, parseManifest, serializeManifest, type Manifest, type Verification } from './manifest';
 import type { Destination, ObjectInfo } from '../storage/destination';
 import { isOrphan, ownedKind, ownedName } from './orphans';
+import { deleteOwnShared } from './sharedFiles';
 
 /**
  * The catalog is not a database of its own: it is what listing a destination's manifests says.
@@ -64,6 +65,7 @@ async function removeAbandoned(destination: Destination, markers: ObjectInfo[], 
       await destination.delete(marker.key);
     } else {
       await deleteBackup(destination, backupPrefix);
+      await deleteOwnShared(destination, backupPrefix);
       logger?.info(`Removed ${backupPrefix}: a backup that was interrupted before its manifest was written.`);
     }
   }

@@ -96,3 +96,38 @@ export function decompressor(codec: Codec): Transform {
       return new PassThrough();
   }
 }
+
+type ZstdSync = typeof zlib & {
+  zstdCompressSync?: (data: Buffer, options: { params: Record<number, number> }) => Buffer;
+  zstdDecompressSync?: (data: Buffer) => Buffer;
+};
+
+/**
+ * One block compressed on its own, as one frame of the codec, so that it can be read back without
+ * the rest of its file (SQLite incremental snapshots: a frame of up to 256 KiB of new pages).
+ * Synchronous: a frame takes a few milliseconds, and a stream's thread-pool machinery would cost
+ * more than it saves for buffers this small.
+ */
+export function compressBlock(codec: Codec, data: Buffer, level?: number): Buffer {
+  requireCodec(codec);
+  switch (codec) {
+    case 'zstd':
+      return (zlib as ZstdSync).zstdCompressSync!(data, { params: { [zstdZlib.constants.ZSTD_c_compressionLevel!]: level ?? LEVELS.zstd.default } });
+    case 'gzip':
+      return zlib.gzipSync(data, { level: level ?? LEVELS.gzip.default });
+    case 'none':
+      return data;
+  }
+}
+
+export function decompressBlock(codec: Codec, data: Buffer): Buffer {
+  requireCodec(codec);
+  switch (codec) {
+    case 'zstd':
+      return (zlib as ZstdSync).zstdDecompressSync!(data);
+    case 'gzip':
+      return zlib.gunzipSync(data);
+    case 'none':
+      return data;
+  }
+}

@@ -1,4 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { Transform } from 'node:stream';
 
 /** A pass-through stream that hashes (SHA-256) and counts what flows through it. */
@@ -23,4 +24,15 @@ export class HashingStream extends Transform {
     this.digestHex ??= this.hash.digest('hex');
     return this.digestHex;
   }
+}
+
+/** SHA-256 and size of a local file, read once. */
+export async function hashFile(file: string, signal?: AbortSignal): Promise<{ bytes: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024, signal })) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { bytes, sha256: hash.digest('hex') };
 }

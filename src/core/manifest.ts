@@ -1,5 +1,6 @@
 import type { EngineName } from './connection';
 import { LifeboatError } from './errors';
+import { formatBytes } from './format';
 
 /**
  * The manifest is the single definition of a backup: backup writes it last, restore and verify
@@ -77,6 +78,12 @@ export interface Manifest {
   consistency: Record<string, string | number | boolean | null>;
   tables: TableFigures[];
   files: StoredFile[];
+  /**
+   * Files outside the backup's folder that it needs and shares with other backups of the same
+   * connection, at "<connection>/blocks/<name>" (SQLite incremental snapshots: the packs of page
+   * blocks). A shared file is removed only when no manifest lists it any more (sharedFiles.ts).
+   */
+  shared?: StoredFile[];
   timings: Record<string, number>;
   verifications: Verification[];
   parent: string | null;
@@ -96,6 +103,18 @@ export function verificationState(manifest: Manifest): VerificationState {
 
 export function totalStoredBytes(manifest: Manifest): number {
   return manifest.files.reduce((sum, f) => sum + f.size, 0);
+}
+
+/**
+ * What a backup holds, for people: its stored size; for an incremental snapshot, what it added to
+ * the destination, of how large a database, and which snapshot it builds on
+ * ("incremental · +1.2 MB new of 200 MB, parent 2026-11-25T14-38-15").
+ */
+export function describeStored(manifest: Manifest): string {
+  const { newBytes, databaseBytes } = manifest.consistency;
+  if (!manifest.shared || typeof newBytes !== 'number') return formatBytes(totalStoredBytes(manifest));
+  const of = typeof databaseBytes === 'number' ? ` of ${formatBytes(databaseBytes)}` : '';
+  return `incremental · +${formatBytes(newBytes)} new${of}, ${manifest.parent ? `parent ${manifest.parent.slice(0, 19)}` : 'first of its chain'}`;
 }
 
 export function serializeManifest(manifest: Manifest): string {
@@ -119,6 +138,11 @@ export function parseManifest(text: string, where: string): Manifest {
   for (const f of m.files) {
     if (typeof f.name !== 'string' || f.name.includes('/') || f.name.startsWith('.')) throw bad(`lists an unsafe file name "${String(f.name)}"`);
     if (!/^[0-9a-f]{64}$/.test(f.sha256) || !/^[0-9a-f]{64}$/.test(f.contentSha256)) throw bad(`has no SHA-256 for ${f.name}`);
+  }
+  if (m.shared !== undefined && !Array.isArray(m.shared)) throw bad('has a malformed list of shared files');
+  for (const f of m.shared ?? []) {
+    if (typeof f.name !== 'string' || f.name.includes('/') || f.name.startsWith('.')) throw bad(`lists an unsafe shared file name "${String(f.name)}"`);
+    if (!/^[0-9a-f]{64}$/.test(f.sha256)) throw bad(`has no SHA-256 for the shared file ${f.name}`);
   }
   if (!Array.isArray(m.verifications)) throw bad('has no verification history');
   return m as Manifest;

@@ -2,16 +2,20 @@ import { parseCodec } from '../core/codec';
 import { LifeboatError } from '../core/errors';
 import type { Codec } from '../core/manifest';
 import type { BackupOptions } from '.';
+import { SQLITE_FORMATS } from './sqlite/payloads';
 
 /**
  * Backup options as people write them (CLI flags, a tasks.json task, the editor's remembered
  * choices) checked and turned into the engine's options, in one place so every entry point
  * accepts the same names and values:
  *   format, compression, level, compressor, jobs, schemaOnly, dataOnly, schemas, excludeSchemas,
- *   tables, excludeTables, excludeTableData, noOwner, noPrivileges, pagesPerStep
+ *   tables, excludeTables, excludeTableData, noOwner, noPrivileges, pagesPerStep, sqliteFormat, vacuum
+ * `format` is PostgreSQL's archive format and `sqliteFormat` SQLite's (copy, sql, snapshot): each
+ * engine's values mean nothing to the other, and a task or config that names both for a group of
+ * connections stays valid for each.
  */
 export const BACKUP_OPTION_NAMES = ['format', 'compression', 'level', 'compressor', 'jobs', 'schemaOnly', 'dataOnly', 'schemas', 'excludeSchemas',
-  'tables', 'excludeTables', 'excludeTableData', 'noOwner', 'noPrivileges', 'pagesPerStep'] as const;
+  'tables', 'excludeTables', 'excludeTableData', 'noOwner', 'noPrivileges', 'pagesPerStep', 'sqliteFormat', 'vacuum'] as const;
 
 /** `defaults.jobs` (lifeboat.postgres.backupJobs) applies only when the format is left to Lifeboat. */
 export function parseBackupRequest(raw: Record<string, unknown>, defaults: { codec: Codec; level?: number; jobs?: number }): BackupOptions {
@@ -48,6 +52,8 @@ export function parseBackupRequest(raw: Record<string, unknown>, defaults: { cod
     noOwner: pick('noOwner', isBool, 'true or false'),
     noPrivileges: pick('noPrivileges', isBool, 'true or false'),
     pagesPerStep: pick('pagesPerStep', isCount, 'a whole number of at least 1'),
+    sqliteFormat: pick('sqliteFormat', oneOf(SQLITE_FORMATS), SQLITE_FORMATS.join(', ').replace(/, (\w+)$/, ' or $1')),
+    vacuum: pick('vacuum', isBool, 'true or false'),
   };
   for (const key of Object.keys(options) as (keyof BackupOptions)[]) if (options[key] === undefined) delete options[key];
   return options;

@@ -41,6 +41,9 @@ export type RestoreResult = ({ engine: 'sqlite' } & SqliteRestoreResult) | ({ en
 export interface VerifyOptions {
   /** A restore drill into a scratch database (server engines). */
   deep?: boolean;
+  /** SQLite: only read the stored files back and compare SHA-256s, without rebuilding the
+   *  database and running integrity_check (the default is that full verification). */
+  quick?: boolean;
   jobs?: number;
   /** Where the client tools are, when no server target is given (a quick verify needs none). */
   postgresBinDir?: string;
@@ -80,10 +83,11 @@ export async function backupDatabase(connection: Connection, options: BackupOpti
       validateLevel(options.codec, options.level);
       return backupSqlite(connection, options, ctx);
     case 'postgres':
+      refuseOptions('PostgreSQL', options, ['sqliteFormat', 'vacuum']);
       return (await import('./postgres/backup')).backupPostgres(connection, access, options, ctx);
     case 'mysql':
       validateLevel(options.codec, options.level);
-      refuseOptions('MySQL/MariaDB', options, ['format', 'compressor', 'schemas', 'excludeSchemas', 'excludeTableData', 'noOwner', 'noPrivileges', 'pagesPerStep']);
+      refuseOptions('MySQL/MariaDB', options, ['format', 'compressor', 'schemas', 'excludeSchemas', 'excludeTableData', 'noOwner', 'noPrivileges', 'pagesPerStep', 'sqliteFormat', 'vacuum']);
       return (await import('./mysql/backup')).backupMysql(connection, access, options, ctx);
   }
 }
@@ -91,7 +95,7 @@ export async function backupDatabase(connection: Connection, options: BackupOpti
 export async function verifyBackup(entry: CatalogEntry, ctx: JobContext, options: VerifyOptions = {}, server?: ServerTarget): Promise<Verification> {
   switch (entry.manifest.engine) {
     case 'sqlite':
-      return verifySqliteBackup(entry, ctx);
+      return verifySqliteBackup(entry, ctx, { quick: options.quick });
     case 'postgres': {
       // A quick verify reads only the stored files; a drill needs a server to restore on.
       const target = options.deep ? requireServer(entry, server, 'run a restore drill of') : server;

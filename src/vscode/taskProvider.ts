@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
 import { errorMessage, isCancelled, LifeboatError } from '../core/errors';
-import { formatBytes, formatDuration } from '../core/format';
+import { formatDuration } from '../core/format';
 import { jobContext } from '../core/job';
 import type { Logger } from '../core/logger';
-import { totalStoredBytes } from '../core/manifest';
+import { describeStored } from '../core/manifest';
 import { backupConnection, verifyBackup } from '../engines';
 import type { Services } from './services';
 import { readSettings } from './settings';
@@ -116,7 +116,7 @@ class LifeboatTaskTerminal implements vscode.Pseudoterminal {
       });
       const access = connection.engine === 'sqlite' ? {} : await accessFor(this.s, connection);
       for (const entry of await backupConnection(connection, options, ctx, access)) {
-        this.line(`${entry.manifest.connection.name}: verified and stored in ${destination.location}/${entry.prefix} (${formatBytes(totalStoredBytes(entry.manifest))}, ${formatDuration(entry.manifest.timings.totalMs)}).`);
+        this.line(`${entry.manifest.connection.name}: verified and stored in ${destination.location}/${entry.prefix} (${describeStored(entry.manifest)}, ${formatDuration(entry.manifest.timings.totalMs)}).`);
       }
       return 0;
     } catch (error) {

@@ -65,6 +65,7 @@ describe('Lifeboat in a real editor', () => {
   it('backs up from the Command Palette with real progress, and the verified backup appears in the tree', () => step('backup', async () => {
     await wb.runCommand('Lifeboat: Backup Database');
     await wb.pickRow('shop');
+    await wb.chooseRow('Online copy');
     const progress = editor.page.locator('.notification-toast', { hasText: 'Lifeboat: Backing up shop' });
     await progress.waitFor();
     await editor.page.locator('.notification-toast', { hasText: /[1-9]\d?% · (Copying|Compressing)/ }).first().waitFor();
@@ -99,6 +100,7 @@ describe('Lifeboat in a real editor', () => {
 
   it('verifies the backup from the tree', () => step('verify', async () => {
     await wb.contextMenu(wb.treeRow(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}/), 'Verify Backup');
+    await wb.chooseRow('Full');
     const message = await wb.notification(/is intact/);
     assert.match(message, /SHA-256 matches/);
   }));
@@ -107,6 +109,7 @@ describe('Lifeboat in a real editor', () => {
     const before = fs.readdirSync(path.join(backups, 'shop')).sort();
     await wb.runCommand('Lifeboat: Backup Database');
     await wb.pickRow('shop');
+    await wb.chooseRow('Online copy');
     const toast = editor.page.locator('.notification-toast', { hasText: /Lifeboat: Backing up shop/ }).first();
     await toast.waitFor();
     await toast.getByRole('button', { name: 'Cancel' }).click();
@@ -124,6 +127,18 @@ describe('Lifeboat in a real editor', () => {
     await wb.treeRow(/shop.*2 backups/).waitFor({ timeout: 60_000 });
     await editor.screenshot('08-task-backup');
     assert.equal(fs.readdirSync(path.join(backups, 'shop')).length, 2);
+  }));
+
+  it('backs up an incremental snapshot, which the tree describes as one', () => step('snapshot', async () => {
+    await wb.runCommand('Lifeboat: Backup Database');
+    await wb.pickRow('shop');
+    await wb.chooseRow('Incremental snapshot');
+    const done = await wb.notification(/Backup of shop checked: incremental/);
+    assert.match(done, /incremental · \+[\d.]+ [KM]?B new of [\d.]+ [KM]?B, first of its chain/);
+    const row = editor.page.locator('.monaco-list-row[aria-label*="incremental"]').first();
+    await row.waitFor();
+    await editor.screenshot('08b-snapshot-in-tree');
+    assert.ok(fs.existsSync(path.join(backups, 'shop', 'blocks')), 'its blocks are in the connection\'s blocks folder');
   }));
 
   it('offers Backup Database in a fresh window before the Lifeboat view is opened', () => step('palette-after-reload', async () => {

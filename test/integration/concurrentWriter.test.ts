@@ -1,41 +1,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import * as path from 'node:path';
-import { once } from 'node:events';
 import BetterSqlite3 from 'better-sqlite3';
 import { backupDatabase, restoreBackup } from '../../src/engines';
 import { runCli, json } from '../support/cli';
 import { engineContext, monotonic } from '../support/engineContext';
 import { createSampleDatabase, dumpRows } from '../support/sqliteFixtures';
 import { tempFolder } from '../support/temp';
-
-function startWriter(db: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [path.join(__dirname, '..', 'support', 'sqliteWriter.cjs'), db], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    child.stdout!.once('data', () => resolve(child));
-    child.once('exit', code => reject(new Error(`writer exited early (${code})`)));
-  });
-}
-
-async function stopWriter(child: ChildProcess): Promise<number> {
-  let output = '';
-  child.stdout!.on('data', d => { output += d; });
-  child.kill('SIGTERM');
-  await once(child, 'exit');
-  return Number(/commits (\d+)/.exec(output)?.[1] ?? 0);
-}
-
-function ledger(file: string) {
-  const db = new BetterSqlite3(file, { readonly: true });
-  try {
-    const l = db.prepare('SELECT total, last_batch FROM ledger').get() as { total: number; last_batch: number };
-    const e = db.prepare('SELECT count(*) AS n, max(batch) AS b, max(id) AS maxId FROM events').get() as { n: number; b: number; maxId: number };
-    return { ...l, count: e.n, maxBatch: e.b, maxId: e.maxId };
-  } finally {
-    db.close();
-  }
-}
+import { ledger, startWriter, stopWriter } from '../support/writerProcess';
 
 function eventsUpTo(file: string, maxId: number): unknown[] {
   const db = new BetterSqlite3(file, { readonly: true });

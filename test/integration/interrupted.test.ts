@@ -1,36 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import * as readline from 'node:readline';
-import type { ChildProcess } from 'node:child_process';
-import { json, runCli, startCli } from '../support/cli';
+import { json, runCli, startCli, waitForFile, waitForProgress } from '../support/cli';
 import { createSampleDatabase } from '../support/sqliteFixtures';
 import { listFiles, tempFolder } from '../support/temp';
-
-/** Resolves when the CLI's JSON progress on stderr shows `message` at or beyond `fraction`. */
-function waitForProgress(child: ChildProcess, message: RegExp, fraction: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const lines = readline.createInterface({ input: child.stderr! });
-    lines.on('line', line => {
-      try {
-        const update = JSON.parse(line) as { progress?: number; message?: string };
-        if (update.progress !== undefined && update.progress >= fraction && message.test(update.message ?? '')) {
-          lines.close();
-          resolve(update.message!);
-        }
-      } catch { /* a log line */ }
-    });
-    child.once('exit', code => reject(new Error(`the backup finished (exit ${code}) before reaching ${message}`)));
-  });
-}
-
-/** Resolves when a file whose path (relative to `folder`) matches `pattern` exists. */
-async function waitForFile(child: ChildProcess, folder: string, pattern: RegExp): Promise<void> {
-  while (!listFiles(folder).some(f => pattern.test(f))) {
-    if (child.exitCode !== null) throw new Error(`the backup finished (exit ${child.exitCode}) before ${pattern} appeared`);
-    await new Promise(resolve => setTimeout(resolve, 2));
-  }
-}
 
 /**
  * A backup killed outright (SIGKILL: no chance to clean up) leaves files that are recognisably

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
+import * as readline from 'node:readline';
+import { listFiles } from './temp';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -42,5 +44,30 @@ export function json<T = Record<string, unknown>>(result: CliResult): T {
     return JSON.parse(result.stdout) as T;
   } catch {
     throw new Error(`stdout is not JSON (exit ${result.code}):\n${result.stdout}\nstderr:\n${result.stderr}`);
+  }
+}
+
+/** Resolves when the CLI's JSON progress on stderr shows `message` at or beyond `fraction`. */
+export function waitForProgress(child: ChildProcess, message: RegExp, fraction: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const lines = readline.createInterface({ input: child.stderr! });
+    lines.on('line', line => {
+      try {
+        const update = JSON.parse(line) as { progress?: number; message?: string };
+        if (update.progress !== undefined && update.progress >= fraction && message.test(update.message ?? '')) {
+          lines.close();
+          resolve(update.message!);
+        }
+      } catch { /* a log line */ }
+    });
+    child.once('exit', code => reject(new Error(`the backup finished (exit ${code}) before reaching ${message}`)));
+  });
+}
+
+/** Resolves when a file whose path (relative to `folder`) matches `pattern` exists. */
+export async function waitForFile(child: ChildProcess, folder: string, pattern: RegExp): Promise<void> {
+  while (!listFiles(folder).some(f => pattern.test(f))) {
+    if (child.exitCode !== null) throw new Error(`the backup finished (exit ${child.exitCode}) before ${pattern} appeared`);
+    await new Promise(resolve => setTimeout(resolve, 2));
   }
 }

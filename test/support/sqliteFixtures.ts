@@ -61,3 +61,57 @@ export function dumpRows(file: string): Record<string, unknown[]> {
     db.close();
   }
 }
+
+/**
+ * Adds what a SQL dump finds hardest to the sample database: values at the edges of each type
+ * (64-bit integers, reals that need 17 digits, ±Inf, the smallest subnormal, text with NUL, CR,
+ * LF and quotes, empty text and BLOBs), rowids with gaps in a table without INTEGER PRIMARY KEY, a
+ * WITHOUT ROWID table, a generated column, AUTOINCREMENT (sqlite_sequence), a trigger whose body
+ * has several statements, statistics (sqlite_stat1), user_version and application_id.
+ */
+export function addHostileContent(file: string): void {
+  const db = new BetterSqlite3(file);
+  try {
+    db.exec(`
+      CREATE TABLE edge (id INTEGER PRIMARY KEY AUTOINCREMENT, i INTEGER, r REAL, t TEXT, b BLOB, anything);
+      CREATE TABLE kv (k TEXT PRIMARY KEY, v) WITHOUT ROWID;
+      CREATE TABLE gen (a INTEGER, b INTEGER GENERATED ALWAYS AS (a * 2) VIRTUAL, c TEXT GENERATED ALWAYS AS ('x' || a) STORED);
+      CREATE TABLE audit (at TEXT, what TEXT);
+      CREATE TRIGGER edge_log AFTER INSERT ON edge BEGIN
+        INSERT INTO audit VALUES ('now', 'inserted; ' || NEW.id);
+        INSERT INTO audit VALUES ('again', 'END; not the end');
+      END;
+      CREATE VIEW "view; with "";"" quotes" AS SELECT k, v FROM kv WHERE v IS NOT NULL;
+      CREATE INDEX edge_r ON edge(r DESC) WHERE r IS NOT NULL;
+    `);
+    const edge = db.prepare('INSERT INTO edge (i, r, t, b, anything) VALUES (?, ?, ?, ?, ?)');
+    const big = 9223372036854775807n;
+    const rows: unknown[][] = [
+      [big, 0.1, 'line1\nline2\r\nline3\r', Buffer.alloc(0), null],
+      [-big - 1n, 0.30000000000000004, "it's \"quoted\" ; -- not a comment /* nor this */", Buffer.from([0, 1, 2, 255]), 1.5],
+      [0, Infinity, 'nul\u0000inside', Buffer.from('X\'00\'', 'utf8'), 'text'],
+      [1, -Infinity, '', null, Buffer.from([0xde, 0xad])],
+      [null, 5e-324, 'ünïcødé 名前 🚣', Buffer.alloc(3000, 7), 42n],
+      [2, 1.7976931348623157e308, 'CREATE TRIGGER x BEGIN; END;', null, -0.5],
+      [3, 123456789.12345678, ' \t leading and trailing spaces \t ', null, 'x'.repeat(5000)],
+    ];
+    db.defaultSafeIntegers(true);
+    for (const row of rows) edge.run(...row);
+    db.exec("DELETE FROM edge WHERE id = 4; INSERT INTO kv VALUES ('a', 1), ('b', NULL), ('c', X'00'), ('d', 'e');");
+    db.exec('INSERT INTO gen (a) VALUES (1), (2), (NULL);');
+    db.exec("INSERT INTO no_key (rowid, a, b) VALUES (1000, 'gap', 1), (5000, 'gap', 2); DELETE FROM no_key WHERE rowid = 7;");
+    db.exec('ANALYZE; PRAGMA user_version = 42; PRAGMA application_id = 1396788580;');
+  } finally {
+    db.close();
+  }
+}
+
+/** Each rowid table's rows with their rowids, which dumpRows leaves out. */
+export function rowidsOf(file: string, tables: string[]): Record<string, unknown[]> {
+  const db = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
+  try {
+    return Object.fromEntries(tables.map(t => [t, db.prepare(`SELECT rowid, * FROM "${t.replace(/"/g, '""')}" ORDER BY rowid`).raw().all()]));
+  } finally {
+    db.close();
+  }
+}

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseManifest, serializeManifest, verificationState, type Manifest } from '../../src/core/manifest';
+import { describeStored, parseManifest, serializeManifest, verificationState, type Manifest } from '../../src/core/manifest';
 import { sampleManifest } from '../support/manifests';
 
 describe('manifest', () => {
@@ -17,8 +17,22 @@ describe('manifest', () => {
       [JSON.stringify({ ...sampleManifest(), files: [] }), /lists no files/],
       [JSON.stringify({ ...sampleManifest(), files: [{ ...sampleManifest().files[0], name: '../../etc/passwd' }] }), /unsafe file name/],
       [JSON.stringify({ ...sampleManifest(), files: [{ ...sampleManifest().files[0], sha256: 'abc' }] }), /no SHA-256/],
+      [JSON.stringify({ ...sampleManifest(), shared: { name: 'x.pack' } }), /malformed list of shared files/],
+      [JSON.stringify({ ...sampleManifest(), shared: [{ ...sampleManifest().files[0], name: '../other/x.pack' }] }), /unsafe shared file name/],
+      [JSON.stringify({ ...sampleManifest(), shared: [{ ...sampleManifest().files[0], name: 'x.pack', sha256: '' }] }), /no SHA-256 for the shared file x\.pack/],
     ];
     for (const [text, message] of cases) assert.throws(() => parseManifest(text, 'x/manifest.json'), message);
+  });
+
+  it('describes an incremental snapshot by what it added, of what database, on which parent', () => {
+    const file = sampleManifest().files[0];
+    const snapshot = sampleManifest({
+      kind: 'sqlite-snapshot', parent: '2026-01-01T00-00-00-000Z-aaaa', shared: [{ ...file, name: 'x.pack' }],
+      consistency: { newBytes: 1.5 * 1024 * 1024, databaseBytes: 200 * 1024 * 1024 },
+    });
+    assert.equal(describeStored(snapshot), 'incremental · +1.5 MB new of 200 MB, parent 2026-01-01T00-00-00');
+    assert.equal(describeStored({ ...snapshot, parent: null }), 'incremental · +1.5 MB new of 200 MB, first of its chain');
+    assert.equal(describeStored(sampleManifest()), '10 B');
   });
 
   it('takes the verification state from the newest verification', () => {

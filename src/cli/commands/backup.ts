@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { formatBytes, formatDuration } from '../../core/format';
-import { totalStoredBytes } from '../../core/manifest';
+import { formatDuration } from '../../core/format';
+import { describeStored } from '../../core/manifest';
 import { backupConnection } from '../../engines';
 import { parseBackupRequest } from '../../engines/backupRequest';
 import { accessFor, resolveConnection } from '../config';
@@ -10,7 +10,7 @@ import { collect, parseLevel, parsePositive } from './options';
 interface BackupFlags {
   compression?: string; level?: number; pagesPerStep?: number; format?: string; compressor?: string; jobs?: number;
   schemaOnly?: boolean; dataOnly?: boolean; schema?: string[]; excludeSchema?: string[]; table?: string[]; excludeTable?: string[];
-  excludeTableData?: string[]; owner?: boolean; privileges?: boolean;
+  excludeTableData?: string[]; owner?: boolean; privileges?: boolean; sqliteFormat?: string; vacuum?: boolean;
 }
 
 export function registerBackup(program: Command): void {
@@ -19,6 +19,8 @@ export function registerBackup(program: Command): void {
     .argument('<connection>', 'connection id or name from the config file, or a SQLite file path / sqlite:// URI')
     .option('-c, --compression <codec>', 'zstd, gzip or none (default: the config file\'s, else zstd where this Node has it (22.15+), else gzip)')
     .option('-l, --level <n>', 'compression level (zstd 1–19, default 2; gzip 1–9, default 6)', parseLevel)
+    .option('--sqlite-format <format>', 'SQLite: copy (the database file, default), sql (a SQL dump: schema, rows as INSERTs, PRAGMAs) or snapshot (incremental: only pages no earlier snapshot stored)')
+    .option('--vacuum', 'SQLite, copy format: a compact copy made with VACUUM INTO (no free pages) instead of the online backup API')
     .option('--pages-per-step <n>', 'SQLite: pages per online-backup step (default: sized to about 20 ms per step)', parsePositive)
     .option('-F, --format <format>', 'PostgreSQL: auto (default: the faster of one stream compressed by Lifeboat, in the custom format, and parallel jobs, in the directory format, for this database), custom, directory or plain')
     .option('--compressor <who>', 'PostgreSQL: lifeboat (pg_dump writes uncompressed, Lifeboat compresses on another core; the default) or tool (pg_dump compresses, as pgAdmin does; always for directory)')
@@ -32,7 +34,7 @@ export function registerBackup(program: Command): void {
     .option('--exclude-table-data <pattern>', 'PostgreSQL: this table\'s definition but not its rows (repeatable)', collect)
     .option('--no-owner', 'PostgreSQL: do not record object owners')
     .option('--no-privileges', 'PostgreSQL: do not record GRANTs')
-    .addHelpText('after', '\nExamples:\n  lifeboat backup /srv/app.db --backup-dir /var/backups/lifeboat --json\n  lifeboat backup crm --format directory --jobs 4\n  lifeboat backup crm -t public.orders -t public.customers --compression zstd')
+    .addHelpText('after', '\nExamples:\n  lifeboat backup /srv/app.db --backup-dir /var/backups/lifeboat --json\n  lifeboat backup /srv/app.db --sqlite-format snapshot\n  lifeboat backup crm --format directory --jobs 4\n  lifeboat backup crm -t public.orders -t public.customers --compression zstd')
     .action(action(async (ctx, reference: string, flags: BackupFlags) => {
       const cli = resolveConnection(ctx.config, reference);
       const options = parseBackupRequest({
@@ -40,6 +42,7 @@ export function registerBackup(program: Command): void {
         jobs: flags.jobs, schemaOnly: flags.schemaOnly, dataOnly: flags.dataOnly, schemas: flags.schema, excludeSchemas: flags.excludeSchema,
         tables: flags.table, excludeTables: flags.excludeTable, excludeTableData: flags.excludeTableData,
         noOwner: flags.owner === false ? true : undefined, noPrivileges: flags.privileges === false ? true : undefined,
+        sqliteFormat: flags.sqliteFormat, vacuum: flags.vacuum,
       }, { codec: ctx.config.compression });
       const access = cli.connection.engine === 'sqlite' ? {} : accessFor(ctx.config, cli);
       const entries = await backupConnection(cli.connection, options, ctx.job, access);
@@ -48,7 +51,7 @@ export function registerBackup(program: Command): void {
         const checked = m.verifications[0]?.checks.map(c => c.name === 'sha256' ? undefined : `${c.name} ok`).filter(Boolean).join(', ');
         return {
           json: { id: m.id, connection: m.connection.id, location: `${ctx.job.destination.location}/${entry.prefix}`, manifest: m },
-          text: `Backup ${m.id} of ${m.connection.name}: ${formatBytes(totalStoredBytes(m))} stored in ${ctx.job.destination.location}/${entry.prefix}, ` +
+          text: `Backup ${m.id} of ${m.connection.name}: ${describeStored(m)} stored in ${ctx.job.destination.location}/${entry.prefix}, ` +
             `checked (${checked}, ${m.tables.length} tables), ${formatDuration(m.timings.totalMs)}.`,
         };
       });

@@ -1,19 +1,22 @@
 import * as fsp from 'node:fs/promises';
 import { backupPrefix, newBackupId } from '../../core/backupId';
 import { beginBackup, commitBackup, deleteBackup, type CatalogEntry } from '../../core/catalog';
-import { CODEC_SUFFIX } from '../../core/codec';
 import type { SqliteConnection } from '../../core/connection';
 import { CancelledError, LifeboatError, isCancelled, throwIfAborted } from '../../core/errors';
 import { elapsedMs, type JobContext } from '../../core/job';
-import { MANIFEST_FORMAT, MANIFEST_VERSION, type Codec, type Manifest } from '../../core/manifest';
+import { MANIFEST_FORMAT, MANIFEST_VERSION, totalStoredBytes, type Codec, type Manifest } from '../../core/manifest';
 import { PhasedProgress } from '../../core/progress';
 import { createScratch } from '../../core/scratch';
-import { storeFile } from '../../core/storePipeline';
+import { deleteOwnShared } from '../../core/sharedFiles';
+import { collectSharedGarbage } from '../../core/sharedGarbage';
 import { LIFEBOAT_TOOL } from '../../core/version';
 import { formatBytes } from '../../core/format';
 import { integrityCheck } from './checks';
 import { loadSqliteDriver } from './loadDriver';
-import { onlineCopy, type StepSize } from './onlineCopy';
+import { onlineCopy, type OnlineCopyResult, type StepSize } from './onlineCopy';
+import { runInChecker } from './checkerClient';
+import type { VacuumResult } from './checkerProtocol';
+import { SQLITE_PAYLOAD, payloadFor, type SqliteFormat } from './payloads';
 import { explainSqliteError } from './sqliteErrors';
 
 export interface SqliteBackupOptions {
@@ -21,32 +24,41 @@ export interface SqliteBackupOptions {
   level?: number;
   /** Pages per backup step; 'auto' (default) sizes steps to about 20 ms each. */
   pagesPerStep?: StepSize;
+  /** What is stored (payloads.ts); the default is 'copy'. */
+  sqliteFormat?: SqliteFormat;
+  /** Make the copy with VACUUM INTO (compact: no free pages, rebuilt b-trees) instead of the
+   *  online backup API. Only for the 'copy' format: a snapshot of a vacuumed copy would share
+   *  few pages with the last one, and a SQL dump does not depend on the file's layout. */
+  vacuum?: boolean;
 }
 
-export const SQLITE_PAYLOAD = 'database.sqlite';
-
 /**
- * Online copy → then, side by side, integrity_check + row counts on the copy (checker process) and
- * compress + hash into the destination → manifest, once both passed. Any failure or cancel
- * removes what was stored; the scratch copy is always removed.
+ * A consistent copy in scratch (online backup API, or VACUUM INTO) → then, side by side,
+ * integrity_check + row counts on the copy (checker process) and storing it in the chosen format
+ * (payloads.ts) → manifest, once both passed. Any failure or cancel removes what was stored,
+ * including a snapshot's new pack; the scratch copy is always removed.
  */
 export async function backupSqlite(connection: SqliteConnection, options: SqliteBackupOptions, ctx: JobContext): Promise<CatalogEntry> {
   const started = performance.now();
   const startedAt = new Date();
+  const format = options.sqliteFormat ?? 'copy';
+  if (options.vacuum && format !== 'copy') {
+    throw new LifeboatError('usage', `VACUUM INTO makes a compact copy; it does not combine with the ${format === 'sql' ? 'SQL dump' : 'incremental snapshot'} format.`,
+      'Leave out --vacuum, or choose the copy format.');
+  }
   const sourceSize = await fsp.stat(connection.path).then(s => s.size, error => {
     throw new LifeboatError('not-found', `The SQLite database ${connection.path} does not exist or cannot be read (${(error as NodeJS.ErrnoException).code}).`,
       `Check the path of connection "${connection.name}".`);
   });
   const id = newBackupId(startedAt);
   const prefix = backupPrefix(connection.id, id);
-  const fileName = SQLITE_PAYLOAD + CODEC_SUFFIX[options.codec];
   const pagesPerStep = options.pagesPerStep ?? 'auto';
+  const payload = payloadFor(format, options.codec);
   // Weights are each phase's share of the wall time, measured by bench/sqliteBackup.mjs on a
-  // 200 MB database: copy 0.32 s; integrity_check + row counts 1.3 s; storing 0.4 s without
-  // compression, 4.6 s with gzip 6, about 1.6 s with zstd 2 (137 MiB/s, bench/codecLevels.ts).
-  // Checking and storing run at the same time (see below).
-  const STORE_WEIGHT: Record<Codec, number> = { none: 1.2, zstd: 5, gzip: 14 };
-  const weights = { copy: 1, check: 4, store: STORE_WEIGHT[options.codec] };
+  // 200 MB database: copy 0.32 s; integrity_check + row counts 1.3 s; storing: see payloads.ts.
+  // VACUUM INTO rebuilds every b-tree: about as long as integrity_check. Checking and storing run
+  // at the same time (see below).
+  const weights = { copy: options.vacuum ? 4 : 1, check: 4, store: payload.weight };
   const progress = new PhasedProgress({ copy: weights.copy, finish: Math.max(weights.check, weights.store) }, ctx.onProgress);
   const scratch = await createScratch(ctx.scratchParent);
   const copyFile = scratch.file(SQLITE_PAYLOAD);
@@ -54,25 +66,28 @@ export async function backupSqlite(connection: SqliteConnection, options: Sqlite
   const work = new AbortController();
   const abortWork = () => work.abort();
   ctx.signal?.addEventListener('abort', abortWork, { once: true });
+  let committed = false;
   try {
     // Until the manifest exists, this marker says the backup is in progress; if this process is
-    // killed, the next listing removes what it stored (catalog.ts).
+    // killed, the next listing removes what it stored (catalog.ts), its shared pack included.
     const marker = await beginBackup(ctx.destination, prefix);
-    ctx.logger.info(`Backing up ${connection.path} (${formatBytes(sourceSize)}) to ${ctx.destination.location}/${prefix}`);
+    ctx.logger.info(`Backing up ${connection.path} (${formatBytes(sourceSize)}) to ${ctx.destination.location}/${prefix} as ${FORMAT_LABELS[format]}${options.vacuum ? ' (VACUUM INTO)' : ''}`);
     const copyStarted = performance.now();
     const driver = loadSqliteDriver();
-    const copy = await onlineCopy(driver, {
+    const copy = await (options.vacuum ? vacuumCopy(connection.path, copyFile, ctx.signal, progress) : onlineCopy(driver, {
       source: connection.path, target: copyFile, pagesPerStep, signal: ctx.signal,
       onProgress: (done, total) => progress.report('copy', done / total, `Copying pages ${done.toLocaleString('en')} of ${total.toLocaleString('en')}`),
-    }).catch(error => {
+    })).catch(error => {
       throw ctx.signal?.aborted ? new CancelledError() : explainSqliteError(error, connection.path, 'copy the database');
     });
     const copyMs = elapsedMs(copyStarted);
-    ctx.logger.info(`Copied ${copy.copiedPages} pages in ${copyMs} ms (${copy.steps} steps, ${copy.restarts} restarts) with ${driver.name} ${driver.version}, SQLite ${driver.sqliteVersion}`);
+    ctx.logger.info(options.vacuum
+      ? `Compact copy (VACUUM INTO) of ${copy.copiedPages} pages in ${copyMs} ms, SQLite ${driver.sqliteVersion}`
+      : `Copied ${copy.copiedPages} pages in ${copyMs} ms (${copy.steps} steps, ${copy.restarts} restarts) with ${driver.name} ${driver.version}, SQLite ${driver.sqliteVersion}`);
 
     // The copy is checked (integrity_check and row counts, in a checker process) while it is
-    // compressed and stored: the wall time is the longer of the two, not their sum. The
-    // manifest, which is what makes the stored file a backup, is written only when both passed.
+    // stored: the wall time is the longer of the two, not their sum. The manifest, which is what
+    // makes the stored files a backup, is written only when both passed.
     const finishStarted = performance.now();
     const done = { check: 0, store: 0, stored: '' };
     const reportFinish = () => progress.report('finish', (weights.check * done.check + weights.store * done.store) / (weights.check + weights.store),
@@ -87,19 +102,15 @@ export async function backupSqlite(connection: SqliteConnection, options: Sqlite
       }
       return outcome;
     });
-    const storing = storeFile({
-      source: copyFile, destination: ctx.destination, key: `${prefix}/${fileName}`, name: fileName,
-      codec: options.codec, level: options.level, signal: work.signal,
-      onBytes: (read, total) => {
-        done.store = read / total;
-        done.stored = `${options.codec === 'none' ? 'Storing' : 'Compressing'} ${formatBytes(read)} of ${formatBytes(total)}`;
-        reportFinish();
-      },
+    const storing = payload.store({
+      copyFile, scratch, destination: ctx.destination, connectionId: connection.id, backupId: id, prefix, codec: options.codec, level: options.level,
+      signal: work.signal, logger: ctx.logger,
+      report: (fraction, message) => { done.store = fraction; done.stored = message; reportFinish(); },
     }).then(stored => {
       storeMs = elapsedMs(finishStarted);
       return stored;
     });
-    const [inspected, file] = await settleTogether([checking, storing], work, ctx.signal);
+    const [inspected, stored] = await settleTogether([checking, storing], work, ctx.signal);
     throwIfAborted(ctx.signal);
 
     const manifest: Manifest = {
@@ -108,12 +119,18 @@ export async function backupSqlite(connection: SqliteConnection, options: Sqlite
       id,
       connection: { id: connection.id, name: connection.name, engine: 'sqlite', source: connection.path },
       engine: 'sqlite',
-      kind: 'sqlite-online-copy',
+      kind: payload.kind,
       startedAt: startedAt.toISOString(),
       completedAt: new Date().toISOString(),
       server: { product: 'SQLite', version: driver.sqliteVersion },
       tool: { name: driver.name, version: driver.version },
-      options: { codec: options.codec, ...(options.level !== undefined ? { level: options.level } : {}), pagesPerStep, method: 'online backup API, one read transaction' },
+      options: {
+        codec: options.codec, ...(options.level !== undefined ? { level: options.level } : {}), sqliteFormat: format,
+        ...(options.vacuum
+          ? { vacuum: true, method: 'VACUUM INTO, one statement reading one snapshot' }
+          : { pagesPerStep, method: 'online backup API, one read transaction' }),
+        ...stored.options,
+      },
       consistency: {
         pageCount: copy.source.pageCount,
         pageSize: copy.source.pageSize,
@@ -122,11 +139,12 @@ export async function backupSqlite(connection: SqliteConnection, options: Sqlite
         schemaVersion: copy.source.schemaVersion,
         userVersion: copy.source.userVersion,
         sourceFileBytes: sourceSize,
-        backupSteps: copy.steps,
-        backupRestarts: copy.restarts,
+        ...(options.vacuum ? {} : { backupSteps: copy.steps, backupRestarts: copy.restarts }),
+        ...stored.consistency,
       },
       tables: inspected.tables,
-      files: [file],
+      files: stored.files,
+      ...(stored.shared ? { shared: stored.shared } : {}),
       timings: { copyMs, checkMs, storeMs, totalMs: elapsedMs(started) },
       verifications: [{
         at: new Date().toISOString(),
@@ -136,25 +154,52 @@ export async function backupSqlite(connection: SqliteConnection, options: Sqlite
         checks: [
           { name: 'integrity_check', ok: true, detail: 'PRAGMA integrity_check on the copy: ok' },
           { name: 'row counts', ok: true, detail: `${inspected.tables.length} tables, ${inspected.tables.reduce((n, t) => n + (t.rows ?? 0), 0)} rows counted on the copy` },
-          { name: 'sha256', ok: true, detail: `SHA-256 of ${file.name} computed from the bytes written` },
+          stored.check,
         ],
         by: LIFEBOAT_TOOL,
       }],
-      parent: null,
+      parent: stored.parent ?? null,
       encryption: null,
       createdBy: LIFEBOAT_TOOL,
     };
     await commitBackup(ctx.destination, prefix, marker, manifest);
+    committed = true;
     progress.report('finish', 1, `Backup ${id} verified and stored`);
-    ctx.logger.info(`Backup ${id} complete: ${formatBytes(file.size)} stored (${formatBytes(file.contentSize)} before compression) in ${manifest.timings.totalMs} ms`);
+    const storedBytes = totalStoredBytes(manifest) + (stored.shared ?? []).filter(f => f.name.startsWith(`${id}.`)).reduce((n, f) => n + f.size, 0);
+    ctx.logger.info(`Backup ${id} complete: ${formatBytes(storedBytes)} stored in ${manifest.timings.totalMs} ms`);
+    if (format === 'snapshot') await collectAfterSnapshot(ctx, connection.id);
     return { prefix, manifest };
   } catch (error) {
-    await deleteBackup(ctx.destination, prefix).catch(e => ctx.logger.warn(`Could not remove the partial backup ${prefix}: ${(e as Error).message}`));
+    if (!committed) {
+      await deleteBackup(ctx.destination, prefix).catch(e => ctx.logger.warn(`Could not remove the partial backup ${prefix}: ${(e as Error).message}`));
+      await deleteOwnShared(ctx.destination, prefix).catch(e => ctx.logger.warn(`Could not remove the new blocks of ${prefix}: ${(e as Error).message}`));
+    }
     throw error;
   } finally {
     ctx.signal?.removeEventListener('abort', abortWork);
     await scratch.dispose();
   }
+}
+
+const FORMAT_LABELS: Record<SqliteFormat, string> = { copy: 'a copy of the file', sql: 'a SQL dump', snapshot: 'an incremental snapshot' };
+
+/** Packs that a killed snapshot left, or that deletions could not collect while this snapshot
+ *  ran, go now; a failure here does not undo the snapshot, which is complete. */
+async function collectAfterSnapshot(ctx: JobContext, connectionId: string): Promise<void> {
+  try {
+    const result = await collectSharedGarbage(ctx.destination, connectionId, ctx.logger);
+    if (result.skipped) ctx.logger.info(`Unused blocks not collected now: ${result.skipped}.`);
+  } catch (error) {
+    ctx.logger.warn(`Could not collect unused blocks of ${connectionId}: ${(error as Error).message}`);
+  }
+}
+
+/** VACUUM INTO in the checker process (one uninterruptible statement: Cancel kills the process). */
+async function vacuumCopy(source: string, target: string, signal: AbortSignal | undefined, progress: PhasedProgress<'copy' | 'finish'>): Promise<OnlineCopyResult> {
+  progress.report('copy', 0, 'Making a compact copy (VACUUM INTO)');
+  const result = await runInChecker<VacuumResult>({ task: 'vacuum-into', source, target }, { signal });
+  progress.report('copy', 1, 'Compact copy made');
+  return { source: { ...result.copy, journalMode: result.sourceJournalMode }, copiedPages: result.copy.pageCount, steps: 1, restarts: 0 };
 }
 
 /**

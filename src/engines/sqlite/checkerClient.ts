@@ -2,7 +2,7 @@ import { fork, type ChildProcess, type ForkOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CancelledError, LifeboatError } from '../../core/errors';
-import type { CheckReply, CheckRequest, CheckResult } from './checkerProtocol';
+import type { CheckReply, CheckRequest, CheckResult, CheckerRequest } from './checkerProtocol';
 
 /** The checker is dist/sqliteChecker.js in the bundle; run from sources (tests) it is
  *  checker.ts through tsx. It runs on the same Node (or Electron-as-Node) as its parent, so the
@@ -16,13 +16,24 @@ function startChecker(): ChildProcess {
 
 /** integrity_check and row counts of `request.file` in a child process; aborting `signal` kills
  *  it and rejects once it has exited (so its files are closed). */
-export function runCheck(request: CheckRequest, options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {}): Promise<CheckResult> {
+export function runCheck(request: CheckRequest, options: CheckerOptions = {}): Promise<CheckResult> {
+  return runInChecker<CheckResult>(request, options);
+}
+
+export interface CheckerOptions {
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Runs one task (checkerProtocol.ts) in a checker process of its own; the result type is the
+ *  one the protocol gives for that task. */
+export function runInChecker<Result>(request: CheckerRequest, options: CheckerOptions = {}): Promise<Result> {
   const { signal } = options;
   if (signal?.aborted) return Promise.reject(new CancelledError());
   return new Promise((resolve, reject) => {
     const child = startChecker();
     let stderr = '';
-    let outcome: { ok: true; result: CheckResult } | { ok: false; error: Error } | undefined;
+    let outcome: { ok: true; result: Result } | { ok: false; error: Error } | undefined;
     child.stderr!.on('data', chunk => { stderr = (stderr + chunk).slice(-2000); });
     const onAbort = () => {
       outcome ??= { ok: false, error: new CancelledError() };
@@ -31,7 +42,7 @@ export function runCheck(request: CheckRequest, options: { signal?: AbortSignal;
     signal?.addEventListener('abort', onAbort, { once: true });
     child.on('message', (reply: CheckReply) => {
       if (reply.type === 'progress') options.onProgress?.(reply.done, reply.total);
-      else if (reply.type === 'result') outcome ??= { ok: true, result: reply.result };
+      else if (reply.type === 'result') outcome ??= { ok: true, result: reply.result as Result };
       else outcome ??= { ok: false, error: new LifeboatError(reply.code, reply.message, reply.hint) };
     });
     child.on('error', error => { outcome ??= { ok: false, error: new LifeboatError('io', `The SQLite checker could not start: ${error.message}`, undefined, { cause: error }) }; });

@@ -14,6 +14,8 @@ export interface SqliteDatabase {
   all(sql: string, ...params: unknown[]): Row[];
   get(sql: string, ...params: unknown[]): Row | undefined;
   exec(sql: string): void;
+  /** Rows one at a time, for results too large to hold (a SQL dump of a big table). */
+  iterate(sql: string, ...params: unknown[]): IterableIterator<Row>;
   /**
    * Copies this database into a new file `target` with SQLite's online backup API, in steps of
    * `pagesPerStep` pages, calling `onStep` after each. `onStep` may return the size of the next

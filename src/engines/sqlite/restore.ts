@@ -7,9 +7,9 @@ import type { TableFigures } from '../../core/manifest';
 import { isOrphan, ownedName } from '../../core/orphans';
 import { fsyncFolder } from '../../core/fsync';
 import { PhasedProgress } from '../../core/progress';
-import { readStoredFile } from '../../core/storePipeline';
 import { formatBytes } from '../../core/format';
 import { compareRowCounts, integrityCheck, integrityFailure } from './checks';
+import { materializeBackup } from './materialize';
 
 export interface SqliteRestoreOptions {
   /** The file to create. */
@@ -33,14 +33,15 @@ const SIDECARS = ['-wal', '-shm', '-journal'];
 
 /**
  * Restores into a new file (default) or over an existing one (explicit). The file is rebuilt
- * beside the target under a ".partial-…" name, checked (SHA-256 of the content equals the
- * backup's, integrity_check ok, row counts as recorded), fsynced, and only then put in place.
+ * beside the target under a ".partial-…" name (from a copy, a snapshot's blocks or a SQL dump:
+ * materialize.ts), checked (the stored bytes' SHA-256s as recorded, integrity_check ok, row
+ * counts as recorded), fsynced, and only then put in place.
  * Over an existing file, the old file and its -wal/-shm are moved aside first and removed only
  * after the new file is in place; any failure moves them back.
  */
 export async function restoreSqliteBackup(entry: CatalogEntry, options: SqliteRestoreOptions, ctx: JobContext): Promise<SqliteRestoreResult> {
   const started = performance.now();
-  const { manifest, prefix } = entry;
+  const { manifest } = entry;
   const target = path.resolve(options.target);
   const folder = path.dirname(target);
   const exists = await fsp.stat(target).then(() => true, () => false);
@@ -51,14 +52,10 @@ export async function restoreSqliteBackup(entry: CatalogEntry, options: SqliteRe
   await fsp.mkdir(folder, { recursive: true }).catch(error => { throw explainIoError(error, `create ${folder}`); });
   await removeOrphans(folder, ctx);
 
-  const file = manifest.files[0];
   const partial = path.join(folder, ownedName(path.basename(target), 'partial'));
   const progress = new PhasedProgress({ write: 6, check: 4 }, ctx.onProgress);
   try {
-    await readStoredFile({
-      destination: ctx.destination, key: `${prefix}/${file.name}`, file, target: partial, signal: ctx.signal,
-      onBytes: (read, total) => progress.report('write', read / total, `Restoring ${formatBytes(read)} of ${formatBytes(total)}`),
-    });
+    const made = await materializeBackup(entry, partial, ctx, (fraction, message) => progress.report('write', fraction, message));
     progress.report('check', 0, 'Checking the restored file (PRAGMA integrity_check)');
     const outcome = await integrityCheck(partial, ctx.signal, f => progress.report('check', f, 'Checking the restored file'));
     if (!outcome.ok) throw integrityFailure(target, outcome.problems);
@@ -68,8 +65,8 @@ export async function restoreSqliteBackup(entry: CatalogEntry, options: SqliteRe
     if (exists) await replaceFile(partial, target, ctx);
     else await placeNewFile(partial, target);
     progress.report('check', 1, `Restored ${target}`);
-    ctx.logger.info(`Restored backup ${manifest.id} into ${target} (${formatBytes(file.contentSize)}, SHA-256 ${file.contentSha256.slice(0, 12)}…)`);
-    return { target, bytes: file.contentSize, sha256: file.contentSha256, tables: outcome.tables, replacedExisting: exists, durationMs: elapsedMs(started) };
+    ctx.logger.info(`Restored backup ${manifest.id} (${manifest.kind}) into ${target} (${formatBytes(made.bytes)}, SHA-256 ${made.sha256.slice(0, 12)}…)`);
+    return { target, bytes: made.bytes, sha256: made.sha256, tables: outcome.tables, replacedExisting: exists, durationMs: elapsedMs(started) };
   } finally {
     for (const suffix of ['', ...SIDECARS]) await fsp.rm(partial + suffix, { force: true });
   }

@@ -1,16 +1,18 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { deleteBackup, type CatalogEntry } from '../../core/catalog';
+import type { CatalogEntry } from '../../core/catalog';
+import { removeBackup } from '../../core/sharedGarbage';
 import { makeConnectionId, type Connection } from '../../core/connection';
 import { formatBytes, formatDuration } from '../../core/format';
-import { MANIFEST_FILE, totalStoredBytes } from '../../core/manifest';
+import { MANIFEST_FILE, describeStored, totalStoredBytes } from '../../core/manifest';
 import { backupConnection, restoreBackup, verifyBackup, type BackupOptions, type ServerTarget, type VerifyOptions } from '../../engines';
 import type { ServerAccess } from '../../engines/access';
 import type { Destination } from '../../storage/destination';
 import { serverTarget } from '../serverTarget';
 import { mysqlBackupFlow, mysqlRestoreFlow } from './mysqlFlows';
 import { postgresBackupFlow, postgresRestoreFlow } from './postgresFlows';
+import { sqliteBackupFlow } from './sqliteFlows';
 import { pickBackup, pickConnection } from '../pickers';
 import type { Services } from '../services';
 import { readSettings } from '../settings';
@@ -47,6 +49,11 @@ async function backup(s: Services, connection: Connection): Promise<void> {
   let options: BackupOptions = { codec: settings.compression, level: settings.compressionLevel };
   let destination: Destination | undefined;
   let access: ServerAccess = {};
+  if (connection.engine === 'sqlite' && !connection.folder) {
+    const chosen = await sqliteBackupFlow(s, connection);
+    if (!chosen) return;
+    options = chosen;
+  }
   if (connection.engine !== 'sqlite') {
     const target = await serverTarget(s, connection);
     const flow = connection.engine === 'postgres' ? await postgresBackupFlow(s, connection, target) : await mysqlBackupFlow(s, connection, target);
@@ -65,18 +72,25 @@ async function backup(s: Services, connection: Connection): Promise<void> {
   const m = entry.manifest;
   const checks = m.verifications[0]?.checks.filter(c => c.name !== 'sha256').map(c => `${c.name} ok`).join(', ');
   if (destination) {
-    void vscode.window.showInformationMessage(`Backup of ${connection.name} stored in ${destination.location}/${entry.prefix}: ${formatBytes(totalStoredBytes(m))} (${checks}) in ${formatDuration(m.timings.totalMs)}.`);
+    void vscode.window.showInformationMessage(`Backup of ${connection.name} stored in ${destination.location}/${entry.prefix}: ${describeStored(m)} (${checks}) in ${formatDuration(m.timings.totalMs)}.`);
     return;
   }
   await revealInTree(s, connection.id, entry.prefix);
   void vscode.window.showInformationMessage(
-    `Backup of ${connection.name} checked: ${formatBytes(totalStoredBytes(m))} stored (${checks}, ${m.tables.length} tables) in ${formatDuration(m.timings.totalMs)}.`);
+    `Backup of ${connection.name} checked: ${describeStored(m)} stored (${checks}, ${m.tables.length} tables) in ${formatDuration(m.timings.totalMs)}.`);
 }
 
 async function verify(s: Services, entry: CatalogEntry): Promise<void> {
   let options: VerifyOptions = {};
   let server: ServerTarget | undefined;
-  if (entry.manifest.engine !== 'sqlite') {
+  if (entry.manifest.engine === 'sqlite') {
+    const depth = await vscode.window.showQuickPick([
+      { label: '$(debug-restart) Full', detail: 'Rebuild the database from what is stored, every SHA-256 checked, then integrity_check and row counts', quick: false },
+      { label: '$(checklist) Quick', detail: 'Read every stored byte back and compare SHA-256s; nothing is rebuilt', quick: true },
+    ], { title: `Verify ${entry.manifest.connection.name} ${entry.manifest.id}`, ignoreFocusOut: true });
+    if (!depth) return;
+    options = { quick: depth.quick };
+  } else {
     const depth = await vscode.window.showQuickPick([
       { label: '$(checklist) Quick', detail: `SHA-256 of every file, and ${entry.manifest.engine === 'postgres' ? 'the archive parses (pg_restore --list)' : 'the dump ends with its completion line'}; no server needed`, deep: false },
       { label: '$(debug-restart) Deep: a restore drill', detail: 'Restore into a scratch database, compare every table\'s row count, record the restore time, drop it', deep: true },
@@ -187,11 +201,14 @@ async function reveal(s: Services, prefix: string): Promise<void> {
 
 async function remove(s: Services, prefix: string, entry: CatalogEntry | undefined): Promise<void> {
   const what = entry ? `the backup of ${entry.manifest.connection.name} from ${new Date(entry.manifest.completedAt).toLocaleString()}` : `the unreadable backup ${prefix}`;
-  const size = entry ? ` (${formatBytes(totalStoredBytes(entry.manifest))})` : '';
-  const answer = await vscode.window.showWarningMessage(`Delete ${what}${size}?`, { modal: true, detail: `Its files in ${s.catalog.destination().location}/${prefix} are removed; this cannot be undone.` }, 'Delete');
+  const size = entry ? ` (${entry.manifest.shared ? describeStored(entry.manifest) : formatBytes(totalStoredBytes(entry.manifest))})` : '';
+  const blocks = entry?.manifest.shared ? ' Its blocks that other snapshots use are kept.' : '';
+  const answer = await vscode.window.showWarningMessage(`Delete ${what}${size}?`, { modal: true, detail: `Its files in ${s.catalog.destination().location}/${prefix} are removed; this cannot be undone.${blocks}` }, 'Delete');
   if (answer !== 'Delete') return;
   try {
-    await deleteBackup(s.catalog.destination(), prefix);
+    // Then the blocks that only this backup used (an incremental snapshot's): never those a
+    // newer snapshot needs.
+    await removeBackup(s.catalog.destination(), prefix, s.logger);
     s.logger.info(`Deleted backup ${prefix}`);
   } catch (error) {
     void s.jobs.showError(`Deleting ${prefix} failed: ${(error as Error).message}`);

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { CatalogEntry } from '../../core/catalog';
 import { ENGINE_LABELS, describeConnection, type Connection } from '../../core/connection';
 import { formatAge, formatBytes, formatDuration } from '../../core/format';
-import { totalStoredBytes, verificationState, type Manifest, type Verification } from '../../core/manifest';
+import { describeStored, verificationState, type Manifest, type Verification } from '../../core/manifest';
 
 /**
  * Tree items carry a contextValue that package.json's `when` clauses match, so which commands a
@@ -56,8 +56,9 @@ export class BackupItem extends vscode.TreeItem {
     this.contextValue = `backup.${state}`;
     // The last restore drill's time is the recovery time this backup is known to give.
     const drill = [...m.verifications].reverse().find(v => v.restoreMs !== undefined && v.ok);
-    const kind = m.engine === 'postgres' ? `${String(m.options.format ?? '')} · ` : m.engine === 'mysql' ? 'SQL dump · ' : '';
-    this.description = `${kind}${formatBytes(totalStoredBytes(m))} · ${formatAge(completed)}${drill ? ` · RTO ${formatDuration(drill.restoreMs!)}` : ''}`;
+    const kind = m.engine === 'postgres' ? `${String(m.options.format ?? '')} · ` : m.engine === 'mysql' ? 'SQL dump · '
+      : m.engine === 'sqlite' ? (m.options.vacuum ? 'compact copy · ' : SQLITE_KINDS[m.kind] ?? '') : '';
+    this.description = `${kind}${describeStored(m)} · ${formatAge(completed)}${drill ? ` · RTO ${formatDuration(drill.restoreMs!)}` : ''}`;
     this.iconPath = STATE_ICONS[state];
     this.tooltip = manifestSummary(m, state);
     this.accessibilityInformation = { label: `Backup ${m.id}, ${state}, ${this.description}` };
@@ -90,6 +91,9 @@ export class MessageItem extends vscode.TreeItem {
 
 export type TreeNode = ConnectionItem | DetachedConnectionItem | BackupItem | UnreadableBackupItem | MessageItem;
 
+/** How a SQLite backup's description starts; a snapshot's own text says "incremental …". */
+const SQLITE_KINDS: Record<string, string> = { 'sqlite-sql-dump': 'SQL dump · ', 'sqlite-snapshot': '' };
+
 const STATE_ICONS = {
   verified: new vscode.ThemeIcon('pass-filled', new vscode.ThemeColor('testing.iconPassed')),
   unverified: new vscode.ThemeIcon('circle-large-outline', new vscode.ThemeColor('testing.iconQueued')),
@@ -118,6 +122,8 @@ function manifestSummary(m: Manifest, state: string): vscode.MarkdownString {
   ];
   if (m.consistency.snapshotLsn) lines.push(`| Snapshot | WAL ${escape(String(m.consistency.snapshotLsn))} |`);
   if (m.consistency.binlogFile) lines.push(`| Binary log | ${escape(`${String(m.consistency.binlogFile)}:${String(m.consistency.binlogPosition)}`)}${m.consistency.gtid ? `, GTID ${escape(String(m.consistency.gtid))}` : ''} |`);
+  if (m.shared) lines.push(`| Incremental | ${escape(describeStored(m))}; blocks in ${m.shared.filter(f => f.name.endsWith('.pack')).length} pack(s) shared with other snapshots |`);
+  if (m.options.vacuum) lines.push('| Copy | compact (VACUUM INTO) |');
   for (const v of m.verifications.slice(-3)) {
     const drill = v.restoreMs !== undefined ? ` (restore took ${formatDuration(v.restoreMs)})` : '';
     lines.push(`| ${VERIFICATION_LABELS[v.kind]} | ${v.ok ? '✓' : '✗'} ${new Date(v.at).toLocaleString()}: ${v.checks.map(c => `${c.name} ${c.ok ? 'ok' : 'FAILED'}`).join(', ')}${drill} |`);

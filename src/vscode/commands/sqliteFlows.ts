@@ -1,0 +1,31 @@
+import type { SqliteConnection } from '../../core/connection';
+import type { BackupOptions } from '../../engines';
+import type { SqliteFormat } from '../../engines/sqlite/payloads';
+import { pick, type Item } from './flowSteps';
+import type { Services } from '../services';
+import { readSettings } from '../settings';
+
+/**
+ * Backup Database on a SQLite connection: one choice, what to store. The choice made last time
+ * is on top (remembered per connection), so Enter repeats it; a chain of snapshots stays a chain.
+ */
+type SqliteChoice = 'copy' | 'vacuum' | 'sql' | 'snapshot';
+
+const MEMENTO_KEY = (id: string) => `lifeboat.sqliteBackup/${id}`;
+
+const CHOICES: Item<SqliteChoice>[] = [
+  { value: 'copy', label: '$(copy) Online copy', detail: 'The database file as it is, consistent as of one moment (SQLite\'s online backup API); the fastest to restore.' },
+  { value: 'vacuum', label: '$(fold) Compact copy (VACUUM INTO)', detail: 'A rebuilt copy without free pages: smaller when rows were deleted; takes longer to make.' },
+  { value: 'sql', label: '$(file-code) SQL dump', detail: 'Schema and rows as SQL text (like sqlite3 .dump): readable, diffable, portable to another SQLite version.' },
+  { value: 'snapshot', label: '$(history) Incremental snapshot', detail: 'Stores only the pages no earlier snapshot stored: small and quick when little changed; each snapshot restores on its own.' },
+];
+
+export async function sqliteBackupFlow(s: Services, connection: SqliteConnection): Promise<BackupOptions | undefined> {
+  const settings = readSettings(s.globalStorage);
+  const remembered = s.memento.get<SqliteChoice>(MEMENTO_KEY(connection.id));
+  const choice = await pick(`Back up ${connection.name}`, 'What to store', remembered ?? 'copy', CHOICES, remembered ? 'last used' : 'default');
+  if (!choice) return undefined;
+  await s.memento.update(MEMENTO_KEY(connection.id), choice);
+  const sqliteFormat: SqliteFormat = choice === 'vacuum' ? 'copy' : choice;
+  return { codec: settings.compression, level: settings.compressionLevel, sqliteFormat, ...(choice === 'vacuum' ? { vacuum: true } : {}) };
+}
