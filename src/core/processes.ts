@@ -154,3 +154,20 @@ export async function settleReadFirst(reading: Promise<unknown>, downstream: Pro
   if (read.status === 'rejected') throw read.reason;
   if (flowed.status === 'rejected') throw flowed.reason;
 }
+
+/**
+ * Waits for a dump tool and the store its output feeds. When either fails the other is stopped
+ * (`work` is aborted). Unlike a restore (settleWithFeed), here the tool feeds Lifeboat: the
+ * store's own failure (disk full) explains the tool's broken pipe, so it is thrown first; then
+ * the tool's; "cancelled" when the job was cancelled or nothing else went wrong.
+ */
+export async function settleToolIntoStore<T>(storing: Promise<T>, tool: Promise<void>, work: AbortController, signal: AbortSignal | undefined, what: string): Promise<T> {
+  storing.catch(() => work.abort());
+  tool.catch(() => work.abort());
+  const [stored, ran] = await Promise.allSettled([storing, tool]);
+  if (signal?.aborted) throw new CancelledError(what);
+  if (stored.status === 'rejected' && !isCancelled(stored.reason)) throw stored.reason;
+  if (ran.status === 'rejected') throw ran.reason;
+  if (stored.status === 'rejected') throw stored.reason;
+  return stored.value;
+}

@@ -48,14 +48,8 @@ describe('MariaDB backup and restore in a real editor', () => {
   it('adds a MariaDB connection with its password and tests it', () => step('add-connection', async () => {
     await wb.openView('Lifeboat');
     await wb.widenSideBar();
-    await wb.runCommand('Lifeboat: Add Connection');
-    await wb.pickRow('Paste a connection URI');
-    await wb.answer(`mariadb://${server.user}:${encodeURIComponent(server.password)}@${server.host}:${server.port}/${database}?ssl-mode=disabled`);
-    await wb.waitForPrompt('A name for this connection');
-    await wb.answer('shop');
-    const message = await wb.notification(/shop: MariaDB 10/);
+    const message = await wb.addConnectionByUri(`mariadb://${server.user}:${encodeURIComponent(server.password)}@${server.host}:${server.port}/${database}?ssl-mode=disabled`, 'shop', /shop: MariaDB 10/);
     assert.match(message, /database "chinook"/);
-    await wb.treeRow('shop').waitFor();
     await editor.screenshot('mariadb-01-connection');
   }));
 
@@ -67,8 +61,7 @@ describe('MariaDB backup and restore in a real editor', () => {
     await editor.screenshot('mariadb-02-compression-step');
     await wb.chooseRow('zstd');
     await wb.chooseRow(backups);
-    await editor.page.locator('.notification-toast', { hasText: 'Lifeboat: Backing up shop' }).waitFor();
-    await editor.page.locator('.notification-toast', { hasText: /\d+% · Dumping / }).first().waitFor();
+    await wb.backupInProgress('shop');
     await editor.screenshot('mariadb-03-backup-progress');
     const done = await wb.notification(/Backup of shop checked/);
     assert.match(done, /dump complete ok, binlog position ok/);

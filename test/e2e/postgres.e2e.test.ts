@@ -49,14 +49,8 @@ describe('PostgreSQL backup and restore in a real editor', () => {
   it('adds a PostgreSQL connection with its password and tests it', () => step('add-connection', async () => {
     await wb.openView('Lifeboat');
     await wb.widenSideBar();
-    await wb.runCommand('Lifeboat: Add Connection');
-    await wb.pickRow('Paste a connection URI');
-    await wb.answer(`postgres://${server.user}:${encodeURIComponent(server.password)}@${server.host}:${server.port}/${database}?sslmode=disable`);
-    await wb.waitForPrompt('A name for this connection');
-    await wb.answer('music');
-    const message = await wb.notification(/music: PostgreSQL 15/);
+    const message = await wb.addConnectionByUri(`postgres://${server.user}:${encodeURIComponent(server.password)}@${server.host}:${server.port}/${database}?sslmode=disable`, 'music', /music: PostgreSQL 15/);
     assert.match(message, /database "chinook"/);
-    await wb.treeRow('music').waitFor();
     await editor.screenshot('postgres-01-connection');
   }));
 
@@ -69,8 +63,7 @@ describe('PostgreSQL backup and restore in a real editor', () => {
     await editor.screenshot('postgres-02-compression-step');
     await wb.chooseRow('zstd');
     await wb.chooseRow(backups);
-    await editor.page.locator('.notification-toast', { hasText: 'Lifeboat: Backing up music' }).waitFor();
-    await editor.page.locator('.notification-toast', { hasText: /\d+% · Dumping / }).first().waitFor();
+    await wb.backupInProgress('music');
     await editor.screenshot('postgres-03-backup-progress');
     const done = await wb.notification(/Backup of music checked/);
     assert.match(done, /pg_restore --list ok/);

@@ -98,4 +98,23 @@ export class Workbench {
     await this.page.locator('.monaco-menu .action-item.focused', { hasText: entry }).waitFor();
     await this.page.keyboard.press('Enter');
   }
+
+  /** Add Connection → Paste a connection URI → a name; waits for the connection's row and
+   *  returns the Test Connection notification that names it. */
+  async addConnectionByUri(uri: string, name: string, tested: RegExp): Promise<string> {
+    await this.runCommand('Lifeboat: Add Connection');
+    await this.pickRow('Paste a connection URI');
+    await this.answer(uri);
+    await this.waitForPrompt('A name for this connection');
+    await this.answer(name);
+    const message = await this.notification(tested);
+    await this.treeRow(name).waitFor();
+    return message;
+  }
+
+  /** Waits until the backup of `name` shows its progress notification with a percentage and `phase`. */
+  async backupInProgress(name: string, phase: RegExp = /\d+% · Dumping /): Promise<void> {
+    await this.page.locator('.notification-toast', { hasText: `Lifeboat: Backing up ${name}` }).waitFor();
+    await this.page.locator('.notification-toast', { hasText: phase }).first().waitFor();
+  }
 }

@@ -6,7 +6,7 @@ import { CancelledError, LifeboatError, isCancelled, throwIfAborted } from '../.
 import { formatBytes } from '../../core/format';
 import { elapsedMs, linkedController, type JobContext } from '../../core/job';
 import { MANIFEST_FORMAT, MANIFEST_VERSION, type Codec, type Manifest } from '../../core/manifest';
-import { runTool } from '../../core/processes';
+import { runTool, settleToolIntoStore } from '../../core/processes';
 import { PhasedProgress } from '../../core/progress';
 import { createScratch } from '../../core/scratch';
 import { storeStream } from '../../core/storePipeline';
@@ -76,19 +76,11 @@ export async function backupMysql(connection: ServerConnection, access: ServerAc
         if (tracker.take(line)) progress.report('dump', tracker.fraction, tracker.message);
       },
     });
-    const abort = () => work.abort();
     const storing = storeStream({
       source: run.child.stdout!, destination: ctx.destination, key: `${prefix}/${MYSQL_PAYLOAD}${CODEC_SUFFIX[options.codec]}`, name: `${MYSQL_PAYLOAD}${CODEC_SUFFIX[options.codec]}`,
       codec: options.codec, level, signal: work.signal, observers: [scanner], what: 'read the dump tool\'s output',
     });
-    storing.catch(abort);
-    run.done.catch(abort);
-    const [file, dumped] = await Promise.allSettled([storing, run.done]);
-    if (ctx.signal?.aborted) throw new CancelledError('The backup');
-    // The tool feeds Lifeboat: the store's own failure (disk full) explains the tool's broken pipe.
-    if (file.status === 'rejected' && !isCancelled(file.reason)) throw file.reason;
-    if (dumped.status === 'rejected') throw dumped.reason;
-    if (file.status === 'rejected') throw file.reason;
+    const file = await settleToolIntoStore(storing, run.done, work, ctx.signal, 'The backup');
     const dumpMs = elapsedMs(dumpStarted);
 
     progress.report('finish', 0, 'Checking the dump');
@@ -135,7 +127,7 @@ export async function backupMysql(connection: ServerConnection, access: ServerAc
         name, table: name, rows: scanner.rows.get(name) ?? (options.schemaOnly ? 0 : null),
         estimatedRows: bySource.get(name)?.estimatedRows ?? null, bytes: bySource.get(name)?.bytes ?? 0,
       })),
-      files: [file.value],
+      files: [file],
       timings: { inspectMs, dumpMs, totalMs: elapsedMs(started) },
       verifications: [{
         at: new Date().toISOString(), kind: 'at-backup', ok: true, durationMs: 0,
@@ -152,7 +144,7 @@ export async function backupMysql(connection: ServerConnection, access: ServerAc
     };
     await commitBackup(ctx.destination, prefix, marker, manifest);
     progress.report('finish', 1, `Backup ${id} stored`);
-    ctx.logger.info(`Backup ${id} complete: ${formatBytes(file.value.size)} (${formatBytes(file.value.contentSize)} of SQL), ${rowCount} rows, ${manifest.timings.totalMs} ms`);
+    ctx.logger.info(`Backup ${id} complete: ${formatBytes(file.size)} (${formatBytes(file.contentSize)} of SQL), ${rowCount} rows, ${manifest.timings.totalMs} ms`);
     return { prefix, manifest };
   } catch (error) {
     work.abort();

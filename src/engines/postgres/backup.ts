@@ -8,7 +8,7 @@ import { CancelledError, LifeboatError, isCancelled, throwIfAborted } from '../.
 import { formatBytes } from '../../core/format';
 import { elapsedMs, linkedController, type JobContext } from '../../core/job';
 import { MANIFEST_FORMAT, MANIFEST_VERSION, type Manifest, type StoredFile, type VerificationCheck } from '../../core/manifest';
-import { runTool } from '../../core/processes';
+import { runTool, settleToolIntoStore } from '../../core/processes';
 import { PhasedProgress } from '../../core/progress';
 import { createScratch, type Scratch } from '../../core/scratch';
 import { adoptFile, storeStream } from '../../core/storePipeline';
@@ -145,7 +145,6 @@ interface Dumped {
 /** pg_dump → stdout → hash → compress → hash → destination, all in one pass. */
 async function dumpThroughPipeline(c: ServerConnection, tools: PostgresTools, plan: DumpPlan, env: NodeJS.ProcessEnv, scratch: Scratch, prefix: string, ctx: JobContext, onLine: (line: string) => void): Promise<Dumped> {
   const { controller: work, dispose } = linkedController(ctx.signal);
-  const abort = () => work.abort();
   const logFile = scratch.file('pg_dump.log');
   const run = runTool({
     label: `pg_dump of ${c.database}`, command: tools.pgDump, args: [...plan.args, ...connectionArgs(c)], env,
@@ -158,16 +157,8 @@ async function dumpThroughPipeline(c: ServerConnection, tools: PostgresTools, pl
       codec: plan.codec, level: plan.level, signal: work.signal, observers: counter ? [counter] : [],
       what: `read pg_dump's output`,
     });
-    storing.catch(abort);
-    run.done.catch(abort);
-    const [file, dumpedOk] = await Promise.allSettled([storing, run.done]);
-    if (ctx.signal?.aborted) throw new CancelledError('The backup');
-    // Unlike a restore (core/processes.ts settleWithFeed), here the tool feeds Lifeboat: the
-    // store's own failure (disk full) explains pg_dump's broken pipe, not the other way round.
-    if (file.status === 'rejected' && !isCancelled(file.reason)) throw file.reason;
-    if (dumpedOk.status === 'rejected') throw dumpedOk.reason;
-    if (file.status === 'rejected') throw file.reason;
-    return { files: [file.value], rows: counter?.rows, complete: counter?.complete };
+    const file = await settleToolIntoStore(storing, run.done, work, ctx.signal, 'The backup');
+    return { files: [file], rows: counter?.rows, complete: counter?.complete };
   } finally {
     dispose();
   }
