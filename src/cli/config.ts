@@ -6,7 +6,7 @@ import { parseConnectionUri, validateConnection, type Connection } from '../core
 import { LifeboatError } from '../core/errors';
 import { defaultCodec, parseCodec } from '../core/codec';
 import type { Codec, Manifest } from '../core/manifest';
-import type { ServerAccess } from '../engines/access';
+import { toolAccess, type ServerAccess } from '../engines/access';
 import type { ServerTarget } from '../engines';
 
 /**
@@ -32,6 +32,8 @@ export interface CliConfig {
   connections: CliConnection[];
   /** Where pg_dump/pg_restore/psql are, if not where Lifeboat looks by itself. */
   postgresBinDir?: string;
+  /** Where mariadb-dump/mysqldump and the client are. */
+  mysqlBinDir?: string;
 }
 
 export function defaultConfigPaths(): string[] {
@@ -44,7 +46,7 @@ export function defaultBackupFolder(): string {
   return path.join(dataHome, 'lifeboat', 'backups');
 }
 
-export function loadConfig(options: { config?: string; backupDir?: string; pgBinDir?: string }): CliConfig {
+export function loadConfig(options: { config?: string; backupDir?: string; pgBinDir?: string; mysqlBinDir?: string }): CliConfig {
   const explicit = options.config ?? process.env.LIFEBOAT_CONFIG;
   const file = explicit ? path.resolve(explicit) : defaultConfigPaths().find(p => fs.existsSync(p));
   let raw: Record<string, unknown> = {};
@@ -71,6 +73,8 @@ export function loadConfig(options: { config?: string; backupDir?: string; pgBin
     connections,
     ...(options.pgBinDir ? { postgresBinDir: path.resolve(options.pgBinDir) }
       : typeof raw.postgresBinDir === 'string' ? { postgresBinDir: path.resolve(base, raw.postgresBinDir) } : {}),
+    ...(options.mysqlBinDir ? { mysqlBinDir: path.resolve(options.mysqlBinDir) }
+      : typeof raw.mysqlBinDir === 'string' ? { mysqlBinDir: path.resolve(base, raw.mysqlBinDir) } : {}),
   };
 }
 
@@ -113,7 +117,7 @@ export function resolveConnection(config: CliConfig, reference: string): CliConn
 /** What a server engine needs to log in and find its tools. */
 export function accessFor(config: CliConfig, c: CliConnection): ServerAccess {
   const password = readPassword(c);
-  return { ...(password !== undefined ? { password } : {}), ...(config.postgresBinDir ? { postgresBinDir: config.postgresBinDir } : {}) };
+  return toolAccess(password, config);
 }
 
 /** The server a backup is restored into or drilled on: `reference` if given, else the backup's own

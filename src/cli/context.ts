@@ -18,6 +18,7 @@ interface GlobalOptions {
   config?: string;
   backupDir?: string;
   pgBinDir?: string;
+  mysqlBinDir?: string;
   json?: boolean;
   quiet?: boolean;
   verbose?: boolean;
@@ -37,7 +38,7 @@ export function action<Args extends unknown[]>(run: (ctx: CommandContext, ...arg
     process.once('SIGTERM', onSignal);
     let code: number;
     try {
-      const config = loadConfig({ config: globals.config, backupDir: globals.backupDir, pgBinDir: globals.pgBinDir });
+      const config = loadConfig({ config: globals.config, backupDir: globals.backupDir, pgBinDir: globals.pgBinDir, mysqlBinDir: globals.mysqlBinDir });
       const destination = new LocalFolderDestination(config.backupFolder);
       const job = jobContext(destination, output.logger, { signal: controller.signal, onProgress: output.progress() });
       code = (await run({ config, output, job }, ...(params.slice(0, -1) as Args))) ?? EXIT.ok;

@@ -143,3 +143,14 @@ export async function settleWithFeed(feeding: Promise<unknown>, tool: Promise<un
   if (failed(ran)) throw ran.reason;
   if (failed(fed)) throw fed.reason;
 }
+
+/**
+ * Waits for a stored file's read and the streams it feeds; when both fail, the read's error is
+ * the one that explains (a damaged file), not the downstream stream's that merely saw its input
+ * end early.
+ */
+export async function settleReadFirst(reading: Promise<unknown>, downstream: Promise<unknown>): Promise<void> {
+  const [read, flowed] = await Promise.allSettled([reading, downstream]);
+  if (read.status === 'rejected') throw read.reason;
+  if (flowed.status === 'rejected') throw flowed.reason;
+}

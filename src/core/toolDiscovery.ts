@@ -16,6 +16,8 @@ export interface ToolFolder {
   major: number;
   /** Where it was found: "setting", "PATH" or "usual place". */
   source: 'setting' | 'PATH' | 'usual place';
+  /** What `tool --version` printed (MySQL's and MariaDB's tools tell their flavour there). */
+  banner: string;
 }
 
 const run = promisify(execFile);
@@ -46,14 +48,20 @@ export function candidateFolders(tool: string, configured: string | undefined, u
   return found;
 }
 
-/** Asks each folder's `tool --version` and keeps those that answer with a version. */
-export async function probeToolFolders(tool: string, folders: { dir: string; source: ToolFolder['source'] }[]): Promise<ToolFolder[]> {
+/** The first version number in a `--version` banner ("pg_dump (PostgreSQL) 15.19" → "15.19"). */
+function firstVersion(banner: string): string | undefined {
+  return /\d+(?:\.\d+){0,2}/.exec(banner.replace(/^[^\d]*/, ''))?.[0];
+}
+
+/** Asks each folder's `tool --version` and keeps those that answer with a version; `parseVersion`
+ *  reads banners whose first number is not the version (mariadb-dump's "Ver 10.19 Distrib 10.11.19"). */
+export async function probeToolFolders(tool: string, folders: { dir: string; source: ToolFolder['source'] }[], parseVersion: (banner: string) => string | undefined = firstVersion): Promise<ToolFolder[]> {
   const probed = await Promise.all(folders.map(async ({ dir, source }) => {
     try {
       const { stdout } = await run(path.join(dir, tool + EXE), ['--version'], { timeout: 10_000 });
-      const version = /(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(stdout.replace(/^[^\d]*/, ''));
+      const version = parseVersion(stdout);
       if (!version) return undefined;
-      return { dir, source, version: version[0], major: Number(version[1]) } satisfies ToolFolder;
+      return { dir, source, version, major: Number(version.split('.')[0]), banner: stdout.trim() } satisfies ToolFolder;
     } catch {
       return undefined;
     }

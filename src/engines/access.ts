@@ -7,4 +7,15 @@ export interface ServerAccess {
   password?: string;
   /** `lifeboat.postgres.binDir` / --pg-bin-dir. */
   postgresBinDir?: string;
+  /** `lifeboat.mysql.binDir` / --mysql-bin-dir. */
+  mysqlBinDir?: string;
+}
+
+/** A password and the tool folders set (CLI config or editor settings), without empty keys. */
+export function toolAccess(password: string | undefined, dirs: { postgresBinDir?: string; mysqlBinDir?: string }): ServerAccess {
+  return {
+    ...(password !== undefined ? { password } : {}),
+    ...(dirs.postgresBinDir ? { postgresBinDir: dirs.postgresBinDir } : {}),
+    ...(dirs.mysqlBinDir ? { mysqlBinDir: dirs.mysqlBinDir } : {}),
+  };
 }

@@ -1,6 +1,7 @@
 import type { CatalogEntry } from '../core/catalog';
 import { ENGINE_LABELS, type Connection, type EngineName, type ServerConnection } from '../core/connection';
 import type { PostgresRestoreResult } from './postgres/restore';
+import type { MysqlRestoreResult } from './mysql/restore';
 import { LifeboatError } from '../core/errors';
 import { validateLevel } from '../core/codec';
 import type { JobContext } from '../core/job';
@@ -35,7 +36,7 @@ export interface RestoreOptions {
   noPrivileges?: boolean;
 }
 
-export type RestoreResult = ({ engine: 'sqlite' } & SqliteRestoreResult) | ({ engine: 'postgres' } & PostgresRestoreResult);
+export type RestoreResult = ({ engine: 'sqlite' } & SqliteRestoreResult) | ({ engine: 'postgres' } & PostgresRestoreResult) | ({ engine: 'mysql' } & MysqlRestoreResult);
 
 export interface VerifyOptions {
   /** A restore drill into a scratch database (server engines). */
@@ -52,7 +53,7 @@ export interface ServerTarget {
 }
 
 /** Engines whose backups this version can make; the editor hides backup commands for others. */
-export const BACKUP_ENGINES: readonly EngineName[] = ['sqlite', 'postgres'];
+export const BACKUP_ENGINES: readonly EngineName[] = ['sqlite', 'postgres', 'mysql'];
 
 export async function testConnection(connection: Connection, password?: string): Promise<ProbeResult> {
   switch (connection.engine) {
@@ -71,7 +72,8 @@ export async function backupDatabase(connection: Connection, options: BackupOpti
     case 'postgres':
       return (await import('./postgres/backup')).backupPostgres(connection, access, options, ctx);
     case 'mysql':
-      throw backupNotSupported(connection.engine);
+      validateLevel(options.codec, options.level);
+      return (await import('./mysql/backup')).backupMysql(connection, access, options, ctx);
   }
 }
 
@@ -85,8 +87,10 @@ export async function verifyBackup(entry: CatalogEntry, ctx: JobContext, options
       const access = target?.access ?? (options.postgresBinDir ? { postgresBinDir: options.postgresBinDir } : {});
       return (await import('./postgres/verify')).verifyPostgresBackup(entry, { deep: options.deep, jobs: options.jobs, server: target?.connection, access }, ctx);
     }
-    case 'mysql':
-      throw notYet(entry.manifest.engine, 'Verifying backups of');
+    case 'mysql': {
+      const target = options.deep ? requireServer(entry, server, 'run a restore drill of') : server;
+      return (await import('./mysql/verify')).verifyMysqlBackup(entry, { deep: options.deep, server: target?.connection, access: target?.access ?? {} }, ctx);
+    }
   }
 }
 
@@ -102,8 +106,13 @@ export async function restoreBackup(entry: CatalogEntry, options: RestoreOptions
       }, ctx);
       return { engine: 'postgres', ...result };
     }
-    case 'mysql':
-      throw notYet(entry.manifest.engine, 'Restoring');
+    case 'mysql': {
+      const target = requireServer(entry, server, 'restore');
+      const result = await (await import('./mysql/restore')).restoreMysqlBackup(entry, {
+        server: target.connection, access: target.access, database: options.target, existing: options.overwrite, tables: options.tables,
+      }, ctx);
+      return { engine: 'mysql', ...result };
+    }
   }
 }
 
@@ -124,15 +133,26 @@ function notYet(engine: EngineName, what: string): LifeboatError {
 }
 
 /** Tables of a server database with their sizes (for choosing what to back up). */
-export async function listServerTables(connection: ServerConnection, access: ServerAccess): Promise<{ name: string; schema: string; table: string; bytes: number; estimatedRows: number | null }[]> {
-  if (connection.engine !== 'postgres') throw notYet(connection.engine, 'Choosing tables of');
+export async function listServerTables(connection: ServerConnection, access: ServerAccess): Promise<{ name: string; schema?: string; table: string; bytes: number; estimatedRows: number | null }[]> {
+  if (connection.engine === 'mysql') return mysqlTables(connection, access);
   return (await import('./postgres/source')).tableSizes(connection, access.password);
+}
+
+async function mysqlTables(connection: ServerConnection, access: ServerAccess): Promise<{ name: string; table: string; bytes: number; estimatedRows: number | null }[]> {
+  const { connectMysql } = await import('./mysql/probe');
+  const { listTables } = await import('./mysql/source');
+  const db = await connectMysql(connection, access.password);
+  try {
+    return (await listTables(db, connection.database)).filter(t => !t.view).map(t => ({ name: t.name, table: t.name, bytes: t.bytes, estimatedRows: t.estimatedRows }));
+  } finally {
+    await db.end().catch(() => undefined);
+  }
 }
 
 /** What a restore into an existing database would replace: the archive's tables that exist there. */
 export async function restoreImpact(entry: CatalogEntry, server: ServerTarget, database: string): Promise<{ name: string; estimatedRows: number | null }[]> {
-  if (entry.manifest.engine !== 'postgres') return [];
-  const existing = await (await import('./postgres/source')).tableSizes({ ...server.connection, database }, server.access.password);
+  if (entry.manifest.engine === 'sqlite') return [];
+  const existing = await listServerTables({ ...server.connection, database }, server.access);
   const inBackup = new Set(entry.manifest.tables.map(t => t.name));
   return existing.filter(t => inBackup.has(t.name)).map(t => ({ name: t.name, estimatedRows: t.estimatedRows }));
 }

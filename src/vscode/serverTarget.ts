@@ -1,5 +1,5 @@
 import type { ServerConnection } from '../core/connection';
-import type { ServerAccess } from '../engines/access';
+import { toolAccess, type ServerAccess } from '../engines/access';
 import type { ServerTarget } from '../engines';
 import type { Services } from './services';
 import { readSettings } from './settings';
@@ -7,8 +7,7 @@ import { readSettings } from './settings';
 /** A server connection's password (SecretStorage) and the tools folder setting. */
 export async function accessFor(s: Services, connection: ServerConnection): Promise<ServerAccess> {
   const password = await s.store.password(connection.id);
-  const { postgresBinDir } = readSettings(s.globalStorage);
-  return { ...(password !== undefined ? { password } : {}), ...(postgresBinDir ? { postgresBinDir } : {}) };
+  return toolAccess(password, readSettings(s.globalStorage));
 }
 
 export async function serverTarget(s: Services, connection: ServerConnection): Promise<ServerTarget> {

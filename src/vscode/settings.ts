@@ -12,6 +12,7 @@ export interface LifeboatSettings {
   /** Unset: the codec's default level. */
   compressionLevel?: number;
   postgresBinDir?: string;
+  mysqlBinDir?: string;
   /** 0: automatic; 1: one stream; more: that many directory-format jobs. */
   backupJobs: number;
   /** 0: automatic. */
@@ -30,6 +31,7 @@ export function readSettings(globalStorage: vscode.Uri): LifeboatSettings {
     backupJobs: config.get<number>('postgres.backupJobs') ?? 0,
     ...(config.get<string>('postgres.binDir')?.trim() ? { postgresBinDir: config.get<string>('postgres.binDir')!.trim() } : {}),
     restoreJobs: config.get<number>('postgres.restoreJobs') ?? 0,
+    ...(config.get<string>('mysql.binDir')?.trim() ? { mysqlBinDir: config.get<string>('mysql.binDir')!.trim() } : {}),
   };
 }
 

@@ -159,7 +159,9 @@ export interface SeenTool {
   /** Raw NUL-separated environment, from /proc/<pid>/environ ('' if it could not be read). */
   environ: string;
   env: Record<string, string>;
-  /** Mode bits of the file PGPASSFILE named, when the process was seen (undefined: no such file). */
+  /** The password file it was given: PGPASSFILE, or the MySQL clients' --defaults-extra-file. */
+  passfile?: string;
+  /** Mode bits of that file when the process was seen (undefined: no such file). */
   passfileMode?: number;
   /** Both argv and the environment were read (false: it exited before the watcher could). */
   complete: boolean;
@@ -211,9 +213,12 @@ function capture(pid, comm) {
   try { environ = fs.readFileSync('/proc/' + pid + '/environ', 'latin1'); } catch {}
   const env = {};
   for (const entry of environ.split('\\0')) { const i = entry.indexOf('='); if (i > 0) env[entry.slice(0, i)] = entry.slice(i + 1); }
+  // The file holding the password: libpq's PGPASSFILE, or the MySQL clients' option file.
+  const optionFile = argv.find(a => a.startsWith('--defaults-extra-file='));
+  const passfile = env.PGPASSFILE || (optionFile ? optionFile.slice('--defaults-extra-file='.length) : undefined);
   let passfileMode;
-  if (env.PGPASSFILE) { try { passfileMode = fs.statSync(env.PGPASSFILE).mode & 0o777; } catch {} }
-  return { pid, comm, argv, environ, env, passfileMode, complete: argv.length > 0 && environ.length > 0 };
+  if (passfile) { try { passfileMode = fs.statSync(passfile).mode & 0o777; } catch {} }
+  return { pid, comm, argv, environ, env, passfile, passfileMode, complete: argv.length > 0 && environ.length > 0 };
 }
 function settle(pid) {
   if (partial.has(pid)) { seen.push(partial.get(pid)); partial.delete(pid); }

@@ -1,4 +1,4 @@
-import { createConnection, type ConnectionOptions } from 'mysql2/promise';
+import { createConnection, type Connection, type ConnectionOptions } from 'mysql2/promise';
 import type { ServerConnection } from '../../core/connection';
 import { LifeboatError } from '../../core/errors';
 import { explainNetworkError } from '../networkErrors';
@@ -17,19 +17,28 @@ export function mysqlClientOptions(c: ServerConnection, password: string | undef
   };
 }
 
+/** A connection as the connection's settings ask (TLS by preference); errors explained. */
+export async function connectMysql(c: ServerConnection, password?: string, extra: ConnectionOptions = {}): Promise<Connection> {
+  try {
+    return await connectPreferringTls(c.ssl, tls => createConnection({ ...mysqlClientOptions(c, password, tls), ...extra }),
+      error => (error as { code?: string }).code === 'HANDSHAKE_NO_SSL_SUPPORT');
+  } catch (error) {
+    throw explainMysqlError(error, c, password);
+  }
+}
+
 /** MySQL and MariaDB answer the same protocol; the version string tells them apart. */
 export async function probeMysql(c: ServerConnection, password?: string): Promise<ProbeResult> {
   let connection;
   try {
-    connection = await connectPreferringTls(c.ssl, tls => createConnection(mysqlClientOptions(c, password, tls)),
-      error => (error as { code?: string }).code === 'HANDSHAKE_NO_SSL_SUPPORT');
+    connection = await connectMysql(c, password);
     const [rows] = await connection.query({ sql: 'SELECT VERSION() AS version, @@version_comment AS comment', timeout: 15_000 });
     const row = (rows as { version: string; comment: string }[])[0];
     const product = /mariadb/i.test(`${row.version} ${row.comment}`) ? 'MariaDB' : 'MySQL';
     const version = row.version.replace(/-.*$/, '');
     return { product, version, summary: `${product} ${version} · database "${c.database}" · ${row.comment}` };
   } catch (error) {
-    throw explainMysqlError(error, c, password);
+    throw error instanceof LifeboatError ? error : explainMysqlError(error, c, password);
   } finally {
     await connection?.end().catch(() => undefined);
   }

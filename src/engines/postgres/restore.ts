@@ -1,5 +1,4 @@
 import * as fsp from 'node:fs/promises';
-import * as path from 'node:path';
 import type { Client } from 'pg';
 import type { CatalogEntry } from '../../core/catalog';
 import type { ServerConnection } from '../../core/connection';
@@ -20,6 +19,7 @@ import { findPostgresTools, type PostgresTools } from './tools';
 import { countPostDataEntries, TableDataProgress } from './verboseProgress';
 import { parseTableName, verboseName } from './tableNames';
 import { verifyFileHashes } from './hashes';
+import { discardLog, keptLogFile, withLog } from '../../core/toolLog';
 
 /**
  * Restore of a pg_dump backup into a new database (created by Lifeboat with the source's
@@ -361,31 +361,6 @@ export async function dropDatabase(server: Client, name: string, serverVersionNu
   }
   await server.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
   await server.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`);
-}
-
-/** Where a tool's log is kept if it fails (removed when it succeeds): beside the backups. */
-export async function keptLogFile(ctx: JobContext, name: string): Promise<string> {
-  const folder = path.join(ctx.scratchParent, '.lifeboat-logs');
-  await fsp.mkdir(folder, { recursive: true, mode: 0o700 });
-  return path.join(folder, `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
-}
-
-/** Removes a tool's log that is not needed (success, cancel), and its folder once empty. */
-async function discardLog(file: string): Promise<void> {
-  await fsp.rm(file, { force: true });
-  await fsp.rmdir(path.dirname(file)).catch(() => undefined);
-}
-
-/** A failure whose cause is in the tool's log says where the log is; others do not keep it. */
-async function withLog(error: unknown, file: string): Promise<unknown> {
-  const size = await fsp.stat(file).then(s => s.size, () => 0);
-  const toolSpoke = error instanceof LifeboatError && error.code !== 'verification' && size > 0;
-  if (!toolSpoke) {
-    await discardLog(file);
-    return error;
-  }
-  if (error.hint?.includes(file)) return error;
-  return new LifeboatError(error.code, error.message, `${error.hint ? `${error.hint} ` : ''}The tool's full output is kept in ${file}.`, { cause: error.cause });
 }
 
 export function quoteIdent(name: string): string {

@@ -9,6 +9,7 @@ import { BACKUP_ENGINES, backupDatabase, backupNotSupported, restoreBackup, veri
 import type { ServerAccess } from '../../engines/access';
 import type { Destination } from '../../storage/destination';
 import { serverTarget } from '../serverTarget';
+import { mysqlBackupFlow, mysqlRestoreFlow } from './mysqlFlows';
 import { postgresBackupFlow, postgresRestoreFlow } from './postgresFlows';
 import { pickBackup, pickConnection } from '../pickers';
 import type { Services } from '../services';
@@ -50,9 +51,9 @@ async function backup(s: Services, connection: Connection): Promise<void> {
   let options: BackupOptions = { codec: settings.compression, level: settings.compressionLevel };
   let destination: Destination | undefined;
   let access: ServerAccess = {};
-  if (connection.engine === 'postgres') {
+  if (connection.engine !== 'sqlite') {
     const target = await serverTarget(s, connection);
-    const flow = await postgresBackupFlow(s, connection, target);
+    const flow = connection.engine === 'postgres' ? await postgresBackupFlow(s, connection, target) : await mysqlBackupFlow(s, connection, target);
     if (!flow) return;
     ({ options, destination } = flow);
     access = target.access;
@@ -75,7 +76,7 @@ async function verify(s: Services, entry: CatalogEntry): Promise<void> {
   let server: ServerTarget | undefined;
   if (entry.manifest.engine !== 'sqlite') {
     const depth = await vscode.window.showQuickPick([
-      { label: '$(checklist) Quick', detail: 'SHA-256 of every file, and the archive parses (pg_restore --list); no server needed', deep: false },
+      { label: '$(checklist) Quick', detail: `SHA-256 of every file, and ${entry.manifest.engine === 'postgres' ? 'the archive parses (pg_restore --list)' : 'the dump ends with its completion line'}; no server needed`, deep: false },
       { label: '$(debug-restart) Deep: a restore drill', detail: 'Restore into a scratch database, compare every table\'s row count, record the restore time, drop it', deep: true },
     ], { title: `Verify ${entry.manifest.connection.name} ${entry.manifest.id}`, ignoreFocusOut: true });
     if (!depth) return;
@@ -107,11 +108,11 @@ async function backupServer(s: Services, entry: CatalogEntry): Promise<ServerTar
 async function restoreOnServer(s: Services, entry: CatalogEntry): Promise<void> {
   const server = await backupServer(s, entry);
   if (!server) return;
-  const options = await postgresRestoreFlow(s, entry, server);
+  const options = entry.manifest.engine === 'postgres' ? await postgresRestoreFlow(s, entry, server) : await mysqlRestoreFlow(entry, server);
   if (!options) return;
   const m = entry.manifest;
   const result = await s.jobs.run(`Lifeboat: Restoring ${m.connection.name} into ${options.target}`, ctx => restoreBackup(entry, options, ctx, server));
-  if (result?.engine !== 'postgres') return;
+  if (!result || result.engine === 'sqlite') return;
   if (result.createdDatabase) {
     // The restored database becomes a connection, so the next step (comparing its tables with
     // production) starts from it; it logs in as the server connection does.

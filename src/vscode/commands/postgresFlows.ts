@@ -1,18 +1,14 @@
-import * as vscode from 'vscode';
 import type { CatalogEntry } from '../../core/catalog';
 import { codecAvailable } from '../../core/codec';
 import type { ServerConnection } from '../../core/connection';
-import { formatBytes } from '../../core/format';
 import { defaultParallelJobs } from '../../core/parallelism';
 import type { Codec } from '../../core/manifest';
-import { listServerTables, restoreImpact, type BackupOptions, type RestoreOptions, type ServerTarget } from '../../engines';
+import type { BackupOptions, RestoreOptions, ServerTarget } from '../../engines';
 import { exactPattern, type Compressor, type PgFormat } from '../../engines/postgres/dumpOptions';
-import { proposeDatabaseName } from '../../engines/restoreNames';
 import { parseTableName } from '../../engines/postgres/tableNames';
-import { LocalFolderDestination } from '../../storage/local';
-import type { Destination } from '../../storage/destination';
 import type { Services } from '../services';
 import { readSettings } from '../settings';
+import { confirmExisting, pick, pickDestination, pickRestoreTarget, pickScope, type BackupFlowResult, type BackupScope, type Item } from './flowSteps';
 
 /**
  * The short flows behind Backup Database and Restore on a PostgreSQL connection. Each step lists
@@ -22,20 +18,13 @@ import { readSettings } from '../settings';
 interface RememberedBackup {
   /** auto: Lifeboat picks the faster way for the database (engines/postgres/dumpStrategy.ts). */
   format: PgFormat | 'auto';
-  scope: 'all' | 'schema' | 'data' | 'tables' | 'exclude';
+  scope: BackupScope;
   tables: string[];
   /** Who compresses (auto: whoever the chosen way needs) and with what. */
   compression: `${Compressor | 'auto'}:${Codec}`;
 }
 
 const MEMENTO_KEY = (id: string) => `lifeboat.postgresBackup/${id}`;
-
-type Item<T> = vscode.QuickPickItem & { value: T };
-
-export interface BackupFlowResult {
-  options: BackupOptions;
-  destination?: Destination;
-}
 
 export async function postgresBackupFlow(s: Services, connection: ServerConnection, target: ServerTarget): Promise<BackupFlowResult | undefined> {
   const settings = readSettings(s.globalStorage);
@@ -53,20 +42,9 @@ export async function postgresBackupFlow(s: Services, connection: ServerConnecti
   ], mark);
   if (!format) return undefined;
 
-  const scope = await pick(title(2), 'What to back up', last.scope, [
-    { value: 'all' as const, label: '$(database) Whole database', detail: 'Definitions and data' },
-    { value: 'schema' as const, label: '$(symbol-structure) Schema only', detail: 'Definitions, no rows' },
-    { value: 'data' as const, label: '$(table) Data only', detail: 'Rows, no definitions' },
-    { value: 'tables' as const, label: '$(checklist) Chosen tables…', detail: 'Pick tables (with their sizes)' },
-    { value: 'exclude' as const, label: '$(exclude) Everything except chosen tables…', detail: 'Pick tables to leave out' },
-  ], mark);
-  if (!scope) return undefined;
-  let tables: string[] = [];
-  if (scope === 'tables' || scope === 'exclude') {
-    const chosen = await pickTables(target, scope === 'tables' ? 'Tables to back up' : 'Tables to leave out', last.tables);
-    if (!chosen) return undefined;
-    tables = chosen;
-  }
+  const scoped = await pickScope(title(2), target, last, mark);
+  if (!scoped) return undefined;
+  const { scope, tables } = scoped;
 
   const zstd = codecAvailable('zstd');
   const compressions: Item<RememberedBackup['compression']>[] = format === 'auto'
@@ -89,18 +67,9 @@ export async function postgresBackupFlow(s: Services, connection: ServerConnecti
   const compression = await pick(title(3), 'Compression', compressions.some(c => c.value === last.compression) ? last.compression : compressions[0].value, compressions, mark);
   if (!compression) return undefined;
 
-  const folder = settings.backupFolder;
-  const where = await pick(title(4), 'Where to store it', 'setting', [
-    { value: 'setting' as const, label: `$(folder-library) ${folder}`, detail: 'The backup folder (lifeboat.backupFolder): listed in the Lifeboat view' },
-    { value: 'other' as const, label: '$(folder-opened) Another folder…', detail: 'A one-off copy elsewhere (not listed in the view unless it becomes the backup folder)' },
-  ], null);
+  const where = await pickDestination(title(4), settings.backupFolder);
   if (!where) return undefined;
-  let destination: Destination | undefined;
-  if (where === 'other') {
-    const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Store the backup here' });
-    if (!picked?.[0]) return undefined;
-    destination = new LocalFolderDestination(picked[0].fsPath);
-  }
+  const destination = where.destination;
 
   await s.memento.update(MEMENTO_KEY(connection.id), { format, scope, tables, compression } satisfies RememberedBackup);
   const [compressor, codec] = compression.split(':') as [Compressor | 'auto', Codec];
@@ -120,52 +89,15 @@ export async function postgresBackupFlow(s: Services, connection: ServerConnecti
   return { options, ...(destination ? { destination } : {}) };
 }
 
-async function pickTables(target: ServerTarget, placeHolder: string, remembered: string[]): Promise<string[] | undefined> {
-  const tables = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Listing the tables of ${target.connection.database}…` },
-    () => listServerTables(target.connection, target.access));
-  const items = tables.sort((a, b) => b.bytes - a.bytes).map(t => ({
-    label: t.name, description: formatBytes(t.bytes), detail: t.estimatedRows !== null ? `about ${t.estimatedRows.toLocaleString('en')} rows` : undefined,
-    picked: remembered.includes(t.name), name: t.name,
-  }));
-  const picked = await vscode.window.showQuickPick(items, { canPickMany: true, placeHolder, ignoreFocusOut: true, matchOnDescription: true });
-  if (!picked || picked.length === 0) return undefined;
-  return picked.map(p => p.name);
-}
-
-/** A quick pick with `first` on top, so Enter takes it, marked with why it is first ("last used",
- *  "default") unless `mark` is null. */
-async function pick<T>(title: string, placeHolder: string, first: T, items: Item<T>[], mark: string | null): Promise<T | undefined> {
-  const ordered = [...items.filter(i => i.value === first), ...items.filter(i => i.value !== first)];
-  if (ordered[0].value === first && mark) ordered[0] = { ...ordered[0], description: mark };
-  const picked = await vscode.window.showQuickPick(ordered, { title, placeHolder, ignoreFocusOut: true });
-  return picked?.value;
-}
-
 /** Restore: into a new database (name proposed) by default; an existing one after typing its name. */
 export async function postgresRestoreFlow(s: Services, entry: CatalogEntry, target: ServerTarget): Promise<RestoreOptions | undefined> {
   const m = entry.manifest;
   const settings = readSettings(s.globalStorage);
   const jobs = settings.restoreJobs > 0 ? { jobs: settings.restoreJobs } : {};
   const title = `Restore ${m.connection.name} (${new Date(m.completedAt).toLocaleString()})`;
-  const how = await pick(title, `Restore on ${target.connection.host}:${target.connection.port}`, 'new', [
-    { value: 'new' as const, label: '$(new-folder) Into a new database', detail: 'Nothing existing is touched; the restored database is added as a connection' },
-    ...(m.options.format !== 'plain' ? [{ value: 'tables' as const, label: '$(checklist) Chosen tables into a new database…', detail: 'The partial restore: bring back one table to compare with production' }] : []),
-    { value: 'existing' as const, label: '$(warning) Into an existing database…', detail: 'Replaces the backup\'s objects there; asks you to type the database name' },
-  ], 'default');
-  if (!how) return undefined;
-  let tables: string[] | undefined;
-  if (how === 'tables') {
-    const picked = await vscode.window.showQuickPick(m.tables.map(t => ({ label: t.name, description: t.bytes !== undefined ? formatBytes(t.bytes) : undefined })),
-      { canPickMany: true, title, placeHolder: 'Tables to restore', ignoreFocusOut: true });
-    if (!picked || picked.length === 0) return undefined;
-    tables = picked.map(p => p.label);
-  }
-  const proposed = how === 'existing' ? target.connection.database : proposeDatabaseName(m);
-  const database = (await vscode.window.showInputBox({
-    title, prompt: how === 'existing' ? 'The existing database to restore into' : 'Name of the new database', value: proposed, ignoreFocusOut: true,
-    validateInput: v => v.trim() ? undefined : 'Give a database name',
-  }))?.trim();
-  if (!database) return undefined;
+  const where = await pickRestoreTarget(title, entry, target, m.options.format !== 'plain');
+  if (!where) return undefined;
+  const { how, tables, database } = where;
   // Owners and GRANTs name roles; on another server, or for a user who is not a superuser, they
   // may not exist or not be assignable, and the restore would stop at the first one.
   const sameServer = target.connection.id === m.connection.id;
@@ -177,16 +109,7 @@ export async function postgresRestoreFlow(s: Services, entry: CatalogEntry, targ
   const ownership = owners === 'mine' ? { noOwner: true, noPrivileges: true } : {};
   if (how !== 'existing') return { target: database, ...jobs, ...ownership, ...(tables ? { tables } : {}) };
 
-  const impact = await restoreImpact(entry, target, database);
-  const listed = impact.slice(0, 8).map(t => `${t.name}${t.estimatedRows !== null ? ` (~${t.estimatedRows.toLocaleString('en')} rows)` : ''}`).join(', ');
-  const typed = await vscode.window.showInputBox({
-    title: `Restore into the existing database "${database}"?`, ignoreFocusOut: true,
-    prompt: impact.length > 0
-      ? `${impact.length} table(s) there will be dropped and replaced by the backup's: ${listed}${impact.length > 8 ? ', …' : ''}. Type "${database}" to go ahead.`
-      : `None of the backup's tables exist there yet; its objects will be created. Type "${database}" to go ahead.`,
-    validateInput: v => v === database ? undefined : `Type ${database} exactly to confirm`,
-  });
-  if (typed !== database) return undefined;
+  if (!await confirmExisting(entry, target, database)) return undefined;
   // One job, so the restore runs as one transaction: a failure leaves the database as it was. A
   // plain SQL script has no DROP statements to clean with.
   return { target: database, overwrite: true, clean: m.options.format !== 'plain', ...ownership };

@@ -1,0 +1,111 @@
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { appendVerification, type CatalogEntry } from '../../core/catalog';
+import type { ServerConnection } from '../../core/connection';
+import { LifeboatError, errorMessage, isCancelled } from '../../core/errors';
+import { elapsedMs, type JobContext } from '../../core/job';
+import type { Verification, VerificationCheck } from '../../core/manifest';
+import { settleReadFirst } from '../../core/processes';
+import { PhasedProgress } from '../../core/progress';
+import { readStoredFile } from '../../core/storePipeline';
+import { LIFEBOAT_TOOL } from '../../core/version';
+import type { ServerAccess } from '../access';
+import { MysqlDumpScanner, quoteIdentifier } from './dumpScanner';
+import { connectMysql } from './probe';
+import { dropMysqlDatabase, restoreMysqlBackup } from './restore';
+
+/**
+ * Quick: every stored byte against the manifest's SHA-256s, and the dump ends with the tool's
+ * completion line (one read of the stored file). Deep, a restore drill: restore into a scratch
+ * database, count every table's rows there, compare with the rows the dump holds (counted on
+ * the way in), record how long the restore took (the recovery time this backup really gives),
+ * and drop the scratch database.
+ */
+export interface MysqlVerifyOptions {
+  deep?: boolean;
+  server?: ServerConnection;
+  access: ServerAccess;
+}
+
+export async function verifyMysqlBackup(entry: CatalogEntry, options: MysqlVerifyOptions, ctx: JobContext): Promise<Verification> {
+  const started = performance.now();
+  const progress = new PhasedProgress({ read: 1, drill: options.deep ? 4 : 0 }, ctx.onProgress);
+  const checks: VerificationCheck[] = [];
+  let restoreMs: number | undefined;
+  const record = async (ok: boolean) => {
+    const verification: Verification = {
+      at: new Date().toISOString(), kind: options.deep ? 'restore-drill' : 'quick', ok, durationMs: elapsedMs(started), checks,
+      ...(restoreMs !== undefined ? { restoreMs } : {}), by: LIFEBOAT_TOOL,
+    };
+    await appendVerification(ctx.destination, entry.prefix, verification);
+    (ok ? ctx.logger.info : ctx.logger.error).call(ctx.logger, `Verification of ${entry.manifest.id} ${ok ? 'passed' : 'FAILED'}: ${checks.map(c => `${c.name}: ${c.detail}`).join(' | ')}`);
+    return verification;
+  };
+  try {
+    const file = entry.manifest.files[0];
+    const scanner = new MysqlDumpScanner();
+    const draining = pipeline(scanner, new Writable({ write(_c, _e, done) { done(); } }));
+    const reading = readStoredFile({
+      destination: ctx.destination, key: `${entry.prefix}/${file.name}`, file, sink: scanner, signal: ctx.signal,
+      onBytes: (read, total) => progress.report('read', read / total, `Checking SHA-256 and the dump's completion line`),
+    });
+    await settleReadFirst(reading, draining);
+    checks.push({ name: 'sha256', ok: true, detail: `${entry.manifest.files.length} file(s) match the manifest's sizes and SHA-256s` });
+    if (!scanner.complete) throw new LifeboatError('verification', 'The dump stops before the tool\'s completion line.', 'Restore from another backup.');
+    checks.push({ name: 'dump complete', ok: true, detail: `Ends with the tool's completion line; ${scanner.tables.size} tables and views` });
+
+    if (options.deep) {
+      if (!options.server) throw new LifeboatError('usage', 'A restore drill needs a server to restore on.', 'Configure the backup\'s connection, or name another server connection.');
+      const server = options.server;
+      const drillDb = `lifeboat_drill_${entry.manifest.id.slice(-4)}_${Math.random().toString(36).slice(2, 8)}`;
+      let applied: MysqlDumpScanner | undefined;
+      try {
+        const restored = await restoreMysqlBackup(entry, { server, access: options.access, database: drillDb, hashesChecked: true, onScanned: s => { applied = s; } }, {
+          ...ctx, onProgress: u => progress.report('drill', u.fraction * 0.9, `Restore drill: ${u.message}`),
+        }).catch((error: unknown) => {
+          // A backup the server will not take back (a DEFINER user it lacks, SQL it rejects) is
+          // what a drill is for: a failed verification, recorded.
+          if (isCancelled(error) || (error instanceof LifeboatError && (error.code === 'verification' || error.code === 'connection'))) throw error;
+          checks.push({ name: 'restore', ok: false, detail: errorMessage(error) });
+          return undefined;
+        });
+        if (restored && applied) {
+          restoreMs = restored.durationMs;
+          checks.push({ name: 'restore', ok: true, detail: `Restored into a scratch database in ${restoreMs} ms` });
+          progress.report('drill', 0.9, 'Counting rows in the restored database');
+          checks.push(await compareRowCounts(server, options.access, drillDb, applied));
+        }
+      } finally {
+        await dropMysqlDatabase(server, options.access, drillDb).catch(e => ctx.logger.warn(`Could not drop the drill database "${drillDb}": ${(e as Error).message}`));
+      }
+    }
+    const ok = checks.every(c => c.ok);
+    progress.report('drill', 1, ok ? 'Backup verified' : 'Verification failed');
+    return await record(ok);
+  } catch (error) {
+    if (isCancelled(error) || !(error instanceof LifeboatError) || error.code !== 'verification') throw error;
+    checks.push({ name: 'dump', ok: false, detail: error.message });
+    return await record(false);
+  }
+}
+
+/** Every table's rows in the drill database against the rows the dump held for it. */
+async function compareRowCounts(server: ServerConnection, access: ServerAccess, database: string, dump: MysqlDumpScanner): Promise<VerificationCheck> {
+  const db = await connectMysql({ ...server, database }, access.password);
+  try {
+    const wrong: string[] = [];
+    let rows = 0;
+    let uncounted = 0;
+    for (const [table, expected] of dump.rows) {
+      const [[row]] = await db.query<import('mysql2/promise').RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${quoteIdentifier(table)}`);
+      const n = Number(row.n);
+      rows += n;
+      if (expected === null) uncounted++;
+      else if (expected !== n) wrong.push(`${table} (dump ${expected}, restored ${n})`);
+    }
+    if (wrong.length > 0) return { name: 'row counts', ok: false, detail: `Differ for ${wrong.slice(0, 5).join(', ')}` };
+    return { name: 'row counts', ok: true, detail: `${dump.rows.size} tables, ${rows} rows: the restored database has every row the dump holds${uncounted ? ` (${uncounted} tables' rows were written on one line by the tool and not counted in the dump)` : ''}` };
+  } finally {
+    await db.end().catch(() => undefined);
+  }
+}
