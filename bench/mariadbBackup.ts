@@ -61,6 +61,10 @@ const LIFEBOAT_NODE = path.resolve(flags.node ?? (fs.existsSync(NODE24) ? NODE24
 
 interface Sample {
   wall: number;
+  /** CPU seconds (user + system, ms) of the command's processes: the tools, or Lifeboat and its dump tool. */
+  cpu?: number;
+  /** CPU ms of mariadbd while the command ran (the same work on both sides, or a sign it was not). */
+  serverCpu?: number;
   /** Bytes stored (the file, or Lifeboat's backup folder). */
   size?: number;
   /** data_length + index_length of the restored database. */
@@ -132,6 +136,7 @@ async function main(): Promise<void> {
 async function bench(server: BenchServer, db: BenchDatabase, began: number, loadAtStart: number): Promise<void> {
   const lifeboat = lifeboatFacts();
   const tools = findTools();
+  serverPid = server.pid;
   writeOptionFile(server);
   fs.writeFileSync(CONFIG, `${JSON.stringify({
     backupFolder: path.join(RUN, 'lifeboat-default-folder'),
@@ -182,30 +187,30 @@ async function bench(server: BenchServer, db: BenchDatabase, began: number, load
   const backups: Step[] = [
     { key: 'dumpZstd', label: `mariadb-dump | zstd -${ZSTD_LEVEL} (bare, same options and codec)`, run: async () => {
       const file = fresh('mariadb-dump') + '.sql.zst';
-      const { wall } = await timedPipeline([dump, compress], file);
+      const measured = await timedPipeline([dump, compress], file);
       bareArchive = file;
-      return { wall, size: fs.statSync(file).size };
+      return { ...measured, size: fs.statSync(file).size };
     } },
     { key: 'dumpPlain', label: 'mariadb-dump > file (no compression: the floor)', run: async () => {
       const file = fresh('mariadb-dump') + '.sql';
-      const { wall } = await timedPipeline([dump], file);
+      const measured = await timedPipeline([dump], file);
       const size = fs.statSync(file).size;
       const facts = dumpFacts(file);
       if (!facts.complete) throw new Error(`${file} does not end with "-- Dump completed": the dump is incomplete.`);
       plainFacts ??= { bytes: size, position: facts.position };
       fs.rmSync(file, { force: true });
-      return { wall, size };
+      return { ...measured, size };
     } },
     { key: 'lbDefault', label: 'lifeboat backup (defaults)', lifeboat: true, blocked: () => lifeboat.missing, run: async () => {
       const folder = fresh('lifeboat');
-      const { wall, stdout } = await timed(LIFEBOAT_NODE, [DIST_CLI, ...lifeboatGlobals, '--backup-dir', folder, 'backup', 'bench'], lifeboatEnv);
+      const { stdout, ...measured } = await timed(LIFEBOAT_NODE, [DIST_CLI, ...lifeboatGlobals, '--backup-dir', folder, 'backup', 'bench'], lifeboatEnv);
       const result = parseJson(stdout) as { backup?: { id?: string; manifest?: LifeboatManifest & { timings?: Record<string, number> } } };
       const id = result.backup?.id;
       if (!id) throw new Error(`No backup id in Lifeboat's JSON result: ${stdout.slice(0, 500)}`);
       lifeboatBackup = { folder, id };
       const m = result.backup?.manifest;
       lifeboatRan = { tool: m?.tool, options: m?.options, consistency: m?.consistency, files: m?.files };
-      return { wall, size: folderBytes(folder), timings: numericFields(result.backup?.manifest?.timings) };
+      return { ...measured, size: folderBytes(folder), timings: numericFields(result.backup?.manifest?.timings) };
     } },
   ];
 
@@ -229,10 +234,10 @@ async function bench(server: BenchServer, db: BenchDatabase, began: number, load
       const target = await restoreTarget('bare', round);
       await server.query(`CREATE DATABASE \`${target}\``);
       await settle(server);
-      const { wall } = await timedPipeline([decompress(bareArchive), {
+      const measured = await timedPipeline([decompress(bareArchive), {
         command: tools.client, args: [...clientArgs, '--binary-mode', '--default-character-set=utf8mb4', target],
       }]);
-      return { wall, restored: await finishRestore(target) };
+      return { ...measured, restored: await finishRestore(target) };
     } },
     { key: 'lbRestore', label: 'lifeboat restore (defaults; the default backup)', lifeboat: true,
       blocked: () => lifeboat.missing ?? (results.get('lbDefault')?.skipped ? 'not run: the backup it restores did not run' : undefined),
@@ -240,7 +245,7 @@ async function bench(server: BenchServer, db: BenchDatabase, began: number, load
         if (!lifeboatBackup) throw new Error('the backup it restores did not run this round.');
         const target = await restoreTarget('lifeboat', round);
         await settle(server);
-        const { wall, stdout } = await timed(LIFEBOAT_NODE,
+        const { stdout, ...measured } = await timed(LIFEBOAT_NODE,
           [DIST_CLI, ...lifeboatGlobals, '--backup-dir', lifeboatBackup.folder, 'restore', lifeboatBackup.id, '--database', target], lifeboatEnv);
         // An exit 0 with nothing on stdout is still a restore (the CLI of 2026-11-25 prints its
         // result for SQLite and PostgreSQL only): the wall time counts, the restored size checks it.
@@ -251,7 +256,7 @@ async function bench(server: BenchServer, db: BenchDatabase, began: number, load
         const result = (stdout.trim() ? parseJson(stdout) : {}) as { restore?: { durationMs?: number } };
         const restored = await finishRestore(target);
         if (!restored) throw new Error(`lifeboat restore exited 0, but the database ${target} holds no tables.`);
-        return { wall, restored, timings: result.restore?.durationMs !== undefined ? { durationMs: result.restore.durationMs } : undefined };
+        return { ...measured, restored, timings: result.restore?.durationMs !== undefined ? { durationMs: result.restore.durationMs } : undefined };
       } },
   ] : [];
   for (const step of [...backups, ...restores]) results.set(step.key, { samples: [] });
@@ -324,11 +329,16 @@ async function bench(server: BenchServer, db: BenchDatabase, began: number, load
 function report(steps: Step[], results: Map<string, Result>): void {
   const get = (key: string) => results.get(key)!;
   console.log('');
-  table(['', 'wall s', 'stored MiB', 'restored MiB'], steps.map(step => {
+  const seconds = (r: Result, field: 'cpu' | 'serverCpu') => {
+    const values = r.samples.map(s => s[field]).filter((v): v is number => typeof v === 'number');
+    return values.length ? (median(values) / 1000).toFixed(1) : '';
+  };
+  table(['', 'wall s', 'CPU s', 'server CPU s', 'stored MiB', 'restored MiB'], steps.map(step => {
     const r = get(step.key);
     if (r.skipped || !r.samples.length) return [step.label, r.skipped ?? 'no samples'];
-    return [step.label, spread(r.samples.map(s => s.wall / 1000), 1), cell(r, 'size'), cell(r, 'restored')];
+    return [step.label, spread(r.samples.map(s => s.wall / 1000), 1), seconds(r, 'cpu'), seconds(r, 'serverCpu'), cell(r, 'size'), cell(r, 'restored')];
   }));
+  console.log('CPU s: user + system of the command\'s processes (the tools; or Lifeboat\'s Node and its dump tool); server CPU s: mariadbd\'s meanwhile. Medians.');
 
   const withTimings = steps.map(s => [s, get(s.key)] as const).filter(([, r]) => r.samples.some(x => x.timings));
   if (withTimings.length) {
@@ -342,8 +352,9 @@ function report(steps: Step[], results: Map<string, Result>): void {
 
   console.log('');
   console.log('Ratios: of the medians, and [the median of each round\'s ratio: paired, so machine noise hits both sides alike]');
-  const ratios: [string, string, string, number | undefined, 'wall' | 'size'][] = [
+  const ratios: [string, string, string, number | undefined, 'wall' | 'size' | 'cpu'][] = [
     [`Backup, same options and codec: lifeboat backup / mariadb-dump | zstd -${ZSTD_LEVEL}`, 'lbDefault', 'dumpZstd', 1.05, 'wall'],
+    [`CPU outside the server: lifeboat backup / mariadb-dump | zstd -${ZSTD_LEVEL}`, 'lbDefault', 'dumpZstd', undefined, 'cpu'],
     [`Size: Lifeboat's backup / mariadb-dump | zstd -${ZSTD_LEVEL}`, 'lbDefault', 'dumpZstd', undefined, 'size'],
     ['Lifeboat backup / mariadb-dump > file (the floor)', 'lbDefault', 'dumpPlain', undefined, 'wall'],
     [`Bare: mariadb-dump | zstd -${ZSTD_LEVEL} / mariadb-dump > file (the cost of compressing)`, 'dumpZstd', 'dumpPlain', undefined, 'wall'],
@@ -465,10 +476,10 @@ function warmPageCache(server: BenchServer, database: string): void {
  * no shell, and no copy through this process), the last one's stdout into `outFile` (or
  * discarded); resolves with the wall time until every process has exited. Rejects if any fails.
  */
-function timedPipeline(commands: Command[], outFile?: string): Promise<{ wall: number }> {
+function timedPipeline(commands: Command[], outFile?: string): Promise<Measured> {
   return new Promise((resolve, reject) => {
     const out = outFile ? fs.openSync(outFile, 'w', 0o600) : 'ignore';
-    const started = performance.now();
+    const cpu = cpuClock();
     const children: { child: ChildProcess; shown: string; stderr: string }[] = [];
     let failure: Error | undefined;
     let open = commands.length;
@@ -493,20 +504,61 @@ function timedPipeline(commands: Command[], outFile?: string): Promise<{ wall: n
           for (const other of children) if (other.child !== child) other.child.kill('SIGTERM');
         }
         if (--open > 0) return;
-        const wall = performance.now() - started;
+        const measured = cpu.read();
         if (typeof out === 'number') fs.closeSync(out);
         if (failure) reject(failure);
-        else resolve({ wall });
+        else resolve(measured);
       });
       previous = child;
     });
   });
 }
 
+interface Measured {
+  wall: number;
+  cpu?: number;
+  serverCpu?: number;
+}
+
+/** Clock ticks per second of /proc's times (getconf CLK_TCK; 100 on Linux almost everywhere). */
+const TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
+let serverPid = 0;
+
+/** Fields of /proc/PID/stat after the command name: [0] is field 3 (state), so field n is at n - 3. */
+function procStat(pid: number | 'self'): string[] | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Wall time, and CPU time from /proc: this process's reaped children (cutime + cstime: the
+ * command's processes and everything they waited for, since commands run one at a time) and the
+ * server's own (utime + stime). Undefined where /proc is missing. Less disturbed than wall time
+ * by other work on a shared machine.
+ */
+function cpuClock(): { read(): Measured } {
+  const children = () => { const f = procStat('self'); return f ? (Number(f[13]) + Number(f[14])) * 1000 / TICKS : NaN; };
+  const server = () => { const f = serverPid ? procStat(serverPid) : undefined; return f ? (Number(f[11]) + Number(f[12])) * 1000 / TICKS : NaN; };
+  const started = performance.now();
+  const [c0, s0] = [children(), server()];
+  return {
+    read() {
+      const wall = performance.now() - started;
+      const cpu = children() - c0;
+      const serverCpu = server() - s0;
+      return { wall, ...(Number.isFinite(cpu) ? { cpu } : {}), ...(Number.isFinite(serverCpu) ? { serverCpu } : {}) };
+    },
+  };
+}
+
 /** Spawns a command (no shell) and returns its wall time and stdout; rejects with the end of its output if it fails. */
-function timed(command: string, args: string[], env: Record<string, string>): Promise<{ wall: number; stdout: string }> {
+function timed(command: string, args: string[], env: Record<string, string>): Promise<Measured & { stdout: string }> {
   return new Promise((resolve, reject) => {
-    const started = performance.now();
+    const cpu = cpuClock();
     const child = spawn(command, args, { cwd: RUN, env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     running.add(child);
     const stdout: Buffer[] = [];
@@ -515,11 +567,11 @@ function timed(command: string, args: string[], env: Record<string, string>): Pr
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr = (stderr + chunk).slice(-16_000); });
     child.on('error', reject);
     child.on('close', code => {
-      const wall = performance.now() - started;
+      const measured = cpu.read();
       running.delete(child);
       const out = Buffer.concat(stdout).toString('utf8');
       if (code !== 0) reject(new CommandFailed(`${path.basename(command)} ${args.join(' ')}`, code, out, stderr));
-      else resolve({ wall, stdout: out });
+      else resolve({ ...measured, stdout: out });
     });
   });
 }

@@ -94,6 +94,8 @@ export interface BenchServer {
   readonly user: string;
   readonly password: string;
   readonly dataDir: string;
+  /** mariadbd's process id (the benchmark reads its CPU time from /proc). */
+  readonly pid: number;
   /** VERSION(), e.g. "10.11.19-MariaDB". */
   readonly version: string;
   clientOptions(database?: string): ConnectionOptions;
@@ -215,7 +217,7 @@ export async function startBenchServer(log: (message: string) => void = () => un
       }
     };
     const [{ version }] = await query<{ version: string }>('SELECT VERSION() AS version');
-    return { host: '127.0.0.1', port, user: USER, password, dataDir: DATA_DIR, version, clientOptions, query, stop };
+    return { host: '127.0.0.1', port, user: USER, password, dataDir: DATA_DIR, pid: serverProcess.pid ?? 0, version, clientOptions, query, stop };
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;
