@@ -35,7 +35,7 @@ export const EXIT_CODES_HELP = `
 Exit status:
   0    success
   1    the operation failed (I/O, disk full, driver)
-  2    usage error (bad option, unknown connection, target exists, unsupported engine)
+  2    usage error (bad option, unknown connection, target exists, an option another engine takes)
   3    verification failed: a backup or copy is damaged
   4    cannot connect or log in to the database
   5    a file, backup or connection was not found

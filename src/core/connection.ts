@@ -21,8 +21,11 @@ interface ConnectionBase {
 
 export interface SqliteConnection extends ConnectionBase {
   engine: 'sqlite';
-  /** Absolute path of the database file. */
+  /** Absolute path of the database file (of the folder, for a folder group). */
   path: string;
+  /** A folder group: every SQLite database directly in the folder `path`, backed up in one run,
+   *  each as its own member connection (engines/sqlite/folderGroup.ts). */
+  folder?: true;
 }
 
 export type SslMode = 'disable' | 'prefer' | 'require' | 'verify-full';
@@ -117,7 +120,8 @@ function sqlitePathFromUri(input: string): string | undefined {
 function parseSslMode(value: string | null): SslMode | undefined {
   if (value === null) return undefined;
   const v = value.toLowerCase();
-  if (v === 'disable' || v === 'false' || v === '0') return 'disable';
+  // libpq's names and MySQL's (ssl-mode=DISABLED, PREFERRED, REQUIRED, VERIFY_CA, VERIFY_IDENTITY).
+  if (v === 'disable' || v === 'disabled' || v === 'false' || v === '0') return 'disable';
   if (v === 'prefer' || v === 'allow' || v === 'preferred') return 'prefer';
   if (v === 'require' || v === 'required' || v === 'true' || v === '1') return 'require';
   if (v === 'verify-full' || v === 'verify-ca' || v === 'verify_identity' || v === 'verify_ca') return 'verify-full';
@@ -151,8 +155,9 @@ export function validateConnection(value: unknown): Connection {
   if ('password' in c) throw fail('holds a password; passwords belong in the secret store or an environment variable, never in settings');
   switch (c.engine) {
     case 'sqlite':
-      if (typeof c.path !== 'string' || !path.isAbsolute(c.path)) throw fail('needs an absolute "path" to the SQLite file');
-      return { engine: 'sqlite', id: c.id, name: c.name, path: c.path };
+      if (typeof c.path !== 'string' || !path.isAbsolute(c.path)) throw fail(`needs an absolute "path" to the SQLite ${c.folder === true ? 'folder' : 'file'}`);
+      if (c.folder !== undefined && c.folder !== true) throw fail('has "folder" set to something other than true');
+      return { engine: 'sqlite', id: c.id, name: c.name, path: c.path, ...(c.folder ? { folder: true as const } : {}) };
     case 'postgres':
     case 'mysql': {
       const s = c as Partial<ServerConnection>;
@@ -171,6 +176,6 @@ export function validateConnection(value: unknown): Connection {
 
 /** "SQLite · /data/app.db" or "PostgreSQL · app@db.example.com:5432". */
 export function describeConnection(c: Connection): string {
-  if (c.engine === 'sqlite') return `${ENGINE_LABELS.sqlite} · ${c.path}`;
+  if (c.engine === 'sqlite') return `${ENGINE_LABELS.sqlite} · ${c.folder ? `every database in ${c.path}` : c.path}`;
   return `${ENGINE_LABELS[c.engine]} · ${c.user}@${c.host}:${c.port}/${c.database}`;
 }

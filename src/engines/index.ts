@@ -1,5 +1,5 @@
 import type { CatalogEntry } from '../core/catalog';
-import { ENGINE_LABELS, type Connection, type EngineName, type ServerConnection } from '../core/connection';
+import { ENGINE_LABELS, type Connection, type ServerConnection } from '../core/connection';
 import type { PostgresRestoreResult } from './postgres/restore';
 import type { MysqlRestoreResult } from './mysql/restore';
 import { LifeboatError } from '../core/errors';
@@ -52,19 +52,29 @@ export interface ServerTarget {
   access: ServerAccess;
 }
 
-/** Engines whose backups this version can make; the editor hides backup commands for others. */
-export const BACKUP_ENGINES: readonly EngineName[] = ['sqlite', 'postgres', 'mysql'];
-
 export async function testConnection(connection: Connection, password?: string): Promise<ProbeResult> {
   switch (connection.engine) {
-    case 'sqlite': return probeSqlite(connection);
+    case 'sqlite':
+      if (connection.folder) return { product: 'SQLite', version: '', summary: await (await import('./sqlite/groupBackup')).describeSqliteFolder(connection) };
+      return probeSqlite(connection);
     // pg and mysql2 load on first use, not when the extension activates.
     case 'postgres': return (await import('./postgres/probe')).probePostgres(connection, password);
     case 'mysql': return (await import('./mysql/probe')).probeMysql(connection, password);
   }
 }
 
+/** A connection's backup run: its one backup, or for a SQLite folder group one per database in
+ *  the folder (engines/sqlite/groupBackup.ts). What the CLI, tasks and the editor call. */
+export async function backupConnection(connection: Connection, options: BackupOptions, ctx: JobContext, access: ServerAccess = {}): Promise<CatalogEntry[]> {
+  if (connection.engine !== 'sqlite' || !connection.folder) return [await backupDatabase(connection, options, ctx, access)];
+  validateLevel(options.codec, options.level);
+  return (await import('./sqlite/groupBackup')).backupSqliteFolder(connection, ctx, (member, memberCtx) => backupDatabase(member, options, memberCtx, access));
+}
+
 export async function backupDatabase(connection: Connection, options: BackupOptions, ctx: JobContext, access: ServerAccess = {}): Promise<CatalogEntry> {
+  if (connection.engine === 'sqlite' && connection.folder) {
+    throw new LifeboatError('usage', `"${connection.name}" is a folder of SQLite databases, not one database.`, 'Back it up with backupConnection, which backs up each database in it.');
+  }
   switch (connection.engine) {
     case 'sqlite':
       validateLevel(options.codec, options.level);
@@ -73,6 +83,7 @@ export async function backupDatabase(connection: Connection, options: BackupOpti
       return (await import('./postgres/backup')).backupPostgres(connection, access, options, ctx);
     case 'mysql':
       validateLevel(options.codec, options.level);
+      refuseOptions('MySQL/MariaDB', options, ['format', 'compressor', 'schemas', 'excludeSchemas', 'excludeTableData', 'noOwner', 'noPrivileges', 'pagesPerStep']);
       return (await import('./mysql/backup')).backupMysql(connection, access, options, ctx);
   }
 }
@@ -107,6 +118,8 @@ export async function restoreBackup(entry: CatalogEntry, options: RestoreOptions
       return { engine: 'postgres', ...result };
     }
     case 'mysql': {
+      if (options.jobs !== undefined && options.jobs > 1) throw new LifeboatError('usage', 'A MySQL/MariaDB dump is restored by one client session; parallel jobs do not apply.', 'Leave out --jobs.');
+      if (options.clean || options.noOwner || options.noPrivileges) throw new LifeboatError('usage', 'clean, no-owner and no-privileges apply to PostgreSQL restores only (a MySQL dump drops and recreates each of its tables itself).', 'Leave them out.');
       const target = requireServer(entry, server, 'restore');
       const result = await (await import('./mysql/restore')).restoreMysqlBackup(entry, {
         server: target.connection, access: target.access, database: options.target, existing: options.overwrite, tables: options.tables,
@@ -116,20 +129,16 @@ export async function restoreBackup(entry: CatalogEntry, options: RestoreOptions
   }
 }
 
+/** Options another engine's backup takes are refused by name rather than silently ignored. */
+function refuseOptions(engine: string, options: BackupOptions, names: (keyof BackupOptions)[]): void {
+  const given = names.filter(name => options[name] !== undefined);
+  if (given.length > 0) throw new LifeboatError('usage', `${given.join(', ')} ${given.length === 1 ? 'does' : 'do'} not apply to ${engine} backups.`, 'Leave them out for this connection.');
+}
+
 function requireServer(entry: CatalogEntry, server: ServerTarget | undefined, what: string): ServerTarget {
   if (server) return server;
   throw new LifeboatError('not-found', `To ${what} ${entry.manifest.id}, Lifeboat needs a connection to a ${ENGINE_LABELS[entry.manifest.engine]} server, and the backup's connection "${entry.manifest.connection.name}" is not configured here.`,
     'Add the connection (same id), or name another server connection to use.');
-}
-
-/** Why a Backup Database on this engine cannot run yet, in the words every caller shows. */
-export function backupNotSupported(engine: EngineName): LifeboatError {
-  return notYet(engine, 'Backing up');
-}
-
-function notYet(engine: EngineName, what: string): LifeboatError {
-  return new LifeboatError('unsupported', `${what} ${ENGINE_LABELS[engine]} databases is not in this version of Lifeboat yet.`,
-    `It is the next feature to land; Test Connection already works for ${ENGINE_LABELS[engine]}. SQLite backups work now.`);
 }
 
 /** Tables of a server database with their sizes (for choosing what to back up). */

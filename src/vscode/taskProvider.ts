@@ -4,7 +4,7 @@ import { formatBytes, formatDuration } from '../core/format';
 import { jobContext } from '../core/job';
 import type { Logger } from '../core/logger';
 import { totalStoredBytes } from '../core/manifest';
-import { backupDatabase, verifyBackup } from '../engines';
+import { backupConnection, verifyBackup } from '../engines';
 import type { Services } from './services';
 import { readSettings } from './settings';
 import { parseBackupRequest } from '../engines/backupRequest';
@@ -115,8 +115,9 @@ class LifeboatTaskTerminal implements vscode.Pseudoterminal {
         codec: settings.compression, level: settings.compressionLevel, ...(settings.backupJobs > 0 ? { jobs: settings.backupJobs } : {}),
       });
       const access = connection.engine === 'sqlite' ? {} : await accessFor(this.s, connection);
-      const entry = await backupDatabase(connection, options, ctx, access);
-      this.line(`Verified and stored in ${destination.location}/${entry.prefix} (${formatBytes(totalStoredBytes(entry.manifest))}, ${formatDuration(entry.manifest.timings.totalMs)}).`);
+      for (const entry of await backupConnection(connection, options, ctx, access)) {
+        this.line(`${entry.manifest.connection.name}: verified and stored in ${destination.location}/${entry.prefix} (${formatBytes(totalStoredBytes(entry.manifest))}, ${formatDuration(entry.manifest.timings.totalMs)}).`);
+      }
       return 0;
     } catch (error) {
       this.line(isCancelled(error) ? 'Cancelled; nothing partial was kept.' : `lifeboat: error: ${errorMessage(error)}`);

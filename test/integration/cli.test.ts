@@ -104,11 +104,12 @@ describe('lifeboat CLI', () => {
     assert.equal((await runCli(['restore', backup.backup.id.slice(0, 20), '--to', target, '--overwrite', '--backup-dir', folder])).code, 0, 'an unambiguous start of an id is enough');
   });
 
-  it('reports unsupported engines in words', async () => {
+  it('refuses, in words and before connecting, an option that belongs to another engine', async () => {
     const config = tmp.file('maria.json');
-    fs.writeFileSync(config, JSON.stringify({ connections: [{ id: 'maria', name: 'Maria', engine: 'mysql', host: '127.0.0.1', port: 3306, user: 'root', database: 'test' }] }));
-    const result = await runCli(['--config', config, 'backup', 'maria', '--backup-dir', folder]);
-    assert.equal(result.code, 2);
-    assert.match(result.stderr, /Backing up MySQL \/ MariaDB databases is not in this version of Lifeboat yet/);
+    // Port 9: nothing listens there, so a refusal after connecting would read differently.
+    fs.writeFileSync(config, JSON.stringify({ connections: [{ id: 'maria', name: 'Maria', engine: 'mysql', host: '127.0.0.1', port: 9, user: 'root', database: 'test' }] }));
+    const result = await runCli(['--config', config, 'backup', 'maria', '--format', 'directory', '--backup-dir', folder]);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /format does not apply to MySQL\/MariaDB backups/);
   });
 });

@@ -268,7 +268,8 @@ describe('MariaDB backup → restore → verify', () => {
       const verify = json<{ verification: { kind: string; ok: boolean; restoreMs?: number } }>(await cli('verify', made.id, '--deep')).verification;
       assert.deepEqual([verify.kind, verify.ok], ['restore-drill', true]);
       const database = 'restored by the CLI';
-      await cli('restore', made.id, '--database', database);
+      const restored = json<{ restore: { database: string; createdDatabase: boolean } }>(await cli('restore', made.id, '--database', database)).restore;
+      assert.deepEqual([restored.database, restored.createdDatabase], [database, true]);
       assert.deepEqual(await tableChecksums(server, database), images[CHINOOK].rows);
     });
   });

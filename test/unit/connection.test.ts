@@ -38,6 +38,11 @@ describe('connection URIs', () => {
     assert.throws(() => parseConnectionUri('postgres://u@h/d?sslmode=sometimes'), /Unknown SSL mode/);
   });
 
+  it('reads MySQL\'s own ssl-mode names as well as libpq\'s', () => {
+    const modes = ['DISABLED', 'PREFERRED', 'REQUIRED', 'VERIFY_IDENTITY'].map(m => (parseConnectionUri(`mysql://u@h/d?ssl-mode=${m}`).connection as { ssl?: string }).ssl);
+    assert.deepEqual(modes, ['disable', 'prefer', 'require', 'verify-full']);
+  });
+
   it('redacts passwords for messages', () => {
     assert.equal(redactUri('postgres://u:secret@h/d'), 'postgres://u:***@h/d');
     assert.equal(redactUri('mysql://h/d?user=u&password=secret&x=1'), 'mysql://h/d?user=u&password=***&x=1');

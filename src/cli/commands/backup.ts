@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { formatBytes, formatDuration } from '../../core/format';
 import { totalStoredBytes } from '../../core/manifest';
-import { backupDatabase } from '../../engines';
+import { backupConnection } from '../../engines';
 import { parseBackupRequest } from '../../engines/backupRequest';
 import { accessFor, resolveConnection } from '../config';
 import { action } from '../context';
@@ -15,7 +15,7 @@ interface BackupFlags {
 
 export function registerBackup(program: Command): void {
   program.command('backup')
-    .description('Back up a database with a manifest: SQLite (online copy, integrity_check) or PostgreSQL (pg_dump in an exported snapshot, checked with pg_restore --list).')
+    .description('Back up a database with a manifest: SQLite (online copy, integrity_check; a folder connection: every database in it), PostgreSQL (pg_dump in an exported snapshot, checked with pg_restore --list) or MySQL/MariaDB (mariadb-dump/mysqldump in one snapshot, with its binary-log position).')
     .argument('<connection>', 'connection id or name from the config file, or a SQLite file path / sqlite:// URI')
     .option('-c, --compression <codec>', 'zstd, gzip or none (default: the config file\'s, else zstd where this Node has it (22.15+), else gzip)')
     .option('-l, --level <n>', 'compression level (zstd 1–19, default 2; gzip 1–9, default 6)', parseLevel)
@@ -23,12 +23,12 @@ export function registerBackup(program: Command): void {
     .option('-F, --format <format>', 'PostgreSQL: auto (default: the faster of one stream compressed by Lifeboat, in the custom format, and parallel jobs, in the directory format, for this database), custom, directory or plain')
     .option('--compressor <who>', 'PostgreSQL: lifeboat (pg_dump writes uncompressed, Lifeboat compresses on another core; the default) or tool (pg_dump compresses, as pgAdmin does; always for directory)')
     .option('-j, --jobs <n>', 'PostgreSQL: parallel dump jobs (directory format; with auto, 1 means one stream)', parsePositive)
-    .option('--schema-only', 'PostgreSQL: definitions only, no data')
-    .option('--data-only', 'PostgreSQL: data only, no definitions')
+    .option('--schema-only', 'PostgreSQL, MySQL: definitions only, no data')
+    .option('--data-only', 'PostgreSQL, MySQL: data only, no definitions')
     .option('-n, --schema <pattern>', 'PostgreSQL: only this schema (pg_dump pattern; repeatable)', collect)
     .option('-N, --exclude-schema <pattern>', 'PostgreSQL: not this schema (repeatable)', collect)
-    .option('-t, --table <pattern>', 'PostgreSQL: only this table (pg_dump pattern, e.g. public.orders or \'"My Schema"."Odd Name"\'; repeatable)', collect)
-    .option('-T, --exclude-table <pattern>', 'PostgreSQL: not this table (repeatable)', collect)
+    .option('-t, --table <pattern>', 'only this table (PostgreSQL: a pg_dump pattern, e.g. public.orders or \'"My Schema"."Odd Name"\'; MySQL: the table\'s name; repeatable)', collect)
+    .option('-T, --exclude-table <pattern>', 'PostgreSQL, MySQL: not this table (repeatable)', collect)
     .option('--exclude-table-data <pattern>', 'PostgreSQL: this table\'s definition but not its rows (repeatable)', collect)
     .option('--no-owner', 'PostgreSQL: do not record object owners')
     .option('--no-privileges', 'PostgreSQL: do not record GRANTs')
@@ -42,11 +42,18 @@ export function registerBackup(program: Command): void {
         noOwner: flags.owner === false ? true : undefined, noPrivileges: flags.privileges === false ? true : undefined,
       }, { codec: ctx.config.compression });
       const access = cli.connection.engine === 'sqlite' ? {} : accessFor(ctx.config, cli);
-      const entry = await backupDatabase(cli.connection, options, ctx.job, access);
-      const m = entry.manifest;
-      const checked = m.verifications[0]?.checks.map(c => c.name === 'sha256' ? undefined : `${c.name} ok`).filter(Boolean).join(', ');
-      ctx.output.result({ ok: true, backup: { id: m.id, connection: m.connection.id, location: `${ctx.job.destination.location}/${entry.prefix}`, manifest: m } },
-        `Backup ${m.id} of ${m.connection.name}: ${formatBytes(totalStoredBytes(m))} stored in ${ctx.job.destination.location}/${entry.prefix}, ` +
-        `checked (${checked}, ${m.tables.length} tables), ${formatDuration(m.timings.totalMs)}.`);
+      const entries = await backupConnection(cli.connection, options, ctx.job, access);
+      const described = entries.map(entry => {
+        const m = entry.manifest;
+        const checked = m.verifications[0]?.checks.map(c => c.name === 'sha256' ? undefined : `${c.name} ok`).filter(Boolean).join(', ');
+        return {
+          json: { id: m.id, connection: m.connection.id, location: `${ctx.job.destination.location}/${entry.prefix}`, manifest: m },
+          text: `Backup ${m.id} of ${m.connection.name}: ${formatBytes(totalStoredBytes(m))} stored in ${ctx.job.destination.location}/${entry.prefix}, ` +
+            `checked (${checked}, ${m.tables.length} tables), ${formatDuration(m.timings.totalMs)}.`,
+        };
+      });
+      // One backup: { backup }; a folder group: { backups: [...] }, one per database.
+      const result = cli.connection.engine === 'sqlite' && cli.connection.folder ? { ok: true, backups: described.map(d => d.json) } : { ok: true, backup: described[0].json };
+      ctx.output.result(result, described.map(d => d.text).join('\n'));
     }));
 }

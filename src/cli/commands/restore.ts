@@ -22,12 +22,12 @@ export function registerRestore(program: Command): void {
     .option('-d, --database <name>', 'PostgreSQL: the database to create (default: <source>_restored_<date>)')
     .option('--into-existing', 'PostgreSQL: restore into the existing database named by --database (needs --confirm with its name)')
     .option('--confirm <name>', 'PostgreSQL: the existing database\'s name again, to confirm it will be changed')
-    .option('--table <schema.table>', 'PostgreSQL: restore only this table (definition and data; repeatable)', collect)
+    .option('--table <schema.table>', 'restore only this table (PostgreSQL: schema.table; MySQL: its name; definition, data and, for MySQL, its triggers; repeatable)', collect)
     .option('-j, --jobs <n>', 'PostgreSQL: parallel restore jobs (custom and directory formats)', parsePositive)
     .option('--clean', 'PostgreSQL, existing database: drop the backup\'s objects before recreating them')
     .option('--no-owner', 'PostgreSQL: do not set object owners (restore as the connecting user)')
     .option('--no-privileges', 'PostgreSQL: do not restore GRANTs')
-    .option('--server <connection>', 'PostgreSQL: restore on this connection\'s server (default: the backup\'s own connection)')
+    .option('--server <connection>', 'PostgreSQL, MySQL: restore on this connection\'s server (default: the backup\'s own connection)')
     .action(action(async (ctx, id: string, flags: RestoreFlags) => {
       const entry = await findEntry(ctx, id);
       const m = entry.manifest;
@@ -50,9 +50,9 @@ export function registerRestore(program: Command): void {
         target: database, overwrite: !!flags.intoExisting, tables: flags.table, jobs: flags.jobs, clean: flags.clean,
         noOwner: flags.owner === false, noPrivileges: flags.privileges === false,
       }, ctx.job, server);
-      if (result.engine !== 'postgres') return;
+      if (result.engine === 'sqlite') return;
       ctx.output.result({ ok: true, backup: m.id, restore: result },
         `Restored ${m.id} into database "${result.database}" on ${result.connection.host}:${result.connection.port} in ${formatDuration(result.durationMs)} ` +
-        `(${flags.table ? `${flags.table.length} chosen table(s)` : `${result.tables} tables`}, archive read from the ${result.readFrom}).`);
+        `(${flags.table ? `${flags.table.length} chosen table(s)` : `${result.tables} tables`}${result.engine === 'postgres' ? `, archive read from the ${result.readFrom}` : ''}).`);
     }));
 }

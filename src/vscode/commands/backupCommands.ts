@@ -5,7 +5,7 @@ import { deleteBackup, type CatalogEntry } from '../../core/catalog';
 import { makeConnectionId, type Connection } from '../../core/connection';
 import { formatBytes, formatDuration } from '../../core/format';
 import { MANIFEST_FILE, totalStoredBytes } from '../../core/manifest';
-import { BACKUP_ENGINES, backupDatabase, backupNotSupported, restoreBackup, verifyBackup, type BackupOptions, type ServerTarget, type VerifyOptions } from '../../engines';
+import { backupConnection, restoreBackup, verifyBackup, type BackupOptions, type ServerTarget, type VerifyOptions } from '../../engines';
 import type { ServerAccess } from '../../engines/access';
 import type { Destination } from '../../storage/destination';
 import { serverTarget } from '../serverTarget';
@@ -43,10 +43,6 @@ export function registerBackupCommands(s: Services): vscode.Disposable[] {
 }
 
 async function backup(s: Services, connection: Connection): Promise<void> {
-  if (!BACKUP_ENGINES.includes(connection.engine)) {
-    void vscode.window.showInformationMessage(backupNotSupported(connection.engine).fullMessage);
-    return;
-  }
   const settings = readSettings(s.globalStorage);
   let options: BackupOptions = { codec: settings.compression, level: settings.compressionLevel };
   let destination: Destination | undefined;
@@ -58,8 +54,14 @@ async function backup(s: Services, connection: Connection): Promise<void> {
     ({ options, destination } = flow);
     access = target.access;
   }
-  const entry = await s.jobs.run(`Lifeboat: Backing up ${connection.name}`, ctx => backupDatabase(connection, options, ctx, access), destination);
-  if (!entry) return;
+  const entries = await s.jobs.run(`Lifeboat: Backing up ${connection.name}`, ctx => backupConnection(connection, options, ctx, access), destination);
+  if (!entries) return;
+  if (entries.length !== 1 || (connection.engine === 'sqlite' && connection.folder)) {
+    const bytes = entries.reduce((n, e) => n + totalStoredBytes(e.manifest), 0);
+    void vscode.window.showInformationMessage(`${entries.length} databases of ${connection.name} backed up and checked: ${formatBytes(bytes)} stored${destination ? ` in ${destination.location}` : ''}.`);
+    return;
+  }
+  const entry = entries[0];
   const m = entry.manifest;
   const checks = m.verifications[0]?.checks.filter(c => c.name !== 'sha256').map(c => `${c.name} ok`).join(', ');
   if (destination) {

@@ -7,7 +7,7 @@ import { pickConnection } from '../pickers';
 import type { Services } from '../services';
 import { ConnectionItem } from '../tree/items';
 
-type AddChoice = 'uri' | 'sqlite' | 'postgres' | 'mysql';
+type AddChoice = 'uri' | 'sqlite' | 'sqlite-folder' | 'postgres' | 'mysql';
 
 export function registerConnectionCommands(s: Services): vscode.Disposable[] {
   return [
@@ -32,6 +32,7 @@ async function addConnection(s: Services): Promise<void> {
   const choice = await vscode.window.showQuickPick<{ label: string; detail: string; choice: AddChoice }>([
     { label: '$(link) Paste a connection URI…', detail: 'postgres://user@host:5432/db, mysql://…, mariadb://…, sqlite:///path/file.db', choice: 'uri' },
     { label: '$(database) SQLite database file…', detail: 'Choose a .sqlite / .db file', choice: 'sqlite' },
+    { label: '$(file-submodule) Folder of SQLite databases…', detail: 'Every SQLite database in a folder, backed up in one run (databases added later are included)', choice: 'sqlite-folder' },
     { label: '$(server) PostgreSQL…', detail: 'Host, port, database, user, password', choice: 'postgres' },
     { label: '$(server) MySQL / MariaDB…', detail: 'Host, port, database, user, password', choice: 'mysql' },
   ], { title: 'Add Connection', placeHolder: 'How do you want to add the database?' });
@@ -41,6 +42,7 @@ async function addConnection(s: Services): Promise<void> {
   switch (choice.choice) {
     case 'uri': parsed = await askUri(existingIds); break;
     case 'sqlite': parsed = await askSqliteFile(existingIds); break;
+    case 'sqlite-folder': parsed = await askSqliteFolder(); break;
     default: parsed = await askServer(choice.choice, existingIds);
   }
   if (!parsed) return;
@@ -71,6 +73,13 @@ async function askUri(existingIds: string[]) {
   });
   if (!text?.trim()) return undefined;
   return parseConnectionUri(text, { existingIds });
+}
+
+async function askSqliteFolder(): Promise<{ connection: Connection } | undefined> {
+  const folders = await vscode.window.showOpenDialog({ title: 'Choose a folder of SQLite databases', canSelectFolders: true, canSelectFiles: false, openLabel: 'Add Connection' });
+  if (!folders?.[0]) return undefined;
+  const folder = folders[0].fsPath;
+  return { connection: { engine: 'sqlite', id: '', name: path.basename(folder), path: folder, folder: true } };
 }
 
 async function askSqliteFile(existingIds: string[]) {

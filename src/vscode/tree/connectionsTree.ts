@@ -1,5 +1,7 @@
 import * as vscode from 'vscode';
 import type { BackupCatalog } from '../backupCatalog';
+import type { SqliteConnection } from '../../core/connection';
+import { sqliteFolderMembers } from '../../engines/sqlite/folderGroup';
 import type { ConnectionStore } from '../connectionStore';
 import { readSettings } from '../settings';
 import { BackupItem, ConnectionItem, DetachedConnectionItem, MessageItem, UnreadableBackupItem, type TreeNode } from './items';
@@ -30,6 +32,7 @@ export class ConnectionsTreeProvider implements vscode.TreeDataProvider<TreeNode
 
   getParent(node: TreeNode): TreeNode | undefined {
     if (node instanceof BackupItem || node instanceof UnreadableBackupItem || node instanceof MessageItem) return this.nodes.get(node.parentId);
+    if (node instanceof ConnectionItem && node.groupId) return this.nodes.get(node.groupId);
     return undefined;
   }
 
@@ -45,11 +48,15 @@ export class ConnectionsTreeProvider implements vscode.TreeDataProvider<TreeNode
     if (!node) {
       const connections = this.store.list();
       const { entries } = await this.catalog.listAll().catch(() => ({ entries: [] }));
+      // A folder group's backups are its members'; the members are found in the folder each time.
+      const members = new Map<string, SqliteConnection[]>();
+      for (const c of connections) if (c.engine === 'sqlite' && c.folder) members.set(c.id, await sqliteFolderMembers(c).catch(() => []));
       const items: TreeNode[] = connections.map(c => {
-        const own = entries.filter(e => e.manifest.connection.id === c.id);
-        return new ConnectionItem(c, own.length, own[0]?.manifest, settings.backupFolder);
+        const ids = new Set([c.id, ...(members.get(c.id) ?? []).map(m => m.id)]);
+        const own = entries.filter(e => ids.has(e.manifest.connection.id));
+        return new ConnectionItem(c, own.length, own[0]?.manifest, settings.backupFolder, members.get(c.id)?.length);
       });
-      const configured = new Set(connections.map(c => c.id));
+      const configured = new Set([...connections.map(c => c.id), ...[...members.values()].flat().map(m => m.id)]);
       const detached = new Map<string, { name: string; count: number }>();
       for (const e of entries) {
         if (configured.has(e.manifest.connection.id)) continue;
@@ -62,6 +69,15 @@ export class ConnectionsTreeProvider implements vscode.TreeDataProvider<TreeNode
       if (connections.length === 0) return [];
       for (const [id, d] of detached) items.push(new DetachedConnectionItem(id, d.name, d.count));
       return items;
+    }
+    if (node instanceof ConnectionItem && node.connection.engine === 'sqlite' && node.connection.folder) {
+      const members = await sqliteFolderMembers(node.connection).catch(() => []);
+      if (members.length === 0) return [new MessageItem('No SQLite database in this folder', node.id!, node.connection.path)];
+      const { entries } = await this.catalog.listAll().catch(() => ({ entries: [] }));
+      return members.map(m => {
+        const own = entries.filter(e => e.manifest.connection.id === m.id);
+        return new ConnectionItem(m, own.length, own[0]?.manifest, settings.backupFolder, undefined, node.id);
+      });
     }
     if (node instanceof ConnectionItem || node instanceof DetachedConnectionItem) {
       const connectionId = node instanceof ConnectionItem ? node.connection.id : node.connectionId;

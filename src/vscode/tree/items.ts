@@ -7,19 +7,23 @@ import { totalStoredBytes, verificationState, type Manifest, type Verification }
 /**
  * Tree items carry a contextValue that package.json's `when` clauses match, so which commands a
  * node offers is declared in the manifest, not decided in code:
- *   connection.sqlite | connection.postgres | connection.mysql | connection.detached
+ *   connection.sqlite | connection.postgres | connection.mysql | connection.member | connection.detached
  *   backup.verified | backup.unverified | backup.failed | backup.unreadable
  */
 export class ConnectionItem extends vscode.TreeItem {
   readonly kind = 'connection';
 
-  constructor(readonly connection: Connection, backupCount: number, newest: Manifest | undefined, backupFolder: string) {
-    super(connection.name, vscode.TreeItemCollapsibleState.Expanded);
+  /** `memberCount`: a SQLite folder group's databases; `groupId`: the group node a member is under. */
+  constructor(readonly connection: Connection, backupCount: number, newest: Manifest | undefined, backupFolder: string, memberCount?: number, readonly groupId?: string) {
+    super(groupId ? connection.name.split(' / ').at(-1)! : connection.name, vscode.TreeItemCollapsibleState.Expanded);
     this.id = `connection:${connection.id}`;
-    this.contextValue = `connection.${connection.engine}`;
-    this.iconPath = new vscode.ThemeIcon(connection.engine === 'sqlite' ? 'database' : 'server');
+    // A folder group's member can be backed up and tested, not removed (the folder decides).
+    this.contextValue = groupId ? 'connection.member' : `connection.${connection.engine}`;
+    const folder = connection.engine === 'sqlite' && connection.folder;
+    this.iconPath = new vscode.ThemeIcon(folder ? 'file-submodule' : connection.engine === 'sqlite' ? 'database' : 'server');
     const newestText = newest ? ` · newest ${formatAge(new Date(newest.completedAt))}` : '';
-    this.description = `${ENGINE_LABELS[connection.engine]} · ${backupCount === 1 ? '1 backup' : `${backupCount} backups`}${newestText}`;
+    const kind = folder ? `SQLite folder · ${memberCount === 1 ? '1 database' : `${memberCount ?? 0} databases`}` : groupId ? 'SQLite' : ENGINE_LABELS[connection.engine];
+    this.description = `${kind} · ${backupCount === 1 ? '1 backup' : `${backupCount} backups`}${newestText}`;
     this.tooltip = new vscode.MarkdownString(
       `**${escape(connection.name)}**\n\n${escape(describeConnection(connection))}\n\nBackups are stored in \`${backupFolder}\``);
   }
@@ -52,7 +56,7 @@ export class BackupItem extends vscode.TreeItem {
     this.contextValue = `backup.${state}`;
     // The last restore drill's time is the recovery time this backup is known to give.
     const drill = [...m.verifications].reverse().find(v => v.restoreMs !== undefined && v.ok);
-    const kind = m.engine === 'postgres' ? `${String(m.options.format ?? '')} · ` : '';
+    const kind = m.engine === 'postgres' ? `${String(m.options.format ?? '')} · ` : m.engine === 'mysql' ? 'SQL dump · ' : '';
     this.description = `${kind}${formatBytes(totalStoredBytes(m))} · ${formatAge(completed)}${drill ? ` · RTO ${formatDuration(drill.restoreMs!)}` : ''}`;
     this.iconPath = STATE_ICONS[state];
     this.tooltip = manifestSummary(m, state);
@@ -113,6 +117,7 @@ function manifestSummary(m: Manifest, state: string): vscode.MarkdownString {
     `| Took | ${formatDuration(m.timings.totalMs ?? 0)} |`,
   ];
   if (m.consistency.snapshotLsn) lines.push(`| Snapshot | WAL ${escape(String(m.consistency.snapshotLsn))} |`);
+  if (m.consistency.binlogFile) lines.push(`| Binary log | ${escape(`${String(m.consistency.binlogFile)}:${String(m.consistency.binlogPosition)}`)}${m.consistency.gtid ? `, GTID ${escape(String(m.consistency.gtid))}` : ''} |`);
   for (const v of m.verifications.slice(-3)) {
     const drill = v.restoreMs !== undefined ? ` (restore took ${formatDuration(v.restoreMs)})` : '';
     lines.push(`| ${VERIFICATION_LABELS[v.kind]} | ${v.ok ? '✓' : '✗'} ${new Date(v.at).toLocaleString()}: ${v.checks.map(c => `${c.name} ${c.ok ? 'ok' : 'FAILED'}`).join(', ')}${drill} |`);
