@@ -226,7 +226,6 @@ async function bench(server: BenchServer, db: BenchDatabase, began: number, load
     await server.query(`DROP DATABASE \`${name}\``);
     return Number(bytes);
   };
-  let silentRestoreNoted = false;
   const restores: Step[] = flags.restore ? [
     // CREATE DATABASE (milliseconds) happens before the clock starts; Lifeboat's restore creates its database inside its time.
     { key: 'restoreBare', label: `zstd -d | mariadb --binary-mode (bare; the bare archive)`, run: async round => {
@@ -247,13 +246,7 @@ async function bench(server: BenchServer, db: BenchDatabase, began: number, load
         await settle(server);
         const { stdout, ...measured } = await timed(LIFEBOAT_NODE,
           [DIST_CLI, ...lifeboatGlobals, '--backup-dir', lifeboatBackup.folder, 'restore', lifeboatBackup.id, '--database', target], lifeboatEnv);
-        // An exit 0 with nothing on stdout is still a restore (the CLI of 2026-11-25 prints its
-        // result for SQLite and PostgreSQL only): the wall time counts, the restored size checks it.
-        if (!stdout.trim() && !silentRestoreNoted) {
-          silentRestoreNoted = true;
-          console.log('\nNote: lifeboat restore exited 0 but printed no JSON result (src/cli/commands/restore.ts prints one for SQLite and PostgreSQL only); timed all the same.\n');
-        }
-        const result = (stdout.trim() ? parseJson(stdout) : {}) as { restore?: { durationMs?: number } };
+        const result = parseJson(stdout) as { restore?: { durationMs?: number } };
         const restored = await finishRestore(target);
         if (!restored) throw new Error(`lifeboat restore exited 0, but the database ${target} holds no tables.`);
         return { ...measured, restored, timings: result.restore?.durationMs !== undefined ? { durationMs: result.restore.durationMs } : undefined };
