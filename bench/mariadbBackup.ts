@@ -1,5 +1,5 @@
 // Lifeboat's MariaDB backup beside bare `mariadb-dump` with the same options and the same
-// compression, measured in the same run on the same ~1.4 GiB database (bench/mariadbGenerate.ts).
+// compression, measured in the same run on the same ~1.2 GB database (bench/mariadbGenerate.ts).
 // Prints medians and ratios; asserts nothing. The issue's target: Lifeboat's wall time ÷ bare ≤ 1.05.
 //
 //   node --import tsx bench/mariadbBackup.ts                 3 measured rounds
