@@ -181,7 +181,7 @@ export async function startMariadb(options: StartMariadbOptions = {}): Promise<M
   return ready;
 }
 
-async function mariadbBinaries(binDir: string | undefined): Promise<{ mariadbd: string; installDb: string }> {
+export async function mariadbBinaries(binDir: string | undefined): Promise<{ mariadbd: string; installDb: string }> {
   const folders = binDir ? [path.resolve(binDir)] : ['/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin', ...pathFolders()];
   const mariadbd = await findExecutable('mariadbd', folders);
   const installDb = await findExecutable('mariadb-install-db', folders);
@@ -192,13 +192,13 @@ async function mariadbBinaries(binDir: string | undefined): Promise<{ mariadbd: 
   return { mariadbd, installDb };
 }
 
-function mysqlAccount(): RunAs {
+export function mysqlAccount(): RunAs {
   const account = findAccount(['mysql']);
   if (!account) throw new Error('The tests run as root and there is no "mysql" user for mariadbd to switch to: install the Debian package mariadb-server, or create the user (useradd -r mysql).');
   return account;
 }
 
-function settingArgs(settings: Record<string, MariadbSettingValue>): string[] {
+export function settingArgs(settings: Record<string, MariadbSettingValue>): string[] {
   return Object.entries(settings).map(([name, value]) => {
     if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(name)) throw new Error(`"${name}" is not a mariadbd option name.`);
     const option = name.replace(/_/g, '-');
@@ -209,7 +209,7 @@ function settingArgs(settings: Record<string, MariadbSettingValue>): string[] {
 }
 
 /** Polls the socket as root until the server answers, or reports why it never will. */
-async function waitUntilReady(child: ChildProcess, socketPath: string): Promise<'ready' | string> {
+export async function waitUntilReady(child: ChildProcess, socketPath: string): Promise<'ready' | string> {
   let exit: string | undefined;
   child.once('exit', (code, signal) => { exit = signal ? `mariadbd was killed by ${signal}` : `mariadbd exited with status ${code}`; });
   child.once('error', error => { exit = `mariadbd could not be started: ${error.message}`; });
@@ -232,7 +232,7 @@ async function waitUntilReady(child: ChildProcess, socketPath: string): Promise<
   return `it did not accept connections within ${READY_TIMEOUT_MS / 1000} s (last error: ${lastError})`;
 }
 
-async function createTestUser(rootOptions: ConnectionOptions, user: string, password: string, database: string): Promise<string> {
+export async function createTestUser(rootOptions: ConnectionOptions, user: string, password: string, database: string): Promise<string> {
   const root = await createConnection(rootOptions);
   try {
     // Anonymous accounts would shadow user@'%' for some clients, and install-db's password-less
@@ -252,7 +252,7 @@ async function createTestUser(rootOptions: ConnectionOptions, user: string, pass
 }
 
 /** SIGTERM (a clean shutdown for mariadbd), SIGKILL if it has not ended after `graceMs`. */
-async function endProcess(child: ChildProcess, graceMs: number): Promise<void> {
+export async function endProcess(child: ChildProcess, graceMs: number): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   const exited = new Promise<void>(resolve => child.once('exit', () => resolve()));
   child.kill('SIGTERM');
@@ -264,6 +264,6 @@ async function endProcess(child: ChildProcess, graceMs: number): Promise<void> {
   }
 }
 
-function quoteIdentifier(name: string): string {
+export function quoteIdentifier(name: string): string {
   return `\`${name.replace(/`/g, '``')}\``;
 }

