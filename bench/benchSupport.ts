@@ -1,13 +1,18 @@
-// What the server benchmarks share: building dist/ when it is stale, a failed command's report,
-// medians and the printed table. Taken from bench/pgBackup.ts (which still has its own copies;
-// it can import these in a later change without altering its output).
-import { spawnSync } from 'node:child_process';
+// What the server benchmarks (bench/pgBackup.ts, bench/mariadbBackup.ts) share: building dist/ when
+// it is stale, running a command and a failed command's report, the steps and their rounds, medians,
+// the printed table and ratios. (The SQLite benchmarks are plain .mjs: bench/sqliteBenchSupport.mjs.)
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const DIST_CLI = path.join(ROOT, 'dist', 'cli.js');
+/** The benchmarks' servers, databases, run folders and last runs' samples (git ignores it). */
+export const DATA = path.join(ROOT, 'bench', '.data');
+/** Databases the restores make start with this; an earlier run's are dropped at the start. */
+export const RESTORE_PREFIX = 'bench_restore_';
 
 /** A command that exited with an error: what it printed, for the report. */
 export class CommandFailed extends Error {
@@ -107,3 +112,261 @@ export function loadNote(start: number, end: number): string {
 export const fmt = (n: number) => n.toLocaleString('en');
 export const mib = (bytes: number) => `${(bytes / 1048576).toFixed(0)} MiB`;
 export const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
+
+/** One measured step of a benchmark: a backup or a restore, by the bare tools or by Lifeboat. */
+export interface BenchStep<S> {
+  key: string;
+  label: string;
+  run: (round: number) => Promise<S>;
+  /** Runs only when this returns undefined; otherwise the reason it cannot. */
+  blocked?: () => string | undefined;
+  /** Lifeboat's steps: a failure is reported and the step skipped from then on; a bare tool's failure ends the run. */
+  lifeboat?: boolean;
+}
+
+/** A step's samples, or why it did not run. */
+export interface StepResult<S> {
+  samples: S[];
+  /** Why the step did not run ("not available yet: …", or "failed: …"), when it did not. */
+  skipped?: string;
+  /** The whole failure, for the run's last-run JSON file. */
+  error?: string;
+}
+
+/**
+ * Runs one step in one round (after `settle`), keeping its sample unless the round is a warm-up. A
+ * Lifeboat step that fails, or is blocked, is skipped from then on with the reason; a bare tool's failure throws.
+ */
+export function stepRunner<S>(results: Map<string, StepResult<S>>, warmup: number, settle: () => Promise<void>): (step: BenchStep<S>, round: number) => Promise<void> {
+  return async (step, round) => {
+    const result = results.get(step.key)!;
+    if (result.skipped) return;
+    const reason = step.blocked?.();
+    if (reason) {
+      result.skipped = reason;
+      return;
+    }
+    await settle();
+    try {
+      const sample = await step.run(round);
+      if (round >= warmup) result.samples.push(sample);
+    } catch (error) {
+      if (!step.lifeboat) throw error;
+      result.skipped = `failed: ${briefly(error)}`;
+      result.error = (error as Error).message;
+      console.log(`\n${step.label} failed; skipped from now on:\n${result.error}\n`);
+    }
+  };
+}
+
+/**
+ * Every round (warm-up ones first): the backups, then the restores, each in an order that rotates
+ * from round to round, with `afterRound` after each. Returns the lowest free space seen on `runDir`'s disk.
+ */
+export async function runRounds<S>(options: {
+  warmup: number;
+  rounds: number;
+  backups: BenchStep<S>[];
+  restores: BenchStep<S>[];
+  runStep: (step: BenchStep<S>, round: number) => Promise<void>;
+  runDir: string;
+  freeAtStart: number;
+  afterRound: () => Promise<void> | void;
+}): Promise<number> {
+  const { warmup, rounds, backups, restores, runStep, runDir } = options;
+  let lowestFree = options.freeAtStart;
+  for (let round = 0; round < warmup + rounds; round++) {
+    const tag = `round ${round + 1}/${warmup + rounds}${round < warmup ? ' (warm-up)' : ''}`;
+    for (const step of [...rotate(backups, round), ...rotate(restores, round)]) {
+      progress(`${tag}: ${step.label}`);
+      await runStep(step, round);
+      lowestFree = Math.min(lowestFree, freeBytes(runDir));
+    }
+    await options.afterRound();
+  }
+  progress('');
+  return lowestFree;
+}
+
+/** Removes everything in `folder` but the entries named in `keep`. */
+export function emptyFolder(folder: string, keep: string[]): void {
+  for (const entry of fs.readdirSync(folder)) {
+    if (!keep.includes(entry)) fs.rmSync(path.join(folder, entry), { recursive: true, force: true });
+  }
+}
+
+/** On Ctrl-C or SIGTERM: ends the commands still running, removes the run's folder, exits 130. */
+export function cleanUpOnInterrupt(running: Set<ChildProcess>, runDir: string): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      for (const child of running) child.kill('SIGTERM');
+      fs.rmSync(runDir, { recursive: true, force: true });
+      process.exit(130);
+    });
+  }
+}
+
+/** Reads every file in `folder` once, so the first round does not pay for a cold page cache. */
+export function readFilesOnce(folder: string): void {
+  const buffer = Buffer.allocUnsafe(1 << 20);
+  for (const name of fs.readdirSync(folder)) {
+    const fd = fs.openSync(path.join(folder, name), 'r');
+    try {
+      while (fs.readSync(fd, buffer, 0, buffer.length, null) > 0) { /* reading is the point */ }
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+}
+
+/** Starts a clock when called; `read()` gives what it measured since (at the least the wall time, ms). */
+export type Clock<M extends { wall: number }> = () => { read(): M };
+
+/** Wall time alone. */
+export const wallClock: Clock<{ wall: number }> = () => {
+  const started = performance.now();
+  return { read: () => ({ wall: performance.now() - started }) };
+};
+
+/**
+ * Spawns a command (no shell) in `cwd` and resolves with what `clock` measured and its stdout; rejects
+ * with the end of its output (CommandFailed) if it fails. It is in `running` while it runs.
+ */
+export function timedCommand<M extends { wall: number }>(
+  command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; running: Set<ChildProcess>; clock: Clock<M> },
+): Promise<M & { stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const clock = options.clock();
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    options.running.add(child);
+    const stdout: Buffer[] = [];
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr = (stderr + chunk).slice(-16_000); });
+    child.on('error', reject);
+    child.on('close', code => {
+      const measured = clock.read();
+      options.running.delete(child);
+      const out = Buffer.concat(stdout).toString('utf8');
+      if (code !== 0) reject(new CommandFailed(`${path.basename(command)} ${args.join(' ')}`, code, out, stderr));
+      else resolve({ ...measured, stdout: out });
+    });
+  });
+}
+
+/**
+ * This process's environment without anything that would point a tool or Lifeboat elsewhere: every
+ * variable whose name matches `drop` (a RegExp without the g flag) goes, and XDG's config and data folders point into the bench's own.
+ */
+export function cleanEnv(drop: RegExp, dataDir: string, runDir: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: path.join(dataDir, 'xdg-config'), XDG_DATA_HOME: path.join(runDir, 'xdg-data') };
+  for (const name of Object.keys(env)) {
+    if (drop.test(name)) delete env[name];
+  }
+  return env;
+}
+
+/** Lifeboat's --json output, parsed. */
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`Lifeboat's --json output is not JSON: ${text.slice(0, 500)}`);
+  }
+}
+
+/** The fields of `value` that are numbers (a manifest's timings). */
+export function numericFields(value: Record<string, number> | undefined): Record<string, number> | undefined {
+  if (!value) return undefined;
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => typeof v === 'number'));
+}
+
+/** Why a step has no figures: the reason it was skipped, else "no samples". */
+export function notRun(result: StepResult<unknown>): string {
+  return result.skipped ?? 'no samples';
+}
+
+/** The median of a byte count over the samples, in MiB, for the table ('' where none has it). */
+export function mibCell<S>(result: StepResult<S>, field: { [K in keyof S]: S[K] extends number | undefined ? K : never }[keyof S]): string {
+  const values = result.samples.map(s => s[field]).filter((v): v is S[typeof field] & number => typeof v === 'number');
+  return values.length ? (median(values) / 1048576).toFixed(0) : '';
+}
+
+/** Under `heading`, per step that recorded timings (ms): the median of each, in seconds. */
+export function printTimings<S extends { timings?: Record<string, number> }>(heading: string, steps: BenchStep<S>[], results: Map<string, StepResult<S>>): void {
+  const withTimings = steps.map(s => [s, results.get(s.key)!] as const).filter(([, r]) => r.samples.some(x => x.timings));
+  if (!withTimings.length) return;
+  console.log('');
+  console.log(heading);
+  for (const [step, r] of withTimings) {
+    const keys = [...new Set(r.samples.flatMap(s => Object.keys(s.timings ?? {})))];
+    console.log(`  ${step.label}: ${keys.map(k => `${k} ${(median(r.samples.map(s => s.timings?.[k] ?? NaN).filter(Number.isFinite)) / 1000).toFixed(1)}`).join(', ')}`);
+  }
+}
+
+/** [label, step a, step b, target (a ÷ b at most; none: no target), the sample field compared]. */
+export type Ratio<F extends string> = [string, string, string, number | undefined, F];
+
+/**
+ * One line per ratio a ÷ b: of the medians, and [the median of each round's ratio], against its
+ * target if it has one; a dash and why where either step has no figures.
+ */
+export function printRatios<F extends string, S extends { [K in F]?: number }>(ratios: Ratio<F>[], results: Map<string, StepResult<S>>): void {
+  for (const [label, a, b, target, field] of ratios) {
+    const ra = results.get(a)!, rb = results.get(b)!;
+    const goal = target === undefined ? '' : `   target ≤ ${target.toFixed(2)}`;
+    if (ra.skipped || rb.skipped || !ra.samples.length || !rb.samples.length) {
+      line(label, `—${goal}${goal ? ':' : ''} ${ra.skipped ? notRun(ra) : notRun(rb)}`);
+      continue;
+    }
+    const value = median(ra.samples.map(s => s[field] ?? NaN)) / median(rb.samples.map(s => s[field] ?? NaN));
+    const paired = median(ra.samples.map((s, i) => (s[field] ?? NaN) / (rb.samples[i]?.[field] ?? NaN)).filter(Number.isFinite));
+    line(label, `${value.toFixed(2)} [${paired.toFixed(2)}]${goal}${target === undefined ? '' : `: ${value <= target ? 'within target' : 'ABOVE target'}`}`);
+  }
+}
+
+/**
+ * A server benchmark from start to end: a fresh `runDir`, the server started and its database made
+ * (or found cached), databases left by an earlier run's restores dropped, the bench, then (whatever
+ * happened) the restored databases dropped, the server stopped and `runDir` removed. A failure is
+ * printed and sets the exit code.
+ */
+export function runServerBench<Server extends { stop(): Promise<void> }, Db>(options: {
+  runDir: string;
+  /** The mode of `runDir` when made (default: the umask's). */
+  mode?: number;
+  start: () => Promise<Server>;
+  database: (server: Server) => Promise<Db>;
+  dropRestored: (server: Server) => Promise<void>;
+  bench: (server: Server, db: Db, began: number, loadAtStart: number) => Promise<void>;
+}): void {
+  const main = async () => {
+    const began = performance.now();
+    const loadAtStart = os.loadavg()[0];
+    fs.rmSync(options.runDir, { recursive: true, force: true });
+    fs.mkdirSync(options.runDir, { recursive: true, ...(options.mode === undefined ? {} : { mode: options.mode }) });
+
+    const server = await options.start();
+    try {
+      const db = await options.database(server);
+      await options.dropRestored(server);
+      await options.bench(server, db, began, loadAtStart);
+    } finally {
+      await options.dropRestored(server).catch(() => undefined);
+      await server.stop();
+      fs.rmSync(options.runDir, { recursive: true, force: true });
+    }
+  };
+  main().catch((error: unknown) => {
+    console.error(`bench failed: ${(error as Error).stack ?? String(error)}`);
+    process.exitCode = 1;
+  });
+}
+
+/** The run's last lines: how long it took, the lowest free disk space, the load; `samples` written to `lastRun` (JSON). */
+export function finishRun(began: number, loadAtStart: number, lowestFree: number, lastRun: string, samples: object): void {
+  console.log('');
+  console.log(`Finished in ${((performance.now() - began) / 1000 / 60).toFixed(1)} min; lowest free disk space during the run ${gib(lowestFree)}. ${loadNote(loadAtStart, os.loadavg()[0])}`);
+  fs.writeFileSync(lastRun, `${JSON.stringify(samples, null, 1)}\n`);
+  console.log(`Samples: ${path.relative(ROOT, lastRun)}`);
+}

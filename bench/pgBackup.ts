@@ -12,23 +12,23 @@
 // pages or WAL. Times are the wall time of the whole command (process start to exit). Archives
 // go to bench/.data/pg-run/ and restored databases are dropped after each command. The bare tools
 // and Lifeboat reach the server the same way: TCP to 127.0.0.1, the same user and password.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { describePlan } from '../src/engines/postgres/dumpOptions';
+import {
+  buildIfStale, cleanEnv, cleanUpOnInterrupt, DATA, DIST_CLI, emptyFolder, finishRun, fmt, folderBytes, freeBytes, gib, mib, mibCell, notRun, numericFields,
+  parseJson, printRatios, printTimings, readFilesOnce, RESTORE_PREFIX, ROOT, runRounds, runServerBench, spread, stepRunner, table, timedCommand, wallClock,
+  type BenchStep, type Ratio, type StepResult,
+} from './benchSupport';
 import { BENCH_DATABASE, ensureBenchDatabase, GENERATOR_VERSION, PG_BIN, startBenchCluster, type BenchCluster, type BenchDatabase } from './pgGenerate';
 
-const ROOT = path.resolve(__dirname, '..');
-const DATA = path.join(ROOT, 'bench', '.data');
 const RUN = path.join(DATA, 'pg-run');
 const CONFIG = path.join(RUN, 'lifeboat.json');
 const LAST_RUN = path.join(DATA, 'pg-last-run.json');
-const DIST_CLI = path.join(ROOT, 'dist', 'cli.js');
 const PASSWORD_ENV = 'LIFEBOAT_BENCH_PG_PASSWORD';
-const RESTORE_PREFIX = 'bench_restore_';
 const PG_DUMP = path.join(PG_BIN, 'pg_dump');
 const PG_RESTORE = path.join(PG_BIN, 'pg_restore');
 const CREATEDB = path.join(PG_BIN, 'createdb');
@@ -54,70 +54,11 @@ interface Sample {
   timings?: Record<string, number>;
 }
 
-interface Result {
-  samples: Sample[];
-  /** Why the step did not run ("not available yet: …", or the failure), when it did not. */
-  skipped?: string;
-  /** The whole failure, for pg-last-run.json. */
-  error?: string;
-}
+type Result = StepResult<Sample>;
+type Step = BenchStep<Sample>;
 
-/** A command that exited with an error: what it printed, for the report. */
-class CommandFailed extends Error {
-  constructor(readonly command: string, readonly code: number | null, readonly stdout: string, readonly stderr: string) {
-    super(`${command} exited with ${code}:\n${stdout.slice(0, 2000)}\n${stderr.split('\n').slice(-15).join('\n')}`.trim());
-  }
-}
-
-/** One line on why a step failed: Lifeboat's JSON error message, else the last line it printed. */
-function briefly(error: unknown): string {
-  if (!(error instanceof CommandFailed)) return (error as Error).message.split('\n')[0].slice(0, 160);
-  let message: string | undefined;
-  try {
-    message = (JSON.parse(error.stdout) as { error?: { message?: string } }).error?.message;
-  } catch {
-    // not JSON: fall back to the last line of its output
-  }
-  message ??= `${error.stderr}\n${error.stdout}`.trim().split('\n').filter(Boolean).pop() ?? '';
-  return `exit ${error.code}: ${message}`.slice(0, 160);
-}
-
-interface Step {
-  key: string;
-  label: string;
-  run: (round: number) => Promise<Sample>;
-  /** Runs only when this returns undefined; otherwise the reason it cannot. */
-  blocked?: () => string | undefined;
-  /** Lifeboat's steps: a failure is reported and the step skipped from then on; a bare tool's failure ends the run. */
-  lifeboat?: boolean;
-}
-
-let currentChild: ChildProcess | undefined;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    currentChild?.kill('SIGTERM');
-    fs.rmSync(RUN, { recursive: true, force: true });
-    process.exit(130);
-  });
-}
-
-async function main(): Promise<void> {
-  const began = performance.now();
-  const loadAtStart = os.loadavg()[0];
-  fs.rmSync(RUN, { recursive: true, force: true });
-  fs.mkdirSync(RUN, { recursive: true });
-
-  const cluster = await startBenchCluster(message => console.log(message));
-  try {
-    const db = await ensureBenchDatabase(cluster, { log: message => console.log(message) });
-    await dropRestoredDatabases(cluster);
-    await bench(cluster, db, began, loadAtStart);
-  } finally {
-    await dropRestoredDatabases(cluster).catch(() => undefined);
-    await cluster.stop();
-    fs.rmSync(RUN, { recursive: true, force: true });
-  }
-}
+const running = new Set<ChildProcess>();
+cleanUpOnInterrupt(running, RUN);
 
 async function bench(cluster: BenchCluster, db: BenchDatabase, began: number, loadAtStart: number): Promise<void> {
   const lifeboat = lifeboatCapabilities();
@@ -248,47 +189,18 @@ async function bench(cluster: BenchCluster, db: BenchDatabase, began: number, lo
   ];
   for (const step of [...backups, ...restores]) results.set(step.key, { samples: [] });
 
-  const runStep = async (step: Step, round: number) => {
-    const result = results.get(step.key)!;
-    if (result.skipped) return;
-    const reason = step.blocked?.();
-    if (reason) {
-      result.skipped = reason;
-      return;
-    }
+  const runStep = stepRunner(results, WARMUP, async () => {
     spawnSync('sync');
     await settle(cluster);
-    try {
-      const sample = await step.run(round);
-      if (round >= WARMUP) result.samples.push(sample);
-    } catch (error) {
-      if (!step.lifeboat) throw error;
-      result.skipped = `failed: ${briefly(error)}`;
-      result.error = (error as Error).message;
-      console.log(`\n${step.label} failed; skipped from now on:\n${result.error}\n`);
-    }
-  };
-
-  let lowestFree = freeAtStart;
-  for (let round = 0; round < WARMUP + ROUNDS; round++) {
-    const tag = `round ${round + 1}/${WARMUP + ROUNDS}${round < WARMUP ? ' (warm-up)' : ''}`;
-    for (const step of rotate(backups, round)) {
-      progress(`${tag}: ${step.label}`);
-      await runStep(step, round);
-      lowestFree = Math.min(lowestFree, freeBytes(RUN));
-    }
-    for (const step of rotate(restores, round)) {
-      progress(`${tag}: ${step.label}`);
-      await runStep(step, round);
-      lowestFree = Math.min(lowestFree, freeBytes(RUN));
-    }
-    // This round's archives and backups go before the next round's are made.
-    for (const entry of fs.readdirSync(RUN)) {
-      if (entry !== path.basename(CONFIG)) fs.rmSync(path.join(RUN, entry), { recursive: true, force: true });
-    }
-    dumpFc = toolBackup = defaultBackup = undefined;
-  }
-  progress('');
+  });
+  const lowestFree = await runRounds({
+    warmup: WARMUP, rounds: ROUNDS, backups, restores, runStep, runDir: RUN, freeAtStart,
+    afterRound: () => {
+      // This round's archives and backups go before the next round's are made.
+      emptyFolder(RUN, [path.basename(CONFIG)]);
+      dumpFc = toolBackup = defaultBackup = undefined;
+    },
+  });
 
   report([...backups, ...restores], results);
   if (chosen.size) {
@@ -296,14 +208,11 @@ async function bench(cluster: BenchCluster, db: BenchDatabase, began: number, lo
     console.log('What Lifeboat ran (from its manifests):');
     for (const [key, how] of chosen) console.log(`  ${backups.find(b => b.key === key)?.label}: ${how}`);
   }
-  console.log('');
-  console.log(`Finished in ${((performance.now() - began) / 1000 / 60).toFixed(1)} min; lowest free disk space during the run ${gib(lowestFree)}. ${loadNote(loadAtStart, os.loadavg()[0])}`);
-  fs.writeFileSync(LAST_RUN, `${JSON.stringify({
+  finishRun(began, loadAtStart, lowestFree, LAST_RUN, {
     at: new Date().toISOString(), rounds: ROUNDS, warmup: WARMUP, server: cluster.version, database: db,
     lifeboatNode: { path: LIFEBOAT_NODE, version: lifeboat.nodeVersion },
     results: Object.fromEntries(results),
-  }, null, 1)}\n`);
-  console.log(`Samples: ${path.relative(ROOT, LAST_RUN)}`);
+  });
 }
 
 function report(steps: Step[], results: Map<string, Result>): void {
@@ -312,22 +221,14 @@ function report(steps: Step[], results: Map<string, Result>): void {
   table(['', 'wall s', 'stored MiB', 'restored MiB'], steps.map(step => {
     const r = get(step.key);
     if (r.skipped || !r.samples.length) return [step.label, notRun(r)];
-    return [step.label, spread(r.samples.map(s => s.wall / 1000), 1), cell(r, 'size'), cell(r, 'restored')];
+    return [step.label, spread(r.samples.map(s => s.wall / 1000), 1), mibCell(r, 'size'), mibCell(r, 'restored')];
   }));
 
-  const lifeboatTimings = steps.map(s => [s, get(s.key)] as const).filter(([, r]) => r.samples.some(x => x.timings));
-  if (lifeboatTimings.length) {
-    console.log('');
-    console.log('Inside the steps (medians, s): Lifeboat backup manifests, Lifeboat restore durationMs (its JSON result), createdb beside bare pg_restore');
-    for (const [step, r] of lifeboatTimings) {
-      const keys = [...new Set(r.samples.flatMap(s => Object.keys(s.timings ?? {})))];
-      console.log(`  ${step.label}: ${keys.map(k => `${k} ${(median(r.samples.map(s => s.timings?.[k] ?? NaN).filter(Number.isFinite)) / 1000).toFixed(1)}`).join(', ')}`);
-    }
-  }
+  printTimings('Inside the steps (medians, s): Lifeboat backup manifests, Lifeboat restore durationMs (its JSON result), createdb beside bare pg_restore', steps, results);
 
   console.log('');
   console.log('Ratios: of the medians, and [the median of each round\'s ratio: paired, so machine noise hits both sides alike]');
-  const ratios: [string, string, string, number, 'wall' | 'size'][] = [
+  const ratios: Ratio<'wall' | 'size'>[] = [
     ['Backup, same compression: lifeboat --compressor tool --compression gzip / pg_dump -Fc', 'lbTool', 'dumpFc', 1.05, 'wall'],
     ['Restore, 4 jobs: lifeboat restore --jobs 4 / pg_restore -j 4', 'lbRestoreJ4', 'restoreJ4', 1.05, 'wall'],
     ['Default backup / pg_dump -Fc (pgAdmin\'s default)', 'lbDefault', 'dumpFc', 0.30, 'wall'],
@@ -337,16 +238,7 @@ function report(steps: Step[], results: Map<string, Result>): void {
     ['Default backup / pg_dump -Fc -Z0 (the floor)', 'lbDefault', 'dumpZ0', 1.30, 'wall'],
     ['Default restore / pg_restore (no -j) of the pg_dump -Fc archive', 'lbRestoreDefault', 'restore1', 1.00, 'wall'],
   ];
-  for (const [label, a, b, target, field] of ratios) {
-    const ra = get(a), rb = get(b);
-    if (ra.skipped || rb.skipped || !ra.samples.length || !rb.samples.length) {
-      line(label, `—   target ≤ ${target.toFixed(2)}: ${ra.skipped ? notRun(ra) : notRun(rb)}`);
-      continue;
-    }
-    const value = median(ra.samples.map(s => s[field] ?? NaN)) / median(rb.samples.map(s => s[field] ?? NaN));
-    const paired = median(ra.samples.map((s, i) => (s[field] ?? NaN) / (rb.samples[i]?.[field] ?? NaN)).filter(Number.isFinite));
-    line(label, `${value.toFixed(2)} [${paired.toFixed(2)}]   target ≤ ${target.toFixed(2)}: ${value <= target ? 'within target' : 'ABOVE target'}`);
-  }
+  printRatios(ratios, results);
 }
 
 /** Which of the flags this bench uses the built CLI has; missing ones make its rows "not available yet". */
@@ -371,29 +263,6 @@ function lifeboatCapabilities(): { nodeVersion: string; note: string; missing?: 
   };
 }
 
-/** Rebuilds dist/ (npm run build) when it is missing or older than the sources. */
-function buildIfStale(): string {
-  const newest = newestMtime([path.join(ROOT, 'src'), path.join(ROOT, 'scripts', 'build.mjs'), path.join(ROOT, 'package-lock.json')]);
-  const built = fs.existsSync(DIST_CLI) ? fs.statSync(DIST_CLI).mtimeMs : 0;
-  if (built >= newest) return 'up to date';
-  console.log(built ? 'dist/ is older than src/: rebuilding (npm run build)…' : 'No dist/cli.js: building it (npm run build)…');
-  const build = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, encoding: 'utf8' });
-  if (build.status === 0) return 'rebuilt now';
-  console.log(`The build failed:\n${build.stdout}${build.stderr}`);
-  return built ? 'the build failed: an older bundle' : 'the build failed';
-}
-
-function newestMtime(paths: string[]): number {
-  let newest = 0;
-  for (const p of paths) {
-    if (!fs.existsSync(p)) continue;
-    const stat = fs.statSync(p);
-    if (stat.isDirectory()) newest = Math.max(newest, newestMtime(fs.readdirSync(p).map(name => path.join(p, name))));
-    else newest = Math.max(newest, stat.mtimeMs);
-  }
-  return newest;
-}
-
 /** A CHECKPOINT, so the next command neither inherits dirty buffers nor triggers a checkpoint itself. */
 async function settle(cluster: BenchCluster): Promise<void> {
   await cluster.query('CHECKPOINT');
@@ -407,130 +276,23 @@ async function dropRestoredDatabases(cluster: BenchCluster): Promise<void> {
 /** Reads the database's files once, so the first round does not pay for a cold page cache. */
 async function warmPageCache(cluster: BenchCluster, database: string): Promise<void> {
   const [{ oid }] = await cluster.query<{ oid: number }>(`SELECT oid FROM pg_database WHERE datname = '${database}'`);
-  const folder = path.join(cluster.dataDir, 'base', String(oid));
-  const buffer = Buffer.allocUnsafe(1 << 20);
-  for (const name of fs.readdirSync(folder)) {
-    const fd = fs.openSync(path.join(folder, name), 'r');
-    try {
-      while (fs.readSync(fd, buffer, 0, buffer.length, null) > 0) { /* reading is the point */ }
-    } finally {
-      fs.closeSync(fd);
-    }
-  }
+  readFilesOnce(path.join(cluster.dataDir, 'base', String(oid)));
 }
 
 /** Spawns a command (no shell) and returns its wall time; rejects with the end of its output if it fails. */
 function timed(command: string, args: string[], env: Record<string, string>): Promise<{ wall: number; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(command, args, { cwd: RUN, env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    currentChild = child;
-    const stdout: Buffer[] = [];
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr = (stderr + chunk).slice(-16_000); });
-    child.on('error', reject);
-    child.on('close', code => {
-      const wall = performance.now() - started;
-      currentChild = undefined;
-      const out = Buffer.concat(stdout).toString('utf8');
-      if (code !== 0) reject(new CommandFailed(`${path.basename(command)} ${args.join(' ')}`, code, out, stderr));
-      else resolve({ wall, stdout: out });
-    });
-  });
-}
-
-/** This process's environment without anything that would point a tool or Lifeboat elsewhere. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: path.join(DATA, 'xdg-config'), XDG_DATA_HOME: path.join(RUN, 'xdg-data') };
-  for (const name of Object.keys(env)) {
-    if (/^PG/.test(name) || /^LIFEBOAT_/.test(name)) delete env[name];
-  }
-  return env;
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new Error(`Lifeboat's --json output is not JSON: ${text.slice(0, 500)}`);
-  }
-}
-
-function numericFields(value: Record<string, number> | undefined): Record<string, number> | undefined {
-  if (!value) return undefined;
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => typeof v === 'number'));
+  // This process's environment without anything that would point a tool or Lifeboat elsewhere.
+  return timedCommand(command, args, { cwd: RUN, env: { ...cleanEnv(/^(PG|LIFEBOAT_)/, DATA, RUN), ...env }, running, clock: wallClock });
 }
 
 function toolVersion(tool: string): string {
   return spawnSync(tool, ['--version'], { encoding: 'utf8' }).stdout.trim().replace(/ \(PostgreSQL\)/, '');
 }
 
-function folderBytes(folder: string): number {
-  let total = 0;
-  for (const entry of fs.readdirSync(folder, { withFileTypes: true })) {
-    const file = path.join(folder, entry.name);
-    total += entry.isDirectory() ? folderBytes(file) : fs.statSync(file).size;
-  }
-  return total;
-}
-
-function freeBytes(folder: string): number {
-  const s = fs.statfsSync(folder);
-  return s.bavail * s.bsize;
-}
-
-function rotate<T>(items: T[], by: number): T[] {
-  return items.map((_, i) => items[(i + by) % items.length]);
-}
-
-function progress(text: string): void {
-  if (process.stderr.isTTY) process.stderr.write(`\r${text.slice(0, 110).padEnd(110)}\r`);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-function spread(values: number[], digits: number): string {
-  return `${median(values).toFixed(digits)} (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})`;
-}
-
-function cell(result: Result, field: 'size' | 'restored'): string {
-  const values = result.samples.map(s => s[field]).filter((v): v is number => typeof v === 'number');
-  return values.length ? (median(values) / 1048576).toFixed(0) : '';
-}
-
-function notRun(result: Result): string {
-  return result.skipped ?? 'no samples';
-}
-
-/** Rows with a single cell after the label (a step that did not run) say why, across the columns. */
-function table(header: string[], rows: string[][]): void {
-  const full = [header, ...rows.filter(r => r.length === header.length)];
-  const widths = header.map((_, i) => Math.max(...[header, ...rows].map(r => (i === 0 || r.length === header.length ? r[i]?.length ?? 0 : 0))));
-  const render = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
-  console.log(render(header));
-  for (const row of rows) console.log(full.includes(row) ? render(row) : `${row[0].padEnd(widths[0])}  ${row[1]}`);
-}
-
-function line(label: string, value: string): void {
-  console.log(`${label.padEnd(82)} ${value}`);
-}
-
-function loadNote(start: number, end: number): string {
-  const cores = os.availableParallelism();
-  const busy = start > cores / 2 || end > 1 + cores / 2;
-  return `Load average (1 min) ${start.toFixed(2)} at start, ${end.toFixed(2)} at end, on ${cores} cores${busy ? ': other work ran alongside; rerun on a quiet machine for figures to quote.' : '.'}`;
-}
-
-const fmt = (n: number) => n.toLocaleString('en');
-const mib = (bytes: number) => `${(bytes / 1048576).toFixed(0)} MiB`;
-const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
-
-main().catch((error: unknown) => {
-  console.error(`bench failed: ${(error as Error).stack ?? String(error)}`);
-  process.exitCode = 1;
+runServerBench({
+  runDir: RUN,
+  start: () => startBenchCluster(message => console.log(message)),
+  database: cluster => ensureBenchDatabase(cluster, { log: message => console.log(message) }),
+  dropRestored: dropRestoredDatabases,
+  bench,
 });
