@@ -24,6 +24,7 @@ function wrap(db: BetterSqlite3.Database): SqliteDatabase {
     all: (sql, ...params) => db.prepare(sql).all(...params) as Record<string, unknown>[],
     get: (sql, ...params) => db.prepare(sql).get(...params) as Record<string, unknown> | undefined,
     exec: sql => void db.exec(sql),
+    run: (sql, ...params) => void db.prepare(sql).run(...params),
     iterate: (sql, ...params) => db.prepare(sql).iterate(...params) as IterableIterator<Record<string, unknown>>,
     async backupTo(target, { pagesPerStep, onStep }) {
       await db.backup(target, {

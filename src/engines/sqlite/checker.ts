@@ -43,7 +43,7 @@ function perform(request: CheckerRequest): unknown {
         const mode = readFacts(db).journalMode;
         // One statement that reads one consistent snapshot of the source, like the backup API
         // under a read transaction; the target is a new file in the job's scratch folder.
-        db.exec(`VACUUM INTO '${request.target.replace(/'/g, "''")}'`);
+        db.run('VACUUM INTO ?', request.target);
         return mode;
       });
       return withDatabase(driver.open(request.target, { readonly: true }), copy => ({ copy: readFacts(copy), sourceJournalMode, driver: info }) satisfies VacuumResult);

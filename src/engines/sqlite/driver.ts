@@ -14,6 +14,8 @@ export interface SqliteDatabase {
   all(sql: string, ...params: unknown[]): Row[];
   get(sql: string, ...params: unknown[]): Row | undefined;
   exec(sql: string): void;
+  /** One statement that returns no rows, with bound values (VACUUM INTO ?). */
+  run(sql: string, ...params: unknown[]): void;
   /** Rows one at a time, for results too large to hold (a SQL dump of a big table). */
   iterate(sql: string, ...params: unknown[]): IterableIterator<Row>;
   /**

@@ -7,7 +7,7 @@ interface NodeSqliteModule {
   backup?: (source: NodeDatabaseSync, target: string, options?: { rate?: number; progress?: (p: { totalPages: number; remainingPages: number }) => void }) => Promise<number>;
 }
 interface NodeDatabaseSync {
-  prepare(sql: string): { all(...params: unknown[]): unknown[]; get(...params: unknown[]): unknown; iterate(...params: unknown[]): IterableIterator<unknown> };
+  prepare(sql: string): { all(...params: unknown[]): unknown[]; get(...params: unknown[]): unknown; run(...params: unknown[]): unknown; iterate(...params: unknown[]): IterableIterator<unknown> };
   exec(sql: string): void;
   close(): void;
 }
@@ -42,6 +42,7 @@ export function createNodeSqliteDriver(): SqliteDriver | undefined {
         all: (sql, ...params) => db.prepare(sql).all(...params) as Record<string, unknown>[],
         get: (sql, ...params) => db.prepare(sql).get(...params) as Record<string, unknown> | undefined,
         exec: sql => db.exec(sql),
+        run: (sql, ...params) => void db.prepare(sql).run(...params),
         iterate: (sql, ...params) => db.prepare(sql).iterate(...params) as IterableIterator<Record<string, unknown>>,
         async backupTo(target, { pagesPerStep, onStep }) {
           await backup(db, target, { rate: pagesPerStep, progress: step => void onStep(step) });
