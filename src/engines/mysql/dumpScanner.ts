@@ -106,7 +106,8 @@ const HEAD = 4096;
 /** The comment line that opens each section of a dump, naming its table or view. */
 export const DUMP_SECTION = /^-- (Table structure for table|Dumping data for table|Temporary table structure for view|Final view structure for view) `((?:[^`]|``)*)`\s*$/;
 const POSITION = /^(?:-- )?CHANGE (?:REPLICATION SOURCE|MASTER) TO (?:SOURCE|MASTER)_LOG_FILE='([^']+)', (?:SOURCE|MASTER)_LOG_POS=(\d+)/;
-const GTID = /^(?:-- )?SET (?:GLOBAL gtid_slave_pos|@@GLOBAL\.GTID_PURGED)\s*=\s*(?:\/\*!80000 '\+'\*\/ )?'([^']*)'/i;
+// MySQL's --set-gtid-purged=COMMENTED writes the statement inside a comment ("/* SET … */").
+const GTID = /^(?:-- |\/\* )?SET (?:GLOBAL gtid_slave_pos|@@GLOBAL\.GTID_PURGED)\s*=\s*(?:\/\*!80000 '\+'\*\/ )?'([^']*)'/i;
 
 /** "`we``ird t`" without its backticks: "we`ird t". */
 export function unquoteIdentifier(quoted: string): string {
