@@ -65,6 +65,14 @@ describe('SQLite folder group', () => {
     }
   });
 
+  it('takes the SQLite format for every database: a second snapshot run stores only what changed', async () => {
+    const { ctx } = engineContext(tmp.file('backups-snapshots'));
+    const first = await backupConnection(group, { codec: 'gzip', sqliteFormat: 'snapshot' }, ctx);
+    const second = await backupConnection(group, { codec: 'gzip', sqliteFormat: 'snapshot' }, ctx);
+    assert.deepEqual(second.map(e => e.manifest.parent), first.map(e => e.manifest.id), 'each database\'s snapshot builds on its own previous one');
+    for (const entry of second) assert.equal(entry.manifest.consistency.newBlocks, 0, `${entry.manifest.connection.name}: nothing changed, no new block`);
+  });
+
   it('an empty folder says so', async () => {
     const empty = tmp.file('empty');
     fs.mkdirSync(empty);

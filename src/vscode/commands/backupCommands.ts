@@ -49,7 +49,8 @@ async function backup(s: Services, connection: Connection): Promise<void> {
   let options: BackupOptions = { codec: settings.compression, level: settings.compressionLevel };
   let destination: Destination | undefined;
   let access: ServerAccess = {};
-  if (connection.engine === 'sqlite' && !connection.folder) {
+  if (connection.engine === 'sqlite') {
+    // For a folder group the choice applies to every database in it.
     const chosen = await sqliteBackupFlow(s, connection);
     if (!chosen) return;
     options = chosen;
