@@ -50,6 +50,7 @@ export async function backupMysql(connection: ServerConnection, access: ServerAc
     const tools = await findMysqlTools(source.product, source.version, { binDir: access.mysqlBinDir });
     const args = dumpArgs(tools, connection.database, source.binlog, options);
     const optionFile = await clientOptionFile(connection, access.password, tools.flavour, scratch);
+    // Not held open through the dump: the tool has its own session.
     await source.close();
     throwIfAborted(ctx.signal, 'The backup');
     const level = options.codec === 'none' ? undefined : options.level ?? defaultLevel(options.codec);

@@ -4,6 +4,7 @@ import { LifeboatError } from '../../core/errors';
 import { explainNetworkError } from '../networkErrors';
 import { connectPreferringTls } from '../tlsPreference';
 import type { ProbeResult } from '../probe';
+import { serverFlavour } from './source';
 
 /** `tls`: whether to use TLS (see tlsPreference.ts); verify-full also checks the certificate. */
 export function mysqlClientOptions(c: ServerConnection, password: string | undefined, tls: boolean): ConnectionOptions {
@@ -34,8 +35,7 @@ export async function probeMysql(c: ServerConnection, password?: string): Promis
     connection = await connectMysql(c, password);
     const [rows] = await connection.query({ sql: 'SELECT VERSION() AS version, @@version_comment AS comment', timeout: 15_000 });
     const row = (rows as { version: string; comment: string }[])[0];
-    const product = /mariadb/i.test(`${row.version} ${row.comment}`) ? 'MariaDB' : 'MySQL';
-    const version = row.version.replace(/-.*$/, '');
+    const { product, version } = serverFlavour(row.version, row.comment);
     return { product, version, summary: `${product} ${version} · database "${c.database}" · ${row.comment}` };
   } catch (error) {
     throw error instanceof LifeboatError ? error : explainMysqlError(error, c, password);

@@ -10,7 +10,7 @@ import { createScratch } from '../../core/scratch';
 import { readStoredFile } from '../../core/storePipeline';
 import { discardLog, keptLogFile, withLog } from '../../core/toolLog';
 import type { ServerAccess } from '../access';
-import { verifyFileHashes } from '../postgres/hashes';
+import { verifyFileHashes } from '../../core/storedHashes';
 import { MysqlDumpScanner, quoteIdentifier } from './dumpScanner';
 import { connectMysql } from './probe';
 import { serverFlavour } from './source';

@@ -48,7 +48,8 @@ export async function openMysqlSource(c: ServerConnection, password?: string): P
       charset: String(schema.charset), collation: String(schema.collation),
       tables: await listTables(db, c.database),
       binlog: await binlogState(db, product, Number(server.logBin) === 1),
-      close: () => db.end().catch(() => undefined),
+      // Once: the backup closes it before the dump and again on its way out.
+      close: once(() => db.end().catch(() => undefined)),
     };
   } catch (error) {
     await db.end().catch(() => undefined);
@@ -82,4 +83,9 @@ async function binlogState(db: Connection, product: MysqlProduct, on: boolean): 
   const [[row]] = await db.query<Row[]>('SELECT @@GLOBAL.gtid_mode AS mode, @@GLOBAL.gtid_executed AS gtid');
   const gtidMode = String(row.mode) === 'ON';
   return { on, gtid: gtidMode ? String(row.gtid).replace(/\s+/g, '') : null, gtidMode };
+}
+
+function once(action: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  return () => (done ??= action());
 }

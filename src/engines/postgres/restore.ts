@@ -18,7 +18,7 @@ import { connectionArgs, postgresToolEnv } from './toolEnv';
 import { findPostgresTools, type PostgresTools } from './tools';
 import { countPostDataEntries, TableDataProgress } from './verboseProgress';
 import { parseTableName, verboseName } from './tableNames';
-import { verifyFileHashes } from './hashes';
+import { verifyFileHashes } from '../../core/storedHashes';
 import { discardLog, keptLogFile, withLog } from '../../core/toolLog';
 
 /**

@@ -12,7 +12,7 @@ import type { ServerConnection } from '../../core/connection';
 import type { ServerAccess } from '../access';
 import { archiveFormat, archivePath, listArchive, storedArchive, streamArchive } from './archive';
 import { CopyRowCounter } from './copyRows';
-import { verifyFileHashes } from './hashes';
+import { verifyFileHashes } from '../../core/storedHashes';
 import { connectPostgres } from './probe';
 import { dropDatabase, quoteIdent, restorePostgresBackup } from './restore';
 import { postgresToolEnv } from './toolEnv';

@@ -15,6 +15,8 @@ export class ConnectionsTreeProvider implements vscode.TreeDataProvider<TreeNode
   readonly onDidChangeTreeData = this.changed.event;
   private readonly subscriptions: vscode.Disposable[];
   private readonly nodes = new Map<string, TreeNode>();
+  /** Folder groups' members as the last listing of the top level found them (not read twice). */
+  private readonly groupMembers = new Map<string, SqliteConnection[]>();
 
   constructor(private readonly store: ConnectionStore, private readonly catalog: BackupCatalog, private readonly globalStorage: vscode.Uri) {
     this.subscriptions = [store.onDidChange(() => this.changed.fire(undefined)), catalog.onDidChange(() => this.changed.fire(undefined))];
@@ -49,7 +51,8 @@ export class ConnectionsTreeProvider implements vscode.TreeDataProvider<TreeNode
       const connections = this.store.list();
       const { entries } = await this.catalog.listAll().catch(() => ({ entries: [] }));
       // A folder group's backups are its members'; the members are found in the folder each time.
-      const members = new Map<string, SqliteConnection[]>();
+      const members = this.groupMembers;
+      members.clear();
       for (const c of connections) if (c.engine === 'sqlite' && c.folder) members.set(c.id, await sqliteFolderMembers(c).catch(() => []));
       const items: TreeNode[] = connections.map(c => {
         const ids = new Set([c.id, ...(members.get(c.id) ?? []).map(m => m.id)]);
@@ -71,7 +74,7 @@ export class ConnectionsTreeProvider implements vscode.TreeDataProvider<TreeNode
       return items;
     }
     if (node instanceof ConnectionItem && node.connection.engine === 'sqlite' && node.connection.folder) {
-      const members = await sqliteFolderMembers(node.connection).catch(() => []);
+      const members = this.groupMembers.get(node.connection.id) ?? await sqliteFolderMembers(node.connection).catch(() => []);
       if (members.length === 0) return [new MessageItem('No SQLite database in this folder', node.id!, node.connection.path)];
       const { entries } = await this.catalog.listAll().catch(() => ({ entries: [] }));
       return members.map(m => {
