@@ -8,6 +8,7 @@ export const EXIT = {
   verificationFailed: 3,
   connectionFailed: 4,
   notFound: 5,
+  conflict: 6,
   cancelled: 130,
 } as const;
 
@@ -24,6 +25,8 @@ export function exitCodeFor(code: ErrorCode): number {
       return EXIT.connectionFailed;
     case 'not-found':
       return EXIT.notFound;
+    case 'conflict':
+      return EXIT.conflict;
     case 'cancelled':
       return EXIT.cancelled;
     default:
@@ -39,4 +42,5 @@ Exit status:
   3    verification failed: a backup or copy is damaged
   4    cannot connect or log in to the database
   5    a file, backup or connection was not found
+  6    merge conflict: production rows changed since the comparison; nothing was written
   130  cancelled (Ctrl-C, SIGTERM); nothing partial is kept`;

@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'integrity'          // a database copy failed its integrity check
   | 'verification'       // a stored backup does not match its manifest
   | 'io'                 // the file system or storage refused (disk full, permissions)
+  | 'conflict'           // the data changed under us (a merge found rows changed since the diff)
   | 'cancelled';         // the user or a signal stopped the operation
 
 export class LifeboatError extends Error {

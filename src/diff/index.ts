@@ -12,4 +12,6 @@
 export { compareTables } from './compare';
 export type { CompareRequest, TableComparison, TableSideSpec } from './compare';
 export { undoMerge } from './undo';
+export { MergeConflictError } from './conflictError';
+export { diffPanelHtml, newNonce } from './panelHtml';
 export * from './types';
