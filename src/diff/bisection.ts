@@ -42,8 +42,9 @@ export interface BisectionInput {
  */
 export async function bisect(input: BisectionInput): Promise<BisectionResult | undefined> {
   const { backup, production, backupPlan, productionPlan, keyIndexes } = input;
-  // First level: about 1024 rows a bucket, between 2^6 and 2^16 buckets.
-  let bits = Math.min(16, Math.max(6, Math.ceil(Math.log2(Math.max(1, input.estimatedRows) / 1024))));
+  // First level: about 128 rows a bucket (between 2^6 and 2^16 buckets, a small result), so a
+  // thousand scattered differences in a million rows leave most buckets equal.
+  let bits = Math.min(16, Math.max(6, Math.ceil(Math.log2(Math.max(1, input.estimatedRows) / 128))));
   let within: BucketFilter | undefined;
   let queries = 0;
   let levels = 0;

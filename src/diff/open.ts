@@ -3,6 +3,7 @@
  * picks a dialect.
  */
 import type { Connection } from '../core/connection';
+import { LifeboatError } from '../core/errors';
 import type { SqlDialect, TableSource, TargetSession } from './source';
 import type { TableRef } from './types';
 import { openMysqlSession, openMysqlSource, openMysqlTarget, mysqlDialect } from './dialects/mysql';
@@ -67,4 +68,31 @@ export async function listTables(side: Reachable): Promise<TableRef[]> {
 
 export function describeTable(ref: TableRef): string {
   return ref.schema ? `${ref.schema}.${ref.name}` : ref.name;
+}
+
+/**
+ * A table as a person types it: PostgreSQL "schema.table" (either part may be double-quoted:
+ * '"My Schema"."Odd.Name"'; no schema means public), MySQL and SQLite just the name.
+ */
+export function parseTableRef(text: string, engine: Connection['engine']): TableRef {
+  if (engine !== 'postgres') return { name: text };
+  const parts: string[] = [];
+  let rest = text.trim();
+  while (rest.length) {
+    if (rest.startsWith('"')) {
+      const m = /^"((?:[^"]|"")*)"/.exec(rest);
+      if (!m) throw new LifeboatError('usage', `The table name ${text} has an unclosed double quote.`);
+      parts.push(m[1].replace(/""/g, '"'));
+      rest = rest.slice(m[0].length);
+    } else {
+      const dot = rest.indexOf('.');
+      parts.push(dot === -1 ? rest : rest.slice(0, dot));
+      rest = dot === -1 ? '' : rest.slice(dot);
+    }
+    if (rest.startsWith('.')) rest = rest.slice(1);
+    else if (rest.length) throw new LifeboatError('usage', `The table name ${text} is not schema.table.`);
+  }
+  if (parts.length === 1) return { schema: 'public', name: parts[0] };
+  if (parts.length === 2) return { schema: parts[0], name: parts[1] };
+  throw new LifeboatError('usage', `The table name ${text} has more than two parts.`, 'Give schema.table, quoting a part that holds a dot.');
 }
