@@ -13,18 +13,10 @@ import type { ColumnInfo, TableRef, ValueKind } from '../types';
 import { canonical, type RawValue } from '../values';
 
 const BATCH = 2000;
-const BINARY_CHARSET = 63;
-const BINARY_TYPES = new Set(['BLOB', 'TINY_BLOB', 'MEDIUM_BLOB', 'LONG_BLOB', 'STRING', 'VAR_STRING', 'BIT', 'GEOMETRY']);
-
-interface CastField { type: string; characterSet?: number; string(): string | null; buffer(): Buffer | null }
-
-/** Text for everything but binary strings, which stay bytes. */
-function typeCast(field: CastField): RawValue {
-  return BINARY_TYPES.has(field.type) && field.characterSet === BINARY_CHARSET ? field.buffer() : field.string();
-}
-
 export async function openMysqlSession(connection: ServerConnection, password: string | undefined): Promise<Connection> {
-  const db = await connectMysql(connection, password, { typeCast: typeCast as never, charset: 'utf8mb4' });
+  // mysql2's own parsers, told to lose nothing: text for DECIMAL, BIGINT, dates and JSON, bytes
+  // (Buffers) for binary strings, doubles as numbers (exact).
+  const db = await connectMysql(connection, password, { charset: 'utf8mb4', supportBigNumbers: true, bigNumberStrings: true, dateStrings: true, decimalNumbers: false, jsonStrings: true });
   await db.query("SET time_zone = '+00:00'");
   return db;
 }
