@@ -114,7 +114,7 @@ class StatementBuilder {
       const writable = this.columns.map((c, i) => (c.generated ? -1 : i)).filter(i => i >= 0);
       const tuple = () => `(${writable.map(i => this.backupValue(params, row, i)).join(', ')})`;
       const tuples = Array.from({ length: row.count }, tuple);
-      sql = `INSERT INTO ${this.table} (${writable.map(i => this.q(i)).join(', ')}) VALUES ${tuples.join(', ')}`;
+      sql = this.dialect.insert(this.table, writable.map(i => this.q(i)), tuples, writable.some(i => this.columns[i].identityAlways));
     } else if (step.action === 'update') {
       const set = step.columns.map(i => `${this.q(i)} = ${this.backupValue(params, row, i)}`).join(', ');
       sql = `UPDATE ${this.table} SET ${set} WHERE ${this.where(params, row, 'production')}`;

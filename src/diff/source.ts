@@ -70,6 +70,8 @@ export interface SqlDialect {
   table(ref: TableRef): string;
   /** The n-th bound parameter (1-based). */
   placeholder(n: number): string;
+  /** INSERT of value tuples; `overridingIdentity` when a GENERATED ALWAYS identity column gets the backup's value. */
+  insert(table: string, columns: string[], tuples: string[], overridingIdentity: boolean): string;
   /** `column = value` that is true when both are NULL too. */
   nullSafeEquals(column: string, placeholder: string, kind: ValueKind): string;
   /** What a locking read appends (" FOR UPDATE"), or '' where the transaction already holds the lock. */

@@ -36,7 +36,7 @@ export function pairTables(backup: TableSource, production: TableSource, chosenK
     throw new LifeboatError('usage', `${backup.label} and ${production.label} have no column names in common, so there is nothing to compare.`, 'Choose tables with the same columns.');
   }
   // Only the public fields: dialects keep more (collatable) that must not reach the summary.
-  const columns: ColumnInfo[] = matched.map(({ production: p, kind }) => ({ name: p.name, type: p.type, kind, nullable: p.nullable, ...(p.generated ? { generated: true } : {}) }));
+  const columns: ColumnInfo[] = matched.map(({ production: p, kind }) => ({ name: p.name, type: p.type, kind, nullable: p.nullable, ...(p.generated ? { generated: true } : {}), ...(p.identityAlways ? { identityAlways: true } : {}) }));
   const { keyIndexes, keySource } = chooseKey(matched.map(m => m.production.name), backup, production, chosenKey);
   // Keyless rows are ordered by every column that orders like its canonical text (not JSON, whose
   // canonical form sorts keys) and grouped on equal order values.

@@ -81,5 +81,5 @@ function reverseStatement(dialect: SqlDialect, undo: UndoFile, record: UndoRecor
     return { sql: `UPDATE ${table} SET ${set} WHERE ${keyWhere()}`, params, expected: 1 };
   }
   const tuples = Array.from({ length: record.copies }, () => `(${writable.map(i => value(i, record.before![i], true)).join(', ')})`);
-  return { sql: `INSERT INTO ${table} (${writable.map(i => dialect.quote(columns[i].name)).join(', ')}) VALUES ${tuples.join(', ')}`, params, expected: record.copies };
+  return { sql: dialect.insert(table, writable.map(i => dialect.quote(columns[i].name)), tuples, writable.some(i => columns[i].identityAlways)), params, expected: record.copies };
 }

@@ -204,6 +204,7 @@ export const mysqlDialect: SqlDialect = {
   quote: quoteMysql,
   table: ref => quoteMysql(ref.name),
   placeholder: () => '?',
+  insert: (table, columns, tuples) => `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples.join(', ')}`,
   nullSafeEquals: (column, placeholder) => `${column} <=> ${placeholder}`,
   forUpdate: ' FOR UPDATE',
   deleteLimited: (table, where, limit) => `DELETE FROM ${table} WHERE ${where} LIMIT ${limit}`,

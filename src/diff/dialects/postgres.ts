@@ -59,13 +59,13 @@ async function describe(client: Client, connection: ServerConnection, ref: Table
     }
     throw error;
   }
-  const columns = (await client.query<{ name: string; type: string; typname: string; notnull: string; collation: string; generated: string }>(
+  const columns = (await client.query<{ name: string; type: string; typname: string; notnull: string; collation: string; generated: string; identity: string }>(
     `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
             COALESCE(NULLIF(bt.typname, ''), t.typname) AS typname, a.attnotnull::text AS notnull,
-            (a.attcollation <> 0)::text AS collation, (a.attgenerated <> '')::text AS generated
+            (a.attcollation <> 0)::text AS collation, (a.attgenerated <> '')::text AS generated, a.attidentity::text AS identity
        FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid LEFT JOIN pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype
       WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`, [oid])).rows
-    .map((c): PgColumn => ({ name: c.name, type: c.type, kind: pgKind(c.typname), nullable: c.notnull !== 'true', collatable: c.collation === 'true', ...(c.generated === 'true' ? { generated: true } : {}) }));
+    .map((c): PgColumn => ({ name: c.name, type: c.type, kind: pgKind(c.typname), nullable: c.notnull !== 'true', collatable: c.collation === 'true', ...(c.generated === 'true' ? { generated: true } : {}), ...(c.identity === 'a' ? { identityAlways: true } : {}) }));
   const indexes = (await client.query<{ primary: string; cols: string[] | string }>(
     `SELECT i.indisprimary::text AS primary,
             array(SELECT a.attname FROM unnest(i.indkey) WITH ORDINALITY k(attnum, ord) JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum ORDER BY k.ord) AS cols
@@ -258,6 +258,7 @@ export const postgresDialect: SqlDialect = {
   quote: quotePg,
   table: pgTableName,
   placeholder: n => `$${n}`,
+  insert: (table, columns, tuples, overridingIdentity) => `INSERT INTO ${table} (${columns.join(', ')})${overridingIdentity ? ' OVERRIDING SYSTEM VALUE' : ''} VALUES ${tuples.join(', ')}`,
   // json has no equality operator; its text is what the comparison saw.
   nullSafeEquals: (column, placeholder) => `${column}::text IS NOT DISTINCT FROM ${placeholder}`,
   forUpdate: ' FOR UPDATE',

@@ -124,6 +124,7 @@ export const sqliteDialect: SqlDialect = {
   quote: quoteSqlite,
   table: ref => quoteSqlite(ref.name),
   placeholder: () => '?',
+  insert: (table, columns, tuples) => `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples.join(', ')}`,
   nullSafeEquals: (column, placeholder) => `${column} IS ${placeholder}`,
   forUpdate: '',
   deleteLimited: (table, where, limit) => `DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE ${where} LIMIT ${limit})`,
