@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it } from 'node:test';
 import { compareTables, type DiffKind, type TableComparison } from '../../src/diff';
 import { randomBytes, randomDouble, randomText, randomTimestamp } from '../support/diffColumns';
 import { makeRng, mariadbDiffDb, postgresDiffDb, runSeed, sqliteDiffDb, type DiffDb, type TableLoc } from '../support/diffDatabases';
@@ -43,7 +43,8 @@ function logicalRows(): { values: unknown[][]; forSqlite: unknown[][] } {
       maybe(() => `${rng.chance(0.3) ? '-' : ''}${rng.int(100_000_000)}.${String(rng.int(100)).padStart(2, '0')}`),
       maybe(() => randomText(rng).slice(0, 150).replace(/[\ud800-\udbff]$/, '')),
       maybe(() => randomBytes(rng)),
-      maybe(() => randomDouble(rng)),
+      // The first row's double is one a naive float parser rounds to its neighbour.
+      id === 1 ? 9.330530627630651 : maybe(() => randomDouble(rng)),
       maybe(() => rng.chance(0.5)),
       // Six fractional digits, as many programs write them (".500000"): a timestamp, not text.
       maybe(() => {
@@ -76,9 +77,13 @@ describe(`diff engine across engines (seed ${seed})`, () => {
     pg = await postgresDiffDb(pgServer, 'cross');
     maria = await mariadbDiffDb(mariaServer);
     lite = sqliteDiffDb(tmp.path);
+    for (const db of [pg, maria, lite]) await db.createSpace(tables[db.dialect].space);
+  });
+  // Every test starts from the same rows in all three databases, whatever the one before did.
+  beforeEach(async () => {
     const { values, forSqlite } = logicalRows();
     for (const db of [pg, maria, lite]) {
-      await db.createSpace(tables[db.dialect].space);
+      await db.dropTable(tables[db.dialect]);
       await db.createTable(tables[db.dialect], {
         columns: COLUMNS.map((name, i) => ({ name, type: TYPES[db.dialect][i], value: () => null })), primaryKey: ['id'],
       });
@@ -117,9 +122,9 @@ describe(`diff engine across engines (seed ${seed})`, () => {
   }
 
   /** Changes one cell in `production`; the comparison shows exactly that row and column. */
-  async function assertOneChange(backup: DiffDb, production: DiffDb, label: string): Promise<void> {
+  async function assertOneChange(backup: DiffDb, production: DiffDb, label: string, offset: number): Promise<void> {
     const loc = tables[production.dialect];
-    const [row] = await production.rows<{ id: unknown }>(`SELECT ${production.quote('id')} AS id FROM ${production.table(loc)} WHERE ${production.quote('amount')} IS NOT NULL ORDER BY ${production.quote('id')} LIMIT 1 OFFSET 57`);
+    const [row] = await production.rows<{ id: unknown }>(`SELECT ${production.quote('id')} AS id FROM ${production.table(loc)} WHERE ${production.quote('amount')} IS NOT NULL ORDER BY ${production.quote('id')} LIMIT 1 OFFSET ${offset}`);
     await production.exec(`UPDATE ${production.table(loc)} SET ${production.quote('amount')} = ${production.quote('amount')} + 0.01 WHERE ${production.quote('id')} = ${production.param(1)}`, [Number(row.id)]);
     const comparison = await compare(backup, production);
     try {
@@ -166,13 +171,13 @@ describe(`diff engine across engines (seed ${seed})`, () => {
     await assertEqualTables(lite, maria, 'SQLite → MariaDB');
   });
   it('one changed decimal in PostgreSQL shows as one changed row against SQLite, and merges back', async () => {
-    await assertOneChange(lite, pg, 'SQLite → PostgreSQL');
+    await assertOneChange(lite, pg, 'SQLite → PostgreSQL', 57);
   });
   it('one changed decimal in MariaDB shows as one changed row against PostgreSQL, and merges back', async () => {
-    await assertOneChange(pg, maria, 'PostgreSQL → MariaDB');
+    await assertOneChange(pg, maria, 'PostgreSQL → MariaDB', 58);
   });
   it('one changed decimal in SQLite shows as one changed row against MariaDB, and merges back', async () => {
-    await assertOneChange(maria, lite, 'MariaDB → SQLite');
+    await assertOneChange(maria, lite, 'MariaDB → SQLite', 59);
   });
   it('SQLite → PostgreSQL: rows deleted, added and blanked in production merge back through PostgreSQL\'s types', async () => {
     await assertMergeAcross(lite, pg, 'SQLite → PostgreSQL');

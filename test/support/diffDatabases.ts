@@ -75,6 +75,8 @@ export interface DiffDb {
   /** A hash of every row of the table, exact to the stored bytes, independent of row order. */
   fingerprint(loc: TableLoc): Promise<string>;
   rowCount(loc: TableLoc): Promise<number>;
+  /** Refreshes the planner's statistics (the row estimate bisection sizes its buckets by). */
+  analyze(loc: TableLoc): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -182,6 +184,9 @@ export async function postgresDiffDb(server: PostgresServer, database: string): 
     async rowCount(loc) {
       return Number((await client.query(`SELECT count(*) AS n FROM ${db.table(loc)}`)).rows[0].n);
     },
+    async analyze(loc) {
+      await client.query(`ANALYZE ${db.table(loc)}`);
+    },
     async close() {
       await client.end();
     },
@@ -248,6 +253,9 @@ export async function mariadbDiffDb(server: MariadbServer): Promise<DiffDb> {
     },
     async rowCount(loc) {
       return Number((await rows<{ n: string }>(`SELECT count(*) AS n FROM ${db.table(loc)}`))[0].n);
+    },
+    async analyze(loc) {
+      await rows(`ANALYZE TABLE ${db.table(loc)}`);
     },
     async close() {
       await connection.end();
@@ -330,6 +338,9 @@ export function sqliteDiffDb(folder: string): DiffDb {
     },
     async rowCount(loc) {
       return Number(handle.prepare(`SELECT count(*) FROM ${db.table(loc)}`).pluck().get());
+    },
+    async analyze(loc) {
+      handle.exec(`ANALYZE ${db.table(loc)}`);
     },
     async close() {
       handle.close();

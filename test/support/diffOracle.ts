@@ -285,8 +285,14 @@ export function assertRowsConsistent(comparison: TableComparison, rows: DiffRow[
     assert.ok(!ids.has(row.id), `${label}: row id ${row.id} is unique`);
     ids.add(row.id);
     const where = `${label}: ${row.kind} ${keyOf(row)}`;
-    assert.equal(row.backup === null, row.kind === 'onlyInProduction', `${where}: backup cells present unless only in production`);
-    assert.equal(row.production === null, row.kind === 'onlyInBackup', `${where}: production cells present unless only in the backup`);
+    if (summary.keyColumns) {
+      assert.equal(row.backup === null, row.kind === 'onlyInProduction', `${where}: backup cells present unless only in production`);
+      assert.equal(row.production === null, row.kind === 'onlyInBackup', `${where}: production cells present unless only in the backup`);
+    } else {
+      // A keyless row shows each side's cells when that side has copies of it.
+      assert.equal(row.backup !== null, (row.backupCopies ?? 0) > 0, `${where}: backup cells present when the backup has copies`);
+      assert.equal(row.production !== null, (row.productionCopies ?? 0) > 0, `${where}: production cells present when production has copies`);
+    }
     for (const cells of [row.backup, row.production]) {
       if (!cells) continue;
       assert.equal(cells.length, summary.columns.length, `${where}: one cell per column`);

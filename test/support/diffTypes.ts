@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { compareTables, type TableComparison } from '../../src/diff';
+import { compareTables, type TableComparison, type ValueKind } from '../../src/diff';
 import type { ColumnDef, DiffDb, TableDef, TableLoc } from './diffDatabases';
 import { allRows, assertAgreesKeyed, assertOracleEqual, keyedOracle, type Pair } from './diffOracle';
 import { engineContext } from './engineContext';
@@ -20,8 +20,8 @@ export interface TypeColumn {
   name: string;
   type: string;
   compareAs?: ColumnDef['compareAs'];
-  /** SQL computing the canonical cell text of `x` (the column's value). */
-  canonical(x: string): string;
+  /** SQL computing the canonical cell text of `x` (the column's value), for the kind the engine compares it as. */
+  canonical(x: string, kind: ValueKind): string;
   /** How a cell is checked against the canonical text: exactly, as a double, as a float4, or as JSON. */
   cell?: 'exact' | 'float' | 'float4' | 'json';
 }
@@ -46,6 +46,9 @@ const isWritten = (v: unknown): v is Written => typeof v === 'object' && v !== n
 
 /** Cell-check rows start here; case rows are numbered from 1. */
 const CELL_ROWS = 100_000;
+/** Equal rows (NULL but for the key) around the cases in the bisection table. */
+const FILLER_FROM = 300_000;
+const FILLER_ROWS = 20_000;
 
 export function typeSuite(options: {
   db(): DiffDb;
@@ -59,14 +62,14 @@ export function typeSuite(options: {
   bisect: boolean;
 }): void {
   const db = () => options.db();
-  const pair = (): Pair => {
+  const pair = (table = options.table): Pair => {
     const key: ColumnDef = { name: 'id', type: options.idType, value: () => 0 };
     const values: ColumnDef[] = options.columns.map(c => ({ name: c.name, type: c.type, compareAs: c.compareAs, value: () => null }));
     const def: TableDef = { columns: [key, ...values], primaryKey: ['id'] };
     return {
       def, key: [key], values,
-      backup: { space: options.spaces.backup, name: options.table },
-      production: { space: options.spaces.production, name: options.table },
+      backup: { space: options.spaces.backup, name: table },
+      production: { space: options.spaces.production, name: table },
     };
   };
   const tmp = tempFolder('lifeboat-diff-types');
@@ -83,16 +86,31 @@ export function typeSuite(options: {
 
   describe(`types: ${options.columns.map(c => c.type).join(', ')}`, () => {
     const p = pair();
+    // For bisection: the same cases among many equal rows, so that few checksum buckets differ
+    // and bisection really runs (with a small table it gives way to streaming).
+    const bp = pair(`${options.table} among many`);
     before(async () => {
       for (const side of ['backup', 'production'] as const) {
         await db().createSpace(options.spaces[side]);
         await db().createTable(p[side], p.def);
+        if (options.bisect) await db().createTable(bp[side], bp.def);
       }
       let id = 0;
       for (const c of options.cases) {
         id++;
         await write(p.backup, id, c.column, c.backup);
         await write(p.production, id, c.column, c.production);
+        if (options.bisect) {
+          await write(bp.backup, id, c.column, c.backup);
+          await write(bp.production, id, c.column, c.production);
+        }
+      }
+      if (options.bisect) {
+        const filler = Array.from({ length: FILLER_ROWS }, (_, i) => [FILLER_FROM + i]);
+        for (const side of ['backup', 'production'] as const) {
+          await db().insert(bp[side], ['id'], filler);
+          await db().analyze(bp[side]);
+        }
       }
       // Rows only in the backup, one value each, for the cell checks.
       id = CELL_ROWS;
@@ -103,18 +121,20 @@ export function typeSuite(options: {
       }
     });
 
-    const compare = (mode: 'stream' | 'bisect') => compareTables({ backup: db().side(p.backup), production: db().side(p.production), mode });
+    const compare = (mode: 'stream' | 'bisect', on = p) => compareTables({ backup: db().side(on.backup), production: db().side(on.production), mode });
 
     for (const mode of options.bisect ? ['stream', 'bisect'] as const : ['stream'] as const) {
       it(`${mode}: equal and different values as the database's own equality says, per column`, async () => {
-        const truth = await keyedOracle(db(), p);
+        const on = mode === 'bisect' ? bp : p;
+        const truth = await keyedOracle(db(), on);
         const cases = options.cases.length;
         assert.ok(truth.changed.size > 0 && truth.changed.size < cases, `the oracle finds some pairs equal and some different (${truth.changed.size} of ${cases} differ)`);
         if (process.env.LIFEBOAT_DIFF_DEBUG) {
           console.log(options.cases.map((c, i) => `${describeCase(c, i)} → the oracle says ${truth.changed.has(JSON.stringify([String(i + 1)])) ? 'different' : 'equal'}`).join('\n'));
         }
-        const comparison = await compare(mode);
+        const comparison = await compare(mode, on);
         try {
+          assert.equal(comparison.summary.mode, mode);
           assertAgreesKeyed(comparison, truth, `${db().label} types, ${mode}`);
         } catch (error) {
           throw new Error(`${(error as Error).message}\n\nCases by id:\n${describeCases(options.cases)}`, { cause: error });
@@ -157,11 +177,11 @@ export function typeSuite(options: {
     const byId = new Map(allRows(comparison, 'onlyInBackup').map(r => [r.key[0], r]));
     const problems: string[] = [];
     for (const column of options.columns) {
-      const expected = await db().rows<{ id: unknown; c: unknown }>(
-        `SELECT ${db().keyText(db().quote('id'))} AS id, ${column.canonical(db().quote(column.name))} AS c FROM ${db().table(p.backup)} WHERE ${db().quote('id')} > ${CELL_ROWS} AND ${db().quote(column.name)} IS NOT NULL`);
-      assert.ok(expected.length > 0, `cell rows for ${column.name}`);
       const index = names.indexOf(column.name);
       const kind = comparison.summary.columns[index].kind;
+      const expected = await db().rows<{ id: unknown; c: unknown }>(
+        `SELECT ${db().keyText(db().quote('id'))} AS id, ${column.canonical(db().quote(column.name), kind)} AS c FROM ${db().table(p.backup)} WHERE ${db().quote('id')} > ${CELL_ROWS} AND ${db().quote(column.name)} IS NOT NULL`);
+      assert.ok(expected.length > 0, `cell rows for ${column.name}`);
       for (const { id, c } of expected) {
         const row = byId.get(String(id));
         if (!row) { problems.push(`row ${id} is not listed as only in the backup`); continue; }
