@@ -18,7 +18,7 @@ import { tempFolder } from '../support/temp';
 stopServersAfterTests();
 
 const seed = runSeed();
-console.log(`# diff tests (cross-engine): seed ${seed} — LIFEBOAT_DIFF_SEED=${seed} repeats this run`);
+console.log(`diff tests (cross-engine): seed ${seed} — LIFEBOAT_DIFF_SEED=${seed} repeats this run`);
 
 const ROWS = 400;
 const COLUMNS = ['id', 'qty', 'amount', 'name', 'data', 'ratio', 'active', 'at'];

@@ -15,7 +15,7 @@ import { stopServersAfterTests } from '../support/serverHarness';
 stopServersAfterTests();
 
 const seed = runSeed();
-console.log(`# diff tests (MariaDB): seed ${seed} — LIFEBOAT_DIFF_SEED=${seed} repeats this run`);
+console.log(`diff tests (MariaDB): seed ${seed} — LIFEBOAT_DIFF_SEED=${seed} repeats this run`);
 
 const ALL_BYTES = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
 const ONE_BYTE_CHANGED = Buffer.from(ALL_BYTES.map((b, i) => (i === 0 ? 1 : b)));

@@ -20,7 +20,7 @@ import { stopServersAfterTests } from '../support/serverHarness';
 stopServersAfterTests();
 
 const seed = runSeed();
-console.log(`# diff tests (PostgreSQL): seed ${seed} — LIFEBOAT_DIFF_SEED=${seed} repeats this run`);
+console.log(`diff tests (PostgreSQL): seed ${seed} — LIFEBOAT_DIFF_SEED=${seed} repeats this run`);
 
 const DATABASE = 'diff ☃';
 const SECOND_DATABASE = 'restored "copy" ☃';

@@ -9,7 +9,7 @@ import { tempFolder } from '../support/temp';
 // IS, grouped counts) in SQLite itself; merges, conflicts and undo. LIFEBOAT_DIFF_SEED repeats a run.
 
 const seed = runSeed();
-console.log(`# diff tests (SQLite): seed ${seed} — LIFEBOAT_DIFF_SEED=${seed} repeats this run`);
+console.log(`diff tests (SQLite): seed ${seed} — LIFEBOAT_DIFF_SEED=${seed} repeats this run`);
 
 const ALL_BYTES = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
 const ONE_BYTE_CHANGED = Buffer.from(ALL_BYTES.map((b, i) => (i === 200 ? b ^ 1 : b)));
