@@ -341,21 +341,29 @@ export function diffSuite(options: SuiteOptions): void {
       assert.deepEqual([...after.changed].sort(), [...expectedChanged].sort(), label('partial: changed rows, less the updated, the partial row less its chosen column'));
     });
 
-    it('mode all, one kind, except one id: everything of that kind but that row', async () => {
+    it('mode all, one kind, except one id, also one changed row: that kind but that row, plus that changed row', async () => {
       const before = await keyedOracle(db(), pair);
       const { ctx } = job();
       let kept!: string;
+      let alsoMerged!: string;
       await withComparison(pair, { mode: 'stream' }, async comparison => {
         const candidates = allRows(comparison, 'onlyInBackup');
         assert.ok(candidates.length >= 2);
         kept = keyOf(candidates[1]);
-        const outcome = await comparison.apply({ mode: 'all', kinds: ['onlyInBackup'], except: [candidates[1].id] }, { allowDelete: false }, ctx);
-        assert.deepEqual({ inserted: outcome.inserted, updated: outcome.updated, deleted: outcome.deleted }, { inserted: candidates.length - 1, updated: 0, deleted: 0 });
+        const also = allRows(comparison, 'changed')[0];
+        alsoMerged = keyOf(also);
+        const selection: MergeSelection = { mode: 'all', kinds: ['onlyInBackup'], except: [candidates[1].id], also: [also.id] };
+        const preview = comparison.preview(selection, { allowDelete: false });
+        assert.deepEqual({ inserts: preview.inserts, updates: preview.updates, deletes: preview.deletes }, { inserts: candidates.length - 1, updates: 1, deletes: 0 }, 'preview counts');
+        const outcome = await comparison.apply(selection, { allowDelete: false }, ctx);
+        assert.deepEqual({ inserted: outcome.inserted, updated: outcome.updated, deleted: outcome.deleted }, { inserted: candidates.length - 1, updated: 1, deleted: 0 });
       });
       const after = await keyedOracle(db(), pair);
       assert.deepEqual(after.onlyInBackup, [kept], 'only the excepted row is still missing from production');
       assert.deepEqual(after.onlyInProduction, before.onlyInProduction, 'rows only in production are untouched');
-      assert.deepEqual([...after.changed].sort(), [...before.changed].sort(), 'changed rows are untouched');
+      const expectedChanged = new Map(before.changed);
+      expectedChanged.delete(alsoMerged);
+      assert.deepEqual([...after.changed].sort(), [...expectedChanged].sort(), 'changed rows are untouched but the one added with also');
     });
   });
 

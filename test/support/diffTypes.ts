@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { compareTables, type TableComparison, type ValueKind } from '../../src/diff';
 import type { ColumnDef, DiffDb, TableDef, TableLoc } from './diffDatabases';
 import { allRows, assertAgreesKeyed, assertOracleEqual, keyedOracle, type Pair } from './diffOracle';
@@ -168,8 +168,8 @@ export function typeSuite(options: {
       } finally {
         await again.close();
       }
-      tmp.dispose();
     });
+    after(() => tmp.dispose());
   });
 
   async function assertCanonicalCells(comparison: TableComparison, p: Pair): Promise<void> {
