@@ -130,6 +130,8 @@ function startComparing(): void {
   phase = 'comparing';
   summary = null;
   selection.clear();
+  allowDelete = false;
+  merge.reset();
   pages.reset('all', 0);
   clearTimeout(previewTimer);
   previewRequestId++;
@@ -146,7 +148,8 @@ function showSummary(next: DiffSummary): void {
   status.clear();
   summaryView.update(next);
   grid.setSummary(next);
-  merge.showEmpty();
+  allowDelete = false;
+  merge.reset();
   filter = 'all';
   showResults(true);
   app.setAttribute('aria-busy', 'false');
