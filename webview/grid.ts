@@ -164,10 +164,6 @@ export class DiffGrid {
     this.setWidths(longest.map((chars, i) => Math.max(KIND_WIDTH[this.columns[this.shown[i]].kind], this.textWidth(chars + 3) + 24)), this.textWidth(keyLongest + 2) + 24);
   }
 
-  focus(): void {
-    this.element.focus();
-  }
-
   private setWidths(columns: number[], key: number): void {
     const widths = [36, 120, Math.min(Math.max(key, 80), MAX_COLUMN_WIDTH), ...columns.map(w => Math.min(Math.max(w, 64), MAX_COLUMN_WIDTH))];
     this.element.style.setProperty('--grid-columns', widths.map(w => `${Math.round(w)}px`).join(' '));

@@ -57,8 +57,12 @@ export class MergePanel {
 
   /** A new comparison starts from the safe default: deleting off. */
   reset(): void {
-    this.allowDelete.checked = false;
+    this.setAllowDelete(false);
     this.showEmpty();
+  }
+
+  setAllowDelete(allowed: boolean): void {
+    this.allowDelete.checked = allowed;
   }
 
   setBusy(busy: boolean): void {

@@ -255,6 +255,34 @@ describe('the diff webview in Chromium', () => {
       assert.ok(seen.includes(stop), `Tab reaches ${stop}: ${seen.join(' → ')}`);
     }
     assert.equal(seen.filter(stop => stop === 'div.grid').length, 1, `the grid is one Tab stop: ${seen.join(' → ')}`);
+    await $('vscode-button[data-filter="onlyInProduction"]').focus();
+    await page.page.keyboard.press('Enter');
+    assert.equal(await $('vscode-button[data-filter="onlyInProduction"]').getAttribute('aria-pressed'), 'true', 'Enter on a filter chooses it');
+    assert.equal(await $('.grid').getAttribute('aria-rowcount'), String(customers.count('onlyInProduction') + 1));
+    await page.page.keyboard.press('Shift+Tab');
+    await page.page.keyboard.press('Shift+Tab');
+    await page.page.keyboard.press('Space');
+    assert.equal(await $('vscode-button[data-filter="all"]').getAttribute('aria-pressed'), 'true', 'Space on a filter chooses it');
+  });
+
+  it('keeps ticks, filter and the delete option when the editor rebuilds the page for the same comparison', async () => {
+    await $('vscode-button[data-filter="changed"]').click();
+    const before = page.mark();
+    await $('vscode-checkbox[data-option="allowDelete"]').click();
+    const kept = await page.waitFor('requestPreview', before, m => m.options.allowDelete);
+    const applyLabel = await text('vscode-button[data-action="apply"]');
+    const reloaded = page.mark();
+    await page.page.reload();
+    await page.waitFor('ready', reloaded);
+    await comparing('customers');
+    await page.send({ type: 'summary', summary: customers.summary });
+    const again = await page.waitFor('requestPreview', reloaded);
+    assert.deepEqual([again.selection, again.options], [kept.selection, kept.options], 'the same selection and options as before');
+    assert.equal(await $('vscode-button[data-filter="changed"]').getAttribute('aria-pressed'), 'true');
+    assert.notEqual(await $('vscode-checkbox[data-option="allowDelete"]').getAttribute('checked'), null);
+    assert.equal(await text('vscode-button[data-action="apply"]'), applyLabel);
+    await $('vscode-checkbox[data-option="allowDelete"]').click();
+    await $('vscode-button[data-filter="all"]').click();
   });
 
   let merged: TableComparison;
@@ -380,13 +408,13 @@ describe('the diff webview in Chromium', () => {
       await light.page.locator('.grid').focus();
       await light.page.keyboard.press('ArrowDown');
       await light.screenshot('11-changed-light');
-      assert.deepEqual(await light.problems(), []);
+      assert.deepEqual(light.problems(), []);
     } finally {
       await light.close();
     }
   });
 
   it('ran without a CSP violation, console error or malformed message', async () => {
-    assert.deepEqual(await page.problems(), []);
+    assert.deepEqual(page.problems(), []);
   });
 });
