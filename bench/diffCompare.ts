@@ -69,6 +69,8 @@ interface Sample {
   /** Lifeboat: the process's peak RSS (KiB) and CPU time (user + system, ms). */
   peakRssKiB?: number;
   cpuMs?: number;
+  /** CPU time (user + system, ms) the PostgreSQL server's processes spent while the command ran. */
+  serverCpuMs?: number;
   /** Lifeboat: the engine's own measure (summary.elapsedMs). */
   elapsedMs?: number;
   counts?: Record<DiffKind, number>;
@@ -123,19 +125,23 @@ async function bench(cluster: BenchCluster, data: DiffData, began: number, loadA
 
   const psqlArgs = (database: string) => ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', cluster.host, '-p', String(cluster.port), '-U', cluster.user, '-d', database,
     '-c', `COPY ${TABLE_NAME} TO STDOUT`];
+  const serverCpu = serverCpuMeter(cluster.dataDir);
   const copyBoth = async (): Promise<Sample> => {
+    const cpuBefore = serverCpu();
     const restored = await measure(PSQL, psqlArgs(RESTORED_DATABASE), env, 'discard');
     const prod = await measure(PSQL, psqlArgs(PROD_DATABASE), env, 'discard');
-    return { wall: restored.wall + prod.wall, restoredMs: restored.wall, prodMs: prod.wall };
+    return { wall: restored.wall + prod.wall, restoredMs: restored.wall, prodMs: prod.wall, serverCpuMs: serverCpu() - cpuBefore };
   };
   const compare = async (mode: Mode): Promise<Sample> => {
+    const cpuBefore = serverCpu();
     const run = await measure(LIFEBOAT_NODE, diffArgs(mode), env, 'capture');
+    const serverCpuMs = serverCpu() - cpuBefore;
     const output = parseJson(run.stdout) as { ok?: boolean; summary?: DiffSummary; rows?: DiffRow[] };
     const summary = output.summary;
     if (!summary) throw new Error(`No summary in Lifeboat's JSON result: ${run.stdout.slice(0, 500)}`);
     const { problems, checked } = check(summary, output.rows, data, mode);
     return {
-      wall: run.wall, peakRssKiB: run.peakRssKiB, cpuMs: run.cpuMs, elapsedMs: summary.elapsedMs, counts: summary.counts,
+      wall: run.wall, peakRssKiB: run.peakRssKiB, cpuMs: run.cpuMs, serverCpuMs, elapsedMs: summary.elapsedMs, counts: summary.counts,
       rowsRead: { backup: summary.backup.rowsRead, production: summary.production.rowsRead },
       rows: { backup: summary.backup.rows, production: summary.production.rows },
       ...(summary.bisection ? { bisection: summary.bisection } : {}),
@@ -185,9 +191,9 @@ function report(results: Map<string, Result>, data: DiffData): boolean {
   console.log('');
   const rows: string[][] = [];
   if (copy.samples.length) {
-    rows.push([`COPY ${RESTORED_DATABASE} TO STDOUT`, s(copy.samples.map(x => x.restoredMs)), '', '', '', fmt(data.restored.rows)]);
-    rows.push([`COPY ${PROD_DATABASE} TO STDOUT`, s(copy.samples.map(x => x.prodMs)), '', '', '', fmt(data.prod.rows)]);
-    rows.push(['COPY both, one after the other', s(copy.samples.map(x => x.wall)), '', '', '', fmt(totalRows)]);
+    rows.push([`COPY ${RESTORED_DATABASE} TO STDOUT`, s(copy.samples.map(x => x.restoredMs)), '', '', '', '', fmt(data.restored.rows)]);
+    rows.push([`COPY ${PROD_DATABASE} TO STDOUT`, s(copy.samples.map(x => x.prodMs)), '', '', '', '', fmt(data.prod.rows)]);
+    rows.push(['COPY both, one after the other', s(copy.samples.map(x => x.wall)), '', '', s(copy.samples.map(x => x.serverCpuMs), 1), '', fmt(totalRows)]);
   } else {
     rows.push(['COPY both, one after the other', notRun(copy)]);
   }
@@ -197,12 +203,13 @@ function report(results: Map<string, Result>, data: DiffData): boolean {
       continue;
     }
     const last = r.samples[r.samples.length - 1];
-    rows.push([label, s(r.samples.map(x => x.wall)), s(r.samples.map(x => x.elapsedMs)), s(r.samples.map(x => x.cpuMs), 1),
+    rows.push([label, s(r.samples.map(x => x.wall)), s(r.samples.map(x => x.elapsedMs)), s(r.samples.map(x => x.cpuMs), 1), s(r.samples.map(x => x.serverCpuMs), 1),
       `${median(r.samples.map(x => (x.peakRssKiB ?? NaN) / 1024)).toFixed(0)} (max ${peak(r)?.toFixed(0)})`,
       last.rowsRead ? `${fmt(last.rowsRead.backup)} + ${fmt(last.rowsRead.production)}` : '']);
   }
-  table(['', 'wall s', 'engine s', 'CPU s', 'peak RSS MiB', 'rows read'], rows);
-  console.log('  wall: the whole command; engine: the summary\'s elapsedMs (inside the CLI); CPU: the Lifeboat process\'s user + system time; rows read: backup + production');
+  table(['', 'wall s', 'engine s', 'CLI CPU s', 'server CPU s', 'peak RSS MiB', 'rows read'], rows);
+  console.log('  wall: the whole command; engine: the summary\'s elapsedMs (inside the CLI); CLI CPU: the Lifeboat process\'s user + system time;');
+  console.log(`  server CPU: the PostgreSQL processes' (psql's own is not counted); rows read: backup + production. ${os.availableParallelism()} cores: CLI + server CPU above ${os.availableParallelism()} × wall cannot overlap.`);
 
   const bisection = bisect.samples[bisect.samples.length - 1]?.bisection;
   if (bisection) console.log(`  bisection: ${bisection.queries} checksum queries, ${bisection.levels} levels, ${bisection.leafBuckets} leaf buckets read`);
@@ -352,6 +359,35 @@ function measure(command: string, args: string[], env: NodeJS.ProcessEnv, stdout
       else resolve({ wall, stdout: text, peakRssKiB, cpuMs });
     });
   });
+}
+
+/**
+ * A meter of the CPU time (ms, user + system) that the PostgreSQL server's processes have used: the
+ * postmaster's own and its reaped children's (cutime, cstime: backends that ended), plus every live child's.
+ */
+function serverCpuMeter(dataDir: string): () => number {
+  const ticks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+  const stat = (pid: number) => {
+    try {
+      // Fields after the command name (which may hold spaces): state is field 3; utime, stime, cutime, cstime are 14–17.
+      const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return text.slice(text.lastIndexOf(')') + 2).split(' ');
+    } catch {
+      return undefined;
+    }
+  };
+  return () => {
+    const postmaster = Number(fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    const own = stat(postmaster);
+    if (!own) return NaN;
+    let total = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
+    for (const entry of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      const fields = stat(Number(entry));
+      if (fields && Number(fields[1]) === postmaster) total += Number(fields[11]) + Number(fields[12]);
+    }
+    return (total * 1000) / ticks;
+  };
 }
 
 /** Polls VmHWM of `pid` and its descendants every 20 ms; stop() gives the highest sum seen (KiB). */
