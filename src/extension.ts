@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { BackupCatalog } from './vscode/backupCatalog';
 import { registerBackupCommands } from './vscode/commands/backupCommands';
 import { registerConnectionCommands } from './vscode/commands/connectionCommands';
+import { registerUndoMerge } from './vscode/commands/undoMergeCommand';
 import { registerViewCommands } from './vscode/commands/viewCommands';
 import { ConnectionStore } from './vscode/connectionStore';
 import { trackContextKeys } from './vscode/contextKeys';
@@ -25,6 +26,7 @@ export function activate(context: vscode.ExtensionContext): void {
     trackContextKeys(store, catalog),
     ...registerConnectionCommands(services),
     ...registerBackupCommands(services),
+    registerUndoMerge(services),
     ...registerViewCommands(services, showLog),
     vscode.tasks.registerTaskProvider(TASK_TYPE, new LifeboatTaskProvider(services)),
   );
