@@ -104,7 +104,10 @@ async function bench(cluster: BenchCluster, data: DiffData, began: number, loadA
     connections: [connection('restored', RESTORED_DATABASE), connection('prod', PROD_DATABASE)],
   }, null, 1)}\n`);
   const env = { ...cleanEnv(/^(PG|LIFEBOAT_)/, DATA, RUN), [PASSWORD_ENV]: cluster.password, PGPASSWORD: cluster.password };
-  const diffArgs = (mode: Mode) => [DIST_CLI, '--config', CONFIG, '--json', '--quiet', 'diff', 'restored', 'prod', '--table', TABLE_NAME, '--mode', mode];
+  // --limit: every difference listed, so the check can compare ids and columns (1,000 rows from the CLI's scratch store).
+  const total = data.expected.onlyInBackup + data.expected.onlyInProduction + data.expected.changed;
+  const diffArgs = (mode: Mode) => [DIST_CLI, '--config', CONFIG, '--json', '--quiet', 'diff', 'restored', 'prod', '--table', TABLE_NAME, '--mode', mode,
+    ...(lifeboat.limit ? ['--limit', String(total)] : [])];
 
   console.log('');
   console.log('Lifeboat table diff benchmark (issue 6, acceptance 3)');
@@ -114,7 +117,7 @@ async function bench(cluster: BenchCluster, data: DiffData, began: number, loadA
   console.log(`Changes    in production: ${data.expected.changed} updates of 1–3 columns, ${data.expected.onlyInBackup} deletes, ${data.expected.onlyInProduction} inserts ` +
     `(seeded, scattered over the key range); generator v${DIFF_GENERATOR_VERSION}, ${data.generatedMs === null ? 'cached' : `generated in ${(data.generatedMs / 1000).toFixed(1)} s`}`);
   console.log(`Baseline   ${path.basename(PSQL)} -c "COPY ${TABLE_NAME} TO STDOUT" > /dev/null, on ${RESTORED_DATABASE} then ${PROD_DATABASE} (${toolVersion(PSQL)})`);
-  console.log(`Lifeboat   node dist/cli.js --json diff restored prod --table ${TABLE_NAME} --mode stream|bisect; ${lifeboat.note}`);
+  console.log(`Lifeboat   node dist/cli.js --json diff restored prod --table ${TABLE_NAME} --mode stream|bisect${lifeboat.limit ? ` --limit ${total}` : ''}; ${lifeboat.note}`);
   console.log(`           CLI run by Node ${lifeboat.nodeVersion} (${LIFEBOAT_NODE}); peak RSS by ${memoryMeter}`);
   console.log(`Machine    ${os.availableParallelism()} cores, ${gib(os.totalmem())} RAM; load average before: ${loadBefore.map(l => l.toFixed(2)).join(' ')} (1, 5, 15 min)`);
   console.log(`Method     ${WARMUP ? `${WARMUP} warm-up round(s) (not counted) + ` : ''}${ROUNDS} measured round${ROUNDS === 1 ? '' : 's'}, the steps' order rotating each round; ` +
@@ -479,7 +482,7 @@ async function profile(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
 }
 
 /** Whether dist/cli.js has `lifeboat diff` with the flags this bench passes; missing ones make its rows "not available yet". */
-function lifeboatCapabilities(): { nodeVersion: string; note: string; missing?: string } {
+function lifeboatCapabilities(): { nodeVersion: string; note: string; missing?: string; limit?: boolean } {
   const version = spawnSync(LIFEBOAT_NODE, ['-p', 'process.version'], { encoding: 'utf8' });
   if (version.status !== 0) throw new Error(`--node ${LIFEBOAT_NODE} does not run: ${version.error?.message ?? version.stderr}`);
   const nodeVersion = version.stdout.trim();
@@ -488,7 +491,7 @@ function lifeboatCapabilities(): { nodeVersion: string; note: string; missing?: 
   const help = spawnSync(LIFEBOAT_NODE, [DIST_CLI, 'diff', '--help'], { encoding: 'utf8' });
   if (help.status !== 0 || !/Usage: lifeboat diff/.test(help.stdout)) return { nodeVersion, note, missing: 'not available yet (dist/cli.js has no `diff` command)' };
   const lacking = ['--table', '--mode'].filter(o => !help.stdout.includes(o));
-  return { nodeVersion, note, ...(lacking.length ? { missing: `not available yet (diff lacks ${lacking.join(', ')})` } : {}) };
+  return { nodeVersion, note, limit: help.stdout.includes('--limit'), ...(lacking.length ? { missing: `not available yet (diff lacks ${lacking.join(', ')})` } : {}) };
 }
 
 /** A CHECKPOINT, so no command pays for another's dirty buffers. */
