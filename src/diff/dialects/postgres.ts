@@ -145,7 +145,8 @@ class PostgresSource implements TableSource {
   async *rows(plan: ReadPlan, signal?: AbortSignal): AsyncIterable<SourceRow[]> {
     const keyTerms = plan.orderBy.map(i => quotePg(plan.columns[i]));
     const select = [...keyTerms, ...plan.columns.map(quotePg)].join(', ');
-    const order = plan.orderBy.map(i => this.orderTerm(plan.columns[i], plan.kinds[i])).join(', ');
+    // NULLS FIRST: PostgreSQL puts NULL last by default; values.ts, MySQL and SQLite put it first.
+    const order = plan.orderBy.map(i => `${this.orderTerm(plan.columns[i], plan.kinds[i])} NULLS FIRST`).join(', ');
     const sql = `COPY (SELECT ${select} FROM ${this.tableName}${this.bucketWhere(plan, plan.orderBy, plan.buckets)}${order ? ` ORDER BY ${order}` : ''}) TO STDOUT`;
     const stream = this.client.query(copyTo(sql));
     const abort = () => stream.destroy(new CancelledError('The comparison'));
