@@ -35,7 +35,11 @@ let previewTimer: ReturnType<typeof setTimeout> | undefined;
 const header = new HeaderView();
 const status = new StatusView({
   cancel: () => host.post({ type: 'cancel' }),
-  recompare: () => host.post({ type: 'recompare' }),
+  recompare: () => {
+    host.post({ type: 'recompare' });
+    // What is on screen is out of date from this click on, not from the host's first answer.
+    startComparing();
+  },
 });
 const summaryView = new SummaryView();
 const filters = new FilterBar(chooseFilter);

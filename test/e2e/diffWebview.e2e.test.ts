@@ -316,6 +316,7 @@ describe('the diff webview in Chromium', () => {
     mark = page.mark();
     await $('.banner vscode-button[data-action="recompare"]').click();
     await page.waitFor('recompare', mark);
+    assert.equal(await $('.results').isVisible(), false, 'the outdated results go at the click, before the host answers');
     await comparing('customers');
     merged = await compare('customers');
     page.source = merged;
