@@ -65,7 +65,8 @@ export class StatusView {
     this.showBanner('applied', '✓', 'Applied', [
       `${formatCount(outcome.inserted)} inserted, ${formatCount(outcome.updated)} updated, ${formatCount(outcome.deleted)} deleted in ${outcome.target.connection} · ${outcome.target.table} (${formatDuration(outcome.elapsedMs)}).`,
     ], [
-      el('p', {}, 'The rows it changed were saved first, as backup ', el('code', { className: 'undo-id', text: outcome.undoBackupId }), ': undo with ', el('code', { text: `lifeboat merge --undo ${outcome.undoBackupId}` }), '.'),
+      el('p', {}, 'The rows it changed were saved first, as backup ', el('code', { className: 'undo-id', text: outcome.undoBackupId }),
+        ': Undo Merge… on it in the Lifeboat view puts them back (or ', el('code', { text: `lifeboat undo-merge ${outcome.undoBackupId} --yes` }), ').'),
     ], 'Compare again');
   }
 
