@@ -1,4 +1,4 @@
-import type { Locator, Page } from 'playwright-core';
+import type { FrameLocator, Locator, Page } from 'playwright-core';
 
 /**
  * The VS Code workbench as a person uses it: the Command Palette, quick picks and input boxes,
@@ -110,6 +110,28 @@ export class Workbench {
     const message = await this.notification(tested);
     await this.treeRow(name).waitFor();
     return message;
+  }
+
+  /** The editor's modal dialog (showWarningMessage with modal: true): waits for it and returns
+   *  its message and detail as one line. */
+  async dialog(text: string | RegExp, timeout = 30_000): Promise<string> {
+    const box = this.page.locator('.monaco-dialog-box', { hasText: text }).first();
+    await box.waitFor({ state: 'visible', timeout });
+    return (await box.locator('.dialog-message-text, .dialog-message-detail').allInnerTexts()).join(' ').replace(/\s+/g, ' ');
+  }
+
+  /** Presses a button of the open modal dialog. */
+  async dialogButton(label: string): Promise<void> {
+    await this.page.locator('.monaco-dialog-box .dialog-buttons .monaco-button', { hasText: label }).first().click();
+    await this.page.locator('.monaco-dialog-box').waitFor({ state: 'hidden' });
+  }
+
+  /**
+   * The page inside the visible webview editor. VS Code hosts a webview in two iframes: its own
+   * host page (iframe.webview) and, inside it, the extension's page (#active-frame).
+   */
+  webview(): FrameLocator {
+    return this.page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
   }
 
   /** Waits until the backup of `name` shows its progress notification with a percentage and `phase`. */

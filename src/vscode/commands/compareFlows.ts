@@ -23,11 +23,11 @@ export async function compareWithProductionFlow(s: Services, restored: Connectio
     void vscode.window.showInformationMessage(`"${restored.name}" is a folder of SQLite databases: run Compare with Production… on one of the databases in it.`);
     return undefined;
   }
-  const title = (step: number) => `Compare ${restored.name} with Production (${step}/3)`;
+  const title = (step: number) => `Compare with Production (${step}/3)`;
   const backupTable = await pickTable(s, restored, title(1), `Which table of ${restored.name} (the restored copy)?`);
   if (!backupTable) return undefined;
   const origin = restoredFrom(s.memento, restored.id);
-  const production = await pickProductionConnection(s, restored, title(2), origin?.connectionId);
+  const production = await pickProductionConnection(s, restored, title(2), backupTable, origin?.connectionId);
   if (!production) return undefined;
   const productionTable = await pickTable(s, production, title(3), `Which table of ${production.name} (production: merges write here)?`, backupTable);
   if (!productionTable) return undefined;
@@ -41,7 +41,7 @@ export async function compareTablesFlow(s: Services): Promise<DiffSides | undefi
   if (!backup) return undefined;
   const backupTable = await pickTable(s, backup, title(2), `Which table of ${backup.name}?`);
   if (!backupTable) return undefined;
-  const production = await pickProductionConnection(s, backup, title(3), restoredFrom(s.memento, backup.id)?.connectionId);
+  const production = await pickProductionConnection(s, backup, title(3), backupTable, restoredFrom(s.memento, backup.id)?.connectionId);
   if (!production) return undefined;
   const productionTable = await pickTable(s, production, title(4), `Which table of ${production.name} (production: merges write here)?`, backupTable);
   if (!productionTable) return undefined;
@@ -81,11 +81,11 @@ async function pickComparable(title: string, placeHolder: string, connections: C
 }
 
 /** The other connections; the one the copy was restored from first, else those of the same engine. */
-async function pickProductionConnection(s: Services, backup: Connection, title: string, originId: string | undefined): Promise<Connection | undefined> {
+async function pickProductionConnection(s: Services, backup: Connection, title: string, table: TableRef, originId: string | undefined): Promise<Connection | undefined> {
   const others = s.store.list().filter(c => c.id !== backup.id);
   const ordered = [...others.filter(c => c.engine === backup.engine), ...others.filter(c => c.engine !== backup.engine)];
   const origin = ordered.some(c => c.id === originId) ? originId : undefined;
-  return pickComparable(title, 'The production database (merges write here)', ordered, origin);
+  return pickComparable(title, `The production database to compare ${tableName(table)} of ${backup.name} with (merges write there)`, ordered, origin);
 }
 
 interface ListedTable {
