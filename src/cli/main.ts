@@ -2,6 +2,8 @@ import { Command } from 'commander';
 import { LIFEBOAT_VERSION } from '../core/version';
 import { registerBackup } from './commands/backup';
 import { registerDelete } from './commands/delete';
+import { registerDiff } from './commands/diff';
+import { registerMerge } from './commands/merge';
 import { registerList } from './commands/list';
 import { registerRestore } from './commands/restore';
 import { registerTest } from './commands/test';
@@ -32,6 +34,8 @@ export function buildProgram(): Command {
   registerRestore(program);
   registerDelete(program);
   registerTest(program);
+  registerDiff(program);
+  registerMerge(program);
   return program;
 }
 

@@ -1,7 +1,19 @@
+/**
+ * Compares a table of a restored copy ("backup") with the live table ("production"): opens both,
+ * lines up columns and key, chooses streamed or bisected comparison, and keeps the differences in
+ * a scratch store the caller pages through and merges from.
+ */
 import type { Connection } from '../core/connection';
+import { CancelledError } from '../core/errors';
 import type { JobContext } from '../core/job';
 import type { Logger } from '../core/logger';
-import { LifeboatError } from '../core/errors';
+import { bisect, type BisectionResult } from './bisection';
+import { DiffStore } from './diffStore';
+import { applyMerge, previewMerge, type MergeContext } from './merge';
+import { describeTable, openSource } from './open';
+import { mergeOrdered } from './orderedMerge';
+import type { TableSource } from './source';
+import { pairTables } from './tablePairing';
 import type { DiffFilter, DiffProgress, DiffRow, DiffSummary, MergeOptions, MergeOutcome, MergePreview, MergeSelection, TableRef } from './types';
 
 /** One side of a comparison: a table in a database Lifeboat can reach. */
@@ -43,6 +55,85 @@ export interface TableComparison {
   close(): Promise<void>;
 }
 
-export async function compareTables(_request: CompareRequest): Promise<TableComparison> {
-  throw new LifeboatError('unsupported', 'Table comparison is being built.');
+/** Below this many rows a streamed comparison is as quick as bisection's checksum queries. */
+const BISECT_FROM_ROWS = 100_000;
+
+export async function compareTables(request: CompareRequest): Promise<TableComparison> {
+  const started = performance.now();
+  const { signal, onProgress } = request;
+  const [backupOpened, productionOpened] = await Promise.allSettled([openSource(request.backup, request.backup.table), openSource(request.production, request.production.table)]);
+  if (backupOpened.status === 'rejected' || productionOpened.status === 'rejected') {
+    for (const opened of [backupOpened, productionOpened]) if (opened.status === 'fulfilled') await opened.value.close();
+    throw backupOpened.status === 'rejected' ? backupOpened.reason : (productionOpened as PromiseRejectedResult).reason;
+  }
+  const backup = backupOpened.value, production = productionOpened.value;
+  const store = new DiffStore();
+  try {
+    const pairing = pairTables(backup, production, request.key);
+    const estimates = await Promise.all([backup.estimateRows(), production.estimateRows()]);
+    const estimated = Math.max(estimates[0] ?? 0, estimates[1] ?? 0);
+    const canBisect = pairing.keyIndexes !== null && backup.engine === production.engine && !!backup.checksums && !!production.checksums;
+    const wantBisect = request.mode === 'bisect' || (request.mode !== 'stream' && estimated >= BISECT_FROM_ROWS);
+    request.logger?.info(`Comparing ${backup.label} with ${production.label}: ${pairing.columns.length} columns, key ${pairing.keyIndexes ? pairing.keyIndexes.map(i => pairing.columns[i].name).join(', ') : 'none (whole rows)'}, about ${estimated} rows.`);
+
+    let bisection: BisectionResult | undefined;
+    if (canBisect && wantBisect) {
+      onProgress?.({ fraction: null, message: 'Comparing checksums in the databases…' });
+      bisection = await bisect({
+        backup, production, backupPlan: pairing.backupPlan, productionPlan: pairing.productionPlan, keyIndexes: pairing.keyIndexes!, estimatedRows: estimated, signal,
+        onLevel: (level, differing, buckets) => onProgress?.({ fraction: null, message: `Checksums, level ${level}: ${differing} of ${buckets} buckets differ` }),
+      });
+      if (!bisection) request.logger?.info('More than half the checksum buckets differ: comparing the whole tables instead.');
+    } else if (request.mode === 'bisect') {
+      request.logger?.warn(pairing.keyIndexes === null ? 'A table without a key cannot be bisected: comparing whole rows.' : 'Bisection needs two servers of the same engine (PostgreSQL or MySQL): comparing row by row.');
+    }
+
+    const orderKinds = pairing.backupPlan.orderBy.map(i => pairing.backupPlan.kinds[i]);
+    const filter = bisection?.filter;
+    const skipRead = filter !== undefined && filter.buckets.length === 0;
+    const expected = skipRead ? 0 : filter ? null : (estimates[0] ?? 0) + (estimates[1] ?? 0);
+    const totals = skipRead ? { rowsRead: { backup: 0, production: 0 }, same: 0 } : await mergeOrdered({
+      backup: backup.rows({ ...pairing.backupPlan, ...(filter ? { buckets: filter } : {}) }, signal),
+      production: production.rows({ ...pairing.productionPlan, ...(filter ? { buckets: filter } : {}) }, signal),
+      kinds: pairing.backupPlan.kinds, orderKinds, keyed: pairing.keyIndexes !== null,
+      labels: { backup: backup.label, production: production.label }, store, signal,
+      onRows: read => onProgress?.({
+        fraction: expected ? Math.min(1, (read.backup + read.production) / expected) : null,
+        message: `${(read.backup + read.production).toLocaleString('en-US')} rows read · ${store.count('all').toLocaleString('en-US')} differences`,
+      }),
+    });
+    if (signal?.aborted) throw new CancelledError('The comparison');
+
+    const summary: DiffSummary = {
+      columns: pairing.columns,
+      keyColumns: pairing.keyIndexes ? pairing.keyIndexes.map(i => pairing.columns[i].name) : null,
+      keySource: pairing.keySource,
+      mode: bisection ? 'bisect' : 'stream',
+      backup: side(backup, request.backup, totals.rowsRead.backup, bisection ? bisection.rows.backup : totals.rowsRead.backup, pairing.unmatched.backup),
+      production: side(production, request.production, totals.rowsRead.production, bisection ? bisection.rows.production : totals.rowsRead.production, pairing.unmatched.production),
+      counts: { ...store.counts },
+      same: bisection ? null : totals.same,
+      elapsedMs: Math.round(performance.now() - started),
+      ...(bisection ? { bisection: { queries: bisection.queries, levels: bisection.levels, leafBuckets: bisection.filter.buckets.length } } : {}),
+    };
+    request.logger?.info(`Compared in ${summary.elapsedMs} ms (${summary.mode}): ${summary.counts.onlyInBackup} only in the backup, ${summary.counts.onlyInProduction} only in production, ${summary.counts.changed} changed; read ${summary.backup.rowsRead} + ${summary.production.rowsRead} rows.`);
+    const context: MergeContext = { store, summary, backupSpec: request.backup, productionSpec: request.production, logger: request.logger };
+    return {
+      summary,
+      rows: (kind, offset, limit) => store.page(kind, offset, limit),
+      count: kind => store.count(kind),
+      preview: (selection, options, maxStatements) => previewMerge(context, selection, options, maxStatements),
+      apply: (selection, options, job) => applyMerge(context, selection, options, job),
+      close: async () => store.close(),
+    };
+  } catch (error) {
+    store.close();
+    throw error;
+  } finally {
+    await Promise.all([backup.close(), production.close()]);
+  }
+}
+
+function side(source: TableSource, spec: TableSideSpec, rowsRead: number, rows: number, unmatched: string[]): DiffSummary['backup'] {
+  return { engine: source.engine, connection: spec.connection.name, table: describeTable(spec.table), rowsRead, rows, unmatchedColumns: unmatched };
 }

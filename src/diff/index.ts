@@ -14,4 +14,5 @@ export type { CompareRequest, TableComparison, TableSideSpec } from './compare';
 export { undoMerge } from './undo';
 export { MergeConflictError } from './conflictError';
 export { diffPanelHtml, newNonce } from './panelHtml';
+export { listTables, describeTable, parseTableRef } from './open';
 export * from './types';

@@ -35,6 +35,10 @@ export interface ColumnInfo {
   type: string;
   kind: ValueKind;
   nullable: boolean;
+  /** A generated column: compared, never written by a merge (the database computes it). */
+  generated?: boolean;
+  /** PostgreSQL GENERATED ALWAYS AS IDENTITY: a merge's INSERT must say OVERRIDING SYSTEM VALUE to keep the backup's value. */
+  identityAlways?: boolean;
 }
 
 /** A table on one side: which connection, which table. `schema` is PostgreSQL's; MySQL and SQLite leave it out. */

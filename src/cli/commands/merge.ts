@@ -1,0 +1,78 @@
+import type { Command } from 'commander';
+import { LifeboatError } from '../../core/errors';
+import { formatDuration } from '../../core/format';
+import { MergeConflictError, undoMerge } from '../../diff';
+import { readPassword, resolveConnection } from '../config';
+import { action } from '../context';
+import { EXIT } from '../exitCodes';
+import { COMPARE_HELP, compareFromFlags, parseKinds, type CompareFlags } from './compareSides';
+import { findEntry } from './findEntry';
+
+interface MergeFlags extends CompareFlags {
+  only?: string;
+  delete?: boolean;
+  yes?: boolean;
+}
+
+export function registerMerge(program: Command): void {
+  program.command('merge')
+    .description('Compare a table of a restored copy with production, then write the differences into production in one transaction: insert rows only in the backup, update changed rows, and (with --delete) delete rows only in production. Each target row is locked and re-checked first; if one changed since, nothing is written (exit status 6). The rows it changes are saved first as a backup, which undo-merge puts back.')
+    .argument('<backup>', 'the restored copy: connection id or name from the config file, a URI (no password) or a SQLite path')
+    .argument('<production>', 'the live database the rows are written into')
+    .requiredOption('-t, --table <table>', COMPARE_HELP.table)
+    .option('--production-table <table>', COMPARE_HELP.productionTable)
+    .option('--key <columns>', COMPARE_HELP.key)
+    .option('--mode <mode>', COMPARE_HELP.mode)
+    .option('--only <kinds>', 'merge only these differences: missing (rows only in the backup), changed, extra (rows only in production, with --delete); comma-separated (default: all)')
+    .option('--delete', 'delete rows that are only in production (without it they are left alone)')
+    .option('--yes', 'write into production (without it, merge prints the SQL it would run and writes nothing)')
+    .addHelpText('after', '\nExamples:\n  lifeboat merge shop_restored shop -t public.orders --only missing        # shows the SQL\n  lifeboat merge shop_restored shop -t public.orders --only missing --yes  # runs it')
+    .action(action(async (ctx, backupRef: string, productionRef: string, flags: MergeFlags) => {
+      const comparison = await compareFromFlags(ctx, backupRef, productionRef, flags);
+      try {
+        const selection = { mode: 'all' as const, kinds: parseKinds(flags.only), except: [] };
+        const options = { allowDelete: !!flags.delete };
+        const preview = comparison.preview(selection, options, Number.MAX_SAFE_INTEGER);
+        const rows = preview.inserts + preview.updates + preview.deletes;
+        if (rows === 0) {
+          ctx.output.result({ ok: true, summary: comparison.summary, merged: null }, `Nothing to merge: ${comparison.count('all') === 0 ? 'the tables are equal' : `the ${preview.skipped} differences are rows only in production (add --delete to delete them)`}.`);
+          return EXIT.ok;
+        }
+        if (!flags.yes) {
+          ctx.output.result({ ok: false, summary: comparison.summary, preview, error: { code: 'usage', message: 'merge writes into production only with --yes' } },
+            `${preview.sql}\n-- Nothing was written. Run again with --yes to apply these ${rows} row changes to ${preview.target.connection} · ${preview.target.table}.`);
+          return EXIT.usage;
+        }
+        try {
+          const outcome = await comparison.apply(selection, options, ctx.job);
+          ctx.output.result({ ok: true, summary: comparison.summary, merged: outcome },
+            `Merged into ${outcome.target.connection} · ${outcome.target.table} in ${formatDuration(outcome.elapsedMs)}: ${outcome.inserted} inserted, ${outcome.updated} updated, ${outcome.deleted} deleted.\n` +
+            `The rows it changed were saved first as backup ${outcome.undoBackupId}; lifeboat undo-merge ${outcome.undoBackupId} --yes puts them back.`);
+          return EXIT.ok;
+        } catch (error) {
+          if (!(error instanceof MergeConflictError)) throw error;
+          const listed = error.conflicts.map(c => `  ${c.action} (${c.key.join(', ')}): expected ${JSON.stringify(c.expected)}, found ${JSON.stringify(c.found)}`).join('\n');
+          ctx.output.result({ ok: false, error: { code: error.code, message: error.message, hint: error.hint }, conflicts: error.conflicts, total: error.total },
+            `${error.message}\n${listed}\n${error.hint ?? ''}`);
+          return EXIT.conflict;
+        }
+      } finally {
+        await comparison.close();
+      }
+    }));
+
+  program.command('undo-merge')
+    .description('Put back the rows a merge changed, from the backup it took before writing: delete what it inserted, restore what it updated or deleted, in one transaction. If production changed those rows since, nothing is changed.')
+    .argument('<backup>', 'the merge\'s backup id (printed by merge; listed by lifeboat list)')
+    .option('--connection <connection>', 'the production connection (default: the backup\'s own connection from the config file)')
+    .option('--yes', 'write into production (required)')
+    .action(action(async (ctx, id: string, flags: { connection?: string; yes?: boolean }) => {
+      const entry = await findEntry(ctx, id);
+      const reference = flags.connection ?? entry.manifest.connection.id;
+      const cli = flags.connection ? resolveConnection(ctx.config, reference) : ctx.config.connections.find(c => c.connection.id === reference);
+      if (!cli) throw new LifeboatError('usage', `Backup ${entry.manifest.id} belongs to connection "${reference}", which is not in the config file.`, 'Name the production database with --connection.');
+      if (!flags.yes) throw new LifeboatError('usage', `undo-merge writes into ${cli.connection.name}; run it again with --yes.`);
+      const result = await undoMerge(entry, { connection: cli.connection, password: readPassword(cli) }, ctx.job);
+      ctx.output.result({ ok: true, backup: entry.manifest.id, ...result }, `Undid merge ${entry.manifest.id}: ${result.restored} rows put back, ${result.removed} removed.`);
+    }));
+}

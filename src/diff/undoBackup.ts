@@ -1,0 +1,80 @@
+/**
+ * The backup a merge takes before it writes: the target rows as they were (read under the merge's
+ * lock), and the keys of the rows it inserts. It is an ordinary backup in the catalog (kind
+ * "merge-undo", under the production connection, with a manifest and SHA-256), so it is listed,
+ * verified and deleted like any other, and undo.ts puts the rows back from it.
+ */
+import { Readable } from 'node:stream';
+import { newBackupId, backupPrefix } from '../core/backupId';
+import { beginBackup, commitBackup, deleteBackup } from '../core/catalog';
+import type { JobContext } from '../core/job';
+import { MANIFEST_FORMAT, MANIFEST_VERSION, type Manifest } from '../core/manifest';
+import { storeStream } from '../core/storePipeline';
+import { LIFEBOAT_VERSION } from '../core/version';
+import { encode } from './diffStore';
+import type { MergeContext } from './merge';
+import { describeTable } from './open';
+import type { Cell, ColumnInfo, TableRef } from './types';
+import type { RawValue } from './values';
+
+export const UNDO_KIND = 'merge-undo';
+export const UNDO_FILE = 'merge-undo.json';
+
+/** What one merge step changed, enough to reverse it. */
+export interface UndoRecord {
+  action: 'insert' | 'update' | 'delete';
+  copies: number;
+  /** The target row before the merge (the driver's values), null for an insert. */
+  before: RawValue[] | null;
+  /** The values the merge wrote (the backup side's driver values), null for a delete. */
+  after: RawValue[] | null;
+  key: Cell[];
+  /** Update: indexes of the columns it set. */
+  columns: number[];
+}
+
+export interface UndoFile {
+  format: 'lifeboat-merge-undo';
+  version: 1;
+  table: TableRef;
+  columns: ColumnInfo[];
+  keyColumns: string[] | null;
+  /** Whether `after` values came from the same engine as the target (then they bind as they are). */
+  afterFromSameEngine: boolean;
+  mergedAt: string;
+  from: { connection: string; table: string };
+  records: UndoRecord[];
+}
+
+export async function writeUndoBackup(context: MergeContext, records: UndoRecord[], job: JobContext): Promise<{ id: string; remove(): Promise<void> }> {
+  const started = new Date();
+  const target = context.productionSpec;
+  const id = newBackupId(started);
+  const prefix = backupPrefix(target.connection.id, id);
+  const content: UndoFile = {
+    format: 'lifeboat-merge-undo', version: 1, table: target.table, columns: context.summary.columns, keyColumns: context.summary.keyColumns,
+    afterFromSameEngine: context.backupSpec.connection.engine === target.connection.engine, mergedAt: started.toISOString(),
+    from: { connection: context.backupSpec.connection.name, table: describeTable(context.backupSpec.table) }, records,
+  };
+  const marker = await beginBackup(job.destination, prefix);
+  try {
+    const file = await storeStream({ destination: job.destination, key: `${prefix}/${UNDO_FILE}`, name: UNDO_FILE, codec: 'none', source: Readable.from([Buffer.from(encode(content))]), signal: job.signal });
+    const table = describeTable(target.table);
+    const manifest: Manifest = {
+      format: MANIFEST_FORMAT, version: MANIFEST_VERSION, id,
+      connection: { id: target.connection.id, name: target.connection.name, engine: target.connection.engine, source: table },
+      engine: target.connection.engine, kind: UNDO_KIND, startedAt: started.toISOString(), completedAt: new Date().toISOString(),
+      server: { product: target.connection.engine, version: '' }, tool: { name: 'lifeboat merge', version: LIFEBOAT_VERSION },
+      options: { table, from: `${content.from.connection} · ${content.from.table}` },
+      consistency: { rows: records.length },
+      tables: [{ name: table, ...(target.table.schema ? { schema: target.table.schema } : {}), table: target.table.name, rows: records.length }],
+      files: [file], timings: { totalMs: Date.now() - started.getTime() }, verifications: [], parent: null, encryption: null, createdBy: `lifeboat ${LIFEBOAT_VERSION}`,
+    };
+    await commitBackup(job.destination, prefix, marker, manifest);
+  } catch (error) {
+    await deleteBackup(job.destination, prefix).catch(() => undefined);
+    await job.destination.delete(marker).catch(() => undefined);
+    throw error;
+  }
+  return { id, remove: () => deleteBackup(job.destination, prefix) };
+}
