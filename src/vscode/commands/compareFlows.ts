@@ -1,13 +1,9 @@
 import * as vscode from 'vscode';
 import { ENGINE_LABELS, describeConnection, type Connection } from '../../core/connection';
-import { formatBytes } from '../../core/format';
-import type { TableRef } from '../../diff';
-import { listServerTables } from '../../engines';
-import { listTables as listSqliteTables } from '../../engines/sqlite/inspect';
-import { loadSqliteDriver } from '../../engines/sqlite/loadDriver';
-import { tableName, type DiffSides } from '../diff/diffPanel';
+import { errorMessage } from '../../core/errors';
+import { describeTable, listTables, type TableRef } from '../../diff';
+import type { DiffSides } from '../diff/diffPanel';
 import { restoredFrom } from '../restoredFrom';
-import { accessFor } from '../serverTarget';
 import type { Services } from '../services';
 import { pick, type Item } from './flowSteps';
 
@@ -85,54 +81,25 @@ async function pickProductionConnection(s: Services, backup: Connection, title: 
   const others = s.store.list().filter(c => c.id !== backup.id);
   const ordered = [...others.filter(c => c.engine === backup.engine), ...others.filter(c => c.engine !== backup.engine)];
   const origin = ordered.some(c => c.id === originId) ? originId : undefined;
-  return pickComparable(title, `The production database to compare ${tableName(table)} of ${backup.name} with (merges write there)`, ordered, origin);
-}
-
-interface ListedTable {
-  table: TableRef;
-  description?: string;
-  detail?: string;
+  return pickComparable(title, `The production database to compare ${describeTable(table)} of ${backup.name} with (merges write there)`, ordered, origin);
 }
 
 async function pickTable(s: Services, connection: Connection, title: string, placeHolder: string, proposed?: TableRef): Promise<TableRef | undefined> {
-  let tables: ListedTable[];
+  let tables: TableRef[];
   try {
     tables = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Listing the tables of ${connection.name}…` },
-      () => listTablesOf(s, connection));
+      async () => listTables({ connection, ...await passwordOf(s, connection) }));
   } catch (error) {
-    void s.jobs.showError(`Listing the tables of ${connection.name} failed: ${(error as Error).message}`);
+    void s.jobs.showError(`Listing the tables of ${connection.name} failed: ${errorMessage(error)}`);
     return undefined;
   }
   if (tables.length === 0) {
     void vscode.window.showInformationMessage(`${connection.name} has no tables to compare.`);
     return undefined;
   }
-  const sameName = proposed && (tables.find(t => t.table.name === proposed.name && (t.table.schema ?? '') === (proposed.schema ?? ''))
-    ?? tables.find(t => t.table.name === proposed.name));
-  const items: Item<string>[] = tables.map(t => ({ value: tableName(t.table), label: `$(table) ${tableName(t.table)}`, description: t.description, detail: t.detail }));
-  const chosen = await pick(title, placeHolder, sameName ? tableName(sameName.table) : items[0].value, items, sameName ? 'same table as the restored copy' : null);
-  return tables.find(t => tableName(t.table) === chosen)?.table;
-}
-
-async function listTablesOf(s: Services, connection: Connection): Promise<ListedTable[]> {
-  if (connection.engine === 'sqlite') {
-    const db = loadSqliteDriver().open(connection.path, { readonly: true });
-    try {
-      return listSqliteTables(db).map(name => ({ table: { name } }));
-    } finally {
-      db.close();
-    }
-  }
-  const listed = await listServerTables(connection, await accessFor(s, connection));
-  return listed
-    .sort((a, b) => tableName(tableRefOf(connection, a)).localeCompare(tableName(tableRefOf(connection, b))))
-    .map(t => ({
-      table: tableRefOf(connection, t),
-      description: formatBytes(t.bytes),
-      ...(t.estimatedRows !== null ? { detail: `about ${t.estimatedRows.toLocaleString('en')} rows` } : {}),
-    }));
-}
-
-function tableRefOf(connection: Connection, t: { schema?: string; table: string }): TableRef {
-  return connection.engine === 'postgres' && t.schema ? { schema: t.schema, name: t.table } : { name: t.table };
+  const sameName = proposed && (tables.find(t => t.name === proposed.name && (t.schema ?? '') === (proposed.schema ?? ''))
+    ?? tables.find(t => t.name === proposed.name));
+  const items: Item<string>[] = tables.map(t => ({ value: describeTable(t), label: `$(table) ${describeTable(t)}` }));
+  const chosen = await pick(title, placeHolder, sameName ? describeTable(sameName) : items[0].value, items, sameName ? 'same table as the restored copy' : null);
+  return tables.find(t => describeTable(t) === chosen);
 }

@@ -4,8 +4,8 @@ import { formatDuration } from '../../core/format';
 import { jobContext } from '../../core/job';
 import { throttleProgress } from '../../core/progress';
 import {
-  MergeConflictError, compareTables, diffPanelHtml, newNonce,
-  type DiffFilter, type DiffProgress, type MergeOptions, type MergePreview, type MergeSelection, type TableComparison, type TableRef, type TableSideSpec,
+  MergeConflictError, compareTables, describeTable, diffPanelHtml, newNonce,
+  type DiffFilter, type DiffProgress, type MergeOptions, type MergePreview, type MergeSelection, type TableComparison, type TableSideSpec,
 } from '../../diff';
 import { isWebviewMessage, type HostMessage, type WebviewMessage } from '../../diff/protocol';
 import type { Services } from '../services';
@@ -51,7 +51,7 @@ export class DiffPanel {
   }
 
   private constructor(private readonly s: Services, private readonly sides: DiffSides) {
-    const table = tableName(sides.production.table);
+    const table = describeTable(sides.production.table);
     this.panel = vscode.window.createWebviewPanel(DiffPanel.viewType, `Compare ${table}`, vscode.ViewColumn.Active, {
       enableScripts: true,
       localResourceRoots: [this.webviewRoot()],
@@ -156,8 +156,8 @@ export class DiffPanel {
   private labels() {
     const { backup, production } = this.sides;
     return {
-      backup: `"${tableName(backup.table)}" on "${backup.connection.name}"`,
-      production: `"${tableName(production.table)}" on "${production.connection.name}"`,
+      backup: `"${describeTable(backup.table)}" on "${backup.connection.name}"`,
+      production: `"${describeTable(production.table)}" on "${production.connection.name}"`,
     };
   }
 
@@ -176,7 +176,7 @@ export class DiffPanel {
     const labels = this.labels();
     this.send({
       type: 'comparing',
-      title: `${tableName(production.table)}: ${backup.connection.name} ↔ ${production.connection.name}`,
+      title: `${describeTable(production.table)}: ${backup.connection.name} ↔ ${production.connection.name}`,
       backupLabel: labels.backup, productionLabel: labels.production, targetLabel: labels.production,
     });
     this.s.logger.info(`Comparing ${labels.backup} (restored copy) with ${labels.production} (production)`);
@@ -184,7 +184,7 @@ export class DiffPanel {
     const operation = this.track('compare', controller, async () => {
       try {
         const comparison = await vscode.window.withProgress(
-          { location: vscode.ProgressLocation.Notification, title: `Lifeboat: Comparing ${tableName(production.table)}`, cancellable: true },
+          { location: vscode.ProgressLocation.Notification, title: `Lifeboat: Comparing ${describeTable(production.table)}`, cancellable: true },
           async (progress, token) => {
             const cancel = token.onCancellationRequested(() => controller.abort());
             const forward = progressForwarder(update => {
@@ -335,11 +335,6 @@ export class DiffPanel {
 }
 
 const OUTCOMES = new Set<HostMessage['type']>(['applying', 'applied', 'conflict', 'failed', 'cancelled']);
-
-/** "public.orders" for PostgreSQL, "orders" for MySQL and SQLite. */
-export function tableName(table: TableRef): string {
-  return table.schema ? `${table.schema}.${table.name}` : table.name;
-}
 
 function plural(n: number, word: string): string {
   return `${n.toLocaleString('en')} ${n === 1 ? word : `${word}s`}`;
