@@ -51,8 +51,9 @@ export class DiffPanel {
   }
 
   private constructor(private readonly s: Services, private readonly sides: DiffSides) {
-    const table = describeTable(sides.production.table);
-    this.panel = vscode.window.createWebviewPanel(DiffPanel.viewType, `Compare ${table}`, vscode.ViewColumn.Active, {
+    const [backupTable, productionTable] = [describeTable(sides.backup.table), describeTable(sides.production.table)];
+    const title = backupTable === productionTable ? `Compare ${productionTable}` : `Compare ${backupTable} with ${productionTable}`;
+    this.panel = vscode.window.createWebviewPanel(DiffPanel.viewType, title, vscode.ViewColumn.Active, {
       enableScripts: true,
       localResourceRoots: [this.webviewRoot()],
       retainContextWhenHidden: false,
@@ -176,7 +177,7 @@ export class DiffPanel {
     const labels = this.labels();
     this.send({
       type: 'comparing',
-      title: `${describeTable(production.table)}: ${backup.connection.name} ↔ ${production.connection.name}`,
+      title: this.panel.title,
       backupLabel: labels.backup, productionLabel: labels.production, targetLabel: labels.production,
     });
     this.s.logger.info(`Comparing ${labels.backup} (restored copy) with ${labels.production} (production)`);
