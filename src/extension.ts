@@ -3,6 +3,7 @@ import { BackupCatalog } from './vscode/backupCatalog';
 import { registerBackupCommands } from './vscode/commands/backupCommands';
 import { registerCompareCommands } from './vscode/commands/compareCommands';
 import { registerConnectionCommands } from './vscode/commands/connectionCommands';
+import { registerUndoMerge } from './vscode/commands/undoMergeCommand';
 import { registerViewCommands } from './vscode/commands/viewCommands';
 import { ConnectionStore } from './vscode/connectionStore';
 import { trackContextKeys } from './vscode/contextKeys';
@@ -27,6 +28,7 @@ export function activate(context: vscode.ExtensionContext): void {
     ...registerConnectionCommands(services),
     ...registerBackupCommands(services),
     ...registerCompareCommands(services),
+    registerUndoMerge(services),
     ...registerViewCommands(services, showLog),
     vscode.tasks.registerTaskProvider(TASK_TYPE, new LifeboatTaskProvider(services)),
   );

@@ -13,6 +13,10 @@ export const MANIFEST_VERSION = 1;
 
 export type Codec = 'zstd' | 'gzip' | 'none';
 
+/** The kind of the backup a merge takes of the rows it changes (src/diff/undoBackup.ts): not a
+ *  database copy, so it is undone (src/diff/undo.ts) rather than restored, and verified by its hashes. */
+export const MERGE_UNDO_KIND = 'merge-undo';
+
 export interface StoredFile {
   /** Name inside the backup's folder, e.g. "database.sqlite.gz". */
   name: string;

@@ -40,9 +40,14 @@ const RECHECK_CHUNK = 200;
 
 function resolveSteps(context: MergeContext, selection: MergeSelection, options: MergeOptions): { steps: Step[]; skipped: number } {
   const { store, summary } = context;
-  const rows: StoredDiff[] = selection.mode === 'ids'
-    ? store.byIds(selection.ids)
-    : [...store.all(selection.kinds)].filter(r => !selection.except.includes(r.id));
+  let rows: StoredDiff[];
+  if (selection.mode === 'ids') rows = store.byIds(selection.ids);
+  else {
+    const except = new Set(selection.except);
+    const also = new Set(selection.also ?? []);
+    rows = [...store.all(selection.kinds)].filter(r => !except.has(r.id));
+    if (also.size) rows = [...rows, ...store.byIds([...also].filter(id => !rows.some(r => r.id === id)))].sort((a, b) => a.id - b.id);
+  }
   const names = summary.columns.map(c => c.name);
   const steps: Step[] = [];
   let skipped = 0;

@@ -113,11 +113,12 @@ export interface DiffProgress {
 
 /**
  * Which differences to merge into production. `columns` restricts the UPDATE of a changed row to
- * those columns (default: every changed column).
+ * those columns (default: every changed column). In `all` mode, `also` names rows of the kinds not
+ * in `kinds` that were ticked one by one (every missing row plus three changed ones).
  */
 export type MergeSelection =
   | { mode: 'ids'; ids: number[]; columns?: Record<number, string[]> }
-  | { mode: 'all'; kinds: DiffKind[]; except: number[] };
+  | { mode: 'all'; kinds: DiffKind[]; except: number[]; also?: number[] };
 
 export interface MergeOptions {
   /** Rows only in production are deleted only when this is set (and they are selected). */

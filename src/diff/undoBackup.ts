@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { newBackupId, backupPrefix } from '../core/backupId';
 import { beginBackup, commitBackup, deleteBackup } from '../core/catalog';
 import type { JobContext } from '../core/job';
-import { MANIFEST_FORMAT, MANIFEST_VERSION, type Manifest } from '../core/manifest';
+import { MANIFEST_FORMAT, MANIFEST_VERSION, MERGE_UNDO_KIND, type Manifest } from '../core/manifest';
 import { storeStream } from '../core/storePipeline';
 import { LIFEBOAT_VERSION } from '../core/version';
 import { encode } from './diffStore';
@@ -17,7 +17,7 @@ import { describeTable } from './open';
 import type { Cell, ColumnInfo, TableRef } from './types';
 import type { RawValue } from './values';
 
-export const UNDO_KIND = 'merge-undo';
+export const UNDO_KIND = MERGE_UNDO_KIND;
 export const UNDO_FILE = 'merge-undo.json';
 
 /** What one merge step changed, enough to reverse it. */

@@ -1,11 +1,13 @@
-import type { CatalogEntry } from '../core/catalog';
+import { appendVerification, type CatalogEntry } from '../core/catalog';
 import { ENGINE_LABELS, type Connection, type ServerConnection } from '../core/connection';
 import type { PostgresRestoreResult } from './postgres/restore';
 import type { MysqlRestoreResult } from './mysql/restore';
 import { LifeboatError } from '../core/errors';
 import { validateLevel } from '../core/codec';
-import type { JobContext } from '../core/job';
-import type { Verification } from '../core/manifest';
+import { elapsedMs, type JobContext } from '../core/job';
+import { MERGE_UNDO_KIND, type Verification, type VerificationCheck } from '../core/manifest';
+import { verifyFileHashes } from '../core/storedHashes';
+import { LIFEBOAT_TOOL } from '../core/version';
 import type { ProbeResult } from './probe';
 import { backupSqlite, type SqliteBackupOptions } from './sqlite/backup';
 import type { PostgresBackupOptions } from './postgres/dumpOptions';
@@ -93,6 +95,7 @@ export async function backupDatabase(connection: Connection, options: BackupOpti
 }
 
 export async function verifyBackup(entry: CatalogEntry, ctx: JobContext, options: VerifyOptions = {}, server?: ServerTarget): Promise<Verification> {
+  if (entry.manifest.kind === MERGE_UNDO_KIND) return verifyMergeUndo(entry, ctx);
   switch (entry.manifest.engine) {
     case 'sqlite':
       return verifySqliteBackup(entry, ctx, { quick: options.quick });
@@ -110,6 +113,9 @@ export async function verifyBackup(entry: CatalogEntry, ctx: JobContext, options
 }
 
 export async function restoreBackup(entry: CatalogEntry, options: RestoreOptions, ctx: JobContext, server?: ServerTarget): Promise<RestoreResult> {
+  if (entry.manifest.kind === MERGE_UNDO_KIND) {
+    throw new LifeboatError('usage', `Backup ${entry.manifest.id} holds the rows a merge changed, not a database.`, 'Undo the merge instead (Undo Merge in the editor, lifeboat undo-merge on the command line).');
+  }
   switch (entry.manifest.engine) {
     case 'sqlite':
       return { engine: 'sqlite', ...await restoreSqliteBackup(entry, options, ctx) };
@@ -168,4 +174,20 @@ export async function restoreImpact(entry: CatalogEntry, server: ServerTarget, d
   const existing = await listServerTables({ ...server.connection, database }, server.access);
   const inBackup = new Set(entry.manifest.tables.map(t => t.name));
   return existing.filter(t => inBackup.has(t.name)).map(t => ({ name: t.name, estimatedRows: t.estimatedRows }));
+}
+
+/** A merge's undo backup is checked by its hashes: there is no database in it to drill. */
+async function verifyMergeUndo(entry: CatalogEntry, ctx: JobContext): Promise<Verification> {
+  const started = performance.now();
+  let check: VerificationCheck;
+  try {
+    await verifyFileHashes(entry, ctx.destination, ctx.signal);
+    check = { name: 'sha256', ok: true, detail: `${entry.manifest.files.map(f => f.name).join(', ')} as stored` };
+  } catch (error) {
+    if (!(error instanceof LifeboatError) || error.code !== 'verification') throw error;
+    check = { name: 'sha256', ok: false, detail: error.message };
+  }
+  const verification: Verification = { at: new Date().toISOString(), kind: 'quick', ok: check.ok, durationMs: elapsedMs(started), checks: [check], by: LIFEBOAT_TOOL };
+  await appendVerification(ctx.destination, entry.prefix, verification);
+  return verification;
 }

@@ -48,5 +48,5 @@ export const COMPARE_HELP = {
   table: 'the table (PostgreSQL: schema.table, default schema public; MySQL, SQLite: its name)',
   productionTable: 'the production table, when its name differs',
   key: 'columns of a unique key to match rows by, comma-separated (default: the primary key; none: whole rows as multisets)',
-  mode: 'auto (default: checksum bisection for 100,000+ rows on two servers of one engine), stream (read both tables once) or bisect',
+  mode: 'auto (default: checksum bisection from 2,000,000 rows when both sides are PostgreSQL or both MySQL, else stream), stream (read both tables once, side by side) or bisect (checksums in the databases; only rows near differences are read)',
 };

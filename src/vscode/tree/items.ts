@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { CatalogEntry } from '../../core/catalog';
 import { ENGINE_LABELS, describeConnection, type Connection } from '../../core/connection';
 import { formatAge, formatBytes, formatDuration } from '../../core/format';
-import { describeStored, verificationState, type Manifest, type Verification } from '../../core/manifest';
+import { MERGE_UNDO_KIND, describeStored, verificationState, type Manifest, type Verification } from '../../core/manifest';
 
 /**
  * Tree items carry a contextValue that package.json's `when` clauses match, so which commands a
@@ -53,10 +53,11 @@ export class BackupItem extends vscode.TreeItem {
     super(formatTimestamp(completed), vscode.TreeItemCollapsibleState.None);
     const state = verificationState(m);
     this.id = `backup:${entry.prefix}`;
-    this.contextValue = `backup.${state}`;
+    // A merge's undo backup is undone, not restored: its own context value keeps Restore off it.
+    this.contextValue = m.kind === MERGE_UNDO_KIND ? `backup.mergeUndo.${state}` : `backup.${state}`;
     // The last restore drill's time is the recovery time this backup is known to give.
     const drill = [...m.verifications].reverse().find(v => v.restoreMs !== undefined && v.ok);
-    const kind = m.engine === 'postgres' ? `${String(m.options.format ?? '')} · ` : m.engine === 'mysql' ? 'SQL dump · '
+    const kind = m.kind === MERGE_UNDO_KIND ? `rows a merge into ${String(m.options.table)} changed (${m.tables[0]?.rows ?? 0}) · ` : m.engine === 'postgres' ? `${String(m.options.format ?? '')} · ` : m.engine === 'mysql' ? 'SQL dump · '
       : m.engine === 'sqlite' ? (m.options.vacuum ? 'compact copy · ' : SQLITE_KINDS[m.kind] ?? '') : '';
     this.description = `${kind}${describeStored(m)} · ${formatAge(completed)}${drill ? ` · RTO ${formatDuration(drill.restoreMs!)}` : ''}`;
     this.iconPath = STATE_ICONS[state];
