@@ -135,6 +135,8 @@ describe('Compare a restored table with production and merge rows back, in a rea
     assert.equal(fs.readdirSync(path.join(backups, productionId)).filter(name => fs.existsSync(path.join(backups, productionId, name, 'manifest.json'))).length, 2,
       'the merge\'s undo backup is stored beside the backup it was restored from');
     await wb.treeRow(/shop \(production\).*2 backups/).waitFor();
+    const undo = wb.treeRow(/rows a merge into public\.orders changed/);
+    await undo.waitFor();
     await editor.screenshot('diff-07-undo-backup-in-tree');
   }));
 });
