@@ -5,8 +5,8 @@
 # The last lines are Node's test runner summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-echo "== type check"; npx tsc -p . --noEmit
-echo "== lint"; npx eslint src test bench scripts
+echo "== type check"; npx tsc -p . --noEmit; npx tsc -p webview --noEmit
+echo "== lint"; npx eslint src test bench scripts webview
 echo "== build and package"; bash scripts/package.sh >/dev/null
 # Node 20's zlib has no zstd, so the zstd cases skip in the main run below; they run here on
 # Node 24 (code-server's runtime, and desktop VS Code's from 1.125), where zstd is the default.

@@ -1,0 +1,307 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import type { Browser, Locator } from 'playwright-core';
+import type { DiffRow, MergeSelection } from '../../src/diff/types';
+import { ROOT } from '../support/cli';
+import { standInComparison, type StandInComparison } from '../support/diffStandIn';
+import { createDiffDatabases } from '../support/diffTables';
+import { buildWebview, DiffPage, launchChromium, serveDiffPage, type DiffPageServer } from '../support/diffWebview';
+import { tempFolder } from '../support/temp';
+import { DARK_MODERN, LIGHT_MODERN } from '../support/webviewThemes';
+
+/**
+ * The diff page in real Chromium under its strict CSP, fed the comparison of a 100,000-row table:
+ * the test plays the extension (answers row and preview requests from the comparison, reports
+ * apply outcomes) and checks what a person sees and what the page asks for.
+ * Screenshots go to test-results/webview/.
+ */
+const SHOTS = path.join(ROOT, 'test-results', 'webview');
+
+describe('the diff webview in Chromium', () => {
+  const tmp = tempFolder('lifeboat-webview');
+  let server: DiffPageServer;
+  let browser: Browser;
+  let page: DiffPage;
+  let customers: StandInComparison;
+
+  before(async () => {
+    buildWebview();
+    createDiffDatabases(tmp.file('restored.db'), tmp.file('production.db'));
+    customers = compare('customers');
+    server = await serveDiffPage();
+    browser = await launchChromium();
+    page = await DiffPage.open(browser, server, DARK_MODERN, SHOTS);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    tmp.dispose();
+  });
+
+  function compare(table: string): StandInComparison {
+    return standInComparison(tmp.file('restored.db'), tmp.file('production.db'), table);
+  }
+
+  const $ = (selector: string): Locator => page.page.locator(selector);
+  const text = async (selector: string) => (await $(selector).textContent())?.trim() ?? '';
+  const keyText = (row: DiffRow) => row.key.map(cell => cell ?? 'NULL').join(', ');
+  const rowCell = (index: number, cell: string) => $(`#diff-row-${index} .cell.${cell}`);
+
+  async function waitForRowKey(index: number, row: DiffRow): Promise<void> {
+    await page.page.waitForFunction(([id, expected]) => {
+      const doc = (globalThis as unknown as { document: { getElementById(id: string): { querySelector(s: string): { textContent: string } | null } | null } }).document;
+      return doc.getElementById(id)?.querySelector('.cell.key')?.textContent === expected;
+    }, [`diff-row-${index}`, keyText(row)] as const, { timeout: 10_000 });
+  }
+
+  async function activeElement(): Promise<string> {
+    return page.page.evaluate(() => {
+      const active = (globalThis as unknown as { document: { activeElement: { tagName: string; className: string; getAttribute(name: string): string | null } | null } }).document.activeElement;
+      if (!active) return 'none';
+      const data = ['data-filter', 'data-action', 'data-option'].map(name => active.getAttribute(name)).find(Boolean);
+      return `${active.tagName.toLowerCase()}${data ? `[${data}]` : ''}${active.className ? `.${String(active.className).split(' ')[0]}` : ''}`;
+    });
+  }
+
+  it('says ready, shows progress with Cancel, then the counts the comparison found', async () => {
+    await page.waitFor('ready');
+    await page.send({ type: 'comparing', title: 'Compare customers', backupLabel: 'restored (10:25) · customers', productionLabel: 'production · customers', targetLabel: 'production · customers' });
+    await page.send({ type: 'progress', progress: { fraction: 0.42, message: 'Reading rows: 42,000 of 100,000' } });
+    assert.match(await text('.progress-text'), /42,000 of 100,000 42 %/);
+    await page.screenshot('01-comparing-dark');
+    const mark = page.mark();
+    await $('vscode-button[data-action="cancel"]').click();
+    await page.waitFor('cancel', mark);
+
+    page.source = customers;
+    await page.send({ type: 'summary', summary: customers.summary });
+    const counts = customers.summary.counts;
+    assert.ok(counts.onlyInBackup > 2500 && counts.onlyInProduction === 2000 && counts.changed > 1000, `the generated tables differ as planned: ${JSON.stringify(counts)}`);
+    for (const kind of ['onlyInBackup', 'onlyInProduction', 'changed'] as const) {
+      assert.equal(await text(`.tile[data-kind="${kind}"] .count`), counts[kind].toLocaleString('en-US'), `${kind} count`);
+    }
+    assert.equal(await text('.tile[data-kind="same"] .count'), customers.summary.same!.toLocaleString('en-US'));
+    const total = counts.onlyInBackup + counts.onlyInProduction + counts.changed;
+    assert.equal(await text('vscode-button[data-filter="all"] vscode-badge'), total.toLocaleString('en-US'));
+    assert.equal(await text('vscode-button[data-filter="changed"] vscode-badge'), counts.changed.toLocaleString('en-US'));
+    assert.match(await text('.details'), /Matched by primary key \(id\)/);
+    assert.match(await text('.details'), /100,000 of 100,000 from backup/);
+    assert.equal(await $('.grid').getAttribute('aria-rowcount'), String(total + 1), 'aria-rowcount counts every difference and the header row');
+    await waitForRowKey(0, customers.rows('all', 0, 1)[0]);
+    assert.equal(await $('.progress').isVisible(), false, 'the progress bar is gone');
+    await page.screenshot('02-summary-dark');
+  });
+
+  it('scrolls the 100,000-row list to its end with few row elements in the page', async () => {
+    const total = customers.count('all');
+    const last = customers.rows('all', total - 1, 1)[0];
+    const mark = page.mark();
+    await $('.grid').evaluate(grid => { grid.scrollTop = grid.scrollHeight; });
+    await page.waitFor('requestRows', mark, message => message.offset === Math.floor((total - 1) / 200) * 200 && message.filter === 'all');
+    await waitForRowKey(total - 1, last);
+    assert.ok(await $(`#diff-row-${total - 1}`).isVisible(), 'the last row is in view');
+    const rowElements = await $('.grid-body .grid-row').count();
+    assert.ok(rowElements < 200, `only the rows in view are in the DOM (${rowElements})`);
+    const requested = page.posted.slice(mark).filter(message => message.type === 'requestRows');
+    assert.ok(requested.length <= 3, `one jump asks for the pages in view, not every page passed (${requested.length})`);
+    await page.screenshot('03-bottom-dark');
+  });
+
+  it('filters by kind, and shows changed cells as production → backup', async () => {
+    await $('vscode-button[data-filter="changed"]').click();
+    const changed = customers.rows('changed', 0, 3);
+    await waitForRowKey(0, changed[0]);
+    assert.equal(await $('.grid').getAttribute('aria-rowcount'), String(customers.count('changed') + 1));
+    assert.equal(await $('vscode-button[data-filter="changed"]').getAttribute('aria-pressed'), 'true');
+    const row = changed[0];
+    const highlighted = $('#diff-row-0 .cell.changed');
+    assert.equal(await highlighted.count(), row.changed.length, 'exactly the changed cells are highlighted');
+    const first = row.changed[0];
+    assert.equal(await highlighted.first().locator('.old').textContent(), row.production![first] ?? 'NULL');
+    assert.equal(await highlighted.first().locator('.new').textContent(), row.backup![first] ?? 'NULL');
+    assert.equal(await $('.grid-body .grid-row.kind-onlyInBackup:not([hidden])').count(), 0, 'no other kind under this filter');
+    await page.screenshot('04-changed-dark');
+
+    await $('vscode-button[data-filter="onlyInBackup"]').click();
+    const missing = customers.rows('onlyInBackup', 0, 1)[0];
+    await waitForRowKey(0, missing);
+    assert.match(await rowCell(0, 'kind').textContent() ?? '', /Missing/);
+    assert.equal(await $('#diff-row-0 .cell.changed').count(), 0);
+  });
+
+  it('turns ticks and select-all into the MergeSelection of the preview, and shows its SQL', async () => {
+    const missing = customers.rows('onlyInBackup', 0, 3);
+    let mark = page.mark();
+    await $('#diff-row-0 vscode-checkbox').click();
+    await $('#diff-row-2 vscode-checkbox').click();
+    const ids = await page.waitFor('requestPreview', mark, m => m.selection.mode === 'ids' && m.selection.ids.length === 2);
+    assert.deepEqual(ids.selection, { mode: 'ids', ids: [missing[0].id, missing[2].id] });
+    assert.deepEqual(ids.options, { allowDelete: false });
+    assert.equal(page.posted.slice(mark).filter(m => m.type === 'requestPreview').length, 1, 'two quick ticks ask for one preview');
+    const expectedSql = customers.preview(ids.selection, ids.options, 100).sql;
+    await page.page.waitForFunction(sql => (globalThis as unknown as { document: { querySelector(s: string): { textContent: string } } }).document.querySelector('.sql').textContent === sql, expectedSql);
+    assert.match(await text('.preview-info'), /2 inserts · 0 updates · 0 deletes/);
+    assert.equal(await $('#diff-row-0').getAttribute('aria-selected'), 'true');
+    assert.equal(await $('#diff-row-1').getAttribute('aria-selected'), 'false');
+
+    mark = page.mark();
+    await $('.select-all').click();
+    await $('#diff-row-1 vscode-checkbox').click();
+    const all = await page.waitFor('requestPreview', mark, m => m.selection.mode === 'all' && m.selection.except.length === 1);
+    assert.deepEqual(all.selection, { mode: 'all', kinds: ['onlyInBackup'], except: [missing[1].id] });
+    await page.page.waitForFunction(() => !(globalThis as unknown as { document: { querySelector(s: string): { classList: { contains(c: string): boolean } } } }).document.querySelector('.sql').classList.contains('stale'));
+    const inserts = customers.count('onlyInBackup') - 1;
+    assert.match(await text('.preview-info'), new RegExp(`${inserts.toLocaleString('en-US')} inserts .*showing the first 100 of ${inserts.toLocaleString('en-US')} statements`));
+    assert.equal(await $('.select-all').getAttribute('indeterminate'), '', 'select-all shows "some" after one row is unticked');
+
+    // A changed row ticked on its own joins the "all missing rows" selection.
+    await $('vscode-button[data-filter="changed"]').click();
+    const changed = customers.rows('changed', 0, 1)[0];
+    await waitForRowKey(0, changed);
+    mark = page.mark();
+    await $('#diff-row-0 vscode-checkbox').click();
+    const mixed = await page.waitFor('requestPreview', mark);
+    assert.deepEqual(mixed.selection, { mode: 'all', kinds: ['onlyInBackup'], except: [missing[1].id], also: [changed.id] } satisfies MergeSelection);
+    await page.page.waitForFunction(() => !(globalThis as unknown as { document: { querySelector(s: string): { classList: { contains(c: string): boolean } } } }).document.querySelector('.sql').classList.contains('stale'));
+    assert.match(await text('.preview-info'), /1 update/);
+    assert.match(await text('vscode-button[data-action="apply"]'), new RegExp(`Apply ${(inserts + 1).toLocaleString('en-US')} rows to production`));
+    await page.screenshot('05-selection-preview-dark');
+  });
+
+  it('moves the focused row with the keyboard, scrolling it into view, and Space ticks it', async () => {
+    await $('vscode-button[data-filter="all"]').click();
+    const total = customers.count('all');
+    await $('.grid').focus();
+    assert.equal(await $('.grid').getAttribute('aria-activedescendant'), 'diff-row-0');
+    for (let i = 0; i < 3; i++) await page.page.keyboard.press('ArrowDown');
+    assert.equal(await $('.grid').getAttribute('aria-activedescendant'), 'diff-row-3');
+    await page.page.keyboard.press('ArrowUp');
+    assert.equal(await $('.grid').getAttribute('aria-activedescendant'), 'diff-row-2');
+    await page.page.keyboard.press('PageDown');
+    const afterPage = Number((await $('.grid').getAttribute('aria-activedescendant'))!.replace('diff-row-', ''));
+    assert.ok(afterPage > 10, `PageDown moves by a screenful (to ${afterPage})`);
+    assert.ok(await $(`#diff-row-${afterPage}`).isVisible());
+
+    await page.page.keyboard.press('End');
+    assert.equal(await $('.grid').getAttribute('aria-activedescendant'), `diff-row-${total - 1}`);
+    const last = customers.rows('all', total - 1, 1)[0];
+    await waitForRowKey(total - 1, last);
+    assert.ok(await $(`#diff-row-${total - 1}`).isVisible(), 'End scrolls the last row into view');
+    assert.equal(await $(`#diff-row-${total - 1}`).getAttribute('aria-rowindex'), String(total + 1));
+    const wasSelected = await $(`#diff-row-${total - 1}`).getAttribute('aria-selected');
+    const mark = page.mark();
+    await page.page.keyboard.press('Space');
+    assert.notEqual(await $(`#diff-row-${total - 1}`).getAttribute('aria-selected'), wasSelected, 'Space toggles the focused row');
+    await page.waitFor('requestPreview', mark);
+    await page.page.keyboard.press('Home');
+    assert.equal(await $('.grid').getAttribute('aria-activedescendant'), 'diff-row-0');
+    await page.screenshot('06-keyboard-dark');
+  });
+
+  it('reaches every control with Tab, the grid as one stop, never a row checkbox', async () => {
+    await $('vscode-button[data-filter="all"]').focus();
+    const seen: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      seen.push(await activeElement());
+      await page.page.keyboard.press('Tab');
+    }
+    for (const stop of ['vscode-button[all].filter', 'vscode-button[changed].filter', 'vscode-checkbox.select-all', 'div.grid', 'vscode-checkbox[allowDelete]', 'vscode-button[apply]', 'pre.sql']) {
+      assert.ok(seen.includes(stop), `Tab reaches ${stop}: ${seen.join(' → ')}`);
+    }
+    assert.equal(seen.filter(stop => stop === 'div.grid').length, 1, `the grid is one Tab stop: ${seen.join(' → ')}`);
+  });
+
+  it('posts apply with the selection, then shows applying and the outcome', async () => {
+    let mark = page.mark();
+    await $('vscode-checkbox[data-option="allowDelete"]').click();
+    const withDelete = await page.waitFor('requestPreview', mark);
+    assert.deepEqual(withDelete.options, { allowDelete: true });
+    mark = page.mark();
+    await $('vscode-button[data-action="apply"]').click();
+    const apply = await page.waitFor('apply', mark);
+    assert.deepEqual(apply.selection, withDelete.selection);
+    assert.deepEqual(apply.options, { allowDelete: true });
+
+    await page.send({ type: 'applying', rows: 2950 });
+    assert.match(await text('.progress-text'), /Applying 2,950 rows to production · customers/);
+    assert.equal(await $('vscode-button[data-action="apply"]').getAttribute('disabled'), '', 'Apply is off while applying');
+    await page.send({ type: 'applied', outcome: { target: { engine: 'sqlite', connection: 'production', table: 'customers' }, inserted: 2949, updated: 1, deleted: 0, undoBackupId: 'merge-20250402-103512-7f3a', elapsedMs: 840 } });
+    assert.match(await text('.banner.applied'), /2,949 inserted, 1 updated, 0 deleted in production · customers/);
+    assert.equal(await text('.banner.applied .undo-id'), 'merge-20250402-103512-7f3a');
+    assert.equal(await $('vscode-button[data-action="apply"]').getAttribute('disabled'), '', 'Apply waits for a new comparison');
+    await page.screenshot('07-applied-dark');
+  });
+
+  it('shows a conflict, and Compare again posts recompare', async () => {
+    const [a, b] = customers.rows('changed', 0, 2);
+    await page.send({
+      type: 'conflict', total: 2, conflicts: [
+        { rowId: a.id, key: a.key, action: 'update', expected: a.production, found: a.production!.map((cell, i) => (i === 1 ? 'Someone else' : cell)) },
+        { rowId: b.id, key: b.key, action: 'update', expected: b.production, found: null },
+      ],
+    });
+    assert.match(await text('.banner.conflict'), /Nothing was written/);
+    assert.equal(await $('.conflicts tbody tr').count(), 2);
+    assert.equal(await $('.conflicts tbody tr').first().locator('td').first().textContent(), keyText(a));
+    assert.equal(await $('.conflicts tbody tr').first().locator('td').nth(2).textContent(), `name = ${a.production![1]}`, 'only the columns that differ');
+    assert.equal(await $('.conflicts tbody tr').first().locator('td').nth(3).textContent(), 'name = Someone else');
+    assert.equal(await $('.conflicts tbody tr').nth(1).locator('td').nth(3).textContent(), 'no row');
+    await page.screenshot('08-conflict-dark');
+    const mark = page.mark();
+    await $('.banner vscode-button[data-action="recompare"]').click();
+    await page.waitFor('recompare', mark);
+  });
+
+  it('compares again: a small keyed table with a changed row, then a keyless one with copies', async () => {
+    const settings = compare('settings');
+    page.source = settings;
+    await page.send({ type: 'comparing', title: 'Compare settings', backupLabel: 'restored · settings', productionLabel: 'production · settings', targetLabel: 'production · settings' });
+    assert.equal(await $('.results').isVisible(), false, 'the old results are gone while comparing');
+    await page.send({ type: 'summary', summary: settings.summary });
+    assert.equal(await text('.tile[data-kind="changed"] .count'), '1');
+    assert.equal(await text('.tile[data-kind="onlyInBackup"] .count'), '1');
+    const vat = settings.rows('all', 0, 10).find(row => row.kind === 'changed')!;
+    const index = settings.rows('all', 0, 10).indexOf(vat);
+    await waitForRowKey(index, vat);
+    assert.equal(await $(`#diff-row-${index} .cell.changed`).count(), 2, 'value and updated_at changed');
+    assert.match(await $(`#diff-row-${index} .cell.changed`).first().textContent() ?? '', /0\.21\s*→\s*0\.19/);
+    assert.equal(await $('vscode-button[data-action="apply"]').getAttribute('disabled'), '', 'nothing selected in the new comparison');
+    await page.screenshot('09-settings-dark');
+
+    const audit = compare('audit_log');
+    page.source = audit;
+    await page.send({ type: 'comparing', title: 'Compare audit_log', backupLabel: 'restored · audit_log', productionLabel: 'production · audit_log', targetLabel: 'production · audit_log' });
+    await page.send({ type: 'summary', summary: audit.summary });
+    assert.match(await text('.details'), /No key/);
+    assert.equal(await text('.grid-header .cell.key'), 'Copies');
+    const alice = audit.rows('all', 0, 10).findIndex(row => row.backup?.[0] === 'alice');
+    await page.page.waitForFunction(id => (globalThis as unknown as { document: { getElementById(id: string): { querySelector(s: string): { textContent: string } | null } | null } }).document.getElementById(id)?.querySelector('.cell.key')?.textContent === 'backup ×3 · production ×1', `diff-row-${alice}`);
+    await page.screenshot('10-keyless-dark');
+  });
+
+  it('reads well in the light theme', async () => {
+    const light = await DiffPage.open(browser, server, LIGHT_MODERN, SHOTS);
+    try {
+      await light.waitFor('ready');
+      light.source = customers;
+      await light.send({ type: 'comparing', title: 'Compare customers', backupLabel: 'restored (10:25) · customers', productionLabel: 'production · customers', targetLabel: 'production · customers' });
+      await light.send({ type: 'summary', summary: customers.summary });
+      await light.page.locator('vscode-button[data-filter="changed"]').click();
+      await light.page.locator('#diff-row-1 vscode-checkbox').click();
+      await light.waitFor('requestPreview');
+      await light.page.locator('.sql:not(.stale)').waitFor();
+      await light.page.locator('.grid').focus();
+      await light.page.keyboard.press('ArrowDown');
+      await light.screenshot('11-changed-light');
+      assert.deepEqual(await light.problems(), []);
+    } finally {
+      await light.close();
+    }
+  });
+
+  it('ran without a CSP violation, console error or malformed message', async () => {
+    assert.deepEqual(await page.problems(), []);
+  });
+});

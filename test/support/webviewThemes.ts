@@ -1,0 +1,105 @@
+/**
+ * The theme variables VS Code gives a webview (on <html>, with a body class per kind), for pages
+ * tested outside the editor: the colours of "Default Dark Modern" and "Default Light Modern" that a
+ * diff page reads. A page that looks right with these looks right in the editor's default themes.
+ */
+export interface WebviewTheme {
+  bodyClass: 'vscode-dark' | 'vscode-light';
+  variables: Record<string, string>;
+}
+
+const FONTS = {
+  '--vscode-font-family': '-apple-system, BlinkMacSystemFont, "Segoe WPC", "Segoe UI", "Ubuntu", "Droid Sans", sans-serif',
+  '--vscode-font-size': '13px',
+  '--vscode-font-weight': 'normal',
+  '--vscode-editor-font-family': '"Droid Sans Mono", "DejaVu Sans Mono", monospace',
+  '--vscode-editor-font-size': '13px',
+};
+
+export const DARK_MODERN: WebviewTheme = {
+  bodyClass: 'vscode-dark',
+  variables: {
+    ...FONTS,
+    '--vscode-foreground': '#cccccc',
+    '--vscode-descriptionForeground': '#9d9d9d',
+    '--vscode-errorForeground': '#f85149',
+    '--vscode-focusBorder': '#0078d4',
+    '--vscode-editor-background': '#1f1f1f',
+    '--vscode-editor-foreground': '#cccccc',
+    '--vscode-editorWidget-background': '#202020',
+    '--vscode-editorGroupHeader-tabsBackground': '#181818',
+    '--vscode-editorWarning-foreground': '#cca700',
+    '--vscode-panel-border': '#2b2b2b',
+    '--vscode-textCodeBlock-background': '#2b2b2b',
+    '--vscode-textLink-foreground': '#4daafc',
+    '--vscode-button-background': '#0078d4',
+    '--vscode-button-foreground': '#ffffff',
+    '--vscode-button-hoverBackground': '#026ec1',
+    '--vscode-button-border': '#ffffff12',
+    '--vscode-button-secondaryBackground': '#313131',
+    '--vscode-button-secondaryForeground': '#cccccc',
+    '--vscode-button-secondaryHoverBackground': '#3c3c3c',
+    '--vscode-badge-background': '#616161',
+    '--vscode-badge-foreground': '#f8f8f8',
+    '--vscode-settings-checkboxBackground': '#313131',
+    '--vscode-settings-checkboxBorder': '#3c3c3c',
+    '--vscode-settings-checkboxForeground': '#cccccc',
+    '--vscode-progressBar-background': '#0078d4',
+    '--vscode-list-activeSelectionBackground': '#04395e',
+    '--vscode-list-activeSelectionForeground': '#ffffff',
+    '--vscode-list-inactiveSelectionBackground': '#37373d',
+    '--vscode-list-hoverBackground': '#2a2d2e',
+    '--vscode-list-focusOutline': '#0078d4',
+    '--vscode-diffEditor-insertedTextBackground': '#9ccc2c33',
+    '--vscode-diffEditor-removedTextBackground': '#ff000033',
+    '--vscode-gitDecoration-addedResourceForeground': '#81b88b',
+    '--vscode-gitDecoration-deletedResourceForeground': '#c74e39',
+    '--vscode-gitDecoration-modifiedResourceForeground': '#e2c08d',
+    '--vscode-testing-iconPassed': '#73c991',
+    '--vscode-scrollbarSlider-background': '#79797966',
+  },
+};
+
+export const LIGHT_MODERN: WebviewTheme = {
+  bodyClass: 'vscode-light',
+  variables: {
+    ...FONTS,
+    '--vscode-foreground': '#3b3b3b',
+    '--vscode-descriptionForeground': '#3b3b3b',
+    '--vscode-errorForeground': '#f85149',
+    '--vscode-focusBorder': '#005fb8',
+    '--vscode-editor-background': '#ffffff',
+    '--vscode-editor-foreground': '#3b3b3b',
+    '--vscode-editorWidget-background': '#f8f8f8',
+    '--vscode-editorGroupHeader-tabsBackground': '#f8f8f8',
+    '--vscode-editorWarning-foreground': '#bf8803',
+    '--vscode-panel-border': '#e5e5e5',
+    '--vscode-textCodeBlock-background': '#f8f8f8',
+    '--vscode-textLink-foreground': '#005fb8',
+    '--vscode-button-background': '#005fb8',
+    '--vscode-button-foreground': '#ffffff',
+    '--vscode-button-hoverBackground': '#0258a8',
+    '--vscode-button-border': '#0000001a',
+    '--vscode-button-secondaryBackground': '#e5e5e5',
+    '--vscode-button-secondaryForeground': '#3b3b3b',
+    '--vscode-button-secondaryHoverBackground': '#cccccc',
+    '--vscode-badge-background': '#cccccc',
+    '--vscode-badge-foreground': '#3b3b3b',
+    '--vscode-settings-checkboxBackground': '#f8f8f8',
+    '--vscode-settings-checkboxBorder': '#cecece',
+    '--vscode-settings-checkboxForeground': '#3b3b3b',
+    '--vscode-progressBar-background': '#005fb8',
+    '--vscode-list-activeSelectionBackground': '#e8e8e8',
+    '--vscode-list-activeSelectionForeground': '#000000',
+    '--vscode-list-inactiveSelectionBackground': '#e4e6f1',
+    '--vscode-list-hoverBackground': '#f2f2f2',
+    '--vscode-list-focusOutline': '#005fb8',
+    '--vscode-diffEditor-insertedTextBackground': '#9ccc2c40',
+    '--vscode-diffEditor-removedTextBackground': '#ff000033',
+    '--vscode-gitDecoration-addedResourceForeground': '#587c0c',
+    '--vscode-gitDecoration-deletedResourceForeground': '#ad0707',
+    '--vscode-gitDecoration-modifiedResourceForeground': '#895503',
+    '--vscode-testing-iconPassed': '#388a34',
+    '--vscode-scrollbarSlider-background': '#64646466',
+  },
+};
