@@ -30,6 +30,7 @@ describe('Compare a restored table with production and merge rows back, in a rea
   let wb: Workbench;
   let restoredDatabase = '';
   let backupRows: OrderRow[] = [];
+  const cspViolations: string[] = [];
 
   before(async () => {
     fs.mkdirSync(workspace, { recursive: true });
@@ -50,6 +51,9 @@ describe('Compare a restored table with production and merge rows back, in a rea
     backupRows = await orderRows(database);
     editor = await startLifeboatEditor({ home: tmp.file('home'), workspace, backupFolder: backups });
     wb = new Workbench(editor.page);
+    editor.page.on('console', message => {
+      if (/Content.Security.Policy|Refused to (load|execute|apply|connect)/i.test(message.text())) cspViolations.push(message.text());
+    });
   });
 
   after(async () => {
@@ -59,6 +63,11 @@ describe('Compare a restored table with production and merge rows back, in a rea
   });
 
   const step = editorStep(() => editor, 'diff-');
+
+  async function tableHash(db: string): Promise<string> {
+    const [{ hash }] = await server.query<{ hash: string }>(`SELECT md5(string_agg(o::text, E'\\n' ORDER BY o.id)) AS hash FROM public.orders o`, db);
+    return hash;
+  }
 
   async function orderRows(db: string): Promise<OrderRow[]> {
     return server.query<OrderRow>(`SELECT id, customer_id, amount::text AS amount, placed_at::text AS placed_at, note FROM public.orders ORDER BY id`, db);
@@ -91,6 +100,7 @@ describe('Compare a restored table with production and merge rows back, in a rea
     const deleted = await server.query(`DELETE FROM public.orders WHERE id = ANY($1::int[]) RETURNING id`, database, [deletedIds]);
     assert.equal(deleted.length, deletedIds.length);
 
+    await wb.clearNotifications();
     await wb.contextMenu(wb.treeRow(/shop_restored_.*restored from/), 'Compare with Production…');
     await wb.waitForPrompt('Compare with Production (1/3)');
     await wb.chooseRow('public.orders');
@@ -106,18 +116,42 @@ describe('Compare a restored table with production and merge rows back, in a rea
 
     await editor.page.locator('.tab', { hasText: 'Compare public.orders' }).waitFor();
     const page = wb.webview();
-    await page.getByText(/only in the backup/i).first().waitFor({ timeout: 60_000 });
+    const missing = page.locator('vscode-button[data-filter="onlyInBackup"]');
+    await missing.waitFor({ timeout: 60_000 });
+    assert.equal((await missing.innerText()).replace(/\s+/g, ' ').trim(), `Missing in production ${deletedIds.length}`);
+    assert.equal((await page.locator('vscode-button[data-filter="onlyInProduction"]').innerText()).replace(/\s+/g, ' ').trim(), 'Only in production 0');
+    assert.equal((await page.locator('vscode-button[data-filter="changed"]').innerText()).replace(/\s+/g, ' ').trim(), 'Changed 0');
     await editor.screenshot('diff-03-summary');
+  }));
+
+  it('rebuilds the page from the editor\'s state when its tab is hidden and shown again', () => step('hide-show', async () => {
+    const page = wb.webview();
+    // The page is torn down while hidden (retainContextWhenHidden is off): a mark on its document
+    // must be gone when it shows the comparison again.
+    await page.locator('body').evaluate(body => { body.dataset.beforeHiding = 'yes'; });
+    await wb.runCommand('File: New Untitled Text File');
+    await editor.page.locator('.tab', { hasText: 'Untitled-1' }).waitFor();
+    await editor.page.locator('.tab', { hasText: 'Compare public.orders' }).click();
+    const missing = page.locator('vscode-button[data-filter="onlyInBackup"]');
+    await missing.filter({ hasText: String(deletedIds.length) }).waitFor();
+    assert.equal(await page.locator('body[data-before-hiding]').count(), 0, 'a new page, not the old one kept alive');
+    await page.locator('vscode-checkbox[aria-label="Select missing row 7"]').waitFor();
   }));
 
   it('ticks the missing rows, shows the SQL preview, applies after the modal, and production equals the backup again with an undo backup listed', () => step('merge', async () => {
     const page = wb.webview();
-    for (const id of deletedIds) {
-      await page.getByRole('checkbox', { name: new RegExp(`\\b${id}\\b`) }).first().check();
-    }
-    await page.getByText(/INSERT INTO/).first().waitFor();
+    await page.locator('vscode-button[data-filter="onlyInBackup"]').click();
+    for (const id of deletedIds) await page.locator(`vscode-checkbox[aria-label="Select missing row ${id}"]`).click();
+    const sql = page.locator('pre.sql');
+    await sql.filter({ hasText: 'INSERT INTO' }).waitFor();
+    await page.locator('.preview-info', { hasText: /^6 inserts/ }).waitFor();
+    const statements = (await sql.innerText()).split('\n').filter(line => /^\s*INSERT INTO/.test(line));
+    assert.equal(statements.length, deletedIds.length, 'one INSERT per ticked row');
+    for (const id of deletedIds) assert.ok(statements.some(line => new RegExp(`VALUES \\(${id},`).test(line)), `the preview inserts order ${id}`);
     await editor.screenshot('diff-04-preview');
-    await page.getByRole('button', { name: /Apply/ }).click();
+    const apply = page.locator('vscode-button[data-action="apply"]');
+    assert.equal((await apply.innerText()).trim(), 'Apply 6 rows to production…');
+    await apply.click();
     const question = await wb.dialog(/Merge 6 rows into/);
     assert.match(question, /Merge 6 rows into "public\.orders" on "shop \(production\)"\?/);
     assert.match(question, /saves the rows it changes as a backup first, then writes in one transaction/);
@@ -130,6 +164,7 @@ describe('Compare a restored table with production and merge rows back, in a rea
     const after = await orderRows(database);
     assert.deepEqual(after, backupRows, 'production holds the backup\'s rows again, row by row');
     assert.equal(rowsHash(after), rowsHash(backupRows));
+    assert.equal(await tableHash(database), await tableHash(restoredDatabase), 'the server\'s own text of every row, in key order, hashes alike on both sides');
 
     const productionId = fs.readdirSync(backups).find(name => name.startsWith('shop-production'))!;
     assert.equal(fs.readdirSync(path.join(backups, productionId)).filter(name => fs.existsSync(path.join(backups, productionId, name, 'manifest.json'))).length, 2,
@@ -137,7 +172,44 @@ describe('Compare a restored table with production and merge rows back, in a rea
     await wb.treeRow(/shop \(production\).*2 backups/).waitFor();
     const undo = wb.treeRow(/rows a merge into public\.orders changed/);
     await undo.waitFor();
+    assert.equal(await undo.getAttribute('aria-selected'), 'true', 'the undo backup is selected in the tree, where Undo Merge… is');
+    await wb.page.locator('.notification-toast', { hasText: 'Lifeboat: Merging' }).waitFor({ state: 'hidden' });
     await editor.screenshot('diff-07-undo-backup-in-tree');
+  }));
+
+  it('compares again and finds no difference left', () => step('compare-again', async () => {
+    const page = wb.webview();
+    await page.locator('vscode-button', { hasText: 'Compare again' }).click();
+    await page.locator('vscode-button[data-filter="all"]', { hasText: /^\s*All differences\s*0\s*$/ }).waitFor();
+    for (const filter of ['onlyInBackup', 'onlyInProduction', 'changed']) {
+      assert.match(await page.locator(`vscode-button[data-filter="${filter}"]`).innerText(), /\b0\s*$/);
+    }
+    await wb.clearNotifications();
+    await editor.screenshot('diff-08-compared-again');
+  }));
+
+  it('Compare Tables… from the palette picks both sides, the restored copy\'s origin and the same table first', () => step('compare-tables', async () => {
+    await wb.runCommand('Lifeboat: Compare Tables…');
+    await wb.waitForPrompt('Compare Tables (1/4)');
+    await wb.chooseRow('shop_restored_');
+    await wb.waitForPrompt('Compare Tables (2/4)');
+    await wb.chooseRow('public.customers');
+    await wb.waitForPrompt('Compare Tables (3/4)');
+    assert.match(await wb.quickInput.locator('.monaco-list-row').first().innerText(), /shop \(production\)[\s\S]*restored from here/);
+    await wb.answer(undefined);
+    await wb.waitForPrompt('Compare Tables (4/4)');
+    assert.match(await wb.quickInput.locator('.monaco-list-row').first().innerText(), /public\.customers[\s\S]*same table/);
+    await wb.answer(undefined);
+    await editor.page.locator('.tab', { hasText: 'Compare public.customers' }).waitFor();
+    const page = wb.webview();
+    await page.locator('vscode-button[data-filter="all"]', { hasText: /^\s*All differences\s*0\s*$/ }).waitFor({ timeout: 60_000 });
+    await page.locator('.summary', { hasText: /40\s*Same on both sides/ }).waitFor();
+    await wb.page.locator('.notification-toast', { hasText: 'Lifeboat: Comparing' }).waitFor({ state: 'hidden' });
+    await editor.screenshot('diff-09-compare-tables');
+  }));
+
+  it('ran the page under its Content-Security-Policy without a violation', () => step('csp', async () => {
+    assert.deepEqual(cspViolations, []);
   }));
 });
 

@@ -66,6 +66,13 @@ export class Workbench {
     return (await toast.innerText()).replace(/\s+/g, ' ');
   }
 
+  /** Dismisses every notification, so that a screenshot shows what is behind the old ones. */
+  async clearNotifications(): Promise<void> {
+    await this.runCommand('Notifications: Clear All Notifications');
+    await this.page.locator('.notification-toast').first().waitFor({ state: 'hidden' });
+    await this.quickInput.waitFor({ state: 'hidden' });
+  }
+
   /** A row of the tree in the side bar whose accessible label or text matches. */
   treeRow(text: string | RegExp): Locator {
     return this.page.locator('.sidebar .monaco-list-row', { hasText: text }).first();

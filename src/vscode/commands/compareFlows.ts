@@ -20,12 +20,12 @@ export async function compareWithProductionFlow(s: Services, restored: Connectio
     return undefined;
   }
   const title = (step: number) => `Compare with Production (${step}/3)`;
-  const backupTable = await pickTable(s, restored, title(1), `Which table of ${restored.name} (the restored copy)?`);
+  const backupTable = await pickTable(s, restored, title(1), `Which table of the restored copy ${restored.name}?`);
   if (!backupTable) return undefined;
   const origin = restoredFrom(s.memento, restored.id);
   const production = await pickProductionConnection(s, restored, title(2), backupTable, origin?.connectionId);
   if (!production) return undefined;
-  const productionTable = await pickTable(s, production, title(3), `Which table of ${production.name} (production: merges write here)?`, backupTable);
+  const productionTable = await pickTable(s, production, title(3), `Which table of ${production.name}? (merges write there)`, backupTable);
   if (!productionTable) return undefined;
   return sides(s, { connection: restored, table: backupTable }, { connection: production, table: productionTable });
 }
@@ -39,7 +39,7 @@ export async function compareTablesFlow(s: Services): Promise<DiffSides | undefi
   if (!backupTable) return undefined;
   const production = await pickProductionConnection(s, backup, title(3), backupTable, restoredFrom(s.memento, backup.id)?.connectionId);
   if (!production) return undefined;
-  const productionTable = await pickTable(s, production, title(4), `Which table of ${production.name} (production: merges write here)?`, backupTable);
+  const productionTable = await pickTable(s, production, title(4), `Which table of ${production.name}? (merges write there)`, backupTable);
   if (!productionTable) return undefined;
   return sides(s, { connection: backup, table: backupTable }, { connection: production, table: productionTable });
 }
@@ -81,13 +81,14 @@ async function pickProductionConnection(s: Services, backup: Connection, title: 
   const others = s.store.list().filter(c => c.id !== backup.id);
   const ordered = [...others.filter(c => c.engine === backup.engine), ...others.filter(c => c.engine !== backup.engine)];
   const origin = ordered.some(c => c.id === originId) ? originId : undefined;
-  return pickComparable(title, `The production database to compare ${describeTable(table)} of ${backup.name} with (merges write there)`, ordered, origin);
+  return pickComparable(title, `Compare ${describeTable(table)} with which production database? (merges write there)`, ordered, origin);
 }
 
 async function pickTable(s: Services, connection: Connection, title: string, placeHolder: string, proposed?: TableRef): Promise<TableRef | undefined> {
   let tables: TableRef[];
   try {
-    tables = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Listing the tables of ${connection.name}…` },
+    // In the status bar: a listing takes a moment, and a notification would outlive it.
+    tables = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Listing the tables of ${connection.name}…` },
       async () => listTables({ connection, ...await passwordOf(s, connection) }));
   } catch (error) {
     void s.jobs.showError(`Listing the tables of ${connection.name} failed: ${errorMessage(error)}`);

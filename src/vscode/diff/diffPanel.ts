@@ -258,6 +258,7 @@ export class DiffPanel {
     this.s.logger.info(`Merging into ${target}: ${describePlan(preview)}`);
     this.send({ type: 'applying', rows });
     const controller = new AbortController();
+    let undoBackupId: string | undefined;
     await this.track('apply', controller, async () => {
       try {
         const outcome = await vscode.window.withProgress(
@@ -283,7 +284,8 @@ export class DiffPanel {
         this.s.logger.info(`Merged into ${target}: ${done}; the rows it changed were saved first as backup ${outcome.undoBackupId}`);
         this.send({ type: 'applied', outcome });
         void vscode.window.showInformationMessage(
-          `Merged into ${target}: ${done}. The rows it changed were saved first as backup ${outcome.undoBackupId}, listed under ${this.sides.production.connection.name}.`);
+          `Merged into ${target}: ${done}. The rows it changed were saved first as backup ${outcome.undoBackupId}, listed under ${this.sides.production.connection.name}: Undo Merge… on it puts them back.`);
+        undoBackupId = outcome.undoBackupId;
       } catch (error) {
         if (error instanceof MergeConflictError) {
           this.s.logger.warn(`Merge into ${target}: ${error.message}`);
@@ -299,6 +301,19 @@ export class DiffPanel {
         this.s.catalog.refresh();
       }
     });
+    if (undoBackupId) await this.revealUndoBackup(undoBackupId);
+  }
+
+  /** Selects the merge's undo backup in the tree (when the tree is open), where Undo Merge… is. */
+  private async revealUndoBackup(backupId: string): Promise<void> {
+    try {
+      const connectionId = this.sides.production.connection.id;
+      const entry = (await this.s.catalog.forConnection(connectionId)).entries.find(e => e.manifest.id === backupId);
+      const item = entry && await this.s.tree.findBackup(connectionId, entry.prefix);
+      if (item && this.s.treeView.visible) await this.s.treeView.reveal(item, { select: true, focus: false });
+    } catch (error) {
+      this.s.logger.warn(`Showing the undo backup ${backupId} in the tree failed: ${errorMessage(error)}`);
+    }
   }
 
   private track(kind: Operation['kind'], controller: AbortController, work: () => Promise<void>): Promise<void> {
