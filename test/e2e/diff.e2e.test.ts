@@ -189,6 +189,7 @@ describe('Compare a restored table with production and merge rows back, in a rea
   }));
 
   it('Compare Tables… from the palette picks both sides, the restored copy\'s origin and the same table first', () => step('compare-tables', async () => {
+    await server.query(`UPDATE public.customers SET name = 'Ada Lovelace (as restored)' WHERE id = 5`, restoredDatabase);
     await wb.runCommand('Lifeboat: Compare Tables…');
     await wb.waitForPrompt('Compare Tables (1/4)');
     await wb.chooseRow('shop_restored_');
@@ -202,10 +203,31 @@ describe('Compare a restored table with production and merge rows back, in a rea
     await wb.answer(undefined);
     await editor.page.locator('.tab', { hasText: 'Compare public.customers' }).waitFor();
     const page = wb.webview();
-    await page.locator('vscode-button[data-filter="all"]', { hasText: /^\s*All differences\s*0\s*$/ }).waitFor({ timeout: 60_000 });
-    await page.locator('.summary', { hasText: /40\s*Same on both sides/ }).waitFor();
+    await page.locator('vscode-button[data-filter="changed"]', { hasText: /^\s*Changed\s*1\s*$/ }).waitFor({ timeout: 60_000 });
+    await page.locator('.summary', { hasText: /39\s*Same on both sides/ }).waitFor();
+    await page.locator('vscode-checkbox[aria-label="Select changed row 5"]').waitFor();
     await wb.page.locator('.notification-toast', { hasText: 'Lifeboat: Comparing' }).waitFor({ state: 'hidden' });
     await editor.screenshot('diff-09-compare-tables');
+  }));
+
+  it('writes nothing when production changed between the comparison and Apply, and says which row', () => step('conflict', async () => {
+    const page = wb.webview();
+    await page.locator('vscode-checkbox[aria-label="Select changed row 5"]').click();
+    await page.locator('pre.sql', { hasText: 'UPDATE' }).waitFor();
+    await server.query(`UPDATE public.customers SET name = 'Ada (changed meanwhile)' WHERE id = 5`, database);
+    await page.locator('vscode-button[data-action="apply"]').click();
+    assert.match(await wb.dialog(/Merge 1 row into/), /Merge 1 row into "public\.customers" on "shop \(production\)"\?.*1 row updated/);
+    await wb.dialogButton('Merge');
+    const banner = page.locator('.banner.conflict');
+    await banner.waitFor();
+    assert.match(await banner.innerText(), /Nothing was written[\s\S]*Ada \(changed meanwhile\)/);
+    await editor.screenshot('diff-10-conflict');
+    assert.deepEqual(await server.query(`SELECT name FROM public.customers WHERE id = 5`, database), [{ name: 'Ada (changed meanwhile)' }], 'production as the other writer left it');
+    const productionId = fs.readdirSync(backups).find(name => name.startsWith('shop-production'))!;
+    assert.equal(fs.readdirSync(path.join(backups, productionId)).filter(name => fs.existsSync(path.join(backups, productionId, name, 'manifest.json'))).length, 2, 'no undo backup for a merge that wrote nothing');
+    await banner.locator('vscode-button', { hasText: 'Compare again' }).click();
+    await page.locator('vscode-checkbox[aria-label="Select changed row 5"]').waitFor();
+    assert.match(await page.locator('.grid-row.kind-changed').first().innerText(), /Ada \(changed meanwhile\)/, 'compared again: production as it is now');
   }));
 
   it('ran the page under its Content-Security-Policy without a violation', () => step('csp', async () => {

@@ -40,6 +40,8 @@ export class DiffPanel {
   /** What the page needs to rebuild itself after a reload, in the order it was posted. */
   private replay: HostMessage[] = [];
   private pageReady = false;
+  /** The merge's modal is open: a second Apply waits for its answer. */
+  private confirming = false;
   private disposed = false;
   /** Bumped by every (re)compare and by dispose, so a superseded comparison's result is dropped. */
   private generation = 0;
@@ -238,8 +240,8 @@ export class DiffPanel {
   private async apply(selection: MergeSelection, options: MergeOptions): Promise<void> {
     const comparison = this.comparison;
     if (!comparison) return;
-    if (this.running) {
-      void vscode.window.showInformationMessage(`Wait until the ${this.running.kind === 'apply' ? 'merge' : 'comparison'} has finished.`);
+    if (this.running || this.confirming) {
+      void vscode.window.showInformationMessage(`Wait until the ${this.running?.kind === 'compare' ? 'comparison' : 'merge'} has finished.`);
       return;
     }
     const preview = comparison.preview(selection, options, 0);
@@ -249,10 +251,12 @@ export class DiffPanel {
       void vscode.window.showInformationMessage(`Nothing to merge into ${target}: ${preview.skipped > 0 ? 'the rows chosen are only in production, and deleting them was not chosen' : 'no rows are chosen'}.`);
       return;
     }
+    this.confirming = true;
     const answer = await vscode.window.showWarningMessage(
       `Merge ${plural(rows, 'row')} into ${target}?`,
       { modal: true, detail: `Lifeboat saves the rows it changes as a backup first, then writes in one transaction: ${describePlan(preview)}.` },
-      'Merge');
+      'Merge').then(choice => choice, () => undefined);
+    this.confirming = false;
     if (answer !== 'Merge' || this.disposed || comparison !== this.comparison) return;
 
     this.s.logger.info(`Merging into ${target}: ${describePlan(preview)}`);
