@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # npm run bench [-- OPTIONS]: Lifeboat beside the bare tools, measured in the same run; prints medians
 # and ratios, asserts nothing.
-#   --only sqlite|snapshot|pg|mariadb   run one benchmark (default: all, in that order; snapshot: an
-#                          incremental SQLite snapshot after a 1 % change, bench/sqliteSnapshot.mjs)
-#   --rounds N             measured rounds, for each (defaults: SQLite 7, PostgreSQL 3, MariaDB 3)
+#   --only sqlite|snapshot|pg|mariadb|diff   run one benchmark (default: all, in that order; snapshot: an
+#                          incremental SQLite snapshot after a 1 % change, bench/sqliteSnapshot.mjs; diff: lifeboat
+#                          diff of two 1,000,000-row tables beside COPY, bench/diffCompare.ts)
+#   --rounds N             measured rounds, for each (defaults: SQLite 7, PostgreSQL 3, MariaDB 3, diff 3)
 #   --sweep, --no-node24   SQLite only: see bench/sqliteBackup.mjs
-#   --node PATH, --warmup N   PostgreSQL and MariaDB: the Node that runs Lifeboat's CLI; uncounted rounds
+#   --node PATH, --warmup N   PostgreSQL, MariaDB and diff: the Node that runs Lifeboat's CLI; uncounted rounds (diff: 1 by default)
 #   --scale F, --restore   MariaDB only: a smaller database (0.04: about 60 MiB); also time restores (bench/mariadbBackup.ts)
+#   --profile              diff only: one more comparison under node --cpu-prof, its top costs printed
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,25 +16,27 @@ only=""
 sqlite_args=()
 pg_args=()
 maria_args=()
-usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+diff_args=()
+usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --only) [[ $# -ge 2 ]] || usage; only="$2"; shift 2 ;;
     --only=*) only="${1#--only=}"; shift ;;
-    --rounds) [[ $# -ge 2 ]] || usage; sqlite_args+=("$1" "$2"); pg_args+=("$1" "$2"); maria_args+=("$1" "$2"); shift 2 ;;
-    --rounds=*) sqlite_args+=("$1"); pg_args+=("$1"); maria_args+=("$1"); shift ;;
+    --rounds) [[ $# -ge 2 ]] || usage; sqlite_args+=("$1" "$2"); pg_args+=("$1" "$2"); maria_args+=("$1" "$2"); diff_args+=("$1" "$2"); shift 2 ;;
+    --rounds=*) sqlite_args+=("$1"); pg_args+=("$1"); maria_args+=("$1"); diff_args+=("$1"); shift ;;
     --sweep|--no-node24) sqlite_args+=("$1"); shift ;;
-    --node|--warmup) [[ $# -ge 2 ]] || usage; pg_args+=("$1" "$2"); maria_args+=("$1" "$2"); shift 2 ;;
-    --node=*|--warmup=*) pg_args+=("$1"); maria_args+=("$1"); shift ;;
+    --node|--warmup) [[ $# -ge 2 ]] || usage; pg_args+=("$1" "$2"); maria_args+=("$1" "$2"); diff_args+=("$1" "$2"); shift 2 ;;
+    --node=*|--warmup=*) pg_args+=("$1"); maria_args+=("$1"); diff_args+=("$1"); shift ;;
     --scale) [[ $# -ge 2 ]] || usage; maria_args+=("$1" "$2"); shift 2 ;;
     --scale=*|--restore) maria_args+=("$1"); shift ;;
+    --profile) diff_args+=("$1"); shift ;;
     -h|--help) usage ;;
     *) echo "bench/run.sh: unknown option $1" >&2; usage ;;
   esac
 done
 case "$only" in
-  ""|sqlite|snapshot|pg|mariadb) ;;
-  *) echo "bench/run.sh: --only takes sqlite, snapshot, pg or mariadb, not \"$only\"" >&2; exit 2 ;;
+  ""|sqlite|snapshot|pg|mariadb|diff) ;;
+  *) echo "bench/run.sh: --only takes sqlite, snapshot, pg, mariadb or diff, not \"$only\"" >&2; exit 2 ;;
 esac
 
 if [[ -z "$only" || "$only" == sqlite ]]; then
@@ -49,4 +53,8 @@ fi
 if [[ -z "$only" || "$only" == mariadb ]]; then
   [[ -n "$only" ]] || echo
   node --import tsx bench/mariadbBackup.ts "${maria_args[@]}"
+fi
+if [[ -z "$only" || "$only" == diff ]]; then
+  [[ -n "$only" ]] || echo
+  node --import tsx bench/diffCompare.ts "${diff_args[@]}"
 fi

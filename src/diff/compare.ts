@@ -100,7 +100,7 @@ export async function compareTables(request: CompareRequest): Promise<TableCompa
     const totals = skipRead ? { rowsRead: { backup: 0, production: 0 }, same: 0 } : await mergeOrdered({
       backup: backup.rows({ ...pairing.backupPlan, ...(filter ? { buckets: filter } : {}) }, signal),
       production: production.rows({ ...pairing.productionPlan, ...(filter ? { buckets: filter } : {}) }, signal),
-      kinds: pairing.backupPlan.kinds, orderKinds, keyed: pairing.keyIndexes !== null,
+      kinds: pairing.backupPlan.kinds, orderKinds, keyed: pairing.keyIndexes !== null, keyNames: pairing.productionPlan.orderBy.map(i => pairing.productionPlan.columns[i]),
       labels: { backup: backup.label, production: production.label }, store, signal,
       onRows: read => onProgress?.({
         fraction: expected ? Math.min(1, (read.backup + read.production) / expected) : null,

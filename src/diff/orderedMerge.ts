@@ -17,6 +17,8 @@ export interface MergeInput {
   kinds: ValueKind[];
   orderKinds: ValueKind[];
   keyed: boolean;
+  /** Names of the key columns, for messages. */
+  keyNames: string[];
   labels: { backup: string; production: string };
   store: DiffStore;
   signal?: AbortSignal;
@@ -37,7 +39,7 @@ class Cursor {
   private previous: readonly Cell[] | undefined;
   read = 0;
 
-  constructor(rows: AsyncIterable<SourceRow[]>, private readonly orderKinds: ValueKind[], private readonly strict: boolean, private readonly label: string) {
+  constructor(rows: AsyncIterable<SourceRow[]>, private readonly orderKinds: ValueKind[], private readonly strict: boolean, private readonly label: string, private readonly keyNames: string[]) {
     this.iterator = rows[Symbol.asyncIterator]();
   }
 
@@ -70,10 +72,13 @@ class Cursor {
     if (this.previous) {
       const c = compareKeys(this.orderKinds, this.previous, row.key);
       if (c > 0 || (c === 0 && this.strict)) {
-        throw new LifeboatError('unsupported',
-          c === 0 ? `${this.label} has two rows with the key (${row.key.join(', ')}), so that key is not unique.`
-            : `${this.label} sent its rows in an order the comparison cannot follow (the key's type sorts differently in the database than as text).`,
-          c === 0 ? 'Choose a unique key (or none, to compare whole rows).' : 'Choose another key column (an integer or text key works everywhere).');
+        if (c === 0) {
+          const names = this.keyNames.map(n => `"${n}"`).join(', ');
+          throw new LifeboatError('usage', `${names} ${this.keyNames.length > 1 ? 'are' : 'is'} not a unique key of ${this.label}: two rows have (${row.key.join(', ')}).`,
+            'Choose the columns of a unique key (or none, to compare whole rows as multisets).');
+        }
+        throw new LifeboatError('unsupported', `${this.label} sent its rows in an order the comparison cannot follow (the key's type sorts differently in the database than as text).`,
+          'Choose another key column (an integer or text key works everywhere).');
       }
     }
     this.previous = row.key;
@@ -85,8 +90,8 @@ class Cursor {
 }
 
 export async function mergeOrdered(input: MergeInput): Promise<MergeTotals> {
-  const a = new Cursor(input.backup, input.orderKinds, input.keyed, input.labels.backup);
-  const b = new Cursor(input.production, input.orderKinds, input.keyed, input.labels.production);
+  const a = new Cursor(input.backup, input.orderKinds, input.keyed, input.labels.backup, input.keyNames);
+  const b = new Cursor(input.production, input.orderKinds, input.keyed, input.labels.production, input.keyNames);
   let same = 0;
   let sinceReport = 0;
   try {

@@ -106,25 +106,104 @@ function canonicalBoolean(raw: Exclude<RawValue, null>): string {
   return s;
 }
 
-/** Parsed and written again with object keys sorted and no spaces; text that is not JSON stays as it is. */
-function canonicalJson(s: string): string {
-  let value: unknown;
+/**
+ * Parsed and written again with object keys sorted and no spaces; numbers keep their digits
+ * (JSON.parse would round 12345678901234567891 to a double) in canonical decimal form, so 1.0
+ * and 1 are equal as jsonb says. Text that is not JSON stays as it is.
+ */
+export function canonicalJson(s: string): string {
   try {
-    value = JSON.parse(s);
+    const reader = new JsonReader(s);
+    const out = reader.value();
+    reader.end();
+    return out;
   } catch {
     return s;
   }
-  return JSON.stringify(sortKeys(value));
 }
 
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === 'object') {
-    const sorted: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) sorted[key] = sortKeys((value as Record<string, unknown>)[key]);
-    return sorted;
+/** A small JSON reader that writes the canonical form as it reads. */
+class JsonReader {
+  private at = 0;
+  constructor(private readonly text: string) {}
+
+  private space(): void {
+    while (/\s/.test(this.text[this.at] ?? '')) this.at++;
   }
-  return value;
+
+  end(): void {
+    this.space();
+    if (this.at !== this.text.length) throw new Error('trailing text');
+  }
+
+  value(): string {
+    this.space();
+    const c = this.text[this.at];
+    if (c === '{') return this.object();
+    if (c === '[') return this.array();
+    if (c === '"') return JSON.stringify(this.string());
+    const literal = /^(true|false|null)/.exec(this.text.slice(this.at, this.at + 5));
+    if (literal) {
+      this.at += literal[1].length;
+      return literal[1];
+    }
+    const number = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(this.text.slice(this.at));
+    if (!number) throw new Error('not JSON');
+    this.at += number[0].length;
+    return number[3] ? String(Number(number[0])) : canonicalDecimal(number[0]);
+  }
+
+  private string(): string {
+    if (this.text[this.at] !== '"') throw new Error('expected a string');
+    let end = this.at + 1;
+    while (end < this.text.length && this.text[end] !== '"') end += this.text[end] === '\\' ? 2 : 1;
+    // JSON.parse checks the escapes and control characters.
+    const value = JSON.parse(this.text.slice(this.at, end + 1)) as string;
+    this.at = end + 1;
+    return value;
+  }
+
+  private object(): string {
+    this.at++;
+    const members: [string, string][] = [];
+    this.space();
+    if (this.text[this.at] === '}') {
+      this.at++;
+      return '{}';
+    }
+    for (;;) {
+      this.space();
+      const key = this.string();
+      this.space();
+      if (this.text[this.at++] !== ':') throw new Error('expected :');
+      members.push([key, this.value()]);
+      this.space();
+      const c = this.text[this.at++];
+      if (c === '}') break;
+      if (c !== ',') throw new Error('expected , or }');
+    }
+    // jsonb keeps the last of duplicate keys; so does this.
+    const byKey = new Map(members);
+    return `{${[...byKey.keys()].sort().map(k => `${JSON.stringify(k)}:${byKey.get(k)}`).join(',')}}`;
+  }
+
+  private array(): string {
+    this.at++;
+    const items: string[] = [];
+    this.space();
+    if (this.text[this.at] === ']') {
+      this.at++;
+      return '[]';
+    }
+    for (;;) {
+      items.push(this.value());
+      this.space();
+      const c = this.text[this.at++];
+      if (c === ']') break;
+      if (c !== ',') throw new Error('expected , or ]');
+    }
+    return `[${items.join(',')}]`;
+  }
 }
 
 /** "10:00:00.500000" → "10:00:00.5", "10:00:00.000" → "10:00:00". */

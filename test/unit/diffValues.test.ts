@@ -43,6 +43,9 @@ describe('canonical values: equal values from different drivers compare equal', 
     assert.equal(canonical('json', '{ "b": 1, "a": [2, 1] }'), canonical('json', '{"a":[2,1],"b":1}'));
     assert.notEqual(canonical('json', '[1,2]'), canonical('json', '[2,1]'));
     assert.equal(canonical('json', 'not json'), 'not json');
+    // Digits beyond a double's precision are kept: these two differ.
+    assert.notEqual(canonical('json', '{"n":12345678901234567890}'), canonical('json', '{"n":12345678901234567891}'));
+    assert.equal(canonical('json', '[1.0, 2.50]'), '[1,2.5]');
   });
 
   it('timestamps with a time zone become the same instant in UTC, keeping microseconds', () => {

@@ -145,7 +145,13 @@ class PostgresSource implements TableSource {
   async *rows(plan: ReadPlan, signal?: AbortSignal): AsyncIterable<SourceRow[]> {
     const keyTerms = plan.orderBy.map(i => quotePg(plan.columns[i]));
     const select = [...keyTerms, ...plan.columns.map(quotePg)].join(', ');
-    const order = plan.orderBy.map(i => this.orderTerm(plan.columns[i], plan.kinds[i])).join(', ');
+    // NULLS FIRST: PostgreSQL puts NULL last by default; values.ts, MySQL and SQLite put it first.
+    // Only where NULL can occur: on a NOT NULL key it would stop PostgreSQL reading the key's
+    // index in order and make it sort the whole table instead (measured: 2x slower).
+    const order = plan.orderBy.map(i => {
+      const term = this.orderTerm(plan.columns[i], plan.kinds[i]);
+      return this.byName.get(plan.columns[i])!.nullable ? `${term} NULLS FIRST` : term;
+    }).join(', ');
     const sql = `COPY (SELECT ${select} FROM ${this.tableName}${this.bucketWhere(plan, plan.orderBy, plan.buckets)}${order ? ` ORDER BY ${order}` : ''}) TO STDOUT`;
     const stream = this.client.query(copyTo(sql));
     const abort = () => stream.destroy(new CancelledError('The comparison'));

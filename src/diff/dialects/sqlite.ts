@@ -93,11 +93,11 @@ class SqliteSource implements TableSource {
     // BINARY collation whatever the column declares (NOCASE would not match compareUtf8).
     const order = plan.orderBy.map(i => numericKind(plan.kinds[i]) ? quoteSqlite(plan.columns[i]) : `${quoteSqlite(plan.columns[i])} COLLATE BINARY`).join(', ');
     const keyKinds = plan.orderBy.map(i => plan.kinds[i]);
-    const rows = this.db.iterate(`SELECT ${select} FROM ${this.tableName}${order ? ` ORDER BY ${order}` : ''}`);
+    const rows = this.db.exactRows(`SELECT ${select} FROM ${this.tableName}${order ? ` ORDER BY ${order}` : ''}`);
     let batch: SourceRow[] = [];
     try {
       for (const row of rows) {
-        batch.push(new ArrayRow(Object.values(row) as RawValue[], keyKinds.length, keyKinds));
+        batch.push(new ArrayRow(row as RawValue[], keyKinds.length, keyKinds));
         if (batch.length >= BATCH) {
           if (signal?.aborted) throw new CancelledError('The comparison');
           yield batch;
@@ -149,7 +149,7 @@ export async function openSqliteTarget(connection: SqliteConnection): Promise<Ta
     begin: async () => { db.exec('BEGIN IMMEDIATE'); },
     async query(sql, params) {
       try {
-        if (/^\s*SELECT/i.test(sql)) return { rows: db.all(sql, ...params).map(r => Object.values(r) as RawValue[]), affected: 0 };
+        if (/^\s*SELECT/i.test(sql)) return { rows: [...db.exactRows(sql, ...params)] as RawValue[][], affected: 0 };
         db.run(sql, ...params);
         return { rows: [], affected: Number(db.get('SELECT changes() AS n')?.n ?? 0) };
       } catch (error) {

@@ -26,6 +26,7 @@ function wrap(db: BetterSqlite3.Database): SqliteDatabase {
     exec: sql => void db.exec(sql),
     run: (sql, ...params) => void db.prepare(sql).run(...params),
     iterate: (sql, ...params) => db.prepare(sql).iterate(...params) as IterableIterator<Record<string, unknown>>,
+    exactRows: (sql, ...params) => db.prepare(sql).raw(true).safeIntegers(true).iterate(...params) as IterableIterator<unknown[]>,
     async backupTo(target, { pagesPerStep, onStep }) {
       await db.backup(target, {
         progress: step => onStep(step) || pagesPerStep,

@@ -18,6 +18,9 @@ export interface SqliteDatabase {
   run(sql: string, ...params: unknown[]): void;
   /** Rows one at a time, for results too large to hold (a SQL dump of a big table). */
   iterate(sql: string, ...params: unknown[]): IterableIterator<Row>;
+  /** Rows as arrays in select-list order with every integer as a bigint, so none above 2^53 is
+   *  rounded (the table diff compares and merges values exactly). Give columns distinct aliases. */
+  exactRows(sql: string, ...params: unknown[]): IterableIterator<unknown[]>;
   /**
    * Copies this database into a new file `target` with SQLite's online backup API, in steps of
    * `pagesPerStep` pages, calling `onStep` after each. `onStep` may return the size of the next

@@ -7,7 +7,7 @@ interface NodeSqliteModule {
   backup?: (source: NodeDatabaseSync, target: string, options?: { rate?: number; progress?: (p: { totalPages: number; remainingPages: number }) => void }) => Promise<number>;
 }
 interface NodeDatabaseSync {
-  prepare(sql: string): { all(...params: unknown[]): unknown[]; get(...params: unknown[]): unknown; run(...params: unknown[]): unknown; iterate(...params: unknown[]): IterableIterator<unknown> };
+  prepare(sql: string): { all(...params: unknown[]): unknown[]; get(...params: unknown[]): unknown; run(...params: unknown[]): unknown; iterate(...params: unknown[]): IterableIterator<unknown>; setReadBigInts(enabled: boolean): void };
   exec(sql: string): void;
   close(): void;
 }
@@ -44,6 +44,11 @@ export function createNodeSqliteDriver(): SqliteDriver | undefined {
         exec: sql => db.exec(sql),
         run: (sql, ...params) => void db.prepare(sql).run(...params),
         iterate: (sql, ...params) => db.prepare(sql).iterate(...params) as IterableIterator<Record<string, unknown>>,
+        *exactRows(sql, ...params) {
+          const statement = db.prepare(sql);
+          statement.setReadBigInts(true);
+          for (const row of statement.iterate(...params)) yield Object.values(row as Record<string, unknown>);
+        },
         async backupTo(target, { pagesPerStep, onStep }) {
           await backup(db, target, { rate: pagesPerStep, progress: step => void onStep(step) });
         },
