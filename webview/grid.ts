@@ -160,11 +160,8 @@ export class DiffGrid {
         longest[i] = Math.max(longest[i], length);
       });
     }
-    this.setWidths(longest.map(chars => this.textWidth(chars) + 24), this.textWidth(keyLongest) + 24);
-  }
-
-  focus(): void {
-    this.element.focus();
+    // The first rows stand for the rest: a little slack for the longer values further down.
+    this.setWidths(longest.map((chars, i) => Math.max(KIND_WIDTH[this.columns[this.shown[i]].kind], this.textWidth(chars + 3) + 24)), this.textWidth(keyLongest + 2) + 24);
   }
 
   private setWidths(columns: number[], key: number): void {

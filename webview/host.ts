@@ -6,6 +6,8 @@ import type { HostMessage, WebviewMessage } from '../src/diff/protocol';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
+  getState(): unknown;
+  setState(state: unknown): void;
 }
 
 /** Provided by the editor to a webview page (and by the browser test's shim); callable once. */
@@ -14,6 +16,9 @@ declare function acquireVsCodeApi(): VsCodeApi;
 export interface Host {
   post(message: WebviewMessage): void;
   onMessage(handler: (message: HostMessage) => void): void;
+  /** What the page kept for itself: the editor holds it while the page is hidden and rebuilt. */
+  savedState(): unknown;
+  saveState(state: unknown): void;
 }
 
 const HOST_TYPES = new Set<HostMessage['type']>([
@@ -29,6 +34,8 @@ export function connectHost(): Host {
   const api = acquireVsCodeApi();
   return {
     post: message => api.postMessage(message),
+    savedState: () => api.getState(),
+    saveState: state => api.setState(state),
     onMessage: handler => {
       // Other frames and extensions' injected scripts may post too: only messages of our shape count.
       window.addEventListener('message', event => {

@@ -9,6 +9,7 @@ import { FilterBar } from './filters';
 import { DiffGrid } from './grid';
 import { connectHost } from './host';
 import { MergePanel } from './mergePanel';
+import { comparisonId, savedFor, type PageState } from './pageState';
 import { RowPages } from './rowPages';
 import { kindsOf, Selection } from './selection';
 import { StatusView } from './status';
@@ -104,6 +105,7 @@ function receive(message: HostMessage): void {
     case 'applied':
       // What the grid shows is now history: Apply again only after comparing again.
       phase = 'done';
+      host.saveState(undefined);
       status.showApplied(message.outcome);
       refreshControls();
       return;
@@ -130,6 +132,8 @@ function startComparing(): void {
   phase = 'comparing';
   summary = null;
   selection.clear();
+  allowDelete = false;
+  merge.reset();
   pages.reset('all', 0);
   clearTimeout(previewTimer);
   previewRequestId++;
@@ -146,19 +150,27 @@ function showSummary(next: DiffSummary): void {
   status.clear();
   summaryView.update(next);
   grid.setSummary(next);
-  merge.showEmpty();
+  allowDelete = false;
+  merge.reset();
   filter = 'all';
+  const saved = savedFor(host.savedState(), next);
+  if (saved) {
+    selection.restore(saved.selection);
+    filter = saved.filter;
+    allowDelete = saved.allowDelete;
+    merge.setAllowDelete(allowDelete);
+  }
   showResults(true);
   app.setAttribute('aria-busy', 'false');
   applyFilter();
   refreshControls();
+  if (saved) schedulePreview();
 }
 
 function chooseFilter(next: DiffFilter): void {
   if (!summary || next === filter) return;
   filter = next;
   applyFilter();
-  grid.focus();
 }
 
 function applyFilter(): void {
@@ -168,12 +180,20 @@ function applyFilter(): void {
   grid.setTotal(total);
   filters.update(filter, summary.counts);
   refreshControls();
+  saveState();
 }
 
 function selectionChanged(): void {
   grid.invalidate();
   refreshControls();
   schedulePreview();
+  saveState();
+}
+
+function saveState(): void {
+  if (!summary || phase === 'done') return;
+  const state: PageState = { comparison: comparisonId(summary), filter, allowDelete, selection: selection.snapshot() };
+  host.saveState(state);
 }
 
 function options(): MergeOptions {

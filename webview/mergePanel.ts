@@ -55,6 +55,16 @@ export class MergePanel {
     this.applyButton.textContent = counts.effective > 0 ? `Apply ${plural(counts.effective, 'row', 'rows')} to production…` : 'Apply to production…';
   }
 
+  /** A new comparison starts from the safe default: deleting off. */
+  reset(): void {
+    this.setAllowDelete(false);
+    this.showEmpty();
+  }
+
+  setAllowDelete(allowed: boolean): void {
+    this.allowDelete.checked = allowed;
+  }
+
   setBusy(busy: boolean): void {
     this.allowDelete.disabled = busy;
   }
@@ -73,7 +83,6 @@ export class MergePanel {
   }
 
   showPreview(preview: MergePreview): void {
-    const total = preview.inserts + preview.updates + preview.deletes;
     const parts = [
       plural(preview.inserts, 'insert', 'inserts'),
       plural(preview.updates, 'update', 'updates'),
@@ -81,7 +90,7 @@ export class MergePanel {
     ];
     if (preview.skipped > 0) parts.push(`${formatCount(preview.skipped)} skipped`);
     let info = `${parts.join(' · ')} into ${preview.target.connection} · ${preview.target.table}, in one transaction`;
-    if (preview.truncated) info += ` — showing the first ${formatCount(countStatements(preview.sql))} of ${formatCount(total)} statements`;
+    if (preview.truncated) info += ` — showing the first ${formatCount(countStatements(preview.sql))} statements`;
     this.previewInfo.textContent = info;
     this.sql.classList.remove('stale', 'empty');
     this.sql.textContent = preview.sql;

@@ -10,6 +10,9 @@ type KindSelection = { all: false; ids: Set<number> } | { all: true; except: Set
 
 export type TickState = 'none' | 'some' | 'all';
 
+/** A selection as plain data, to keep while the page is hidden: per kind, "all but" or "only" these ids. */
+export type SelectionSnapshot = Record<DiffKind, { all: boolean; ids: number[] }>;
+
 export function kindsOf(filter: DiffFilter): DiffKind[] {
   return filter === 'all' ? [...DIFF_KINDS] : [filter];
 }
@@ -65,6 +68,21 @@ export class Selection {
     const selected = this.count(counts, kinds);
     if (selected === 0) return 'none';
     return selected >= total ? 'all' : 'some';
+  }
+
+  snapshot(): SelectionSnapshot {
+    const entry = (kind: DiffKind) => {
+      const state = this.byKind.get(kind)!;
+      return { all: state.all, ids: [...(state.all ? state.except : state.ids)] };
+    };
+    return { onlyInBackup: entry('onlyInBackup'), onlyInProduction: entry('onlyInProduction'), changed: entry('changed') };
+  }
+
+  restore(snapshot: SelectionSnapshot): void {
+    for (const kind of DIFF_KINDS) {
+      const { all, ids } = snapshot[kind];
+      this.byKind.set(kind, all ? { all: true, except: new Set(ids) } : { all: false, ids: new Set(ids) });
+    }
   }
 
   toMergeSelection(): MergeSelection {

@@ -83,7 +83,7 @@ export class StatusView {
     const more = total > Math.min(conflicts.length, CONFLICTS_SHOWN) ? [el('p', { text: `…and ${formatCount(total - Math.min(conflicts.length, CONFLICTS_SHOWN))} more.` })] : [];
     this.showBanner('conflict', '⚠', 'Nothing was written', [
       `Production changed since the comparison: ${plural(total, 'row is', 'rows are')} no longer what the diff showed. Compare again to see production as it is now.`,
-    ], [list, ...more], 'Compare again');
+    ], [el('div', { className: 'conflicts-scroll' }, list), ...more], 'Compare again');
   }
 
   showFailed(message: string, hint: string | undefined, canRecompare: boolean): void {

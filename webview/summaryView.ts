@@ -40,7 +40,7 @@ export class SummaryView {
   update(summary: DiffSummary): void {
     this.tiles.replaceChildren(
       ...DIFF_KINDS.map(kind => tile(kind, KIND_LABELS[kind].symbol, summary.counts[kind], KIND_LABELS[kind].long)),
-      tile('same', '=', summary.same, summary.same === null ? 'Same (equal ranges not read)' : 'Same on both sides'),
+      tile('same', '=', summary.same, summary.same === null ? 'Same (equal ranges not read)' : summary.keyColumns === null ? 'Copies on both sides' : 'Same on both sides'),
     );
     const lines: (string | Node)[][] = [];
     lines.push([describeKey(summary), ' · ', describeMode(summary), ` · ${formatDuration(summary.elapsedMs)}`]);

@@ -1,34 +1,38 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import type { Browser, Locator } from 'playwright-core';
-import type { DiffRow, MergeSelection } from '../../src/diff/types';
+import { compareTables, MergeConflictError, type DiffProgress, type DiffRow, type MergeSelection, type TableComparison } from '../../src/diff';
 import { ROOT } from '../support/cli';
-import { standInComparison, type StandInComparison } from '../support/diffStandIn';
-import { createDiffDatabases } from '../support/diffTables';
+import { createDiffDatabases, CUSTOMERS } from '../support/diffTables';
 import { buildWebview, DiffPage, launchChromium, serveDiffPage, type DiffPageServer } from '../support/diffWebview';
+import { engineContext } from '../support/engineContext';
 import { tempFolder } from '../support/temp';
 import { DARK_MODERN, LIGHT_MODERN } from '../support/webviewThemes';
 
 /**
- * The diff page in real Chromium under its strict CSP, fed the comparison of a 100,000-row table:
- * the test plays the extension (answers row and preview requests from the comparison, reports
- * apply outcomes) and checks what a person sees and what the page asks for.
- * Screenshots go to test-results/webview/.
+ * The diff page in real Chromium under its strict CSP, fed by the real diff engine: the test plays
+ * the extension. It compares two generated SQLite files (a 100,000-row table after an accident,
+ * a small keyed table, a keyless one) with compareTables, answers the page's row and preview
+ * requests from the comparison, runs Apply on the production file when the page asks, and checks
+ * what a person sees and what the page posts. Screenshots go to test-results/webview/.
  */
 const SHOTS = path.join(ROOT, 'test-results', 'webview');
 
 describe('the diff webview in Chromium', () => {
   const tmp = tempFolder('lifeboat-webview');
+  const restoredDb = tmp.file('restored.db');
+  const productionDb = tmp.file('production.db');
+  const opened: TableComparison[] = [];
   let server: DiffPageServer;
   let browser: Browser;
   let page: DiffPage;
-  let customers: StandInComparison;
+  let customers: TableComparison;
 
   before(async () => {
     buildWebview();
-    createDiffDatabases(tmp.file('restored.db'), tmp.file('production.db'));
-    customers = compare('customers');
+    createDiffDatabases(restoredDb, productionDb);
     server = await serveDiffPage();
     browser = await launchChromium();
     page = await DiffPage.open(browser, server, DARK_MODERN, SHOTS);
@@ -37,11 +41,26 @@ describe('the diff webview in Chromium', () => {
   after(async () => {
     await browser?.close();
     await server?.close();
+    for (const comparison of opened) await comparison.close();
     tmp.dispose();
   });
 
-  function compare(table: string): StandInComparison {
-    return standInComparison(tmp.file('restored.db'), tmp.file('production.db'), table);
+  /** The engine's comparison of one table, its progress forwarded to the page as the panel does. */
+  async function compare(table: string): Promise<TableComparison> {
+    let forwarding = Promise.resolve();
+    const side = (name: string, file: string) => ({ connection: { engine: 'sqlite' as const, id: name, name, path: file }, table: { name: table } });
+    const comparison = await compareTables({
+      backup: side('restored', restoredDb),
+      production: side('production', productionDb),
+      onProgress: (progress: DiffProgress) => { forwarding = forwarding.then(() => page.send({ type: 'progress', progress })); },
+    });
+    await forwarding;
+    opened.push(comparison);
+    return comparison;
+  }
+
+  async function comparing(table: string): Promise<void> {
+    await page.send({ type: 'comparing', title: `Compare ${table}`, backupLabel: `restored (10:25) · ${table}`, productionLabel: `production · ${table}`, targetLabel: `production · ${table}` });
   }
 
   const $ = (selector: string): Locator => page.page.locator(selector);
@@ -65,11 +84,11 @@ describe('the diff webview in Chromium', () => {
     });
   }
 
-  it('says ready, shows progress with Cancel, then the counts the comparison found', async () => {
+  it('says ready, shows the progress of the comparison with Cancel, then the counts it found', async () => {
     await page.waitFor('ready');
-    await page.send({ type: 'comparing', title: 'Compare customers', backupLabel: 'restored (10:25) · customers', productionLabel: 'production · customers', targetLabel: 'production · customers' });
-    await page.send({ type: 'progress', progress: { fraction: 0.42, message: 'Reading rows: 42,000 of 100,000' } });
-    assert.match(await text('.progress-text'), /42,000 of 100,000 42 %/);
+    await comparing('customers');
+    customers = await compare('customers');
+    assert.match(await text('.progress-text'), /rows read · [\d,]+ differences \d+ %$/, 'the engine\'s last progress message is shown');
     await page.screenshot('01-comparing-dark');
     const mark = page.mark();
     await $('vscode-button[data-action="cancel"]').click();
@@ -78,7 +97,7 @@ describe('the diff webview in Chromium', () => {
     page.source = customers;
     await page.send({ type: 'summary', summary: customers.summary });
     const counts = customers.summary.counts;
-    assert.ok(counts.onlyInBackup > 2500 && counts.onlyInProduction === 2000 && counts.changed > 1000, `the generated tables differ as planned: ${JSON.stringify(counts)}`);
+    assert.deepEqual(counts, CUSTOMERS.expectedCounts(), 'the engine found the differences the generator made');
     for (const kind of ['onlyInBackup', 'onlyInProduction', 'changed'] as const) {
       assert.equal(await text(`.tile[data-kind="${kind}"] .count`), counts[kind].toLocaleString('en-US'), `${kind} count`);
     }
@@ -107,6 +126,31 @@ describe('the diff webview in Chromium', () => {
     const requested = page.posted.slice(mark).filter(message => message.type === 'requestRows');
     assert.ok(requested.length <= 3, `one jump asks for the pages in view, not every page passed (${requested.length})`);
     await page.screenshot('03-bottom-dark');
+  });
+
+  it('drops a late page of the filter the person already left', async () => {
+    page.autoAnswer = false;
+    try {
+      let mark = page.mark();
+      await $('vscode-button[data-filter="onlyInProduction"]').click();
+      const late = await page.waitFor('requestRows', mark, m => m.filter === 'onlyInProduction');
+      mark = page.mark();
+      await $('vscode-button[data-filter="changed"]').click();
+      const current = await page.waitFor('requestRows', mark, m => m.filter === 'changed' && m.offset === 0);
+      const lateRows = customers.rows(late.filter, late.offset, late.limit);
+      await page.send({ type: 'rows', requestId: late.requestId, filter: late.filter, offset: late.offset, total: customers.count(late.filter), rows: lateRows });
+      // The same late rows under the current filter's name: still not what was asked for now.
+      await page.send({ type: 'rows', requestId: late.requestId, filter: 'changed', offset: 0, total: customers.count('changed'), rows: lateRows });
+      await page.page.evaluate('new Promise(resolve => requestAnimationFrame(() => requestAnimationFrame(resolve)))');
+      assert.equal(await $('.grid-body .grid-row.kind-onlyInProduction:not([hidden])').count(), 0, 'no row of the filter left behind is drawn');
+      assert.match(await rowCell(0, 'kind').textContent() ?? '', /Loading/);
+      await page.send({ type: 'rows', requestId: current.requestId, filter: current.filter, offset: 0, total: customers.count('changed'), rows: customers.rows('changed', 0, current.limit) });
+      await waitForRowKey(0, customers.rows('changed', 0, 1)[0]);
+    } finally {
+      page.autoAnswer = true;
+    }
+    await $('vscode-button[data-filter="all"]').click();
+    await waitForRowKey(0, customers.rows('all', 0, 1)[0]);
   });
 
   it('filters by kind, and shows changed cells as production → backup', async () => {
@@ -153,7 +197,7 @@ describe('the diff webview in Chromium', () => {
     assert.deepEqual(all.selection, { mode: 'all', kinds: ['onlyInBackup'], except: [missing[1].id] });
     await page.page.waitForFunction(() => !(globalThis as unknown as { document: { querySelector(s: string): { classList: { contains(c: string): boolean } } } }).document.querySelector('.sql').classList.contains('stale'));
     const inserts = customers.count('onlyInBackup') - 1;
-    assert.match(await text('.preview-info'), new RegExp(`${inserts.toLocaleString('en-US')} inserts .*showing the first 100 of ${inserts.toLocaleString('en-US')} statements`));
+    assert.match(await text('.preview-info'), new RegExp(`${inserts.toLocaleString('en-US')} inserts .*showing the first 100 statements`));
     assert.equal(await $('.select-all').getAttribute('indeterminate'), '', 'select-all shows "some" after one row is unticked');
 
     // A changed row ticked on its own joins the "all missing rows" selection.
@@ -211,9 +255,39 @@ describe('the diff webview in Chromium', () => {
       assert.ok(seen.includes(stop), `Tab reaches ${stop}: ${seen.join(' → ')}`);
     }
     assert.equal(seen.filter(stop => stop === 'div.grid').length, 1, `the grid is one Tab stop: ${seen.join(' → ')}`);
+    await $('vscode-button[data-filter="onlyInProduction"]').focus();
+    await page.page.keyboard.press('Enter');
+    assert.equal(await $('vscode-button[data-filter="onlyInProduction"]').getAttribute('aria-pressed'), 'true', 'Enter on a filter chooses it');
+    assert.equal(await $('.grid').getAttribute('aria-rowcount'), String(customers.count('onlyInProduction') + 1));
+    await page.page.keyboard.press('Shift+Tab');
+    await page.page.keyboard.press('Shift+Tab');
+    await page.page.keyboard.press('Space');
+    assert.equal(await $('vscode-button[data-filter="all"]').getAttribute('aria-pressed'), 'true', 'Space on a filter chooses it');
   });
 
-  it('posts apply with the selection, then shows applying and the outcome', async () => {
+  it('keeps ticks, filter and the delete option when the editor rebuilds the page for the same comparison', async () => {
+    await $('vscode-button[data-filter="changed"]').click();
+    const before = page.mark();
+    await $('vscode-checkbox[data-option="allowDelete"]').click();
+    const kept = await page.waitFor('requestPreview', before, m => m.options.allowDelete);
+    const applyLabel = await text('vscode-button[data-action="apply"]');
+    const reloaded = page.mark();
+    await page.page.reload();
+    await page.waitFor('ready', reloaded);
+    await comparing('customers');
+    await page.send({ type: 'summary', summary: customers.summary });
+    const again = await page.waitFor('requestPreview', reloaded);
+    assert.deepEqual([again.selection, again.options], [kept.selection, kept.options], 'the same selection and options as before');
+    assert.equal(await $('vscode-button[data-filter="changed"]').getAttribute('aria-pressed'), 'true');
+    assert.notEqual(await $('vscode-checkbox[data-option="allowDelete"]').getAttribute('checked'), null);
+    assert.equal(await text('vscode-button[data-action="apply"]'), applyLabel);
+    await $('vscode-checkbox[data-option="allowDelete"]').click();
+    await $('vscode-button[data-filter="all"]').click();
+  });
+
+  let merged: TableComparison;
+
+  it('posts apply with the selection; the engine applies it to production and the page shows the outcome', async () => {
     let mark = page.mark();
     await $('vscode-checkbox[data-option="allowDelete"]').click();
     const withDelete = await page.waitFor('requestPreview', mark);
@@ -224,59 +298,98 @@ describe('the diff webview in Chromium', () => {
     assert.deepEqual(apply.selection, withDelete.selection);
     assert.deepEqual(apply.options, { allowDelete: true });
 
-    await page.send({ type: 'applying', rows: 2950 });
-    assert.match(await text('.progress-text'), /Applying 2,950 rows to production · customers/);
+    const planned = customers.preview(apply.selection, apply.options);
+    const rows = planned.inserts + planned.updates + planned.deletes;
+    await page.send({ type: 'applying', rows });
+    assert.match(await text('.progress-text'), new RegExp(`Applying ${rows.toLocaleString('en-US')} rows to production · customers`));
     assert.equal(await $('vscode-button[data-action="apply"]').getAttribute('disabled'), '', 'Apply is off while applying');
-    await page.send({ type: 'applied', outcome: { target: { engine: 'sqlite', connection: 'production', table: 'customers' }, inserted: 2949, updated: 1, deleted: 0, undoBackupId: 'merge-20250402-103512-7f3a', elapsedMs: 840 } });
-    assert.match(await text('.banner.applied'), /2,949 inserted, 1 updated, 0 deleted in production · customers/);
-    assert.equal(await text('.banner.applied .undo-id'), 'merge-20250402-103512-7f3a');
+    const outcome = await customers.apply(apply.selection, apply.options, engineContext(tmp.file('merges')).ctx);
+    assert.deepEqual([outcome.inserted, outcome.updated, outcome.deleted], [planned.inserts, planned.updates, planned.deletes]);
+    await page.send({ type: 'applied', outcome });
+    const banner = await text('.banner.applied');
+    assert.ok(banner.includes(`${outcome.inserted.toLocaleString('en-US')} inserted, ${outcome.updated} updated, ${outcome.deleted} deleted in production · customers`), banner);
+    assert.equal(await text('.banner.applied .undo-id'), outcome.undoBackupId);
     assert.equal(await $('vscode-button[data-action="apply"]').getAttribute('disabled'), '', 'Apply waits for a new comparison');
     await page.screenshot('07-applied-dark');
+
+    // Compare again: what was merged is no longer a difference.
+    mark = page.mark();
+    await $('.banner vscode-button[data-action="recompare"]').click();
+    await page.waitFor('recompare', mark);
+    await comparing('customers');
+    merged = await compare('customers');
+    page.source = merged;
+    await page.send({ type: 'summary', summary: merged.summary });
+    const before = customers.summary.counts, now = merged.summary.counts;
+    assert.deepEqual(now, { onlyInBackup: before.onlyInBackup - outcome.inserted, onlyInProduction: before.onlyInProduction - outcome.deleted, changed: before.changed - outcome.updated });
+    for (const kind of ['onlyInBackup', 'onlyInProduction', 'changed'] as const) {
+      assert.equal(await text(`.tile[data-kind="${kind}"] .count`), now[kind].toLocaleString('en-US'), `${kind} after the merge`);
+    }
+    assert.equal(await $('vscode-checkbox[data-option="allowDelete"]').getAttribute('checked'), null, 'a new comparison starts with deleting off');
   });
 
-  it('shows a conflict, and Compare again posts recompare', async () => {
-    const [a, b] = customers.rows('changed', 0, 2);
-    await page.send({
-      type: 'conflict', total: 2, conflicts: [
-        { rowId: a.id, key: a.key, action: 'update', expected: a.production, found: a.production!.map((cell, i) => (i === 1 ? 'Someone else' : cell)) },
-        { rowId: b.id, key: b.key, action: 'update', expected: b.production, found: null },
-      ],
-    });
-    assert.match(await text('.banner.conflict'), /Nothing was written/);
-    assert.equal(await $('.conflicts tbody tr').count(), 2);
-    assert.equal(await $('.conflicts tbody tr').first().locator('td').first().textContent(), keyText(a));
-    assert.equal(await $('.conflicts tbody tr').first().locator('td').nth(2).textContent(), `name = ${a.production![1]}`, 'only the columns that differ');
-    assert.equal(await $('.conflicts tbody tr').first().locator('td').nth(3).textContent(), 'name = Someone else');
-    assert.equal(await $('.conflicts tbody tr').nth(1).locator('td').nth(3).textContent(), 'no row');
+  it('shows the conflict Apply finds when production changed after the comparison, and Compare again posts recompare', async () => {
+    await $('vscode-button[data-filter="changed"]').click();
+    const [edited, deleted] = merged.rows('changed', 0, 2);
+    await waitForRowKey(0, edited);
+    let mark = page.mark();
+    await $('#diff-row-0 vscode-checkbox').click();
+    await $('#diff-row-1 vscode-checkbox').click();
+    await page.waitFor('requestPreview', mark, m => m.selection.mode === 'ids' && m.selection.ids.length === 2);
+    mark = page.mark();
+    await $('vscode-button[data-action="apply"]').click();
+    const apply = await page.waitFor('apply', mark);
+    assert.deepEqual(apply.selection, { mode: 'ids', ids: [edited.id, deleted.id] });
+
+    // Someone writes to production between the comparison and Apply.
+    const production = new BetterSqlite3(productionDb);
+    production.prepare('UPDATE customers SET name = ? WHERE id = ?').run('Someone else', Number(edited.key[0]));
+    production.prepare('DELETE FROM customers WHERE id = ?').run(Number(deleted.key[0]));
+    production.close();
+    await page.send({ type: 'applying', rows: 2 });
+    const error = await merged.apply(apply.selection, apply.options, engineContext(tmp.file('merges')).ctx).then(() => undefined, (e: unknown) => e);
+    assert.ok(error instanceof MergeConflictError, `Apply reports a conflict: ${String(error)}`);
+    await page.send({ type: 'conflict', conflicts: error.conflicts, total: error.total });
+
+    assert.match(await text('.banner.conflict'), /Nothing was written: Production changed since the comparison: 2 rows are no longer/);
+    const rows = $('.conflicts tbody tr');
+    assert.equal(await rows.count(), 2);
+    const conflictOf = (row: DiffRow) => error.conflicts.findIndex(c => c.rowId === row.id);
+    const editedRow = rows.nth(conflictOf(edited)), deletedRow = rows.nth(conflictOf(deleted));
+    assert.equal(await editedRow.locator('td').first().textContent(), keyText(edited));
+    assert.equal(await editedRow.locator('td').nth(2).textContent(), `name = ${edited.production![1]}`, 'only the columns that differ, as compared');
+    assert.equal(await editedRow.locator('td').nth(3).textContent(), 'name = Someone else', 'and as found');
+    assert.equal(await deletedRow.locator('td').nth(3).textContent(), 'no row');
     await page.screenshot('08-conflict-dark');
-    const mark = page.mark();
+    mark = page.mark();
     await $('.banner vscode-button[data-action="recompare"]').click();
     await page.waitFor('recompare', mark);
   });
 
   it('compares again: a small keyed table with a changed row, then a keyless one with copies', async () => {
-    const settings = compare('settings');
-    page.source = settings;
-    await page.send({ type: 'comparing', title: 'Compare settings', backupLabel: 'restored · settings', productionLabel: 'production · settings', targetLabel: 'production · settings' });
+    await comparing('settings');
     assert.equal(await $('.results').isVisible(), false, 'the old results are gone while comparing');
+    const settings = await compare('settings');
+    page.source = settings;
     await page.send({ type: 'summary', summary: settings.summary });
     assert.equal(await text('.tile[data-kind="changed"] .count'), '1');
     assert.equal(await text('.tile[data-kind="onlyInBackup"] .count'), '1');
-    const vat = settings.rows('all', 0, 10).find(row => row.kind === 'changed')!;
-    const index = settings.rows('all', 0, 10).indexOf(vat);
+    const index = settings.rows('all', 0, 10).findIndex(row => row.kind === 'changed');
+    const vat = settings.rows('all', index, 1)[0];
+    assert.deepEqual(vat.key, ['vat']);
     await waitForRowKey(index, vat);
     assert.equal(await $(`#diff-row-${index} .cell.changed`).count(), 2, 'value and updated_at changed');
     assert.match(await $(`#diff-row-${index} .cell.changed`).first().textContent() ?? '', /0\.21\s*→\s*0\.19/);
     assert.equal(await $('vscode-button[data-action="apply"]').getAttribute('disabled'), '', 'nothing selected in the new comparison');
     await page.screenshot('09-settings-dark');
 
-    const audit = compare('audit_log');
+    await comparing('audit_log');
+    const audit = await compare('audit_log');
     page.source = audit;
-    await page.send({ type: 'comparing', title: 'Compare audit_log', backupLabel: 'restored · audit_log', productionLabel: 'production · audit_log', targetLabel: 'production · audit_log' });
     await page.send({ type: 'summary', summary: audit.summary });
     assert.match(await text('.details'), /No key/);
     assert.equal(await text('.grid-header .cell.key'), 'Copies');
-    const alice = audit.rows('all', 0, 10).findIndex(row => row.backup?.[0] === 'alice');
+    const alice = audit.rows('all', 0, 10).findIndex(row => row.key[0] === 'alice');
     await page.page.waitForFunction(id => (globalThis as unknown as { document: { getElementById(id: string): { querySelector(s: string): { textContent: string } | null } | null } }).document.getElementById(id)?.querySelector('.cell.key')?.textContent === 'backup ×3 · production ×1', `diff-row-${alice}`);
     await page.screenshot('10-keyless-dark');
   });
@@ -295,13 +408,13 @@ describe('the diff webview in Chromium', () => {
       await light.page.locator('.grid').focus();
       await light.page.keyboard.press('ArrowDown');
       await light.screenshot('11-changed-light');
-      assert.deepEqual(await light.problems(), []);
+      assert.deepEqual(light.problems(), []);
     } finally {
       await light.close();
     }
   });
 
   it('ran without a CSP violation, console error or malformed message', async () => {
-    assert.deepEqual(await page.problems(), []);
+    assert.deepEqual(page.problems(), []);
   });
 });

@@ -14,6 +14,17 @@ export const CUSTOMERS = {
   inBackup: (id: number) => id % 51 !== 0,
   inProduction: (id: number) => id % 51 === 0 || id % 34 !== 5,
   changedInProduction: (id: number) => id % 51 !== 0 && id % 34 !== 5 && id % 67 === 11,
+  /** The differences the generator made, counted from the rules above. */
+  expectedCounts(): { onlyInBackup: number; onlyInProduction: number; changed: number } {
+    const counts = { onlyInBackup: 0, onlyInProduction: 0, changed: 0 };
+    for (let id = 1; id <= CUSTOMERS.lastId; id++) {
+      const backup = CUSTOMERS.inBackup(id), production = CUSTOMERS.inProduction(id);
+      if (backup && !production) counts.onlyInBackup++;
+      else if (!backup && production) counts.onlyInProduction++;
+      else if (CUSTOMERS.changedInProduction(id)) counts.changed++;
+    }
+    return counts;
+  },
 };
 
 export function createDiffDatabases(backupFile: string, productionFile: string): void {

@@ -91,12 +91,15 @@ function pageShim(theme: WebviewTheme): string {
     window.acquireVsCodeApi = () => {
       if (acquired) throw new Error('acquireVsCodeApi may be called once');
       acquired = true;
-      let state;
-      return { postMessage: message => window.lifeboatPost(message), getState: () => state, setState: next => { state = next; } };
+      // The editor keeps a page's state while it is hidden and rebuilt; a reload stands in for that.
+      return {
+        postMessage: message => window.lifeboatPost(message),
+        getState: () => JSON.parse(sessionStorage.getItem('vscodeState') ?? 'null') ?? undefined,
+        setState: next => { sessionStorage.setItem('vscodeState', JSON.stringify(next ?? null)); return next; },
+      };
     };
-    window.lifeboatCspViolations = [];
     document.addEventListener('securitypolicyviolation', event => {
-      window.lifeboatCspViolations.push(event.violatedDirective + ' blocked ' + (event.blockedURI || 'inline') + ' (' + event.sourceFile + ':' + event.lineNumber + ')');
+      window.lifeboatViolation(event.violatedDirective + ' blocked ' + (event.blockedURI || 'inline') + ' (' + event.sourceFile + ':' + event.lineNumber + ')');
     });
     const dress = () => {
       for (const [name, value] of Object.entries(theme.variables)) document.documentElement.style.setProperty(name, value);
@@ -116,6 +119,8 @@ export class DiffPage {
   /** Messages the page posted that are not WebviewMessages (must stay empty). */
   readonly malformed: unknown[] = [];
   readonly consoleErrors: string[] = [];
+  /** Content-Security-Policy violations the page reported (kept across reloads). */
+  readonly violations: string[] = [];
   /** What answers 'requestRows' and 'requestPreview' (the test swaps it per comparison). */
   source: ComparisonSource | undefined;
   /** When false, requests are recorded but not answered (to test stale answers by hand). */
@@ -133,6 +138,7 @@ export class DiffPage {
     });
     page.on('pageerror', error => diffPage.consoleErrors.push(`page error: ${error.message}`));
     await page.exposeBinding('lifeboatPost', (_source, message: unknown) => diffPage.receive(message));
+    await page.exposeBinding('lifeboatViolation', (_source, violation: string) => { diffPage.violations.push(violation); });
     await page.addInitScript({ content: pageShim(theme) });
     await page.goto(server.origin);
     fs.mkdirSync(screenshots, { recursive: true });
@@ -176,9 +182,8 @@ export class DiffPage {
   }
 
   /** CSP violations the page recorded, plus console errors and uncaught exceptions. */
-  async problems(): Promise<string[]> {
-    const violations = await this.page.evaluate(() => (globalThis as unknown as { lifeboatCspViolations: string[] }).lifeboatCspViolations);
-    return [...violations.map(v => `CSP: ${v}`), ...this.consoleErrors, ...this.malformed.map(m => `malformed message: ${JSON.stringify(m)}`)];
+  problems(): string[] {
+    return [...this.violations.map(v => `CSP: ${v}`), ...this.consoleErrors, ...this.malformed.map(m => `malformed message: ${JSON.stringify(m)}`)];
   }
 
   async screenshot(name: string): Promise<string> {
