@@ -124,8 +124,11 @@ describe('Compare a restored table with production and merge rows back, in a rea
     await editor.screenshot('diff-03-summary');
   }));
 
-  it('rebuilds the page from the editor\'s state when its tab is hidden and shown again', () => step('hide-show', async () => {
+  it('rebuilds the page from the editor\'s state when its tab is hidden and shown again, ticks kept', () => step('hide-show', async () => {
     const page = wb.webview();
+    await page.locator('vscode-button[data-filter="onlyInBackup"]').click();
+    for (const id of deletedIds.slice(0, 2)) await page.locator(`vscode-checkbox[aria-label="Select missing row ${id}"]`).click();
+    await page.locator('.selected-count', { hasText: '2 rows selected' }).waitFor();
     // The page is torn down while hidden (retainContextWhenHidden is off): a mark on its document
     // must be gone when it shows the comparison again.
     await page.locator('body').evaluate(body => { body.dataset.beforeHiding = 'yes'; });
@@ -135,13 +138,17 @@ describe('Compare a restored table with production and merge rows back, in a rea
     const missing = page.locator('vscode-button[data-filter="onlyInBackup"]');
     await missing.filter({ hasText: String(deletedIds.length) }).waitFor();
     assert.equal(await page.locator('body[data-before-hiding]').count(), 0, 'a new page, not the old one kept alive');
-    await page.locator('vscode-checkbox[aria-label="Select missing row 7"]').waitFor();
+    assert.equal(await page.locator('vscode-button[data-filter="onlyInBackup"]').getAttribute('aria-pressed'), 'true', 'the filter chosen before');
+    await page.locator('.selected-count', { hasText: '2 rows selected' }).waitFor();
+    for (const id of deletedIds) {
+      const ticked = await page.locator(`vscode-checkbox[aria-label="Select missing row ${id}"]`).evaluate(box => (box as unknown as { checked: boolean }).checked);
+      assert.equal(ticked, deletedIds.slice(0, 2).includes(id), `row ${id} ticked as before hiding`);
+    }
   }));
 
   it('ticks the missing rows, shows the SQL preview, applies after the modal, and production equals the backup again with an undo backup listed', () => step('merge', async () => {
     const page = wb.webview();
-    await page.locator('vscode-button[data-filter="onlyInBackup"]').click();
-    for (const id of deletedIds) await page.locator(`vscode-checkbox[aria-label="Select missing row ${id}"]`).click();
+    for (const id of deletedIds.slice(2)) await page.locator(`vscode-checkbox[aria-label="Select missing row ${id}"]`).click();
     const sql = page.locator('pre.sql');
     await sql.filter({ hasText: 'INSERT INTO' }).waitFor();
     await page.locator('.preview-info', { hasText: /^6 inserts/ }).waitFor();
