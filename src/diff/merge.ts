@@ -46,7 +46,10 @@ function resolveSteps(context: MergeContext, selection: MergeSelection, options:
     const except = new Set(selection.except);
     const also = new Set(selection.also ?? []);
     rows = [...store.all(selection.kinds)].filter(r => !except.has(r.id));
-    if (also.size) rows = [...rows, ...store.byIds([...also].filter(id => !rows.some(r => r.id === id)))].sort((a, b) => a.id - b.id);
+    // `also` names rows of the other kinds, so they are not among those already taken.
+    const chosenKinds = new Set(selection.kinds);
+    const extra = store.byIds([...also]).filter(r => !chosenKinds.has(r.kind));
+    if (extra.length) rows = [...rows, ...extra].sort((a, b) => a.id - b.id);
   }
   const names = summary.columns.map(c => c.name);
   const steps: Step[] = [];
