@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { ENGINE_LABELS, describeConnection, type Connection } from '../../core/connection';
 import { errorMessage } from '../../core/errors';
-import { describeTable, listTables, type TableRef } from '../../diff';
+import { describeTable, listTables, tableKeys, type TableRef } from '../../diff';
 import type { DiffSides } from '../diff/diffPanel';
 import { restoredFrom } from '../restoredFrom';
 import type { Services } from '../services';
@@ -27,7 +27,7 @@ export async function compareWithProductionFlow(s: Services, restored: Connectio
   if (!production) return undefined;
   const productionTable = await pickTable(s, production, title(3), `Which table of ${production.name}? (merges write there)`, backupTable);
   if (!productionTable) return undefined;
-  return sides(s, { connection: restored, table: backupTable }, { connection: production, table: productionTable });
+  return withKey(s, await sides(s, { connection: restored, table: backupTable }, { connection: production, table: productionTable }));
 }
 
 /** "Compare Tables…" from the palette: both sides picked. */
@@ -41,7 +41,30 @@ export async function compareTablesFlow(s: Services): Promise<DiffSides | undefi
   if (!production) return undefined;
   const productionTable = await pickTable(s, production, title(4), `Which table of ${production.name}? (merges write there)`, backupTable);
   if (!productionTable) return undefined;
-  return sides(s, { connection: backup, table: backupTable }, { connection: production, table: productionTable });
+  return withKey(s, await sides(s, { connection: backup, table: backupTable }, { connection: production, table: productionTable }));
+}
+
+/**
+ * A table with a primary key needs no question. Without one, the person chooses how rows are
+ * matched: one of its unique keys, or whole rows compared as multisets (duplicates counted).
+ */
+async function withKey(s: Services, chosen: DiffSides): Promise<DiffSides | undefined> {
+  let keys;
+  try {
+    keys = await tableKeys(chosen.production, chosen.production.table);
+  } catch (error) {
+    void s.jobs.showError(`Reading the keys of ${describeTable(chosen.production.table)} failed: ${errorMessage(error)}`);
+    return undefined;
+  }
+  if (keys.primaryKey) return chosen;
+  const whole = '';
+  const items: Item<string>[] = [
+    ...keys.uniqueKeys.map(k => ({ value: k.join('\u0000'), label: `$(key) ${k.join(', ')}`, description: 'unique key' })),
+    { value: whole, label: '$(list-flat) Whole rows', description: 'no key', detail: 'Rows that differ in any column show as one missing and one extra; duplicates are counted' },
+  ];
+  const key = await pick(`Match rows of ${describeTable(chosen.production.table)} by`, `${describeTable(chosen.production.table)} has no primary key: how should rows be matched?`, items[0].value, items, null);
+  if (key === undefined) return undefined;
+  return key === whole ? chosen : { ...chosen, key: key.split('\u0000') };
 }
 
 function comparable(c: Connection): boolean {

@@ -14,6 +14,8 @@ import type { Services } from '../services';
 export interface DiffSides {
   backup: TableSideSpec;
   production: TableSideSpec;
+  /** A unique key the person chose for a table without a primary key (absent: the primary key, or whole rows). */
+  key?: string[];
 }
 
 /** Rows one 'requestRows' may ask for: the grid asks for a screenful or a few, never the table. */
@@ -194,7 +196,7 @@ export class DiffPanel {
               if (generation === this.generation) this.send({ type: 'progress', progress: update });
             }, progress);
             try {
-              return await compareTables({ backup, production, mode: 'auto', signal: controller.signal, onProgress: forward.report, logger: this.s.logger });
+              return await compareTables({ backup, production, ...(this.sides.key ? { key: this.sides.key } : {}), mode: 'auto', signal: controller.signal, onProgress: forward.report, logger: this.s.logger });
             } finally {
               forward.stop();
               cancel.dispose();
