@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { BackupCatalog } from './vscode/backupCatalog';
 import { registerBackupCommands } from './vscode/commands/backupCommands';
+import { registerCompareCommands } from './vscode/commands/compareCommands';
 import { registerConnectionCommands } from './vscode/commands/connectionCommands';
 import { registerUndoMerge } from './vscode/commands/undoMergeCommand';
 import { registerViewCommands } from './vscode/commands/viewCommands';
@@ -20,12 +21,13 @@ export function activate(context: vscode.ExtensionContext): void {
   const tree = new ConnectionsTreeProvider(store, catalog, context.globalStorageUri);
   const treeView = vscode.window.createTreeView('lifeboat.connections', { treeDataProvider: tree, showCollapseAll: true });
   const jobs = new JobRunner(catalog, logger, showLog);
-  const services = { store, catalog, jobs, logger, tree, treeView, globalStorage: context.globalStorageUri, memento: context.globalState };
+  const services = { store, catalog, jobs, logger, tree, treeView, globalStorage: context.globalStorageUri, extensionUri: context.extensionUri, memento: context.globalState };
   context.subscriptions.push(
     channel, store, catalog, tree, treeView, jobs,
     trackContextKeys(store, catalog),
     ...registerConnectionCommands(services),
     ...registerBackupCommands(services),
+    ...registerCompareCommands(services),
     registerUndoMerge(services),
     ...registerViewCommands(services, showLog),
     vscode.tasks.registerTaskProvider(TASK_TYPE, new LifeboatTaskProvider(services)),

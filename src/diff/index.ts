@@ -14,5 +14,5 @@ export type { CompareRequest, TableComparison, TableSideSpec } from './compare';
 export { undoMerge } from './undo';
 export { MergeConflictError } from './conflictError';
 export { diffPanelHtml, newNonce } from './panelHtml';
-export { listTables, describeTable, parseTableRef } from './open';
+export { listTables, describeTable, parseTableRef, tableKeys } from './open';
 export * from './types';

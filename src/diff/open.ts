@@ -96,3 +96,13 @@ export function parseTableRef(text: string, engine: Connection['engine']): Table
   if (parts.length === 2) return { schema: parts[0], name: parts[1] };
   throw new LifeboatError('usage', `The table name ${text} has more than two parts.`, 'Give schema.table, quoting a part that holds a dot.');
 }
+
+/** The keys a comparison of this table can match rows by: its primary key, its unique keys of NOT NULL columns. */
+export async function tableKeys(side: Reachable, table: TableRef): Promise<{ primaryKey: string[] | null; uniqueKeys: string[][]; columns: string[] }> {
+  const source = await openSource(side, table);
+  try {
+    return { primaryKey: source.primaryKey, uniqueKeys: source.uniqueKeys, columns: source.columns.map(c => c.name) };
+  } finally {
+    await source.close();
+  }
+}

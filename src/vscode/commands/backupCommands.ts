@@ -15,6 +15,7 @@ import { postgresBackupFlow, postgresRestoreFlow } from './postgresFlows';
 import { sqliteBackupFlow } from './sqliteFlows';
 import { pickBackup, pickConnection } from '../pickers';
 import type { Services } from '../services';
+import { recordRestoredFrom } from '../restoredFrom';
 import { readSettings } from '../settings';
 import { BackupItem, ConnectionItem, UnreadableBackupItem } from '../tree/items';
 
@@ -134,7 +135,9 @@ async function restoreOnServer(s: Services, entry: CatalogEntry): Promise<void> 
     // The restored database becomes a connection, so the next step (comparing its tables with
     // production) starts from it; it logs in as the server connection does.
     const existingIds = s.store.list().map(c => c.id);
-    await s.store.add({ ...result.connection, id: makeConnectionId(result.connection.name, existingIds) }, server.access.password);
+    const id = makeConnectionId(result.connection.name, existingIds);
+    await recordRestoredFrom(s.memento, id, { connectionId: m.connection.id, backupId: m.id });
+    await s.store.add({ ...result.connection, id }, server.access.password);
   }
   void vscode.window.showInformationMessage(
     `Restored ${m.id} into "${result.database}" in ${formatDuration(result.durationMs)}${options.tables ? ` (${options.tables.length} table(s))` : ''}.` +
@@ -172,7 +175,9 @@ async function restore(s: Services, entry: CatalogEntry): Promise<void> {
   if (action === 'Add as Connection') {
     const existingIds = s.store.list().map(c => c.id);
     const name = `${m.connection.name} (restored ${new Date(m.completedAt).toLocaleString()})`;
-    await s.store.add({ engine: 'sqlite', id: makeConnectionId(name, existingIds), name, path: file });
+    const id = makeConnectionId(name, existingIds);
+    await recordRestoredFrom(s.memento, id, { connectionId: m.connection.id, backupId: m.id });
+    await s.store.add({ engine: 'sqlite', id, name, path: file });
   }
 }
 
