@@ -5,7 +5,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import type { Browser, Locator } from 'playwright-core';
 import { compareTables, MergeConflictError, type DiffProgress, type DiffRow, type MergeSelection, type TableComparison } from '../../src/diff';
 import { ROOT } from '../support/cli';
-import { createDiffDatabases, CUSTOMERS } from '../support/diffTables';
+import { createDiffDatabases, CUSTOMERS, ORDERS_ROWS } from '../support/diffTables';
 import { buildWebview, DiffPage, launchChromium, serveDiffPage, type DiffPageServer } from '../support/diffWebview';
 import { engineContext } from '../support/engineContext';
 import { tempFolder } from '../support/temp';
@@ -113,7 +113,7 @@ describe('the diff webview in Chromium', () => {
     await page.screenshot('02-summary-dark');
   });
 
-  it('scrolls the 100,000-row list to its end with few row elements in the page', async () => {
+  it('scrolls the differences of the 100,000-row table to their end with few row elements in the page', async () => {
     const total = customers.count('all');
     const last = customers.rows('all', total - 1, 1)[0];
     const mark = page.mark();
@@ -395,6 +395,33 @@ describe('the diff webview in Chromium', () => {
     await page.screenshot('10-keyless-dark');
   });
 
+  it('holds 100,000 differences (a table emptied in production) with a few dozen row elements', async () => {
+    await comparing('orders');
+    const orders = await compare('orders');
+    page.source = orders;
+    await page.send({ type: 'summary', summary: orders.summary });
+    assert.equal(orders.summary.counts.onlyInBackup, ORDERS_ROWS);
+    assert.equal(await text('vscode-button[data-filter="all"] vscode-badge'), ORDERS_ROWS.toLocaleString('en-US'));
+    assert.equal(await $('.grid').getAttribute('aria-rowcount'), String(ORDERS_ROWS + 1));
+    await waitForRowKey(0, orders.rows('all', 0, 1)[0]);
+    const mark = page.mark();
+    await $('.grid').evaluate(grid => { grid.scrollTop = grid.scrollHeight / 2; });
+    await $('.grid').evaluate(grid => { grid.scrollTop = grid.scrollHeight; });
+    const last = orders.rows('all', ORDERS_ROWS - 1, 1)[0];
+    await waitForRowKey(ORDERS_ROWS - 1, last);
+    assert.equal(last.key[0], String(ORDERS_ROWS));
+    assert.ok(await $(`#diff-row-${ORDERS_ROWS - 1}`).isVisible(), 'the 100,000th row is in view');
+    const rowElements = await $('.grid-body .grid-row').count();
+    assert.ok(rowElements < 200, `only the rows in view are in the DOM (${rowElements})`);
+    const pagesAsked = page.posted.slice(mark).filter(m => m.type === 'requestRows').length;
+    assert.ok(pagesAsked <= 6, `two jumps ask for the pages in view, not the 500 passed (${pagesAsked})`);
+    await $('.grid').focus();
+    await page.page.keyboard.press('Home');
+    await waitForRowKey(0, orders.rows('all', 0, 1)[0]);
+    assert.ok(await $('#diff-row-0').isVisible(), 'Home goes back to the first row');
+    await page.screenshot('11-hundred-thousand-dark');
+  });
+
   it('reads well in the light theme', async () => {
     const light = await DiffPage.open(browser, server, LIGHT_MODERN, SHOTS);
     try {
@@ -408,7 +435,7 @@ describe('the diff webview in Chromium', () => {
       await light.page.locator('.sql:not(.stale)').waitFor();
       await light.page.locator('.grid').focus();
       await light.page.keyboard.press('ArrowDown');
-      await light.screenshot('11-changed-light');
+      await light.screenshot('12-changed-light');
       assert.deepEqual(light.problems(), []);
     } finally {
       await light.close();

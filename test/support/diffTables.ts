@@ -6,8 +6,11 @@ import BetterSqlite3 from 'better-sqlite3';
  *   that the backup never had (ids the backup skips, so they sit between the others in key order),
  *   and about 1,500 had their name, balance or note changed (some to or from NULL);
  * - `settings`: a small table keyed by text, with one changed row and one missing row;
- * - `audit_log`: no key, duplicate rows, copies differing per side.
+ * - `audit_log`: no key, duplicate rows, copies differing per side;
+ * - `orders`: 100,000 rows in the backup, none in production (a DELETE without WHERE): as many
+ *   differences as rows, the grid's worst case.
  */
+export const ORDERS_ROWS = 100_000;
 export const CUSTOMERS = {
   /** Ids 1..LAST_ID, without those in the backup-skipped set: 100,000 rows. */
   lastId: 102_000,
@@ -37,6 +40,7 @@ export function createDiffDatabases(backupFile: string, productionFile: string):
         CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT NOT NULL, balance NUMERIC(12,2), active INTEGER NOT NULL, updated_at TEXT NOT NULL, note TEXT);
         CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT, updated_at TEXT NOT NULL);
         CREATE TABLE audit_log (actor TEXT, action TEXT, at TEXT);
+        CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL, amount NUMERIC(10,2) NOT NULL, placed_at TEXT NOT NULL);
       `);
     }
     const names = ['Zoë Adler', 'Renée Blanc', 'Łukasz Nowak', '山田太郎', "Seán O'Brien", 'Nguyễn Văn An', 'Ada Lovelace'];
@@ -57,6 +61,11 @@ export function createDiffDatabases(backupFile: string, productionFile: string):
     production.transaction(() => {
       const insert = insertCustomer(production);
       for (let id = 1; id <= CUSTOMERS.lastId; id++) if (CUSTOMERS.inProduction(id)) insert.run(customer(id, CUSTOMERS.changedInProduction(id)));
+    })();
+
+    backup.transaction(() => {
+      const insert = backup.prepare('INSERT INTO orders VALUES (?, ?, ?, ?)');
+      for (let id = 1; id <= ORDERS_ROWS; id++) insert.run(id, 1 + (id * 7) % 5000, ((id * 13) % 100000) / 100, new Date(Date.UTC(2025, 3, 1) + id * 20_000).toISOString().slice(0, 19).replace('T', ' '));
     })();
 
     const settings = [['currency', 'EUR'], ['locale', 'de-DE'], ['max_cart', '40'], ['retention_days', '30'], ['theme', 'dark'], ['vat', '0.19']];
