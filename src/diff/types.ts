@@ -160,7 +160,7 @@ export interface MergeOutcome {
   inserted: number;
   updated: number;
   deleted: number;
-  /** The backup of the rows the merge changed, taken before it wrote (undo with `lifeboat merge --undo`). */
+  /** The backup of the rows the merge changed, taken before it wrote (undo with `lifeboat undo-merge <id> --yes` or Undo Merge… in the tree). */
   undoBackupId: string;
   elapsedMs: number;
 }
