@@ -43,6 +43,9 @@ export class SummaryView {
       tile('same', '=', summary.same, summary.same === null ? 'Same (equal ranges not read)' : summary.keyColumns === null ? 'Copies on both sides' : 'Same on both sides'),
     );
     const lines: (string | Node)[][] = [];
+    if (DIFF_KINDS.every(kind => summary.counts[kind] === 0)) {
+      lines.push([el('strong', { className: 'equal', text: '✓ The tables are equal: nothing to merge.' })]);
+    }
     lines.push([describeKey(summary), ' · ', describeMode(summary), ` · ${formatDuration(summary.elapsedMs)}`]);
     lines.push([`Rows read: ${sideRead('backup', summary.backup)}; ${sideRead('production', summary.production)}.`]);
     for (const [side, name] of [[summary.backup, 'the backup'], [summary.production, 'production']] as const) {
