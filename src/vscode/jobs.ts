@@ -25,15 +25,7 @@ export class JobRunner implements vscode.Disposable {
         this.logger.warn(`${title}: cancelled by the user`);
         controller.abort();
       });
-      let reported = 0;
-      const ctx = jobContext(destination, this.logger, {
-        signal: controller.signal,
-        onProgress: throttleProgress(update => {
-          const percent = Math.floor(update.fraction * 100);
-          progress.report({ increment: percent - reported, message: `${percent}% · ${update.message}` });
-          reported = percent;
-        }, 100),
-      });
+      const ctx = notificationJobContext(destination, this.logger, controller.signal, progress);
       try {
         return await work(ctx);
       } catch (error) {
@@ -60,4 +52,17 @@ export class JobRunner implements vscode.Disposable {
   async showError(message: string): Promise<void> {
     if ((await vscode.window.showErrorMessage(message, 'Show Log')) === 'Show Log') this.showLog();
   }
+}
+
+/** A job context whose progress drives a withProgress notification: the engine's fraction as its percent. */
+export function notificationJobContext(destination: Destination, logger: Logger, signal: AbortSignal, progress: vscode.Progress<{ message?: string; increment?: number }>): JobContext {
+  let reported = 0;
+  return jobContext(destination, logger, {
+    signal,
+    onProgress: throttleProgress(update => {
+      const percent = Math.floor(update.fraction * 100);
+      progress.report({ increment: percent - reported, message: `${percent}% · ${update.message}` });
+      reported = percent;
+    }, 100),
+  });
 }

@@ -1,13 +1,12 @@
 import * as vscode from 'vscode';
 import { LifeboatError, errorMessage, isCancelled } from '../../core/errors';
 import { formatDuration } from '../../core/format';
-import { jobContext } from '../../core/job';
-import { throttleProgress } from '../../core/progress';
 import {
   MergeConflictError, compareTables, describeTable, diffPanelHtml, newNonce,
   type DiffFilter, type DiffProgress, type MergeOptions, type MergePreview, type MergeSelection, type TableComparison, type TableSideSpec,
 } from '../../diff';
 import { isWebviewMessage, type HostMessage, type WebviewMessage } from '../../diff/protocol';
+import { notificationJobContext } from '../jobs';
 import type { Services } from '../services';
 
 /** The two tables a panel compares: the restored copy (source of a merge) and production (its target). */
@@ -271,15 +270,7 @@ export class DiffPanel {
           { location: vscode.ProgressLocation.Notification, title: `Lifeboat: Merging ${plural(rows, 'row')} into ${target}`, cancellable: true },
           async (progress, token) => {
             const cancel = token.onCancellationRequested(() => controller.abort());
-            let reported = 0;
-            const ctx = jobContext(this.s.catalog.destination(), this.s.logger, {
-              signal: controller.signal,
-              onProgress: throttleProgress(update => {
-                const percent = Math.floor(update.fraction * 100);
-                progress.report({ increment: percent - reported, message: `${percent}% · ${update.message}` });
-                reported = percent;
-              }, 100),
-            });
+            const ctx = notificationJobContext(this.s.catalog.destination(), this.s.logger, controller.signal, progress);
             try {
               return await comparison.apply(selection, options, ctx);
             } finally {
