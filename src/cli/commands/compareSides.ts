@@ -1,3 +1,4 @@
+import type { Command } from 'commander';
 import { compareTables, parseTableRef, type TableComparison } from '../../diff';
 import type { DiffKind } from '../../diff/types';
 import { LifeboatError } from '../../core/errors';
@@ -44,9 +45,20 @@ export function parseKinds(value: string | undefined): DiffKind[] {
   });
 }
 
-export const COMPARE_HELP = {
+const COMPARE_HELP = {
   table: 'the table (PostgreSQL: schema.table, default schema public; MySQL, SQLite: its name)',
   productionTable: 'the production table, when its name differs',
   key: 'columns of a unique key to match rows by, comma-separated (default: the primary key; none: whole rows as multisets)',
   mode: 'auto (default: checksum bisection from 2,000,000 rows when both sides are PostgreSQL or both MySQL, else stream), stream (read both tables once, side by side) or bisect (checksums in the databases; only rows near differences are read)',
 };
+
+/** The two sides and how they are matched, as `diff` and `merge` both take them. */
+export function withCompareArguments(command: Command, production: string): Command {
+  return command
+    .argument('<backup>', 'the restored copy: connection id or name from the config file, a URI (no password) or a SQLite path')
+    .argument('<production>', production)
+    .requiredOption('-t, --table <table>', COMPARE_HELP.table)
+    .option('--production-table <table>', COMPARE_HELP.productionTable)
+    .option('--key <columns>', COMPARE_HELP.key)
+    .option('--mode <mode>', COMPARE_HELP.mode);
+}

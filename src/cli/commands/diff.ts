@@ -3,7 +3,7 @@ import { formatDuration } from '../../core/format';
 import type { DiffRow, DiffSummary } from '../../diff/types';
 import { action } from '../context';
 import { EXIT } from '../exitCodes';
-import { COMPARE_HELP, compareFromFlags, parseKinds, type CompareFlags } from './compareSides';
+import { compareFromFlags, parseKinds, withCompareArguments, type CompareFlags } from './compareSides';
 import { parsePositive } from './options';
 
 interface DiffFlags extends CompareFlags {
@@ -15,14 +15,8 @@ interface DiffFlags extends CompareFlags {
 }
 
 export function registerDiff(program: Command): void {
-  program.command('diff')
+  withCompareArguments(program.command('diff'), 'the live database, given the same ways')
     .description('Compare a table of a restored copy with production: rows only in the backup (missing from production), only in production, and changed rows with the changed columns. Reads nothing but the two tables; writes nothing.')
-    .argument('<backup>', 'the restored copy: connection id or name from the config file, a URI (no password) or a SQLite path')
-    .argument('<production>', 'the live database, given the same ways')
-    .requiredOption('-t, --table <table>', COMPARE_HELP.table)
-    .option('--production-table <table>', COMPARE_HELP.productionTable)
-    .option('--key <columns>', COMPARE_HELP.key)
-    .option('--mode <mode>', COMPARE_HELP.mode)
     .option('--limit <n>', 'differences to list (default 100; the counts are always complete)', parsePositive)
     .option('--sql', 'print the SQL a merge of the differences would run, instead of the differences (nothing is run)')
     .option('--only <kinds>', 'with --sql: missing, extra and/or changed, comma-separated (default: all)')

@@ -5,7 +5,7 @@ import { MergeConflictError, undoMerge } from '../../diff';
 import { readPassword, resolveConnection } from '../config';
 import { action } from '../context';
 import { EXIT } from '../exitCodes';
-import { COMPARE_HELP, compareFromFlags, parseKinds, type CompareFlags } from './compareSides';
+import { compareFromFlags, parseKinds, withCompareArguments, type CompareFlags } from './compareSides';
 import { findEntry } from './findEntry';
 
 interface MergeFlags extends CompareFlags {
@@ -15,14 +15,8 @@ interface MergeFlags extends CompareFlags {
 }
 
 export function registerMerge(program: Command): void {
-  program.command('merge')
+  withCompareArguments(program.command('merge'), 'the live database the rows are written into')
     .description('Compare a table of a restored copy with production, then write the differences into production in one transaction: insert rows only in the backup, update changed rows, and (with --delete) delete rows only in production. Each target row is locked and re-checked first; if one changed since, nothing is written (exit status 6). The rows it changes are saved first as a backup, which undo-merge puts back.')
-    .argument('<backup>', 'the restored copy: connection id or name from the config file, a URI (no password) or a SQLite path')
-    .argument('<production>', 'the live database the rows are written into')
-    .requiredOption('-t, --table <table>', COMPARE_HELP.table)
-    .option('--production-table <table>', COMPARE_HELP.productionTable)
-    .option('--key <columns>', COMPARE_HELP.key)
-    .option('--mode <mode>', COMPARE_HELP.mode)
     .option('--only <kinds>', 'merge only these differences: missing (rows only in the backup), changed, extra (rows only in production, with --delete); comma-separated (default: all)')
     .option('--delete', 'delete rows that are only in production (without it they are left alone)')
     .option('--yes', 'write into production (without it, merge prints the SQL it would run and writes nothing)')
