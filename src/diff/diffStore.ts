@@ -96,10 +96,11 @@ function toPublic(row: StoredDiff): DiffRow {
     ...(row.backupCopies !== undefined ? { backupCopies: row.backupCopies, productionCopies: row.productionCopies } : {}) };
 }
 
-/** JSON that keeps bytes and big integers: {"$b": base64}, {"$n": digits}. */
+/** JSON that keeps bytes, big integers and non-finite doubles: {"$b": base64}, {"$n": digits}, {"$f": "Infinity"}. */
 export function encode(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => {
     if (typeof v === 'bigint') return { $n: v.toString() };
+    if (typeof v === 'number' && !Number.isFinite(v)) return { $f: String(v) };
     if (v instanceof Uint8Array) return { $b: Buffer.from(v).toString('base64') };
     if (v && typeof v === 'object' && (v as { type?: string }).type === 'Buffer' && Array.isArray((v as { data?: unknown }).data)) return { $b: Buffer.from((v as { data: number[] }).data).toString('base64') };
     return v;
@@ -109,7 +110,8 @@ export function encode(value: unknown): string {
 export function decode<T = StoredDiff>(text: string): T {
   return JSON.parse(text, (_key, v: unknown) => {
     if (v && typeof v === 'object' && !Array.isArray(v)) {
-      const o = v as { $n?: string; $b?: string };
+      const o = v as { $n?: string; $b?: string; $f?: string };
+      if (typeof o.$f === 'string' && Object.keys(o).length === 1) return Number(o.$f);
       if (typeof o.$n === 'string' && Object.keys(o).length === 1) return BigInt(o.$n);
       if (typeof o.$b === 'string' && Object.keys(o).length === 1) return Buffer.from(o.$b, 'base64');
     }

@@ -16,7 +16,7 @@ import { dialectOf, describeTable, openTarget } from './open';
 import type { SqlDialect, TargetSession } from './source';
 import type { TableSideSpec } from './compare';
 import type { Cell, ColumnInfo, DiffSummary, MergeConflict, MergeOptions, MergeOutcome, MergePreview, MergeSelection, PlannedStatement } from './types';
-import { canonical, sqlLiteral, type RawValue } from './values';
+import { canonical, type RawValue } from './values';
 import { writeUndoBackup, type UndoRecord } from './undoBackup';
 
 export interface MergeContext {
@@ -76,7 +76,6 @@ class StatementBuilder {
   private readonly columns: ColumnInfo[];
   private readonly keyIndexes: number[] | null;
   private readonly sameAsBackup: boolean;
-  private readonly sameAsProduction = true;
 
   constructor(context: MergeContext, private readonly literal: boolean) {
     const { summary, productionSpec, backupSpec } = context;
@@ -93,9 +92,9 @@ class StatementBuilder {
 
   /** A value placeholder (collecting its bound value) or a literal, for column i. */
   private value(params: unknown[], i: number, cell: Cell, raw: RawValue | undefined): string {
-    const kind = this.columns[i].kind;
-    if (this.literal) return sqlLiteral(kind, cell, this.dialect.engine);
-    params.push(this.dialect.bind(kind, cell, raw));
+    const value = this.dialect.bind(this.columns[i].kind, cell, raw);
+    if (this.literal) return this.dialect.literal(value);
+    params.push(value);
     return this.dialect.placeholder(params.length);
   }
 
@@ -104,7 +103,8 @@ class StatementBuilder {
   }
 
   private productionValue(params: unknown[], row: StoredDiff, i: number): string {
-    return this.value(params, i, row.production![i], this.sameAsProduction ? row.productionRaw?.[i] : undefined);
+    // Production is the target: its own driver values bind back exactly.
+    return this.value(params, i, row.production![i], row.productionRaw?.[i]);
   }
 
   /** WHERE for the target row: its key, or (keyless) every column NULL-safely. */
@@ -203,8 +203,7 @@ export async function applyMerge(context: MergeContext, selection: MergeSelectio
         throw error;
       }
       const expected = step.action === 'update' ? 1 : step.row.count;
-      // MySQL counts an UPDATE that sets equal values as 0 rows; the re-check already found the row.
-      if (affected !== expected && !(step.action === 'update' && session.dialect.engine === 'mysql' && affected === 0)) {
+      if (affected !== expected) {
         throw new LifeboatError('conflict', `The merge expected to ${step.action} ${expected} row(s) for key (${step.row.key.join(', ')}) but ${affected} changed, so it wrote nothing.`, 'Compare again and retry.');
       }
       if (step.action === 'insert') counts.inserted += affected;

@@ -77,8 +77,8 @@ class Cursor {
           throw new LifeboatError('usage', `${names} ${this.keyNames.length > 1 ? 'are' : 'is'} not a unique key of ${this.label}: two rows have (${row.key.join(', ')}).`,
             'Choose the columns of a unique key (or none, to compare whole rows as multisets).');
         }
-        throw new LifeboatError('unsupported', `${this.label} sent its rows in an order the comparison cannot follow (the key's type sorts differently in the database than as text).`,
-          'Choose another key column (an integer or text key works everywhere).');
+        throw new LifeboatError('unsupported', `${this.label} sent its rows in an order the comparison cannot follow (a ${this.strict ? 'key' : 'column'} type sorts differently in the database than as text).`,
+          this.strict ? 'Choose another key column (an integer or text key works everywhere).' : 'Give the table a primary key, or compare it with --key on columns of an integer or text type.');
       }
     }
     this.previous = row.key;

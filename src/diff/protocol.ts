@@ -37,8 +37,44 @@ export type WebviewMessage =
   /** Compare again (after a conflict, or after an apply to see the tables equal). */
   | { type: 'recompare' };
 
+/** A message the host will act on: the right type with fields of the right shape (nothing else is trusted). */
 export function isWebviewMessage(value: unknown): value is WebviewMessage {
   if (!value || typeof value !== 'object') return false;
-  const type = (value as { type?: unknown }).type;
-  return type === 'ready' || type === 'requestRows' || type === 'requestPreview' || type === 'apply' || type === 'cancel' || type === 'recompare';
+  const m = value as Record<string, unknown>;
+  const count = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
+  switch (m.type) {
+    case 'ready':
+    case 'cancel':
+    case 'recompare':
+      return true;
+    case 'requestRows':
+      return count(m.requestId) && isFilter(m.filter) && count(m.offset) && count(m.limit);
+    case 'requestPreview':
+      return count(m.requestId) && isSelection(m.selection) && isOptions(m.options);
+    case 'apply':
+      return isSelection(m.selection) && isOptions(m.options);
+    default:
+      return false;
+  }
+}
+
+const KINDS = ['onlyInBackup', 'onlyInProduction', 'changed'];
+
+function isFilter(v: unknown): boolean {
+  return v === 'all' || KINDS.includes(v as string);
+}
+
+function isIds(v: unknown): boolean {
+  return Array.isArray(v) && v.every(id => Number.isInteger(id));
+}
+
+function isSelection(v: unknown): boolean {
+  if (!v || typeof v !== 'object') return false;
+  const s = v as Record<string, unknown>;
+  if (s.mode === 'ids') return isIds(s.ids) && (s.columns === undefined || (typeof s.columns === 'object' && s.columns !== null));
+  return s.mode === 'all' && Array.isArray(s.kinds) && s.kinds.every(k => KINDS.includes(k as string)) && isIds(s.except) && (s.also === undefined || isIds(s.also));
+}
+
+function isOptions(v: unknown): boolean {
+  return !!v && typeof v === 'object' && typeof (v as Record<string, unknown>).allowDelete === 'boolean';
 }

@@ -83,6 +83,8 @@ export interface SqlDialect {
    * (exact, nothing reinterpreted), else the canonical text converted to what this dialect takes.
    */
   bind(kind: ValueKind, cell: Cell, raw: RawValue | undefined): unknown;
+  /** A bound value written as a literal, for the SQL a person reads (the preview): the same value the run binds. */
+  literal(value: unknown): string;
 }
 
 /** A connection to the merge target holding one transaction. */

@@ -37,7 +37,7 @@ export function pairTables(backup: TableSource, production: TableSource, chosenK
   }
   // Only the public fields: dialects keep more (collatable) that must not reach the summary.
   const columns: ColumnInfo[] = matched.map(({ production: p, kind }) => ({ name: p.name, type: p.type, kind, nullable: p.nullable, ...(p.generated ? { generated: true } : {}), ...(p.identityAlways ? { identityAlways: true } : {}) }));
-  const { keyIndexes, keySource } = chooseKey(matched.map(m => m.production.name), backup, production, chosenKey);
+  const { keyIndexes, keySource } = chooseKey(matched.map(m => m.production.name), production, chosenKey);
   // Keyless rows are ordered by every column that orders like its canonical text (not JSON, whose
   // canonical form sorts keys) and grouped on equal order values.
   const orderBy = keyIndexes ?? matched.map((m, i) => (m.kind === 'json' ? -1 : i)).filter(i => i >= 0);
@@ -55,7 +55,7 @@ export function pairTables(backup: TableSource, production: TableSource, chosenK
   };
 }
 
-function chooseKey(names: string[], backup: TableSource, production: TableSource, chosen?: string[]): { keyIndexes: number[] | null; keySource: DiffSummary['keySource'] } {
+function chooseKey(names: string[], production: TableSource, chosen?: string[]): { keyIndexes: number[] | null; keySource: DiffSummary['keySource'] } {
   const indexesOf = (key: string[]) => key.map(k => names.indexOf(k));
   if (chosen?.length) {
     const missing = chosen.filter(k => !names.includes(k));
@@ -65,7 +65,8 @@ function chooseKey(names: string[], backup: TableSource, production: TableSource
     }
     return { keyIndexes: indexesOf(chosen), keySource: 'chosen' };
   }
-  const primary = production.primaryKey ?? backup.primaryKey;
+  // Production's key only: a key the target does not enforce would not stop a concurrent insert.
+  const primary = production.primaryKey;
   if (primary && primary.every(k => names.includes(k))) return { keyIndexes: indexesOf(primary), keySource: 'primary-key' };
   return { keyIndexes: null, keySource: 'none' };
 }

@@ -11,7 +11,7 @@ import type { JobContext } from '../core/job';
 import { readStoredFile } from '../core/storePipeline';
 import { decode } from './diffStore';
 import { dialectOf, describeTable, openTarget } from './open';
-import type { SqlDialect } from './source';
+import type { SqlDialect, TargetSession } from './source';
 import { UNDO_FILE, UNDO_KIND, type UndoFile, type UndoRecord } from './undoBackup';
 import { canonical, type RawValue } from './values';
 
@@ -26,12 +26,10 @@ export async function undoMerge(entry: CatalogEntry, target: { connection: Conne
   try {
     await session.begin(undo.table, undo.keyColumns === null);
     for (const record of [...undo.records].reverse()) {
+      if (undo.keyColumns && !await stillAsMerged(session, dialect, undo, record)) throw changedSince(record);
       const { sql, params, expected } = reverseStatement(dialect, undo, record);
       const { affected } = await session.query(sql, params);
-      if (affected !== expected && !(record.action === 'update' && dialect.engine === 'mysql' && affected === 0)) {
-        throw new LifeboatError('conflict', `Undo stopped: the row with key (${record.key.join(', ')}) is no longer as the merge left it (${affected} of ${expected} rows matched), so nothing was changed.`,
-          'Compare the table with a backup and merge the rows you want by hand.');
-      }
+      if (affected !== expected) throw changedSince(record);
       if (record.action === 'insert') removed += affected;
       else restored += record.action === 'delete' ? affected : 1;
     }
@@ -44,6 +42,32 @@ export async function undoMerge(entry: CatalogEntry, target: { connection: Conne
   } finally {
     await session.close();
   }
+}
+
+function changedSince(record: UndoRecord): LifeboatError {
+  return new LifeboatError('conflict', `Undo stopped: the row with key (${record.key.join(', ')}) is no longer as the merge left it, so nothing was changed.`,
+    'Production changed since the merge. Compare the table with a backup and merge the rows you want by hand.');
+}
+
+/**
+ * Locks the record's row and checks it is as the merge left it: an inserted row still holds what
+ * was inserted, an updated row still holds what was set, a deleted row is still gone. Compared in
+ * canonical form, so values written from another engine's backup compare as the diff compared them.
+ */
+async function stillAsMerged(session: TargetSession, dialect: SqlDialect, undo: UndoFile, record: UndoRecord): Promise<boolean> {
+  const { columns } = undo;
+  const keyIndexes = undo.keyColumns!.map(k => columns.findIndex(c => c.name === k));
+  const params: unknown[] = [];
+  const where = keyIndexes.map((i, n) => {
+    params.push(dialect.bind(columns[i].kind, record.key[n], undefined));
+    return `${dialect.quote(columns[i].name)} = ${dialect.placeholder(params.length)}`;
+  }).join(' AND ');
+  const { rows } = await session.query(`SELECT ${columns.map((c, i) => `${dialect.quote(c.name)} AS c${i}`).join(', ')} FROM ${dialect.table(undo.table)} WHERE ${where}${dialect.forUpdate}`, params);
+  if (record.action === 'delete') return rows.length === 0;
+  if (rows.length !== 1) return false;
+  const now = rows[0];
+  const checked = record.action === 'update' ? record.columns : columns.map((c, i) => (c.generated ? -1 : i)).filter(i => i >= 0);
+  return checked.every(i => canonical(columns[i].kind, now[i]) === canonical(columns[i].kind, record.after![i]));
 }
 
 async function readUndoFile(entry: CatalogEntry, job: JobContext): Promise<UndoFile> {

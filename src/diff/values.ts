@@ -313,13 +313,3 @@ export function compareUtf8(a: string, b: string): number {
   }
   return a.length - b.length;
 }
-
-/** A value as SQL text for the preview a person reads (applied statements bind values instead). */
-export function sqlLiteral(kind: ValueKind, cell: Cell, dialect: 'postgres' | 'mysql' | 'sqlite'): string {
-  if (cell === null) return 'NULL';
-  if (kind === 'integer' || kind === 'decimal' || (kind === 'float' && /^-?[\d.e+-]+$/i.test(cell))) return cell;
-  if (kind === 'boolean' && (cell === 'true' || cell === 'false')) return dialect === 'postgres' ? cell.toUpperCase() : cell === 'true' ? '1' : '0';
-  if (kind === 'bytes' && cell.startsWith('\\x')) return dialect === 'postgres' ? `'${cell}'::bytea` : `X'${cell.slice(2)}'`;
-  const quoted = `'${cell.replace(/'/g, "''")}'`;
-  return dialect === 'mysql' ? quoted.replace(/\\/g, '\\\\') : quoted;
-}

@@ -23,7 +23,11 @@ export async function openMysqlSession(connection: ServerConnection, password: s
   // mysql2's own parsers, told to lose nothing: text for DECIMAL, BIGINT, dates, JSON and floats,
   // bytes (Buffers) for binary strings.
   const db = await connectMysql(connection, password, { charset: 'utf8mb4', supportBigNumbers: true, bigNumberStrings: true, dateStrings: true, decimalNumbers: false, jsonStrings: true, typeCast: floatsAsText as never });
-  await db.query("SET time_zone = '+00:00'");
+  // UTC for TIMESTAMPs; backslash escapes on, since mysql2 escapes bound values with them (with
+  // NO_BACKSLASH_ESCAPES a value could end its string); ORDER BY over whole values, not their
+  // first 1024 bytes (max_sort_length), so keyless rows sort as compareCells does.
+  await db.query(`SET time_zone = '+00:00', max_sort_length = 8388608,
+    sql_mode = TRIM(BOTH ',' FROM REPLACE(CONCAT(',', @@SESSION.sql_mode, ','), ',NO_BACKSLASH_ESCAPES,', ','))`);
   return db;
 }
 
@@ -198,11 +202,10 @@ export class ArrayRow implements SourceRow {
   }
 }
 
-function explainMysqlQueryError(error: unknown, where: string): LifeboatError {
+function explainMysqlQueryError(error: unknown, where: string, hint = 'Check that the connection\'s user may read the table.'): LifeboatError {
   if (error instanceof LifeboatError) return error;
   const e = error as { message?: string; errno?: number; sqlState?: string };
-  return new LifeboatError('driver', `MySQL refused a query on ${where}: ${e.message ?? String(error)}${e.errno ? ` (error ${e.errno})` : ''}.`,
-    'Check that the connection\'s user may read the table.', { cause: error });
+  return new LifeboatError('driver', `MySQL refused a query on ${where}: ${e.message ?? String(error)}${e.errno ? ` (error ${e.errno})` : ''}.`, hint, { cause: error });
 }
 
 export const mysqlDialect: SqlDialect = {
@@ -211,7 +214,9 @@ export const mysqlDialect: SqlDialect = {
   table: ref => quoteMysql(ref.name),
   placeholder: () => '?',
   insert: (table, columns, tuples) => `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples.join(', ')}`,
-  nullSafeEquals: (column, placeholder) => `${column} <=> ${placeholder}`,
+  // FLOAT and JSON are bound as the server's text of them: compared as text, since a FLOAT never
+  // equals the double a string converts to, and a JSON column never equals a string.
+  nullSafeEquals: (column, placeholder, kind) => (kind === 'float' || kind === 'json' ? `CAST(${column} AS CHAR) <=> ${placeholder}` : `${column} <=> ${placeholder}`),
   forUpdate: ' FOR UPDATE',
   deleteLimited: (table, where, limit) => `DELETE FROM ${table} WHERE ${where} LIMIT ${limit}`,
   bind(kind, cell, raw) {
@@ -224,13 +229,27 @@ export const mysqlDialect: SqlDialect = {
       default: return cell;
     }
   },
+  literal(value) {
+    if (value === null || value === undefined) return 'NULL';
+    if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+    if (value instanceof Uint8Array) return `X'${Buffer.from(value).toString('hex')}'`;
+    return `'${String(value).replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+  },
 };
 
 export async function openMysqlTarget(connection: ServerConnection, password: string | undefined): Promise<TargetSession> {
   const db = await openMysqlSession(connection, password);
   return {
     dialect: mysqlDialect,
-    async begin() {
+    async begin(table) {
+      // MyISAM, Aria, MEMORY… ignore ROLLBACK: a merge that failed halfway would stay half written.
+      const [rows] = await db.query({ sql: `SELECT t.ENGINE, e.TRANSACTIONS FROM information_schema.TABLES t LEFT JOIN information_schema.ENGINES e ON e.ENGINE = t.ENGINE
+        WHERE t.TABLE_SCHEMA = DATABASE() AND t.TABLE_NAME = ?`, values: [table.name], rowsAsArray: true }) as unknown as [(string | null)[][]];
+      const [engine, transactions] = rows[0] ?? [];
+      if (engine && transactions !== 'YES') {
+        throw new LifeboatError('unsupported', `${table.name} on ${connection.name} uses the ${engine} storage engine, which has no transactions, so a merge could not be all or nothing.`,
+          'Merge into an InnoDB table (ALTER TABLE … ENGINE=InnoDB), or apply the SQL from "lifeboat diff --sql" yourself.');
+      }
       await db.query('START TRANSACTION');
     },
     async query(sql, params) {
@@ -238,7 +257,7 @@ export async function openMysqlTarget(connection: ServerConnection, password: st
         const [result] = await db.query({ sql, values: params, rowsAsArray: true });
         return Array.isArray(result) ? { rows: result as RawValue[][], affected: 0 } : { rows: [], affected: (result as { affectedRows: number }).affectedRows };
       } catch (error) {
-        throw Object.assign(explainMysqlQueryError(error, connection.name), { sqlState: (error as { sqlState?: string }).sqlState, errno: (error as { errno?: number }).errno });
+        throw Object.assign(explainMysqlQueryError(error, connection.name, 'Nothing was written (the transaction was rolled back). Check that the connection\'s user may read and write the table, and its constraints.'), { sqlState: (error as { sqlState?: string }).sqlState, errno: (error as { errno?: number }).errno });
       }
     },
     commit: async () => { await db.query('COMMIT'); },

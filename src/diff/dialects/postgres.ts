@@ -46,6 +46,8 @@ export async function openPostgresSource(connection: ServerConnection, password:
 
 interface PgColumn extends ColumnInfo {
   collatable: boolean;
+  /** The type's name (citext, an enum…): COLLATE "C" orders only the built-in text types bytewise. */
+  typname: string;
 }
 
 async function describe(client: Client, connection: ServerConnection, ref: TableRef): Promise<TableSource> {
@@ -65,7 +67,7 @@ async function describe(client: Client, connection: ServerConnection, ref: Table
             (a.attcollation <> 0)::text AS collation, (a.attgenerated <> '')::text AS generated, a.attidentity::text AS identity
        FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid LEFT JOIN pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype
       WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`, [oid])).rows
-    .map((c): PgColumn => ({ name: c.name, type: c.type, kind: pgKind(c.typname), nullable: c.notnull !== 'true', collatable: c.collation === 'true', ...(c.generated === 'true' ? { generated: true } : {}), ...(c.identity === 'a' ? { identityAlways: true } : {}) }));
+    .map((c): PgColumn => ({ name: c.name, type: c.type, typname: c.typname, kind: pgKind(c.typname), nullable: c.notnull !== 'true', collatable: c.collation === 'true', ...(c.generated === 'true' ? { generated: true } : {}), ...(c.identity === 'a' ? { identityAlways: true } : {}) }));
   const indexes = (await client.query<{ primary: string; cols: string[] | string }>(
     `SELECT i.indisprimary::text AS primary,
             array(SELECT a.attname FROM unnest(i.indkey) WITH ORDINALITY k(attnum, ord) JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum ORDER BY k.ord) AS cols
@@ -129,7 +131,8 @@ class PostgresSource implements TableSource {
     const column = this.byName.get(name)!;
     const ownOrder = column.kind === kind || (isNumeric(column.kind) && isNumeric(kind)) || (kind === 'timestamptz' && column.kind === 'timestamp');
     if (ownOrder && kind !== 'text' && kind !== 'other' && kind !== 'json') return quotePg(name);
-    return column.collatable ? `${quotePg(name)} COLLATE "C"` : `${quotePg(name)}::text COLLATE "C"`;
+    const builtinText = column.collatable && ['text', 'varchar', 'bpchar', 'name'].includes(column.typname);
+    return builtinText ? `${quotePg(name)} COLLATE "C"` : `${quotePg(name)}::text COLLATE "C"`;
   }
 
   private keyHash(plan: ReadPlan, keyIndexes: number[]): string {
@@ -252,12 +255,13 @@ function unescapeCopy(text: string): string {
     octal ? String.fromCharCode(parseInt(octal, 8)) : hex ? String.fromCharCode(parseInt(hex, 16)) : ESCAPES[char!] ?? char!);
 }
 
-export function explainPgError(error: unknown, where: string): LifeboatError {
+export function explainPgError(error: unknown, where: string, hint = 'Check that the connection\'s user may read the table.'): LifeboatError {
   if (error instanceof LifeboatError) return error;
   const e = error as { message?: string; code?: string };
-  return new LifeboatError('driver', `PostgreSQL refused a query on ${where}: ${e.message ?? String(error)}${e.code ? ` (SQLSTATE ${e.code})` : ''}.`,
-    'Check that the connection\'s user may read the table.', { cause: error });
+  return new LifeboatError('driver', `PostgreSQL refused a query on ${where}: ${e.message ?? String(error)}${e.code ? ` (SQLSTATE ${e.code})` : ''}.`, hint, { cause: error });
 }
+
+const WRITE_HINT = 'Nothing was written (the transaction was rolled back). Check that the connection\'s user may read and write the table, and its constraints.';
 
 export const postgresDialect: SqlDialect = {
   engine: 'postgres',
@@ -271,6 +275,8 @@ export const postgresDialect: SqlDialect = {
   deleteLimited: (table, where, limit) => `DELETE FROM ${table} WHERE ctid IN (SELECT ctid FROM ${table} WHERE ${where} LIMIT ${limit})`,
   // PostgreSQL takes every canonical form as input text (booleans, '\x…' bytea, '…+00' times).
   bind: (_kind, cell, raw) => (raw !== undefined ? raw : cell),
+  // Bound values are PostgreSQL's own text (standard_conforming_strings: a backslash is itself).
+  literal: value => (value === null || value === undefined ? 'NULL' : typeof value === 'number' || typeof value === 'bigint' ? String(value) : `'${String(value).replace(/'/g, "''")}'`),
 };
 
 export async function openPostgresTarget(connection: ServerConnection, password: string | undefined): Promise<TargetSession> {
@@ -288,7 +294,7 @@ export async function openPostgresTarget(connection: ServerConnection, password:
         const result = await client.query({ text: sql, values: params, rowMode: 'array' });
         return { rows: result.rows as RawValue[][], affected: result.rowCount ?? 0 };
       } catch (error) {
-        throw Object.assign(explainPgError(error, where), { sqlState: (error as { code?: string }).code });
+        throw Object.assign(explainPgError(error, where, WRITE_HINT), { sqlState: (error as { code?: string }).code });
       }
     },
     commit: async () => { await client.query('COMMIT'); },

@@ -139,6 +139,13 @@ export const sqliteDialect: SqlDialect = {
       default: return cell;
     }
   },
+  literal(value) {
+    if (value === null || value === undefined) return 'NULL';
+    if (typeof value === 'bigint') return String(value);
+    if (typeof value === 'number') return Number.isNaN(value) ? 'NULL' : value === Infinity ? '9e999' : value === -Infinity ? '-9e999' : String(value);
+    if (value instanceof Uint8Array) return `X'${Buffer.from(value).toString('hex')}'`;
+    return `'${String(value).replace(/'/g, "''")}'`;
+  },
 };
 
 export async function openSqliteTarget(connection: SqliteConnection): Promise<TargetSession> {
