@@ -24,9 +24,10 @@ export async function openMysqlSession(connection: ServerConnection, password: s
   // bytes (Buffers) for binary strings.
   const db = await connectMysql(connection, password, { charset: 'utf8mb4', supportBigNumbers: true, bigNumberStrings: true, dateStrings: true, decimalNumbers: false, jsonStrings: true, typeCast: floatsAsText as never });
   // UTC for TIMESTAMPs; backslash escapes on, since mysql2 escapes bound values with them (with
-  // NO_BACKSLASH_ESCAPES a value could end its string); ORDER BY over whole values, not their
-  // first 1024 bytes (max_sort_length), so keyless rows sort as compareCells does.
-  await db.query(`SET time_zone = '+00:00', max_sort_length = 8388608,
+  // NO_BACKSLASH_ESCAPES a value could end its string); ORDER BY over the first 64 KiB of values
+  // rather than 1 KiB (max_sort_length), so keyless rows with long equal prefixes sort as
+  // compareCells does, with a sort buffer that holds such keys (longer prefixes: a clear error).
+  await db.query(`SET time_zone = '+00:00', max_sort_length = 65536, sort_buffer_size = GREATEST(@@SESSION.sort_buffer_size, 16777216),
     sql_mode = TRIM(BOTH ',' FROM REPLACE(CONCAT(',', @@SESSION.sql_mode, ','), ',NO_BACKSLASH_ESCAPES,', ','))`);
   return db;
 }
