@@ -154,7 +154,7 @@ describe('Compare a restored table with production and merge rows back, in a rea
     await page.locator('.preview-info', { hasText: /^6 inserts/ }).waitFor();
     const statements = (await sql.innerText()).split('\n').filter(line => /^\s*INSERT INTO/.test(line));
     assert.equal(statements.length, deletedIds.length, 'one INSERT per ticked row');
-    for (const id of deletedIds) assert.ok(statements.some(line => new RegExp(`VALUES \\(${id},`).test(line)), `the preview inserts order ${id}`);
+    for (const id of deletedIds) assert.ok(statements.some(line => new RegExp(`VALUES \\('${id}',`).test(line)), `the preview inserts order ${id}`);
     await editor.screenshot('diff-04-preview');
     const apply = page.locator('vscode-button[data-action="apply"]');
     assert.equal((await apply.innerText()).trim(), 'Apply 6 rows to production…');
