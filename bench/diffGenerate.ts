@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
+import { makeRng } from '../test/support/diffDatabases';
 import { PG_HOME, startBenchCluster, type BenchCluster } from './pgGenerate';
 
 /** Bump when the schema, the rows or the changes change: cached databases of another version are rebuilt. */
@@ -107,18 +108,6 @@ function readMarker(): Marker | undefined {
   }
 }
 
-/** mulberry32: a small seeded PRNG, so the changes are the same on every machine. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** `count` distinct whole numbers in [from, to], in random order. */
 function distinct(random: () => number, count: number, from: number, to: number): number[] {
   const picked = new Set<number>();
@@ -140,7 +129,8 @@ const UPDATES: Record<string, (r: number) => string> = {
 };
 
 function chooseChanges(): { changes: InjectedChanges; updates: { id: number; set: string[] }[] } {
-  const random = prng(SEED);
+  // The tests' seeded generator (mulberry32): the same changes on every machine.
+  const random = makeRng(SEED).next;
   const existing = distinct(random, CHANGES.updates + CHANGES.deletes, 1, ROWS).map(k => k * ID_STEP);
   const inGaps = distinct(random, CHANGES.insertsInGaps, 0, ROWS - 1).map(j => j * ID_STEP + 1 + Math.floor(random() * (ID_STEP - 1)));
   const above = distinct(random, CHANGES.insertsAboveMax, 1, 10_000).map(m => ROWS * ID_STEP + m);
