@@ -355,6 +355,14 @@ describe('PostgreSQL backup → restore → verify', () => {
       assert.deepEqual(constraints.map(c => c.contype), ['p'], `album keeps its primary key and only that: ${JSON.stringify(constraints)}`);
     });
 
+    it('refuses a table name with text after it (an injection-shaped name is not read as its first part), before creating anything', async () => {
+      const database = newName('never');
+      const { entry, ctx } = chinookBackup;
+      await expectLifeboatError(restoreBackup(entry, { target: database, tables: ['public.album"; drop table public.artist; --'] }, ctx, target),
+        'usage', /^"public\.album"; drop table public\.artist; --" is not one schema-qualified table name\.$/);
+      assert.equal(await databaseExists(server, database), false);
+    });
+
     it('refuses parallel jobs into an existing database (it must run as one transaction)', async () => {
       const { entry, ctx } = chinookBackup;
       await expectLifeboatError(restoreBackup(entry, { target: CHINOOK, overwrite: true, jobs: 2 }, ctx, target), 'usage', /one transaction/);

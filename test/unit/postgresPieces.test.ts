@@ -8,7 +8,7 @@ import { LifeboatError } from '../../src/core/errors';
 import { candidateFolders, pickNewest, probeToolFolders } from '../../src/core/toolDiscovery';
 import { parseBackupRequest } from '../../src/engines/backupRequest';
 import { CopyRowCounter } from '../../src/engines/postgres/copyRows';
-import { displayName, parseTableName, tableKey } from '../../src/engines/postgres/tableNames';
+import { displayName, parseCopyTarget, parseTableName, tableKey } from '../../src/engines/postgres/tableNames';
 import { exactPattern, planDump } from '../../src/engines/postgres/dumpOptions';
 import { TableDataProgress } from '../../src/engines/postgres/verboseProgress';
 import { tempFolder } from '../support/temp';
@@ -59,13 +59,22 @@ describe('COPY row counting', () => {
   });
 
   it('reads qualified names as pg_dump writes them, and tells "a.b".c from a."b.c"', () => {
-    assert.deepEqual(parseTableName('"a.b".c (x) FROM stdin;'), ['a.b', 'c']);
-    assert.deepEqual(parseTableName('a."b.c" (x) FROM stdin;'), ['a', 'b.c']);
-    assert.deepEqual(parseTableName('public."Zürich ☃" FROM stdin;'), ['public', 'Zürich ☃']);
+    assert.deepEqual(parseCopyTarget('"a.b".c (x) FROM stdin;'), ['a.b', 'c']);
+    assert.deepEqual(parseCopyTarget('a."b.c" (x) FROM stdin;'), ['a', 'b.c']);
+    assert.deepEqual(parseCopyTarget('public."Zürich ☃" FROM stdin;'), ['public', 'Zürich ☃']);
+    assert.deepEqual(parseTableName('"a.b".c'), ['a.b', 'c']);
+    assert.deepEqual(parseTableName(' public.orders '), ['public', 'orders']);
     assert.equal(displayName('a.b', 'c'), '"a.b".c');
     assert.equal(displayName('a', 'b.c'), 'a."b.c"');
     assert.deepEqual(parseTableName(displayName('My "S"', 'T.x')), ['My "S"', 'T.x']);
     assert.equal(parseTableName('orders'), undefined);
+  });
+
+  it('reads a typed table name whole or not at all: trailing text is refused, not dropped', () => {
+    for (const typed of ['public.t"; drop table public.victim; --', 'public.t; drop table x', 'public.t extra', 'public."t', 'a.b.c', 'public.t (x)', '"public".t"']) {
+      assert.equal(parseTableName(typed), undefined, typed);
+    }
+    assert.equal(parseCopyTarget('public.t"; drop FROM stdin;'), undefined);
   });
 });
 

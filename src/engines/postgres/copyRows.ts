@@ -1,5 +1,5 @@
 import { Transform } from 'node:stream';
-import { parseTableName, tableKey } from './tableNames';
+import { parseCopyTarget, tableKey } from './tableNames';
 
 /**
  * Counts the rows of every COPY block in SQL text as pg_dump writes it (a plain dump, or
@@ -58,7 +58,7 @@ export class CopyRowCounter extends Transform {
       return;
     }
     if (line.startsWith('COPY ') && line.endsWith(' FROM stdin;')) {
-      const parsed = parseTableName(line.slice(5));
+      const parsed = parseCopyTarget(line.slice(5));
       const name = parsed && tableKey(...parsed);
       if (name) {
         this.table = name;

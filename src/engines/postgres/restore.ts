@@ -63,6 +63,8 @@ export async function restorePostgresBackup(entry: CatalogEntry, options: Postgr
   const { manifest } = entry;
   const format = archiveFormat(manifest);
   const progress = new PhasedProgress({ prepare: 1, restore: 30 }, ctx.onProgress);
+  // Checked before anything is created on the server.
+  for (const name of options.tables ?? []) chosenTable(name);
   if (format === 'plain' && options.tables?.length) {
     throw new LifeboatError('usage', 'A plain SQL backup can only be restored whole.', 'Choose the custom or directory format for backups you may want to restore table by table.');
   }
@@ -268,8 +270,7 @@ async function runRestore(entry: CatalogEntry, format: 'custom' | 'directory' | 
 async function tableSelections(tables: string[] | undefined, entry: CatalogEntry, listing: string, scratch: Scratch): Promise<{ schema?: string; args: string[] }[]> {
   if (!tables || tables.length === 0) return [{ args: [] }];
   const chosen = tables.map(name => {
-    const parsed = parseTableName(name);
-    if (!parsed) throw new LifeboatError('usage', `"${name}" is not a schema-qualified table name.`, 'Name tables as schema.table, e.g. public.orders; quote a part that holds dots or quotes: "my.schema"."Odd ""Name""".');
+    const parsed = chosenTable(name);
     const figures = entry.manifest.tables.find(t => t.schema === parsed[0] && t.table === parsed[1]);
     if (entry.manifest.tables.some(t => t.schema !== undefined) && !figures) {
       throw new LifeboatError('not-found', `The backup ${entry.manifest.id} holds no table ${name}.`, 'Pick one of the tables the backup lists (lifeboat list --json shows them).');
@@ -285,6 +286,13 @@ async function tableSelections(tables: string[] | undefined, entry: CatalogEntry
   const bySchema = new Map<string, string[]>();
   for (const { schema, table } of chosen) bySchema.set(schema, [...(bySchema.get(schema) ?? []), table]);
   return [...bySchema].map(([schema, names]) => ({ schema, args: [`--schema=${schema}`, ...names.map(t => `--table=${t}`)] }));
+}
+
+/** A table the user named, read whole: trailing text after the name is refused, not dropped. */
+function chosenTable(name: string): [string, string] {
+  const parsed = parseTableName(name);
+  if (!parsed) throw new LifeboatError('usage', `"${name}" is not one schema-qualified table name.`, 'Name tables as schema.table, e.g. public.orders; quote a part that holds dots or quotes: "my.schema"."Odd ""Name""".');
+  return parsed;
 }
 
 /** Entries a table can need to exist without being "restored" itself. */

@@ -27,31 +27,48 @@ function quoteIfNeeded(name: string): string {
 }
 
 /**
- * `schema.table`, `"My Schema"."Odd.Name"` or a COPY header (`"a.b".c (x, y) FROM stdin;`) →
- * [schema, table], exactly as written (no case folding: pg_restore matches names literally).
- * Undefined when it is not a two-part name.
+ * `schema.table` or `"My Schema"."Odd.Name"`, the whole text and nothing else, → [schema, table],
+ * exactly as written (no case folding: pg_restore matches names literally). Undefined when it is
+ * not exactly a two-part name: `public.t"; drop table x; --` is refused, not read as public.t.
  */
 export function parseTableName(text: string): [string, string] | undefined {
+  const read = readQualifiedName(text.trim());
+  return read && read.rest === '' ? read.name : undefined;
+}
+
+/** The table named by a COPY line's header as pg_dump writes it (`"a.b".c (x, y) FROM stdin;`):
+ *  the name, then a column list or the FROM clause. */
+export function parseCopyTarget(text: string): [string, string] | undefined {
+  const read = readQualifiedName(text);
+  return read && /^[\s(]/.test(read.rest) ? read.name : undefined;
+}
+
+/** A two-part name at the start of `text`, and what follows it. */
+function readQualifiedName(text: string): { name: [string, string]; rest: string } | undefined {
   const parts: string[] = [];
   let i = 0;
   while (i < text.length) {
     let part = '';
     if (text[i] === '"') {
       i++;
+      let closed = false;
       while (i < text.length) {
         if (text[i] === '"') {
           if (text[i + 1] === '"') { part += '"'; i += 2; continue; }
           i++;
+          closed = true;
           break;
         }
         part += text[i++];
       }
+      if (!closed) return undefined;
     } else {
-      while (i < text.length && /[^\s."(]/.test(text[i])) part += text[i++];
+      while (i < text.length && /[^\s."(;]/.test(text[i])) part += text[i++];
     }
     parts.push(part);
     if (text[i] === '.') { i++; continue; }
     break;
   }
-  return parts.length === 2 && parts[0] && parts[1] ? [parts[0], parts[1]] : undefined;
+  if (parts.length !== 2 || !parts[0] || !parts[1]) return undefined;
+  return { name: [parts[0], parts[1]], rest: text.slice(i) };
 }
