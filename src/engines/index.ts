@@ -4,6 +4,7 @@ import type { PostgresRestoreResult } from './postgres/restore';
 import type { MysqlRestoreResult } from './mysql/restore';
 import { LifeboatError } from '../core/errors';
 import { validateLevel } from '../core/codec';
+import { refuseInapplicable } from './engineOptions';
 import { elapsedMs, type JobContext } from '../core/job';
 import { MERGE_UNDO_KIND, type Verification, type VerificationCheck } from '../core/manifest';
 import { verifyFileHashes } from '../core/storedHashes';
@@ -72,6 +73,7 @@ export async function testConnection(connection: Connection, password?: string):
  *  the folder (engines/sqlite/groupBackup.ts). What the CLI, tasks and the editor call. */
 export async function backupConnection(connection: Connection, options: BackupOptions, ctx: JobContext, access: ServerAccess = {}): Promise<CatalogEntry[]> {
   if (connection.engine !== 'sqlite' || !connection.folder) return [await backupDatabase(connection, options, ctx, access)];
+  refuseInapplicable('sqlite', 'backup', options);
   validateLevel(options.codec, options.level);
   return (await import('./sqlite/groupBackup')).backupSqliteFolder(connection, ctx, (member, memberCtx) => backupDatabase(member, options, memberCtx, access));
 }
@@ -80,16 +82,15 @@ export async function backupDatabase(connection: Connection, options: BackupOpti
   if (connection.engine === 'sqlite' && connection.folder) {
     throw new LifeboatError('usage', `"${connection.name}" is a folder of SQLite databases, not one database.`, 'Back it up with backupConnection, which backs up each database in it.');
   }
+  refuseInapplicable(connection.engine, 'backup', options);
   switch (connection.engine) {
     case 'sqlite':
       validateLevel(options.codec, options.level);
       return backupSqlite(connection, options, ctx);
     case 'postgres':
-      refuseOptions('PostgreSQL', options, ['sqliteFormat', 'vacuum']);
       return (await import('./postgres/backup')).backupPostgres(connection, access, options, ctx);
     case 'mysql':
       validateLevel(options.codec, options.level);
-      refuseOptions('MySQL/MariaDB', options, ['format', 'compressor', 'schemas', 'excludeSchemas', 'excludeTableData', 'noOwner', 'noPrivileges', 'pagesPerStep', 'sqliteFormat', 'vacuum']);
       return (await import('./mysql/backup')).backupMysql(connection, access, options, ctx);
   }
 }
@@ -116,6 +117,7 @@ export async function restoreBackup(entry: CatalogEntry, options: RestoreOptions
   if (entry.manifest.kind === MERGE_UNDO_KIND) {
     throw new LifeboatError('usage', `Backup ${entry.manifest.id} holds the rows a merge changed, not a database.`, 'Undo the merge instead (Undo Merge in the editor, lifeboat undo-merge on the command line).');
   }
+  refuseInapplicable(entry.manifest.engine, 'restore', options);
   switch (entry.manifest.engine) {
     case 'sqlite':
       return { engine: 'sqlite', ...await restoreSqliteBackup(entry, options, ctx) };
@@ -128,8 +130,6 @@ export async function restoreBackup(entry: CatalogEntry, options: RestoreOptions
       return { engine: 'postgres', ...result };
     }
     case 'mysql': {
-      if (options.jobs !== undefined && options.jobs > 1) throw new LifeboatError('usage', 'A MySQL/MariaDB dump is restored by one client session; parallel jobs do not apply.', 'Leave out --jobs.');
-      if (options.clean || options.noOwner || options.noPrivileges) throw new LifeboatError('usage', 'clean, no-owner and no-privileges apply to PostgreSQL restores only (a MySQL dump drops and recreates each of its tables itself).', 'Leave them out.');
       const target = requireServer(entry, server, 'restore');
       const result = await (await import('./mysql/restore')).restoreMysqlBackup(entry, {
         server: target.connection, access: target.access, database: options.target, existing: options.overwrite, tables: options.tables,
@@ -137,12 +137,6 @@ export async function restoreBackup(entry: CatalogEntry, options: RestoreOptions
       return { engine: 'mysql', ...result };
     }
   }
-}
-
-/** Options another engine's backup takes are refused by name rather than silently ignored. */
-function refuseOptions(engine: string, options: BackupOptions, names: (keyof BackupOptions)[]): void {
-  const given = names.filter(name => options[name] !== undefined);
-  if (given.length > 0) throw new LifeboatError('usage', `${given.join(', ')} ${given.length === 1 ? 'does' : 'do'} not apply to ${engine} backups.`, 'Leave them out for this connection.');
 }
 
 function requireServer(entry: CatalogEntry, server: ServerTarget | undefined, what: string): ServerTarget {

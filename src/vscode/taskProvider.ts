@@ -8,6 +8,7 @@ import { backupConnection, verifyBackup } from '../engines';
 import type { Services } from './services';
 import { readSettings } from './settings';
 import { parseBackupRequest } from '../engines/backupRequest';
+import { takesBackupOption } from '../engines/engineOptions';
 import { accessFor, serverTarget } from './serverTarget';
 
 /**
@@ -112,7 +113,7 @@ class LifeboatTaskTerminal implements vscode.Pseudoterminal {
       }
       const settings = readSettings(this.s.globalStorage);
       const options = parseBackupRequest(this.definition.options ?? {}, {
-        codec: settings.compression, level: settings.compressionLevel, ...(settings.backupJobs > 0 ? { jobs: settings.backupJobs } : {}),
+        codec: settings.compression, level: settings.compressionLevel, ...(settings.backupJobs > 0 && takesBackupOption(connection.engine, 'jobs') ? { jobs: settings.backupJobs } : {}),
       });
       const access = connection.engine === 'sqlite' ? {} : await accessFor(this.s, connection);
       for (const entry of await backupConnection(connection, options, ctx, access)) {

@@ -1,6 +1,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { json, runCli } from '../support/cli';
 import { createSampleDatabase } from '../support/sqliteFixtures';
 import { tempFolder } from '../support/temp';
@@ -104,12 +105,90 @@ describe('lifeboat CLI', () => {
     assert.equal((await runCli(['restore', backup.backup.id.slice(0, 20), '--to', target, '--overwrite', '--backup-dir', folder])).code, 0, 'an unambiguous start of an id is enough');
   });
 
+  it('refuses to restore over a folder or a link, and leaves it as it was', async () => {
+    const backup = json<{ backup: { id: string } }>(await runCli(['backup', source, '--backup-dir', folder, '--json']));
+    const dir = tmp.file('a-folder');
+    fs.mkdirSync(dir, { mode: 0o751 });
+    fs.writeFileSync(path.join(dir, 'keep.txt'), 'kept');
+    const overDir = await runCli(['restore', backup.backup.id, '--to', dir, '--overwrite', '--backup-dir', folder]);
+    assert.equal(overDir.code, 2, overDir.stderr);
+    assert.match(overDir.stderr, /a-folder is a folder; a SQLite backup is restored into a file/);
+    assert.ok(fs.statSync(dir).isDirectory());
+    assert.equal(fs.statSync(dir).mode & 0o777, 0o751);
+    assert.deepEqual(fs.readdirSync(path.dirname(dir)).filter(n => n.startsWith('a-folder')), ['a-folder'], 'nothing renamed aside');
+    assert.equal(fs.readFileSync(path.join(dir, 'keep.txt'), 'utf8'), 'kept');
+
+    const real = tmp.file('real.db');
+    fs.writeFileSync(real, 'not touched');
+    const link = tmp.file('link.db');
+    fs.symlinkSync(real, link);
+    const overLink = await runCli(['restore', backup.backup.id, '--to', link, '--overwrite', '--backup-dir', folder]);
+    assert.equal(overLink.code, 2, overLink.stderr);
+    assert.match(overLink.stderr, /link\.db is a symbolic link/);
+    assert.match(overLink.stderr, /real\.db/, 'the hint names the file it points to');
+    assert.equal(fs.readlinkSync(link), real);
+    assert.equal(fs.readFileSync(real, 'utf8'), 'not touched');
+  });
+
+  it('says a folder or a device is not a SQLite database, and warns about an empty file', async () => {
+    const dir = tmp.file('not-a-db');
+    fs.mkdirSync(dir);
+    const fromDir = await runCli(['backup', dir, '--backup-dir', tmp.file('never')]);
+    assert.equal(fromDir.code, 2, fromDir.stderr);
+    assert.match(fromDir.stderr, /not-a-db is a folder, not a SQLite database file/);
+    assert.match(fromDir.stderr, /folder connection/);
+    const fromDevice = await runCli(['backup', '/dev/null', '--backup-dir', tmp.file('never')]);
+    assert.equal(fromDevice.code, 2, fromDevice.stderr);
+    assert.match(fromDevice.stderr, /\/dev\/null is not a regular file/);
+    assert.equal(fs.existsSync(tmp.file('never')), false, 'nothing was written');
+
+    const empty = tmp.file('empty.db');
+    fs.writeFileSync(empty, '');
+    const fromEmpty = await runCli(['backup', empty, '--backup-dir', tmp.file('empty-backups'), '--json']);
+    assert.equal(fromEmpty.code, 0, fromEmpty.stderr);
+    assert.match(fromEmpty.stderr, /empty\.db is empty \(0 bytes\)/);
+    assert.equal(json<{ backup: { manifest: { consistency: { sourceFileBytes: number } } } }>(fromEmpty).backup.manifest.consistency.sourceFileBytes, 0);
+  });
+
   it('refuses, in words and before connecting, an option that belongs to another engine', async () => {
     const config = tmp.file('maria.json');
     // Port 9: nothing listens there, so a refusal after connecting would read differently.
     fs.writeFileSync(config, JSON.stringify({ connections: [{ id: 'maria', name: 'Maria', engine: 'mysql', host: '127.0.0.1', port: 9, user: 'root', database: 'test' }] }));
     const result = await runCli(['--config', config, 'backup', 'maria', '--format', 'directory', '--backup-dir', folder]);
     assert.equal(result.code, 2, result.stderr);
-    assert.match(result.stderr, /format does not apply to MySQL\/MariaDB backups/);
+    assert.match(result.stderr, /format \(--format\) does not apply to MySQL\/MariaDB backups/);
+    const jobs = await runCli(['--config', config, 'backup', 'maria', '--jobs', '4', '--backup-dir', folder]);
+    assert.equal(jobs.code, 2, jobs.stderr);
+    assert.match(jobs.stderr, /jobs \(--jobs\) does not apply to MySQL\/MariaDB backups/);
+  });
+
+  it('refuses the options SQLite does not take, naming each, and stores nothing', async () => {
+    const refused = tmp.file('refused');
+    for (const [flags, named] of [
+      [['--table', 'orders'], /tables \(--table\) does not apply to SQLite backups/],
+      [['--schema-only'], /schemaOnly \(--schema-only\) does not apply to SQLite backups/],
+      [['--format', 'directory'], /format \(--format\) does not apply to SQLite backups/],
+      [['--jobs', '4'], /jobs \(--jobs\) does not apply to SQLite backups/],
+      [['--exclude-table', 'a', '--no-owner'], /excludeTables \(--exclude-table\), noOwner \(--no-owner\) do not apply to SQLite backups/],
+    ] as [string[], RegExp][]) {
+      const result = await runCli(['backup', source, '--backup-dir', refused, ...flags]);
+      assert.equal(result.code, 2, `${flags.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, named);
+    }
+    assert.equal(fs.existsSync(refused), false, 'nothing was written');
+
+    const backup = json<{ backup: { id: string } }>(await runCli(['backup', source, '--backup-dir', folder, '--json']));
+    for (const [flags, named] of [
+      [['--table', 'orders'], /tables \(--table\) does not apply to SQLite restores/],
+      [['--jobs', '2'], /jobs \(--jobs\) does not apply to SQLite restores/],
+      [['--clean'], /clean \(--clean\) does not apply to SQLite restores/],
+      [['--database', 'x'], /--database does not apply to restoring a SQLite backup/],
+    ] as [string[], RegExp][]) {
+      const target = tmp.file(`refused-${flags[0].slice(2)}.db`);
+      const result = await runCli(['restore', backup.backup.id, '--to', target, '--backup-dir', folder, ...flags]);
+      assert.equal(result.code, 2, `${flags.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, named);
+      assert.equal(fs.existsSync(target), false, `${flags.join(' ')}: nothing restored`);
+    }
   });
 });
