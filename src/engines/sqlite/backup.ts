@@ -1,4 +1,3 @@
-import * as fsp from 'node:fs/promises';
 import { backupPrefix, newBackupId } from '../../core/backupId';
 import { beginBackup, commitBackup, deleteBackup, type CatalogEntry } from '../../core/catalog';
 import type { SqliteConnection } from '../../core/connection';
@@ -18,6 +17,7 @@ import { runInChecker } from './checkerClient';
 import type { VacuumResult } from './checkerProtocol';
 import { SQLITE_PAYLOAD, payloadFor, type SqliteFormat } from './payloads';
 import { explainSqliteError } from './sqliteErrors';
+import { checkSqliteSource } from './sourceFile';
 
 export interface SqliteBackupOptions {
   codec: Codec;
@@ -46,10 +46,9 @@ export async function backupSqlite(connection: SqliteConnection, options: Sqlite
     throw new LifeboatError('usage', `VACUUM INTO makes a compact copy; it does not combine with the ${format === 'sql' ? 'SQL dump' : 'incremental snapshot'} format.`,
       'Leave out --vacuum, or choose the copy format.');
   }
-  const sourceSize = await fsp.stat(connection.path).then(s => s.size, error => {
-    throw new LifeboatError('not-found', `The SQLite database ${connection.path} does not exist or cannot be read (${(error as NodeJS.ErrnoException).code}).`,
-      `Check the path of connection "${connection.name}".`);
-  });
+  const sourceFile = await checkSqliteSource(connection);
+  const sourceSize = sourceFile.size;
+  if (sourceFile.warning) ctx.logger.warn(sourceFile.warning);
   const id = newBackupId(startedAt);
   const prefix = backupPrefix(connection.id, id);
   const pagesPerStep = options.pagesPerStep ?? 'auto';

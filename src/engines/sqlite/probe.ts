@@ -1,17 +1,14 @@
-import * as fsp from 'node:fs/promises';
 import type { SqliteConnection } from '../../core/connection';
-import { LifeboatError } from '../../core/errors';
 import { formatBytes } from '../../core/format';
 import type { ProbeResult } from '../probe';
 import { loadSqliteDriver } from './loadDriver';
 import { listTables, readFacts } from './inspect';
 import { explainSqliteError } from './sqliteErrors';
+import { checkSqliteSource } from './sourceFile';
 
 /** Opens the file read-only and reports the library, the file's size, journal mode and tables. */
 export async function probeSqlite(c: SqliteConnection): Promise<ProbeResult> {
-  const stat = await fsp.stat(c.path).catch(() => {
-    throw new LifeboatError('not-found', `The SQLite database ${c.path} does not exist.`, `Check the path of connection "${c.name}".`);
-  });
+  const source = await checkSqliteSource(c);
   const driver = loadSqliteDriver();
   try {
     const db = driver.open(c.path, { readonly: true });
@@ -21,7 +18,7 @@ export async function probeSqlite(c: SqliteConnection): Promise<ProbeResult> {
       return {
         product: 'SQLite',
         version: driver.sqliteVersion,
-        summary: `SQLite ${driver.sqliteVersion} via ${driver.name} ${driver.version} · ${formatBytes(stat.size)} · ${tables} tables · ${facts.journalMode} journal`,
+        summary: `SQLite ${driver.sqliteVersion} via ${driver.name} ${driver.version} · ${formatBytes(source.size)} · ${tables} tables · ${facts.journalMode} journal${source.warning ? ` · ${source.warning}` : ''}`,
       };
     } finally {
       db.close();

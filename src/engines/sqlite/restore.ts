@@ -44,7 +44,16 @@ export async function restoreSqliteBackup(entry: CatalogEntry, options: SqliteRe
   const { manifest } = entry;
   const target = path.resolve(options.target);
   const folder = path.dirname(target);
-  const exists = await fsp.stat(target).then(() => true, () => false);
+  const existing = await fsp.lstat(target).catch(() => undefined);
+  const exists = existing !== undefined;
+  // Replacing means moving the old file aside and putting one file in its place: for a folder,
+  // a link or a device that would move something that is not a database file (a folder would
+  // be renamed, its place taken, and the restore then fail), so it is refused before anything.
+  if (existing && !existing.isFile()) {
+    const kind = existing.isDirectory() ? 'a folder' : existing.isSymbolicLink() ? 'a symbolic link' : 'not a regular file';
+    throw new LifeboatError('usage', `${target} is ${kind}; a SQLite backup is restored into a file.`,
+      existing.isSymbolicLink() ? `Give the path of the file it points to (${await fsp.realpath(target).catch(() => 'a missing file')}), or a new file name.` : 'Give the path of a new file, or of the database file to replace.');
+  }
   if (exists && !options.overwrite) {
     throw new LifeboatError('already-exists', `${target} already exists; Lifeboat restores into a new file unless told to replace it.`,
       'Choose a new file name, or confirm that the existing file should be replaced.');
