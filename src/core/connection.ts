@@ -64,7 +64,7 @@ export function parseConnectionUri(text: string, options: { name?: string; exist
   const sqlitePath = sqlitePathFromUri(input);
   if (sqlitePath !== undefined) {
     const name = options.name ?? path.basename(sqlitePath);
-    return { connection: { engine: 'sqlite', id: makeConnectionId(name, options.existingIds), name, path: sqlitePath } };
+    return { connection: { engine: 'sqlite', id: connectionIdFor('sqlite', name, options.existingIds), name, path: sqlitePath } };
   }
 
   let url: URL;
@@ -101,7 +101,7 @@ export function parseConnectionUri(text: string, options: { name?: string; exist
   const ssl = parseSslMode(sslParam);
   if (ssl) connection.ssl = ssl;
   connection.name = options.name ?? `${database || engine}@${connection.host}`;
-  connection.id = makeConnectionId(connection.name, options.existingIds);
+  connection.id = connectionIdFor(engine, connection.name, options.existingIds);
   validateConnection(connection);
   return password === undefined ? { connection } : { connection, password };
 }
@@ -140,6 +140,16 @@ export function makeConnectionId(name: string, existingIds: Iterable<string> = [
   const taken = new Set(existingIds);
   if (!taken.has(base)) return base;
   for (let i = 2; ; i++) if (!taken.has(`${base}-${i}`)) return `${base}-${i}`;
+}
+
+/**
+ * The id a new connection gets from its name. A server connection's id starts with its engine:
+ * postgres://u@h/shop and mysql://u@h/shop are both named "shop@h", and with the same id their
+ * backups would share a folder and be listed as one connection's. SQLite ids stay as they were
+ * (their names are file names, which no server connection shares), so existing folders still match.
+ */
+export function connectionIdFor(engine: EngineName, name: string, existingIds: Iterable<string> = []): string {
+  return makeConnectionId(engine === 'sqlite' ? name : `${engine} ${name}`, existingIds);
 }
 
 const ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;

@@ -6,7 +6,7 @@ import { LifeboatError } from '../../src/core/errors';
 describe('connection URIs', () => {
   it('parses a PostgreSQL URI, moving the percent-encoded password out of the connection', () => {
     const { connection, password } = parseConnectionUri('postgresql://backup%40ops:p%40ss%2Fw0rd@db.example.com:6543/sales?sslmode=require');
-    assert.deepEqual(connection, { engine: 'postgres', id: 'sales-db-example-com', name: 'sales@db.example.com', host: 'db.example.com', port: 6543, database: 'sales', user: 'backup@ops', ssl: 'require' });
+    assert.deepEqual(connection, { engine: 'postgres', id: 'postgres-sales-db-example-com', name: 'sales@db.example.com', host: 'db.example.com', port: 6543, database: 'sales', user: 'backup@ops', ssl: 'require' });
     assert.equal(password, 'p@ss/w0rd');
     assert.ok(!JSON.stringify(connection).includes('w0rd'));
   });
@@ -54,6 +54,15 @@ describe('connection ids and validation', () => {
     assert.equal(makeConnectionId('Prod DB (Zürich) — main'), 'prod-db-zurich-main');
     assert.equal(makeConnectionId('app', ['app', 'app-2']), 'app-3');
     assert.equal(makeConnectionId('🚣'), 'connection');
+  });
+
+  it('keeps a PostgreSQL and a MySQL connection to the same host and database apart', () => {
+    const pg = parseConnectionUri('postgres://u@db.example.com/shop').connection;
+    const my = parseConnectionUri('mysql://u@db.example.com/shop').connection;
+    assert.equal(pg.name, my.name);
+    assert.equal(pg.id, 'postgres-shop-db-example-com');
+    assert.equal(my.id, 'mysql-shop-db-example-com');
+    assert.equal(parseConnectionUri('mariadb://u@db.example.com/shop').connection.id, my.id, 'mariadb:// is the mysql engine');
   });
 
   it('refuses a connection that carries a password', () => {
