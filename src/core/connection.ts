@@ -143,10 +143,12 @@ export function makeConnectionId(name: string, existingIds: Iterable<string> = [
 }
 
 /**
- * The id a new connection gets from its name. A server connection's id starts with its engine:
- * postgres://u@h/shop and mysql://u@h/shop are both named "shop@h", and with the same id their
- * backups would share a folder and be listed as one connection's. SQLite ids stay as they were
- * (their names are file names, which no server connection shares), so existing folders still match.
+ * The id of a connection given as a URI on the command line, made from its name. A server
+ * connection's starts with its engine: postgres://u@h/shop and mysql://u@h/shop are both named
+ * "shop@h", and with the same id their backups would share a folder and be listed as one
+ * connection's. SQLite ids stay as they were (their names are file names, which no server
+ * connection shares), so existing backup folders still match. The editor names connections
+ * itself and keeps their ids unique among them (makeConnectionId with the ids it has).
  */
 export function connectionIdFor(engine: EngineName, name: string, existingIds: Iterable<string> = []): string {
   return makeConnectionId(engine === 'sqlite' ? name : `${engine} ${name}`, existingIds);

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { CatalogEntry } from '../../core/catalog';
 import { removeBackup } from '../../core/sharedGarbage';
-import { connectionIdFor, type Connection } from '../../core/connection';
+import { makeConnectionId, type Connection } from '../../core/connection';
 import { formatBytes, formatDuration } from '../../core/format';
 import { MANIFEST_FILE, describeStored, totalStoredBytes } from '../../core/manifest';
 import { backupConnection, restoreBackup, verifyBackup, type BackupOptions, type ServerTarget, type VerifyOptions } from '../../engines';
@@ -135,7 +135,7 @@ async function restoreOnServer(s: Services, entry: CatalogEntry): Promise<void> 
     // The restored database becomes a connection, so the next step (comparing its tables with
     // production) starts from it; it logs in as the server connection does.
     const existingIds = s.store.list().map(c => c.id);
-    const id = connectionIdFor(result.connection.engine, result.connection.name, existingIds);
+    const id = makeConnectionId(result.connection.name, existingIds);
     await recordRestoredFrom(s.memento, id, { connectionId: m.connection.id, backupId: m.id });
     await s.store.add({ ...result.connection, id }, server.access.password);
   }
@@ -175,7 +175,7 @@ async function restore(s: Services, entry: CatalogEntry): Promise<void> {
   if (action === 'Add as Connection') {
     const existingIds = s.store.list().map(c => c.id);
     const name = `${m.connection.name} (restored ${new Date(m.completedAt).toLocaleString()})`;
-    const id = connectionIdFor('sqlite', name, existingIds);
+    const id = makeConnectionId(name, existingIds);
     await recordRestoredFrom(s.memento, id, { connectionId: m.connection.id, backupId: m.id });
     await s.store.add({ engine: 'sqlite', id, name, path: file });
   }

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { DEFAULT_PORTS, ENGINE_LABELS, connectionIdFor, parseConnectionUri, redactUri, type Connection, type ServerConnection } from '../../core/connection';
+import { DEFAULT_PORTS, ENGINE_LABELS, makeConnectionId, parseConnectionUri, redactUri, type Connection, type ServerConnection } from '../../core/connection';
 import { errorMessage } from '../../core/errors';
 import { testConnection } from '../../engines';
 import { pickConnection } from '../pickers';
@@ -51,7 +51,7 @@ async function addConnection(s: Services): Promise<void> {
     validateInput: v => v.trim() ? undefined : 'Give the connection a name',
   });
   if (name === undefined) return;
-  const connection = { ...parsed.connection, name: name.trim(), id: connectionIdFor(parsed.connection.engine, name.trim(), existingIds) } as Connection;
+  const connection = { ...parsed.connection, name: name.trim(), id: makeConnectionId(name.trim(), existingIds) } as Connection;
   await s.store.add(connection, parsed.password);
   s.logger.info(`Added connection ${connection.name} (${connection.id}, ${ENGINE_LABELS[connection.engine]})`);
   await runTest(s, connection, false);
@@ -106,7 +106,7 @@ async function askServer(engine: 'postgres' | 'mysql', existingIds: string[]) {
   const password = await ask('Password (kept in the editor\'s secret storage; leave empty if none)', '', { password: true });
   if (password === undefined) return undefined;
   const connection: ServerConnection = { engine, id: '', name: `${database}@${host}`, host, port: Number(portText), database, user };
-  connection.id = connectionIdFor(engine, connection.name, existingIds);
+  connection.id = makeConnectionId(connection.name, existingIds);
   return { connection, ...(password ? { password } : {}) };
 }
 
