@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import { CancelledError, LifeboatError, isCancelled } from './errors';
+import { groupEnded, killGroup } from './processGroup';
 
 /**
  * Runs a database tool (pg_dump, pg_restore, psql, mariadb-dump…) as a child in its own process
@@ -88,16 +89,20 @@ export function runTool(options: RunToolOptions): ToolRun {
       if (pending) take(pending);
       pending = '';
       options.signal?.removeEventListener('abort', stop);
-      clearTimeout(killTimer);
-      // Other members of the group (parallel workers) must not outlive the leader.
-      if (exitCode !== 0) killGroup(child, 'SIGKILL');
       log?.end();
-      // Settled once the log is complete on disk, so a caller can read or keep it.
-      void logClosed.then(() => {
+      void (async () => {
+        // Other members of the group (parallel workers) must not outlive the leader: after a
+        // failure or Cancel they are killed, after success given the grace to finish. Settled
+        // only once none of them runs, and once the log is complete on disk (a caller may keep it).
+        if (exitCode !== 0 || options.signal?.aborted) killGroup(child, 'SIGKILL');
+        else if (!await groupEnded(child.pid, KILL_GRACE_MS)) killGroup(child, 'SIGKILL');
+        await groupEnded(child.pid, KILL_GRACE_MS);
+        clearTimeout(killTimer);
+        await logClosed;
         if (options.signal?.aborted) return reject(new CancelledError());
         if (exitCode === 0) return resolve();
         reject(options.explain?.(tail, exitCode, exitSignal) ?? toolFailed(options.label, tail, exitCode, exitSignal, options.logFile));
-      });
+      })();
     });
   });
   done.catch(() => undefined);
@@ -110,19 +115,6 @@ export function toolFailed(label: string, tail: string[], exitCode: number | nul
   const errors = tail.filter(line => /error|fatal|could not|failed/i.test(line));
   const shown = (errors.length > 0 ? errors : tail).slice(-4).join(' | ');
   return new LifeboatError('io', `${label} ${how}${shown ? `: ${shown}` : ''}.`, logFile ? `The tool's full output is in ${logFile}.` : undefined);
-}
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  if (process.platform === 'win32') {
-    if (child.exitCode === null) spawn('taskkill', ['/PID', String(child.pid), '/T', '/F'], { stdio: 'ignore', windowsHide: true }).on('error', () => undefined);
-    return;
-  }
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // Already gone.
-  }
 }
 
 /**
