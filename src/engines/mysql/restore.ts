@@ -109,6 +109,7 @@ export async function restoreMysqlBackup(entry: CatalogEntry, options: MysqlRest
       const reading = readStoredFile({
         destination: ctx.destination, key: `${entry.prefix}/${file.name}`, file, sink: filter ?? scanner, signal: work.signal,
         onBytes: (read, total) => progress.report('restore', read / total, `Restoring ${Math.round(100 * read / total)} % of the dump`),
+        hashesChecked: options.existing || options.hashesChecked,
       });
       const feeding = settleReadFirst(reading, applying).catch(async (error: unknown) => {
         // A client that stopped at a statement the server rejected closes its stdin: its own
