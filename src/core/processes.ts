@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import * as fs from 'node:fs';
-import { CancelledError, LifeboatError, isCancelled } from './errors';
+import { CancelledError, LifeboatError, causedBy, isCancelled } from './errors';
 import { groupEnded, killGroup } from './processGroup';
 
 /**
@@ -122,18 +122,40 @@ export function toolFailed(label: string, tail: string[], exitCode: number | nul
  * it reads) together. When either fails the other is stopped (`work` is aborted), and the error
  * that explains the failure is thrown: a damaged archive (verification) first, then the tool's
  * own words, then the feeder's; "cancelled" only when nothing else went wrong.
+ *
+ * A tool that stops at an error of its own ("relation already exists") closes its stdin, and
+ * the feeder's next write breaks (EPIPE) before the tool's exit is seen: so when the feeder fails
+ * that way, the tool is given `graceMs` to exit and say why before it is stopped. Otherwise its
+ * words would be lost to the "cancelled" of being stopped.
  */
-export async function settleWithFeed(feeding: Promise<unknown>, tool: Promise<unknown>, work: AbortController): Promise<void> {
-  feeding.catch(() => work.abort());
+export async function settleWithFeed(feeding: Promise<unknown>, tool: Promise<unknown>, work: AbortController, graceMs = 5_000): Promise<void> {
+  feeding.catch(async (error: unknown) => {
+    if (!work.signal.aborted && readerStopped(error)) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([tool.catch(() => undefined), new Promise(resolve => { timer = setTimeout(resolve, graceMs); })]);
+      clearTimeout(timer);
+    }
+    work.abort();
+  });
   tool.catch(() => work.abort());
   const [fed, ran] = await Promise.allSettled([feeding, tool]);
   const failed = (r: PromiseSettledResult<unknown>): r is PromiseRejectedResult => r.status === 'rejected';
-  const damaged = (r: PromiseSettledResult<unknown>) => failed(r) && r.reason instanceof LifeboatError && r.reason.code === 'verification';
-  if (damaged(fed)) throw (fed as PromiseRejectedResult).reason;
+  if (failed(fed) && isDamage(fed.reason)) throw fed.reason;
   if (failed(ran) && !isCancelled(ran.reason)) throw ran.reason;
   if (failed(fed) && !isCancelled(fed.reason)) throw fed.reason;
   if (failed(ran)) throw ran.reason;
   if (failed(fed)) throw fed.reason;
+}
+
+const BROKEN_PIPE = new Set(['EPIPE', 'ECONNRESET', 'ERR_STREAM_DESTROYED']);
+
+/** The feeder failed because its reader closed its end (a broken pipe), not for a reason of its own. */
+function readerStopped(error: unknown): boolean {
+  return !isCancelled(error) && !isDamage(error) && causedBy(error, e => BROKEN_PIPE.has(String((e as NodeJS.ErrnoException).code)));
+}
+
+function isDamage(error: unknown): boolean {
+  return error instanceof LifeboatError && error.code === 'verification';
 }
 
 /**

@@ -35,6 +35,9 @@ export function explainPostgresTool(tool: string, c: ServerConnection, database:
     if (/role "(.*)" does not exist/i.test(text)) {
       return new LifeboatError('io', `${tool} failed: ${firstError(tail)}.`, `The backup names owners or grantees that this server lacks: create those roles, or restore with "no owner" (--no-owner) and "no privileges".${log}`);
     }
+    if (/ERROR:\s+(relation|schema|type|function|sequence|index|constraint|trigger|extension) .* already exists/i.test(text)) {
+      return new LifeboatError('io', `${tool} stopped: ${firstError(tail)}.`, `The database already holds objects the backup creates: restore into a new database, or with "clean" (--clean), which drops the backup's objects first.${log}`);
+    }
     if (/permission denied/i.test(text)) {
       return new LifeboatError('connection', `${tool} was refused access on ${where}: ${firstError(tail)}.`, `User "${c.user}" needs to read every object backed up (or restore into a database it owns).${log}`);
     }
