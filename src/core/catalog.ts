@@ -7,6 +7,7 @@ import type { Destination, ObjectInfo } from '../storage/destination';
 import { isOrphan, ownedKind, ownedName } from './orphans';
 import { deleteOwnShared } from './sharedFiles';
 import { isVerificationRecordKey, withVerificationRecords, writeVerificationRecord } from './verificationLog';
+import { writableVerification } from './verificationRecord';
 
 /**
  * The catalog is not a database of its own: it is what listing a destination's manifests says.
@@ -110,7 +111,8 @@ export async function readManifest(destination: Destination, prefix: string, rec
 /** Writes the manifest, once, as a backup's last step: this is what makes it a backup. The write
  *  is atomic, so readers never see half a manifest. */
 export async function writeManifest(destination: Destination, prefix: string, manifest: Manifest): Promise<void> {
-  await destination.write(`${prefix}/${MANIFEST_FILE}`, Readable.from([Buffer.from(serializeManifest(manifest))]));
+  const written = { ...manifest, verifications: manifest.verifications.map(writableVerification) };
+  await destination.write(`${prefix}/${MANIFEST_FILE}`, Readable.from([Buffer.from(serializeManifest(written))]));
 }
 
 /**

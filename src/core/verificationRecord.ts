@@ -9,7 +9,7 @@ import type { Verification, VerificationCheck } from './manifest';
  * Only the known fields are kept.
  */
 const KINDS: readonly Verification['kind'][] = ['at-backup', 'full', 'quick', 'restore-drill'];
-const MAX_CHECKS = 64;
+const MAX_CHECKS = 256;
 /** A check's detail holds a tool's error lines at most; far more is not a record Lifeboat wrote. */
 export const MAX_DETAIL = 16 * 1024;
 const MAX_MS = 1e12;
@@ -34,7 +34,7 @@ export function parseVerification(value: unknown, where: string): Verification {
     if (!isObject(check)) throw bad(`has a check ${i + 1} that is not an object`);
     if (typeof check.name !== 'string' || !CHECK_NAME.test(check.name)) throw bad(`has a check ${i + 1} without a valid name`);
     if (typeof check.ok !== 'boolean') throw bad(`has a check "${check.name}" that does not say whether it passed`);
-    if (typeof check.detail !== 'string' || check.detail.length > MAX_DETAIL || [...check.detail].some(isControl)) {
+    if (typeof check.detail !== 'string' || check.detail.length > MAX_DETAIL || withoutControl(check.detail) !== check.detail) {
       throw bad(`has a check "${check.name}" whose detail is not text of at most ${MAX_DETAIL} characters without control characters`);
     }
     return { name: check.name, ok: check.ok, detail: check.detail };
@@ -45,15 +45,21 @@ export function parseVerification(value: unknown, where: string): Verification {
 /** What Lifeboat writes passes parseVerification: a detail is cut to size and stripped of the
  *  control characters a tool's message may carry. */
 export function writableVerification(verification: Verification): Verification {
-  const checks = verification.checks.map(c => ({ ...c, detail: [...c.detail].map(ch => isControl(ch) ? ' ' : ch).join('').slice(0, MAX_DETAIL) }));
+  const checks = verification.checks.map(c => ({ ...c, detail: withoutControl(c.detail).slice(0, MAX_DETAIL) }));
   return { ...verification, checks };
 }
 
-/** Control characters but tab and newline (a tool's error lines): ESC and CR could rewrite a
- *  terminal's line. */
-function isControl(ch: string): boolean {
-  const code = ch.charCodeAt(0);
-  return (code < 0x20 && code !== 0x09 && code !== 0x0a) || (code >= 0x7f && code <= 0x9f) || code === 0x2028 || code === 0x2029;
+/** The text with each control character replaced by a space, but tab, newline and CR LF (a
+ *  tool's error lines, Windows' among them): ESC or a lone CR could rewrite a terminal's line. */
+function withoutControl(text: string): string {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    const control = (code < 0x20 && code !== 0x09 && code !== 0x0a && !(code === 0x0d && text.charCodeAt(i + 1) === 0x0a))
+      || (code >= 0x7f && code <= 0x9f) || code === 0x2028 || code === 0x2029;
+    out += control ? ' ' : text[i];
+  }
+  return out;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

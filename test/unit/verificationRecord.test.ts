@@ -41,6 +41,8 @@ describe('verification records', () => {
     assert.deepEqual(parseVerification(GOOD, 'x'), GOOD);
     assert.deepEqual(parseVerification({ ...GOOD, extra: { huge: 'x'.repeat(10) } }, 'x'), GOOD);
     assert.deepEqual(parseVerification({ ...GOOD, kind: 'restore-drill', restoreMs: 0 }, 'x'), { ...GOOD, kind: 'restore-drill', restoreMs: 0 });
+    const windows = { ...GOOD, checks: [{ name: 'restore', ok: false, detail: 'pg_restore: error: x\r\n\tdetail' }] };
+    assert.deepEqual(parseVerification(windows, 'x'), windows, 'a tool\'s lines may end in CR LF');
     assert.equal('restoreMs' in parseVerification(GOOD, 'x'), false);
   });
 
@@ -111,6 +113,19 @@ describe('verification records', () => {
     assert.deepEqual(listed.problems, []);
   });
 
+  it('what Lifeboat writes it can read back: a tool\'s message with control characters, or of any length, is cleaned on the way', async () => {
+    const destination = new LocalFolderDestination(tmp.file('own'));
+    const noisy = { ...GOOD, checks: [{ name: 'restore', ok: false, detail: `pg_restore: \u001b[31merror\r\u0000 table "x\u0007"\n${'y'.repeat(MAX_DETAIL)}` }] };
+    await writeManifest(destination, 'app/b1', sampleManifest({ verifications: [noisy] }));
+    await appendVerification(destination, 'app/b1', noisy);
+    const read = await readManifest(destination, 'app/b1');
+    assert.equal(read.verifications.length, 2);
+    for (const v of read.verifications) {
+      assert.ok(v.checks[0].detail.startsWith('pg_restore:  [31merror   table "x "\ny'), v.checks[0].detail.slice(0, 60));
+      assert.equal(v.checks[0].detail.length, MAX_DETAIL);
+    }
+  });
+
   it('an older manifest with its verifications inline reads the same', async () => {
     const destination = new LocalFolderDestination(tmp.file('inline'));
     const inline = sampleManifest({ verifications: [sampleManifest().verifications[0], GOOD, { ...GOOD, at: '2026-03-06T00:00:00.000Z', kind: 'full' }] });
@@ -120,7 +135,8 @@ describe('verification records', () => {
 
   it('a bad record, inline or beside, makes the backup unreadable with the reason; other files in the folder are not records', async () => {
     const destination = new LocalFolderDestination(tmp.file('hostile'));
-    await writeManifest(destination, 'app/inline', sampleManifest({ verifications: [{ ...GOOD, checks: 'all fine' } as unknown as Verification] }));
+    fs.mkdirSync(destination.localPath('app/inline'), { recursive: true });
+    fs.writeFileSync(destination.localPath('app/inline/manifest.json'), JSON.stringify(sampleManifest({ verifications: [{ ...GOOD, checks: 'all fine' } as unknown as Verification] })));
     await writeManifest(destination, 'app/beside', sampleManifest());
     const folder = destination.localPath(`app/beside/${VERIFICATIONS_FOLDER}`);
     fs.mkdirSync(folder);
