@@ -6,6 +6,8 @@ import { MANIFEST_FILE, parseManifest, serializeManifest, type Manifest, type Ve
 import type { Destination, ObjectInfo } from '../storage/destination';
 import { isOrphan, ownedKind, ownedName } from './orphans';
 import { deleteOwnShared } from './sharedFiles';
+import { isVerificationRecordKey, withVerificationRecords, writeVerificationRecord } from './verificationLog';
+import { writableVerification } from './verificationRecord';
 
 /**
  * The catalog is not a database of its own: it is what listing a destination's manifests says.
@@ -31,8 +33,10 @@ export async function listBackups(destination: Destination, options: { connectio
   const prefix = options.connectionId ? `${options.connectionId}/` : '';
   const manifests = new Set<string>();
   const markers: ObjectInfo[] = [];
+  const records = new Map<string, string[]>();
   for await (const object of destination.list(prefix)) {
     const parts = object.key.split('/');
+    if (isVerificationRecordKey(object.key)) records.set(`${parts[0]}/${parts[1]}`, [...records.get(`${parts[0]}/${parts[1]}`) ?? [], object.key]);
     if (parts.length !== 3) continue;
     if (parts[2] === MANIFEST_FILE) manifests.add(`${parts[0]}/${parts[1]}`);
     else if (ownedKind(parts[2]) === 'writing') markers.push(object);
@@ -42,7 +46,7 @@ export async function listBackups(destination: Destination, options: { connectio
   const listing: CatalogListing = { entries: [], problems: [] };
   for (const backupPrefix of manifests) {
     try {
-      listing.entries.push({ prefix: backupPrefix, manifest: await readManifest(destination, backupPrefix) });
+      listing.entries.push({ prefix: backupPrefix, manifest: await readManifest(destination, backupPrefix, records.get(backupPrefix) ?? []) });
     } catch (error) {
       listing.problems.push({ prefix: backupPrefix, message: errorMessage(error) });
     }
@@ -96,25 +100,34 @@ export async function findBackups(destination: Destination, id: string, logger?:
   return exact.length > 0 ? exact : entries.filter(e => e.manifest.id.startsWith(id));
 }
 
-export async function readManifest(destination: Destination, prefix: string): Promise<Manifest> {
+/** A backup's manifest with its whole verification history (verificationLog.ts); `recordKeys`:
+ *  the keys of its verification records, when the caller has listed them already. */
+export async function readManifest(destination: Destination, prefix: string, recordKeys?: string[]): Promise<Manifest> {
   const key = `${prefix}/${MANIFEST_FILE}`;
-  return parseManifest(await text(await destination.read(key)), key);
+  const manifest = parseManifest(await text(await destination.read(key)), key);
+  return withVerificationRecords(destination, prefix, manifest, key, recordKeys);
 }
 
-/** Writes the manifest. Called last by a backup (this is what makes it a backup) and again to
- *  append verification results; the write is atomic, so readers never see half a manifest. */
+/** Writes the manifest, once, as a backup's last step: this is what makes it a backup. The write
+ *  is atomic, so readers never see half a manifest. */
 export async function writeManifest(destination: Destination, prefix: string, manifest: Manifest): Promise<void> {
-  await destination.write(`${prefix}/${MANIFEST_FILE}`, Readable.from([Buffer.from(serializeManifest(manifest))]));
+  const written = { ...manifest, verifications: manifest.verifications.map(writableVerification) };
+  await destination.write(`${prefix}/${MANIFEST_FILE}`, Readable.from([Buffer.from(serializeManifest(written))]));
 }
 
 /**
- * Records a verification in the manifest as it is now, not as it was when the verification
- * began: another may have been recorded meanwhile, and a backup deleted meanwhile must stay
- * deleted (reading its manifest then fails with "not found").
+ * Records a verification beside the manifest (verificationLog.ts), never by rewriting it, so that
+ * concurrent verifies all keep their records. A backup deleted meanwhile must stay deleted: if its
+ * manifest is gone once the record is written, the record is removed again and "not found" thrown.
  */
 export async function appendVerification(destination: Destination, prefix: string, verification: Verification): Promise<void> {
-  const current = await readManifest(destination, prefix);
-  await writeManifest(destination, prefix, { ...current, verifications: [...current.verifications, verification] });
+  const key = await writeVerificationRecord(destination, prefix, verification);
+  try {
+    (await destination.read(`${prefix}/${MANIFEST_FILE}`)).destroy();
+  } catch (error) {
+    await destination.delete(key);
+    throw error;
+  }
 }
 
 /** Deletes a backup: the manifest first, so a deletion cut short never leaves a listed backup

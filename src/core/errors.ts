@@ -39,6 +39,29 @@ export class CancelledError extends LifeboatError {
   }
 }
 
+/** A disk (the destination's, a restore target's, scratch space) ran out of room: the
+ *  circumstances of the job, never a sign that the backup is damaged. */
+export class DiskFullError extends LifeboatError {
+  constructor(message: string, hint = 'Free some space or choose another folder; nothing partial was kept.', options?: { cause?: unknown }) {
+    super('io', message, hint, options);
+  }
+}
+
+const DISK_FULL_CODES = new Set(['ENOSPC', 'EDQUOT']);
+
+/** True for a DiskFullError, or an error that is (or was caused by) ENOSPC / EDQUOT. */
+export function isDiskFull(error: unknown): boolean {
+  return causedBy(error, e => e instanceof DiskFullError || DISK_FULL_CODES.has(String((e as NodeJS.ErrnoException).code)));
+}
+
+/** Whether the error, or one in its chain of causes, is what `test` looks for. */
+export function causedBy(error: unknown, test: (error: Error) => boolean): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (test(e)) return true;
+  }
+  return false;
+}
+
 export function isCancelled(error: unknown): boolean {
   return error instanceof LifeboatError && error.code === 'cancelled';
 }
@@ -55,7 +78,7 @@ export function explainIoError(error: unknown, action: string): LifeboatError {
   switch (err.code) {
     case 'ENOSPC':
     case 'EDQUOT':
-      return new LifeboatError('io', `Could not ${action}: the disk is full${where}.`,
+      return new DiskFullError(`Could not ${action}: the disk is full${where}.`,
         'Free some space or choose another backup folder; nothing partial was kept.', { cause: error });
     case 'EACCES':
     case 'EPERM':

@@ -18,7 +18,12 @@ const OWNER_PATTERN = /\.(partial|work|aside|writing)-([A-Za-z0-9_]+)-(\d+)-[0-9
 const FOREIGN_AGE_MS = 24 * 3600 * 1000;
 
 export function ownedName(base: string, kind: OwnedKind): string {
-  return `${base}.${kind}-${HOST}-${process.pid}-${randomBytes(4).toString('hex')}`;
+  return `${base}.${kind}-${writerTag()}`;
+}
+
+/** "<host>-<pid>-<random>": names this process's writes so that no other writer's can collide. */
+export function writerTag(): string {
+  return `${HOST}-${process.pid}-${randomBytes(4).toString('hex')}`;
 }
 
 /** The kind of an owned name, or undefined for an ordinary one. */

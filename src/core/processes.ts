@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import * as fs from 'node:fs';
-import { CancelledError, LifeboatError, isCancelled } from './errors';
+import { CancelledError, LifeboatError, causedBy, isCancelled } from './errors';
+import { groupEnded, killGroup } from './processGroup';
 
 /**
  * Runs a database tool (pg_dump, pg_restore, psql, mariadb-dump…) as a child in its own process
@@ -88,16 +89,20 @@ export function runTool(options: RunToolOptions): ToolRun {
       if (pending) take(pending);
       pending = '';
       options.signal?.removeEventListener('abort', stop);
-      clearTimeout(killTimer);
-      // Other members of the group (parallel workers) must not outlive the leader.
-      if (exitCode !== 0) killGroup(child, 'SIGKILL');
       log?.end();
-      // Settled once the log is complete on disk, so a caller can read or keep it.
-      void logClosed.then(() => {
+      void (async () => {
+        // Other members of the group (parallel workers) must not outlive the leader: after a
+        // failure or Cancel they are killed, after success given the grace to finish. Settled
+        // only once none of them runs, and once the log is complete on disk (a caller may keep it).
+        if (exitCode !== 0 || options.signal?.aborted) killGroup(child, 'SIGKILL');
+        else if (!await groupEnded(child.pid, KILL_GRACE_MS)) killGroup(child, 'SIGKILL');
+        await groupEnded(child.pid, KILL_GRACE_MS);
+        clearTimeout(killTimer);
+        await logClosed;
         if (options.signal?.aborted) return reject(new CancelledError());
         if (exitCode === 0) return resolve();
         reject(options.explain?.(tail, exitCode, exitSignal) ?? toolFailed(options.label, tail, exitCode, exitSignal, options.logFile));
-      });
+      })();
     });
   });
   done.catch(() => undefined);
@@ -112,36 +117,45 @@ export function toolFailed(label: string, tail: string[], exitCode: number | nul
   return new LifeboatError('io', `${label} ${how}${shown ? `: ${shown}` : ''}.`, logFile ? `The tool's full output is in ${logFile}.` : undefined);
 }
 
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  if (process.platform === 'win32') {
-    if (child.exitCode === null) spawn('taskkill', ['/PID', String(child.pid), '/T', '/F'], { stdio: 'ignore', windowsHide: true }).on('error', () => undefined);
-    return;
-  }
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // Already gone.
-  }
-}
-
 /**
  * Waits for a tool and whatever feeds it (a stream into its stdin, or a hash check of the file
  * it reads) together. When either fails the other is stopped (`work` is aborted), and the error
  * that explains the failure is thrown: a damaged archive (verification) first, then the tool's
  * own words, then the feeder's; "cancelled" only when nothing else went wrong.
+ *
+ * A tool that stops at an error of its own ("relation already exists") closes its stdin, and
+ * the feeder's next write breaks (EPIPE) before the tool's exit is seen: so when the feeder fails
+ * that way, the tool is given `graceMs` to exit and say why before it is stopped. Otherwise its
+ * words would be lost to the "cancelled" of being stopped.
  */
-export async function settleWithFeed(feeding: Promise<unknown>, tool: Promise<unknown>, work: AbortController): Promise<void> {
-  feeding.catch(() => work.abort());
+export async function settleWithFeed(feeding: Promise<unknown>, tool: Promise<unknown>, work: AbortController, graceMs = 5_000): Promise<void> {
+  feeding.catch(async (error: unknown) => {
+    if (!work.signal.aborted && readerStopped(error)) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([tool.catch(() => undefined), new Promise(resolve => { timer = setTimeout(resolve, graceMs); })]);
+      clearTimeout(timer);
+    }
+    work.abort();
+  });
   tool.catch(() => work.abort());
   const [fed, ran] = await Promise.allSettled([feeding, tool]);
   const failed = (r: PromiseSettledResult<unknown>): r is PromiseRejectedResult => r.status === 'rejected';
-  const damaged = (r: PromiseSettledResult<unknown>) => failed(r) && r.reason instanceof LifeboatError && r.reason.code === 'verification';
-  if (damaged(fed)) throw (fed as PromiseRejectedResult).reason;
+  if (failed(fed) && isDamage(fed.reason)) throw fed.reason;
   if (failed(ran) && !isCancelled(ran.reason)) throw ran.reason;
   if (failed(fed) && !isCancelled(fed.reason)) throw fed.reason;
   if (failed(ran)) throw ran.reason;
   if (failed(fed)) throw fed.reason;
+}
+
+const BROKEN_PIPE = new Set(['EPIPE', 'ECONNRESET', 'ERR_STREAM_DESTROYED']);
+
+/** The feeder failed because its reader closed its end (a broken pipe), not for a reason of its own. */
+function readerStopped(error: unknown): boolean {
+  return !isCancelled(error) && !isDamage(error) && causedBy(error, e => BROKEN_PIPE.has(String((e as NodeJS.ErrnoException).code)));
+}
+
+function isDamage(error: unknown): boolean {
+  return error instanceof LifeboatError && error.code === 'verification';
 }
 
 /**

@@ -3,7 +3,8 @@ import { pipeline } from 'node:stream/promises';
 import { Writable, type Readable, type Transform } from 'node:stream';
 import { BlockBuffer } from './blockBuffer';
 import { compressor, decompressor } from './codec';
-import { CancelledError, LifeboatError, explainIoError, isCancelled } from './errors';
+import { CancelledError, LifeboatError, explainIoError, isCancelled, isDiskFull } from './errors';
+import { watchFirstFailure, type FirstFailure } from './firstFailure';
 import { HashingStream } from './hashing';
 import { flushBehindStage } from './flushBehind';
 import type { Codec, StoredFile } from './manifest';
@@ -38,7 +39,9 @@ export async function storeStream(options: StoreOptions & { source: Readable; ex
   const total = options.expectedBytes ?? 0;
   const content = new HashingStream(read => options.onBytes?.(read, total));
   const stored = new HashingStream();
-  const producing = pipeline([options.source, new BlockBuffer(), content, ...(options.observers ?? []), compressor(codec, options.level), stored], { signal });
+  const stages = [options.source, new BlockBuffer(), content, ...(options.observers ?? []), compressor(codec, options.level), stored];
+  const firstFailure = watchFirstFailure(stages);
+  const producing = pipeline(stages, { signal });
   // A destination that fails before it reads (a folder it cannot create) must not leave the
   // producer waiting on backpressure forever.
   const writing = destination.write(key, stored, signal).catch((error: unknown) => {
@@ -46,13 +49,17 @@ export async function storeStream(options: StoreOptions & { source: Readable; ex
     throw error;
   });
   const [produced, written] = await Promise.allSettled([producing, writing]);
-  // The destination's error (disk full, cancelled) explains more than the "premature close" it
-  // causes upstream, so it wins.
+  const producerError = produced.status === 'fulfilled' ? undefined
+    : signal?.aborted ? new CancelledError() : explainIoError(produced.reason, options.what ?? `read the data for ${options.name}`);
+  // A full disk explains everything else. Then the stage that failed first: the destination's
+  // error (cancelled, a folder it cannot write) explains the "premature close" it causes upstream;
+  // a producer's (a source that cannot be read) explains the destination's broken input.
+  if (written.status === 'rejected' && isDiskFull(written.reason)) throw written.reason;
+  if (producerError && isDiskFull(producerError)) throw producerError;
+  const first = firstFailure();
+  if (producerError && first && first.stage !== stored) throw producerError;
   if (written.status === 'rejected') throw written.reason;
-  if (produced.status === 'rejected') {
-    if (signal?.aborted) throw new CancelledError();
-    throw explainIoError(produced.reason, options.what ?? `read the data for ${options.name}`);
-  }
+  if (producerError) throw producerError;
   const { size } = written.value;
   return { name: options.name, size, sha256: stored.sha256, codec, contentSize: content.bytes, contentSha256: content.sha256 };
 }
@@ -85,6 +92,11 @@ export async function adoptFile(options: Omit<StoreOptions, 'codec' | 'level' | 
  * Reads a stored file back through hashing and decompression into `sink` (a file path, or
  * nothing to only check). Throws 'verification' naming the file if either hash or size differs,
  * so a flipped byte is reported even when the codec cannot notice it.
+ *
+ * When something fails, the stage that failed first explains it: a full disk under the target is
+ * "disk full" (never damage, though the decoder is torn down with it), a decoder's own error is
+ * damage, and a reader that stopped early (a restore tool that rejected a statement) is its own
+ * failure unless the stored bytes, read again, do not match the manifest.
  */
 export async function readStoredFile(options: {
   destination: Destination;
@@ -95,6 +107,9 @@ export async function readStoredFile(options: {
   sink?: Writable;
   signal?: AbortSignal;
   onBytes?: (bytesRead: number, totalBytes: number) => void;
+  /** The stored bytes were just checked against the manifest: a sink that fails is not read as
+   *  a sign of damage, and the file is not read a second time to find out. */
+  hashesChecked?: boolean;
 }): Promise<void> {
   const { destination, key, file, signal } = options;
   const stored = new HashingStream(read => options.onBytes?.(read, file.size));
@@ -102,33 +117,62 @@ export async function readStoredFile(options: {
   // restore spends beside the restore tool.
   const stage = file.codec === 'none' && file.contentSha256 === file.sha256 ? undefined : new HashingStream();
   const content = stage ?? stored;
-  let decodeFailed = false;
+  const sinks = options.sink ? [options.sink] : [];
+  let decoding: Transform | undefined;
+  let firstFailure: (() => FirstFailure | undefined) | undefined;
   try {
     // The source first: if it is missing, no target file has been created yet.
     const source = await destination.read(key);
-    const decoding = decompressor(file.codec);
-    decoding.once('error', () => { decodeFailed = true; });
-    const sinks = options.sink ? [options.sink] : options.target
-      ? [flushBehindStage(options.target), fs.createWriteStream(options.target, { flags: 'wx', mode: 0o600, flush: true })]
-      : [new Writable({ write(_chunk, _enc, done) { done(); } })];
+    decoding = decompressor(file.codec);
+    if (!options.sink) {
+      sinks.push(...options.target
+        ? [flushBehindStage(options.target), fs.createWriteStream(options.target, { flags: 'wx', mode: 0o600, flush: true })]
+        : [new Writable({ write(_chunk, _enc, done) { done(); } })]);
+    }
     // Run-ahead after decoding: the decompressor keeps working while a restore tool is busy.
-    await pipeline([source, stored, decoding, new BlockBuffer(), ...(stage ? [stage] : []), ...sinks], { signal });
+    const stages = [source, stored, decoding, new BlockBuffer(), ...(stage ? [stage] : []), ...sinks];
+    firstFailure = watchFirstFailure(stages);
+    await pipeline(stages, { signal });
   } catch (error) {
     if (signal?.aborted || isCancelled(error)) throw new CancelledError();
-    if (error instanceof LifeboatError) throw error;
-    const code = (error as NodeJS.ErrnoException).code ?? '';
+    const first = firstFailure?.();
+    const cause = first?.error ?? error;
+    const into = options.target ?? `the reader of ${file.name}`;
+    if (isDiskFull(cause)) throw explainIoError(cause, `write ${into}`);
+    if (cause instanceof LifeboatError) throw cause;
+    const code = String((cause as NodeJS.ErrnoException).code ?? '');
     // Whatever the codec (zlib's Z_* codes, zstd's own), a stream that does not decode is damage.
-    if (decodeFailed || code.startsWith('Z_') || code.startsWith('ZSTD') || /incorrect header|invalid|unexpected end/i.test((error as Error).message)) {
-      throw new LifeboatError('verification', `${file.name} does not decompress (${(error as Error).message}).`,
-        'The stored file is damaged: restore from another copy.', { cause: error });
+    if ((first !== undefined && first.stage === decoding) || code.startsWith('Z_') || code.startsWith('ZSTD')) {
+      throw new LifeboatError('verification', `${file.name} does not decompress (${(cause as Error).message}).`,
+        'The stored file is damaged: restore from another copy.', { cause });
     }
-    throw explainIoError(error, `read ${file.name}`);
+    if (first && sinks.includes(first.stage as Writable)) {
+      // Damaged content can be what made the reader give up, before the decoder noticed.
+      if (!options.hashesChecked) await checkStoredBytes(destination, key, file, signal);
+      throw explainIoError(cause, `write ${into}`);
+    }
+    throw explainIoError(cause, `read ${file.name}`);
   }
   const problems: string[] = [];
   if (stored.bytes !== file.size) problems.push(`its size is ${stored.bytes} bytes, the manifest says ${file.size}`);
   else if (stored.sha256 !== file.sha256) problems.push(`its SHA-256 is ${stored.sha256}, the manifest says ${file.sha256}`);
   if (content.sha256 !== file.contentSha256 || content.bytes !== file.contentSize) problems.push('its decompressed content differs from what was backed up');
-  if (problems.length > 0) {
-    throw new LifeboatError('verification', `${file.name} is damaged: ${problems.join('; ')}.`, 'Do not restore from this copy; use another copy of the backup.');
+  if (problems.length > 0) throw damaged(file, problems);
+}
+
+/** Reads the stored bytes once more, only to compare them with the manifest; a read that fails
+ *  proves nothing, so only a mismatch is thrown. */
+async function checkStoredBytes(destination: Destination, key: string, file: StoredFile, signal?: AbortSignal): Promise<void> {
+  const stored = new HashingStream();
+  try {
+    await pipeline(await destination.read(key), stored, new Writable({ write(_chunk, _enc, done) { done(); } }), { signal });
+  } catch {
+    return;
   }
+  if (stored.bytes !== file.size) throw damaged(file, [`its size is ${stored.bytes} bytes, the manifest says ${file.size}`]);
+  if (stored.sha256 !== file.sha256) throw damaged(file, [`its SHA-256 is ${stored.sha256}, the manifest says ${file.sha256}`]);
+}
+
+function damaged(file: StoredFile, problems: string[]): LifeboatError {
+  return new LifeboatError('verification', `${file.name} is damaged: ${problems.join('; ')}.`, 'Do not restore from this copy; use another copy of the backup.');
 }

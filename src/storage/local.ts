@@ -133,7 +133,9 @@ export class LocalFolderDestination implements Destination {
       const full = path.join(folder, entry.name);
       if (entry.isDirectory()) {
         if (ownedKind(entry.name) === 'work') {
-          if (includeOwned) yield { path: full, stat: await fsp.stat(full) };
+          // Another process's job may remove its scratch folder at any moment.
+          const stat = includeOwned ? await fsp.stat(full).catch(() => undefined) : undefined;
+          if (stat) yield { path: full, stat };
           continue;
         }
         if (entry.name.startsWith('.') && !includeOwned) continue;

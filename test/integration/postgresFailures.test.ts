@@ -15,7 +15,7 @@ import {
 } from '../support/pgBackupSupport';
 import { loadChinook, quoteIdent, tableChecksums } from '../support/pgFidelity';
 import { startPostgres, type PostgresServer } from '../support/postgresServer';
-import { processEnded, stopServersAfterTests } from '../support/serverHarness';
+import { processEnded, processGroupOf, runningInGroup, stopServersAfterTests } from '../support/serverHarness';
 import { listFiles, tempFolder } from '../support/temp';
 
 // What goes wrong, against real servers: each failure is a LifeboatError that names its cause,
@@ -48,10 +48,11 @@ describe('PostgreSQL failures', () => {
   });
 
   /** A backup that must fail: returns the error after checking that nothing at all was kept. */
-  async function failedBackup(connection: ServerConnection, options: BackupOptions, password: string | undefined, code: Parameters<typeof expectLifeboatError>[1], message: RegExp, ctxFor?: (ctx: JobContext) => JobContext) {
+  async function failedBackup(connection: ServerConnection, options: BackupOptions, password: string | undefined, code: Parameters<typeof expectLifeboatError>[1], message: RegExp,
+    ctxFor?: (ctx: JobContext) => JobContext, watch: (job: Promise<CatalogEntry>) => Promise<CatalogEntry> = job => job) {
     const folder = newFolder('backup');
     const { ctx } = engineContext(folder);
-    const error = await expectLifeboatError(backupDatabase(connection, options, ctxFor ? ctxFor(ctx) : ctx, { password }), code, message);
+    const error = await expectLifeboatError(watch(backupDatabase(connection, options, ctxFor ? ctxFor(ctx) : ctx, { password })), code, message);
     assertNothingKept(folder, message.source);
     return error;
   }
@@ -122,8 +123,11 @@ describe('PostgreSQL failures', () => {
       it(`${name}: stops pg_dump in the middle, kills every process of it, keeps nothing`, async () => {
         const controller = new AbortController();
         let atAbort: SeenTool[] = [];
+        let groups: number[] = [];
         let abortedAt: string | undefined;
         const progress: string[] = [];
+        // What still runs at the moment the job settles (a reaction to its promise), not later.
+        let atSettle: { pids: number[]; inGroups: number[] } | undefined;
         const error = await failedBackup(server.connectionFor(BIG), options, server.password, 'cancelled', /^The (backup|operation) was cancelled; nothing was kept\.$/, ctx => ({
           ...ctx,
           signal: controller.signal,
@@ -131,14 +135,17 @@ describe('PostgreSQL failures', () => {
             progress.push(u.message);
             if (!controller.signal.aborted && u.message.startsWith('Dumping')) {
               atAbort = runningTools(['pg_dump']);
+              groups = [...new Set(atAbort.map(t => processGroupOf(t.pid)).filter((g): g is number => g !== undefined))];
               abortedAt = u.message;
               controller.abort();
             }
           },
+        }), job => job.finally(() => {
+          atSettle = { pids: atAbort.filter(t => !processEnded(t.pid)).map(t => t.pid), inGroups: groups.flatMap(runningInGroup) };
         }));
         assert.ok(abortedAt, `the dump reported progress (saw: ${progress.join(' | ')})`);
         assert.ok(atAbort.length >= (options.jobs ?? 1), `pg_dump (and its workers) ran when Cancel came: ${atAbort.length} running at "${abortedAt}"`);
-        for (const tool of atAbort) assert.ok(processEnded(tool.pid), `pg_dump ${tool.pid} has ended`);
+        assert.deepEqual(atSettle, { pids: [], inGroups: [] }, 'no pg_dump, worker or other process of its group ran when the job settled');
         assert.deepEqual(runningTools(), [], 'no pg_dump, pg_restore or psql is left running');
         assert.equal(error.code, 'cancelled');
         // The exporting session and pg_dump's sessions end with them.

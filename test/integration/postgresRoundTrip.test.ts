@@ -287,7 +287,9 @@ describe('PostgreSQL backup → restore → verify', () => {
         const manifest = await readManifest(ctx.destination, entry.prefix);
         assert.deepEqual(manifest.verifications.map(v => [v.kind, v.ok]), [['at-backup', true], ['quick', true], ['restore-drill', true]]);
         assert.equal(manifest.verifications[2].restoreMs, deep.restoreMs);
-        assert.deepEqual(listFiles(folder), before, 'verification adds no file (only the manifest changes)');
+        const records = listFiles(folder).filter(f => f.startsWith(`${entry.prefix}/verifications/`));
+        assert.equal(records.length, 2, 'one record per verification, beside the manifest');
+        assert.deepEqual(listFiles(folder).filter(f => !records.includes(f)), before, 'verification adds no other file');
         assertNoScratch(folder, 'verify');
       });
     }

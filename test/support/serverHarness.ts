@@ -208,13 +208,28 @@ function killGroupNowSync(pgid: number): void {
 }
 
 function groupRuns(pgid: number): boolean {
+  return runningInGroup(pgid).length > 0;
+}
+
+/** The process group of a running process (undefined once it is gone). */
+export function processGroupOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Pids of the processes of a process group that still run (zombies excluded), from /proc. */
+export function runningInGroup(pgid: number): number[] {
   let pids: string[];
   try {
     pids = readdirSync('/proc').filter(name => /^\d+$/.test(name));
   } catch {
-    return false;
+    return [];
   }
-  return pids.some(pid => {
+  return pids.map(Number).filter(pid => {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

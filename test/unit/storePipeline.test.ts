@@ -2,9 +2,10 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import { Writable } from 'node:stream';
 import { CODECS, codecAvailable } from '../../src/core/codec';
 import { readStoredFile, storeFile } from '../../src/core/storePipeline';
-import { LifeboatError } from '../../src/core/errors';
+import { LifeboatError, isDiskFull } from '../../src/core/errors';
 import { LocalFolderDestination } from '../../src/storage/local';
 import { skipWithoutCodec } from '../support/codecs';
 import { listFiles, tempFolder } from '../support/temp';
@@ -49,6 +50,25 @@ describe('store pipeline', () => {
       await assert.rejects(readStoredFile({ destination, key: 'c/b/database.bin', file }),
         (e: LifeboatError) => e.code === 'verification' && e.message.includes('database.bin'));
     }
+  });
+
+  it('a sink that fails is not damage: a full disk is "disk full", a reader that stops early its own error, unless the stored bytes differ', async () => {
+    const destination = new LocalFolderDestination(tmp.file('sink-fails'));
+    const file = await storeFile({ source, destination, key: 'c/b/database.bin', name: 'database.bin', codec: 'gzip' });
+    const failingSink = (code: string) => new Writable({ write(_chunk, _enc, done) { done(Object.assign(new Error(`write ${code}`), { code })); } });
+    const read = (code: string) => readStoredFile({ destination, key: 'c/b/database.bin', file, sink: failingSink(code) });
+    for (const code of ['ENOSPC', 'EDQUOT']) {
+      await assert.rejects(read(code), (e: unknown) => e instanceof LifeboatError && e.code === 'io' && isDiskFull(e) && /the disk is full/.test(e.message), code);
+    }
+    await assert.rejects(read('EPIPE'), (e: unknown) => e instanceof LifeboatError && e.code === 'io' && /EPIPE/.test(e.message), 'intact: the reader\'s own failure');
+    // Damage far from the start, which the decoder has not reached when the reader gives up.
+    const stored = destination.localPath('c/b/database.bin');
+    const bytes = fs.readFileSync(stored);
+    bytes[Math.floor(bytes.length * 0.95)] ^= 0x01;
+    fs.writeFileSync(stored, bytes);
+    await assert.rejects(read('EPIPE'), (e: unknown) => e instanceof LifeboatError && e.code === 'verification' && /database\.bin is damaged: its SHA-256/.test(e.message));
+    await assert.rejects(readStoredFile({ destination, key: 'c/b/database.bin', file, sink: failingSink('EPIPE'), hashesChecked: true }),
+      (e: unknown) => e instanceof LifeboatError && e.code === 'io', 'told the hashes were checked, it does not read the file again');
   });
 
   it('leaves nothing behind when cancelled midway', async () => {

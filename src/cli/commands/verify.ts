@@ -9,7 +9,7 @@ import { parsePositive } from './options';
 
 export function registerVerify(program: Command): void {
   program.command('verify')
-    .description('Read a backup back: checksums of every file, then SQLite integrity_check and row counts, or PostgreSQL pg_restore --list; --deep adds a restore drill. The result is recorded in the manifest.')
+    .description('Read a backup back: checksums of every file, then SQLite integrity_check and row counts, or PostgreSQL pg_restore --list; --deep adds a restore drill. The result is recorded in the backup\'s verification history (beside its manifest).')
     .argument('<backup>', 'backup id (or an unambiguous start of one)')
     .option('--quick', 'SQLite: only read every stored byte back and compare SHA-256s (a snapshot: also that its packs hold every page), without rebuilding the database and running integrity_check')
     .option('--deep', 'PostgreSQL: restore into a scratch database, compare every table\'s row count with the archive, record the restore time (RTO), drop it')

@@ -109,14 +109,11 @@ export async function restoreMysqlBackup(entry: CatalogEntry, options: MysqlRest
       const reading = readStoredFile({
         destination: ctx.destination, key: `${entry.prefix}/${file.name}`, file, sink: filter ?? scanner, signal: work.signal,
         onBytes: (read, total) => progress.report('restore', read / total, `Restoring ${Math.round(100 * read / total)} % of the dump`),
+        hashesChecked: options.existing || options.hashesChecked,
       });
-      const feeding = settleReadFirst(reading, applying).catch(async (error: unknown) => {
-        // A client that stopped at a statement the server rejected closes its stdin: its own
-        // words ("ERROR 1064 at line 41") explain the broken pipe, so they are waited for.
-        if (!work.signal.aborted) await Promise.race([client.done, new Promise(resolve => setTimeout(resolve, 5_000))]);
-        throw error;
-      });
-      await settleWithFeed(feeding, client.done, work);
+      // A client that stopped at a statement the server rejected closes its stdin: its own words
+      // ("ERROR 1064 at line 41") explain the broken pipe, and settleWithFeed waits for them.
+      await settleWithFeed(settleReadFirst(reading, applying), client.done, work);
     } finally {
       dispose();
     }

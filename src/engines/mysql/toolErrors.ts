@@ -1,5 +1,5 @@
 import type { ServerConnection } from '../../core/connection';
-import { LifeboatError } from '../../core/errors';
+import { DiskFullError, LifeboatError } from '../../core/errors';
 
 /**
  * mariadb-dump / mysqldump and the client say what went wrong in their last lines; these are the
@@ -18,6 +18,12 @@ export function explainMysqlTool(tool: string, c: ServerConnection, database: st
     }
     if (/\b2002\b|\b2003\b|\b2005\b|Can't connect|Unknown (?:MySQL|MariaDB) server host/.test(text)) {
       return new LifeboatError('connection', `${tool} could not reach ${where}: ${firstError(tail)}.`, 'Check that the server runs and that host and port are right.');
+    }
+    if (/ERROR 20(?:06|13)\b|Lost connection to (?:MySQL|MariaDB|server)|server has gone away/i.test(text)) {
+      return new LifeboatError('connection', `${tool} lost its connection to ${where}: ${firstError(tail)}.`, 'Check that the server is running and reachable, then try again.');
+    }
+    if (/Errcode: 28|No space left on device/i.test(text)) {
+      return new DiskFullError(`${tool} stopped: the server's disk is full (${firstError(tail)}).`, 'Free some space on the server, then try again.');
     }
     if (/you need \(at least one of\) the ([A-Z ,_]+) privilege/i.test(text)) {
       const privilege = /you need \(at least one of\) the ([A-Z ,_]+) privilege/i.exec(text)![1];

@@ -13,6 +13,7 @@ import type { ServerAccess } from '../access';
 import { MysqlDumpScanner, quoteIdentifier } from './dumpScanner';
 import { connectMysql } from './probe';
 import { dropMysqlDatabase, restoreMysqlBackup } from './restore';
+import { drillFailureIsTheBackups } from '../drillFailure';
 
 /**
  * Quick: every stored byte against the manifest's SHA-256s, and the dump ends with the tool's
@@ -65,7 +66,7 @@ export async function verifyMysqlBackup(entry: CatalogEntry, options: MysqlVerif
         }).catch((error: unknown) => {
           // A backup the server will not take back (a DEFINER user it lacks, SQL it rejects) is
           // what a drill is for: a failed verification, recorded.
-          if (isCancelled(error) || (error instanceof LifeboatError && (error.code === 'verification' || error.code === 'connection'))) throw error;
+          if (!drillFailureIsTheBackups(error)) throw error;
           checks.push({ name: 'restore', ok: false, detail: errorMessage(error) });
           return undefined;
         });

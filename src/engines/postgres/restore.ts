@@ -250,7 +250,8 @@ async function runRestore(entry: CatalogEntry, format: 'custom' | 'directory' | 
         await settleWithFeed(checking, restoring, work);
       } else {
         const restore = pgRestore(undefined);
-        await settleWithFeed(streamArchive(storedArchive(entry, ctx), restore.child.stdin!, work.signal), restore.done, work);
+        const stored = { ...storedArchive(entry, ctx), hashesChecked: options.existing || options.hashesChecked };
+        await settleWithFeed(streamArchive(stored, restore.child.stdin!, work.signal), restore.done, work);
       }
     }
     return readFrom;

@@ -1,5 +1,5 @@
 import type { ServerConnection } from '../../core/connection';
-import { LifeboatError } from '../../core/errors';
+import { DiskFullError, LifeboatError } from '../../core/errors';
 import { toolFailed } from '../../core/processes';
 
 /**
@@ -26,11 +26,17 @@ export function explainPostgresTool(tool: string, c: ServerConnection, database:
     if (/server version mismatch/i.test(text)) {
       return new LifeboatError('unsupported', `${tool} is older than the server: ${firstError(tail)}.`, 'Install newer PostgreSQL client tools or set lifeboat.postgres.binDir.');
     }
+    if (/server closed the connection unexpectedly|terminating connection|could not receive data from server|SSL SYSCALL error|no connection to the server|connection to server .* lost/i.test(text)) {
+      return new LifeboatError('connection', `${tool} lost its connection to ${where}: ${firstError(tail)}.`, `Check that the server is running and reachable, then try again.${log}`);
+    }
     if (/No space left on device|could not (write|extend).*space/i.test(text)) {
-      return new LifeboatError('io', `Could not ${tool === 'pg_dump' ? 'write the backup' : 'restore'}: the disk is full (${tool}: ${firstError(tail)}).`, 'Free some space or choose another backup folder; nothing partial was kept.');
+      return new DiskFullError(`Could not ${tool === 'pg_dump' ? 'write the backup' : 'restore'}: the disk is full (${tool}: ${firstError(tail)}).`, 'Free some space or choose another backup folder; nothing partial was kept.');
     }
     if (/role "(.*)" does not exist/i.test(text)) {
       return new LifeboatError('io', `${tool} failed: ${firstError(tail)}.`, `The backup names owners or grantees that this server lacks: create those roles, or restore with "no owner" (--no-owner) and "no privileges".${log}`);
+    }
+    if (/ERROR:\s+(relation|schema|type|function|sequence|index|constraint|trigger|extension) .* already exists/i.test(text)) {
+      return new LifeboatError('io', `${tool} stopped: ${firstError(tail)}.`, `The database already holds objects the backup creates: restore into a new database, or with "clean" (--clean), which drops the backup's objects first.${log}`);
     }
     if (/permission denied/i.test(text)) {
       return new LifeboatError('connection', `${tool} was refused access on ${where}: ${firstError(tail)}.`, `User "${c.user}" needs to read every object backed up (or restore into a database it owns).${log}`);

@@ -20,6 +20,7 @@ import { findPostgresTools, toolsForServer } from './tools';
 import { firstError } from './toolErrors';
 import { summariseListing } from './verboseProgress';
 import { displayName, fromTableKey, tableKey } from './tableNames';
+import { drillFailureIsTheBackups } from '../drillFailure';
 
 /**
  * Quick: every stored byte against the manifest's SHA-256s, and the archive parses
@@ -86,7 +87,7 @@ export async function verifyPostgresBackup(entry: CatalogEntry, options: Postgre
         }).catch((error: unknown) => {
           // A backup that cannot be restored (a role or extension the server lacks, an archive
           // pg_restore rejects) is what a drill is for: a failed verification, recorded.
-          if (isCancelled(error) || (error instanceof LifeboatError && (error.code === 'verification' || error.code === 'connection'))) throw error;
+          if (!drillFailureIsTheBackups(error)) throw error;
           checks.push({ name: 'restore', ok: false, detail: errorMessage(error) });
           return undefined;
         });
@@ -139,7 +140,7 @@ async function countArchiveRows(entry: CatalogEntry, pgRestore: string, env: Nod
       explain: tail => new LifeboatError('verification', `pg_restore cannot read the archive's data: ${firstError(tail)}.`, 'The archive is damaged: restore from another backup.'),
     });
     const counting = pipeline(run.child.stdout!, counter, new Writable({ write(_c, _e, done) { done(); } }), { signal: work.signal });
-    const feeding = inPlace ? Promise.resolve() : streamArchive(storedArchive(entry, ctx), run.child.stdin!, work.signal);
+    const feeding = inPlace ? Promise.resolve() : streamArchive({ ...storedArchive(entry, ctx), hashesChecked: true }, run.child.stdin!, work.signal);
     await settleWithFeed(Promise.all([feeding, counting]), run.done, work);
     return counter.rows;
   } finally {

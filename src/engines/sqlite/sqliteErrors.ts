@@ -1,4 +1,4 @@
-import { LifeboatError, explainIoError } from '../../core/errors';
+import { DiskFullError, LifeboatError, explainIoError } from '../../core/errors';
 
 /**
  * SQLite failures in words a person can act on. better-sqlite3 puts the result code name in
@@ -11,7 +11,7 @@ export function explainSqliteError(error: unknown, file: string, action: string)
   const code = String(err.code ?? '');
   const text = `${code} ${err.errstr ?? ''} ${err.message ?? ''}`;
   if (/ENOSPC|SQLITE_FULL|database or disk is full/i.test(text)) {
-    return new LifeboatError('io', `Could not ${action}: the disk is full (${file}).`, 'Free some space or choose another folder; nothing partial was kept.', { cause: error });
+    return new DiskFullError(`Could not ${action}: the disk is full (${file}).`, 'Free some space or choose another folder; nothing partial was kept.', { cause: error });
   }
   if (/SQLITE_NOTADB|file is not a database/i.test(text)) {
     return new LifeboatError('integrity', `${file} is not a SQLite database.`, 'Check the path; if it is encrypted (SQLCipher), Lifeboat cannot read it yet.', { cause: error });
