@@ -14,7 +14,9 @@ import { startMariadb, type MariadbServer } from '../support/mariadbServer';
 import {
   CHINOOK_MYSQL_ROWS, HOSTILE_TABLE, NO_KEY_TABLE, createHostileMysqlDatabase, loadChinookMysql, objectDefinitions, tableChecksums,
 } from '../support/mysqlFidelity';
-import { assertNoScratch, assertNothingKept, expectLifeboatError, flipByte, runningTools, sha256Bytes, watching, type SeenTool } from '../support/pgBackupSupport';
+import {
+  assertNoScratch, assertNothingKept, assertVariableWithheld, expectLifeboatError, flipByte, runningTools, sha256Bytes, watching, type SeenTool,
+} from '../support/pgBackupSupport';
 import { stopServersAfterTests } from '../support/serverHarness';
 import { tempFolder } from '../support/temp';
 
@@ -242,6 +244,29 @@ describe('MariaDB backup → restore → verify', () => {
         await restoreBackup(entry, { target: 'secrets' }, engineContext(folder).ctx, target);
       });
       assertNoMysqlSecrets(seen, PASSWORD);
+    });
+
+    it('passwordEnv: no child gets the variable or the password, the tools\' --version probes included', async () => {
+      const cliFolder = tmp.file('password-env');
+      fs.mkdirSync(cliFolder);
+      const variable = 'LIFEBOAT_TEST_MARIADB_PASSWORD';
+      const config = path.join(cliFolder, 'lifeboat.json');
+      fs.writeFileSync(config, JSON.stringify({
+        backupFolder: 'backups', compression: 'gzip',
+        connections: [{ id: 'chinook', name: 'Chinook', engine: 'mysql', host: '127.0.0.1', port: server.port, user: server.user, database: CHINOOK, passwordEnv: variable }],
+      }));
+      const cli = async (...args: string[]) => {
+        const result = await runCli(['--config', config, ...args, '--json'], { env: { [variable]: PASSWORD } });
+        assert.equal(result.code, 0, result.stdout + result.stderr);
+        return result;
+      };
+      const { seen } = await watching(TOOLS, async () => {
+        const { id } = json<{ backup: { id: string } }>(await cli('backup', 'chinook')).backup;
+        await cli('verify', id, '--deep');
+        await cli('restore', id, '--database', 'password env');
+      });
+      assertNoMysqlSecrets(seen, PASSWORD);
+      assertVariableWithheld(seen, variable, PASSWORD);
     });
   });
 

@@ -15,10 +15,11 @@ import { engineContext, monotonic } from '../support/engineContext';
 import { sha256File } from '../support/hash';
 import {
   SYSTEM_PG_BIN_DIR, assertSameDatabase, databaseExists, databaseImage, databasesLike, everything, expectLifeboatError,
-  assertNoScratch, assertNoSecrets, flipByte, payloadFiles, sha256Bytes, storedContent, watching, type DatabaseImage,
+  assertNoScratch, assertNoSecrets, assertVariableWithheld, environsWhile, flipByte, payloadFiles, sha256Bytes, storedContent, watching, type DatabaseImage,
 } from '../support/pgBackupSupport';
 import { CHINOOK_ROW_COUNTS, HOSTILE_SCHEMA, createHostileDatabase, loadChinook, quoteIdent, tableChecksums } from '../support/pgFidelity';
 import { startPostgres, type PostgresServer } from '../support/postgresServer';
+import { createSampleDatabase } from '../support/sqliteFixtures';
 import { stopServersAfterTests } from '../support/serverHarness';
 import { listFiles, tempFolder } from '../support/temp';
 
@@ -416,6 +417,38 @@ describe('PostgreSQL backup → restore → verify', () => {
         await verifyBackup(custom, ctx, { deep: true }, target);
       });
       assertNoSecrets(seen, server.password, ['pg_dump', 'pg_restore', 'psql']);
+    });
+
+    it('passwordEnv: no child gets the variable or the password, the tools\' --version probes included', async () => {
+      const folder = tmp.file('password-env');
+      fs.mkdirSync(folder);
+      const variable = 'LIFEBOAT_TEST_PG_PASSWORD';
+      const config = path.join(folder, 'lifeboat.json');
+      fs.writeFileSync(config, JSON.stringify({
+        backupFolder: 'backups',
+        connections: [{ id: 'chinook', name: 'Chinook', engine: 'postgres', host: '127.0.0.1', port: server.port, user: server.user, database: CHINOOK, passwordEnv: variable }],
+      }));
+      const cli = async (...args: string[]) => {
+        const result = await runCli(['--config', config, ...args, '--json'], { env: { [variable]: server.password } });
+        assert.equal(result.code, 0, result.stdout + result.stderr);
+        return result;
+      };
+      const { seen } = await watching(TOOLS, async () => {
+        for (const format of ['custom', 'plain']) {
+          const { id } = json<{ backup: { id: string } }>(await cli('backup', 'chinook', '--format', format)).backup;
+          await cli('restore', id, '--database', `password-env ${format}`);
+          if (format === 'custom') await cli('verify', id, '--deep');
+        }
+      });
+      assertNoSecrets(seen, server.password, ['pg_dump', 'pg_restore', 'psql']);
+      assertVariableWithheld(seen, variable, server.password);
+
+      // The SQLite checker is a child too (a Node process of its own).
+      const sqliteFile = path.join(folder, 'app.db');
+      createSampleDatabase(sqliteFile);
+      const { seen: checkers } = await environsWhile(/sqliteChecker\.js/, () => cli('backup', sqliteFile));
+      assert.ok(checkers.length > 0, 'the SQLite checker was observed');
+      for (const { pid, environ } of checkers) assert.ok(!environ.includes(variable) && !environ.includes(server.password), `the checker (pid ${pid}) has neither ${variable} nor the password`);
     });
   });
 

@@ -1,4 +1,5 @@
 import * as fsp from 'node:fs/promises';
+import { childEnv } from '../../core/childEnv';
 import type { ServerConnection } from '../../core/connection';
 import type { Scratch } from '../../core/scratch';
 import type { MysqlProduct } from './source';
@@ -33,8 +34,8 @@ export function defaultsArg(file: string): string {
 /** The environment for the tools: nothing inherited that could point them elsewhere or carry a
  *  password, and messages in English (Lifeboat reads them). */
 export function mysqlToolEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of ['MYSQL_PWD', 'MYSQL_HOST', 'MYSQL_TCP_PORT', 'MYSQL_UNIX_PORT', 'MYSQL_TEST_LOGIN_FILE', 'MYSQL_HISTFILE']) delete env[key];
+  const env = childEnv();
+  for (const key of ['MYSQL_HOST', 'MYSQL_TCP_PORT', 'MYSQL_UNIX_PORT', 'MYSQL_TEST_LOGIN_FILE', 'MYSQL_HISTFILE']) delete env[key];
   delete env.LC_ALL;
   env.LC_MESSAGES = 'C';
   env.LANGUAGE = 'C';

@@ -1,4 +1,5 @@
 import * as fsp from 'node:fs/promises';
+import { childEnv } from '../../core/childEnv';
 import type { ServerConnection } from '../../core/connection';
 import type { Scratch } from '../../core/scratch';
 
@@ -10,9 +11,9 @@ import type { Scratch } from '../../core/scratch';
  * every user of the machine can read, and never in PGPASSWORD, which ends up in /proc/<pid>/environ.
  */
 export async function postgresToolEnv(c: ServerConnection | undefined, password: string | undefined, scratch: Scratch): Promise<NodeJS.ProcessEnv> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  // A password inherited from the caller's environment must not override the stored one.
-  delete env.PGPASSWORD;
+  // Without PGPASSWORD (childEnv drops it): a password inherited from the caller's environment
+  // must not override the stored one.
+  const env = childEnv();
   for (const key of ['PGSERVICE', 'PGSERVICEFILE', 'PGOPTIONS', 'PGDATABASE', 'PGHOST', 'PGHOSTADDR', 'PGPORT', 'PGUSER']) delete env[key];
   // Without a connection (pg_restore --list of a file) nothing connects.
   if (c) env.PGSSLMODE = c.host.startsWith('/') ? 'disable' : c.ssl ?? 'prefer';
