@@ -6,8 +6,9 @@ import type { MysqlProduct } from './source';
 
 /**
  * How mariadb-dump / mysqldump and the client learn where to connect and with which password: an
- * option file readable only by this user, in the job's private scratch folder (removed afterwards,
- * swept if the process is killed), named by `--defaults-extra-file`, which must be the tool's
+ * option file readable only by this user, in the job's private folder of the runtime folder
+ * (core/runtimeFolder.ts: removed afterwards, and by the next Lifeboat command if the process is
+ * killed), named by `--defaults-extra-file`, which must be the tool's
  * FIRST argument or it is refused. Never `--password=` (argv is readable by every user of the
  * machine) and never MYSQL_PWD (it ends up in /proc/<pid>/environ).
  */
@@ -21,7 +22,7 @@ export async function clientOptionFile(c: ServerConnection, password: string | u
     lines.push(`host=${quote(c.host === 'localhost' ? '127.0.0.1' : c.host)}`, `port=${c.port}`);
     lines.push(...tlsLines(c.ssl, flavour));
   }
-  const file = scratch.file(name);
+  const file = await scratch.secretFile(name);
   await fsp.writeFile(file, lines.join('\n') + '\n', { mode: 0o600, flag: 'wx' });
   return file;
 }

@@ -6,8 +6,9 @@ import type { Scratch } from '../../core/scratch';
 /**
  * How pg_dump, pg_restore and psql learn where to connect and with which password. Host, port,
  * user and database go on the command line (they are not secret); the password goes into a
- * password file readable only by this user, named by PGPASSFILE, inside the job's private scratch
- * folder (which is removed afterwards, and swept if the process is killed). Never in argv, which
+ * password file readable only by this user, named by PGPASSFILE, in the job's private folder of
+ * the runtime folder (core/runtimeFolder.ts: removed afterwards, and by the next Lifeboat command
+ * if the process is killed). Never in argv, which
  * every user of the machine can read, and never in PGPASSWORD, which ends up in /proc/<pid>/environ.
  */
 export async function postgresToolEnv(c: ServerConnection | undefined, password: string | undefined, scratch: Scratch): Promise<NodeJS.ProcessEnv> {
@@ -25,7 +26,7 @@ export async function postgresToolEnv(c: ServerConnection | undefined, password:
   env.LC_MESSAGES = 'C';
   env.LANGUAGE = 'C';
   if (c && password !== undefined) {
-    const file = scratch.file('pgpass');
+    const file = await scratch.secretFile('pgpass');
     await fsp.writeFile(file, `*:*:*:${escapePgpass(c.user)}:${escapePgpass(password)}\n`, { mode: 0o600, flag: 'wx' });
     env.PGPASSFILE = file;
   } else {
