@@ -12,6 +12,7 @@ import { runTool, settleToolIntoStore } from '../../core/processes';
 import { PhasedProgress } from '../../core/progress';
 import { createScratch, type Scratch } from '../../core/scratch';
 import { adoptFile, storeStream } from '../../core/storePipeline';
+import { discardLog, keptLogFile } from '../../core/toolLog';
 import { LIFEBOAT_TOOL } from '../../core/version';
 import type { ServerAccess } from '../access';
 import { archivePathOf, listArchive } from './archive';
@@ -40,6 +41,7 @@ export async function backupPostgres(connection: ServerConnection, access: Serve
   const scratch = await createScratch(ctx.scratchParent);
   let source: PostgresSource | undefined;
   let stored = false;
+  let logFile: string | undefined;
   try {
     progress.report('prepare', 0, `Connecting to ${connection.host}:${connection.port}`);
     source = await openSource(connection, access.password, ctx.signal);
@@ -53,6 +55,8 @@ export async function backupPostgres(connection: ServerConnection, access: Serve
 
     const marker = await beginBackup(ctx.destination, prefix);
     stored = true;
+    // Kept where the error says when pg_dump fails (not in scratch, which is removed).
+    logFile = await keptLogFile(ctx, `backup-${id}`);
     const dumpStarted = performance.now();
     const tables = new TableDataProgress(source.tables.map(t => ({ name: verboseName(t.schema, t.table), bytes: t.bytes })), (plan.jobs ?? 1) > 1);
     const onLine = (line: string) => {
@@ -62,8 +66,8 @@ export async function backupPostgres(connection: ServerConnection, access: Serve
       }
     };
     const dumped = plan.compressor === 'lifeboat'
-      ? await dumpThroughPipeline(connection, tools, plan, env, scratch, prefix, ctx, onLine)
-      : await dumpToFiles(connection, tools, plan, env, scratch, prefix, ctx, onLine, progress);
+      ? await dumpThroughPipeline(connection, tools, plan, env, logFile, prefix, ctx, onLine)
+      : await dumpToFiles(connection, tools, plan, env, scratch, logFile, prefix, ctx, onLine, progress);
     const dumpMs = elapsedMs(dumpStarted);
     await source.close();
 
@@ -120,6 +124,8 @@ export async function backupPostgres(connection: ServerConnection, access: Serve
       encryption: null,
       createdBy: LIFEBOAT_TOOL,
     };
+    // The dump is known good: its log is not needed (and a failure from here on is not its).
+    await discardLog(logFile);
     await commitBackup(ctx.destination, prefix, marker, manifest);
     const bytes = dumped.files.reduce((n, f) => n + f.size, 0);
     progress.report('finish', 1, `Backup ${id} stored`);
@@ -127,7 +133,14 @@ export async function backupPostgres(connection: ServerConnection, access: Serve
     return { prefix, manifest };
   } catch (error) {
     if (stored) await deleteBackup(ctx.destination, prefix).catch(e => ctx.logger.warn(`Could not remove the partial backup ${prefix}: ${(e as Error).message}`));
-    throw ctx.signal?.aborted || isCancelled(error) ? new CancelledError('The backup') : error;
+    if (ctx.signal?.aborted || isCancelled(error)) {
+      if (logFile) await discardLog(logFile);
+      throw new CancelledError('The backup');
+    }
+    // The log stays only where the error points to it (the tool's own words, not explained
+    // further); a failure explained in full (disk full, refused password) keeps nothing.
+    if (logFile && !(error instanceof LifeboatError && error.hint?.includes(logFile))) await discardLog(logFile);
+    throw error;
   } finally {
     await source?.close();
     await scratch.dispose();
@@ -143,12 +156,11 @@ interface Dumped {
 }
 
 /** pg_dump → stdout → hash → compress → hash → destination, all in one pass. */
-async function dumpThroughPipeline(c: ServerConnection, tools: PostgresTools, plan: DumpPlan, env: NodeJS.ProcessEnv, scratch: Scratch, prefix: string, ctx: JobContext, onLine: (line: string) => void): Promise<Dumped> {
+async function dumpThroughPipeline(c: ServerConnection, tools: PostgresTools, plan: DumpPlan, env: NodeJS.ProcessEnv, logFile: string, prefix: string, ctx: JobContext, onLine: (line: string) => void): Promise<Dumped> {
   const { controller: work, dispose } = linkedController(ctx.signal);
-  const logFile = scratch.file('pg_dump.log');
   const run = runTool({
     label: `pg_dump of ${c.database}`, command: tools.pgDump, args: [...plan.args, ...connectionArgs(c)], env,
-    stdout: 'pipe', signal: work.signal, onStderrLine: onLine, logFile, explain: explainPostgresTool('pg_dump', c, c.database),
+    stdout: 'pipe', signal: work.signal, onStderrLine: onLine, logFile, explain: explainPostgresTool('pg_dump', c, c.database, logFile),
   });
   const counter = plan.format === 'plain' ? new CopyRowCounter() : undefined;
   try {
@@ -165,12 +177,12 @@ async function dumpThroughPipeline(c: ServerConnection, tools: PostgresTools, pl
 }
 
 /** pg_dump writes its own (compressed) files into scratch space; each is hashed and moved in. */
-async function dumpToFiles(c: ServerConnection, tools: PostgresTools, plan: DumpPlan, env: NodeJS.ProcessEnv, scratch: Scratch, prefix: string, ctx: JobContext,
+async function dumpToFiles(c: ServerConnection, tools: PostgresTools, plan: DumpPlan, env: NodeJS.ProcessEnv, scratch: Scratch, logFile: string, prefix: string, ctx: JobContext,
   onLine: (line: string) => void, progress: PhasedProgress<'prepare' | 'dump' | 'finish'>): Promise<Dumped> {
   const output = scratch.file(plan.payload);
   const run = runTool({
     label: `pg_dump of ${c.database}`, command: tools.pgDump, args: [...plan.args, `--file=${output}`, ...connectionArgs(c)], env,
-    signal: ctx.signal, onStderrLine: onLine, logFile: scratch.file('pg_dump.log'), explain: explainPostgresTool('pg_dump', c, c.database),
+    signal: ctx.signal, onStderrLine: onLine, logFile, explain: explainPostgresTool('pg_dump', c, c.database, logFile),
   });
   await run.done;
   const names = plan.format === 'directory' ? (await fsp.readdir(output)).sort() : [undefined];
