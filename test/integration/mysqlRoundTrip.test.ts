@@ -6,7 +6,7 @@ import { readManifest, writeManifest, type CatalogEntry } from '../../src/core/c
 import type { Codec } from '../../src/core/manifest';
 import { backupDatabase, restoreBackup, verifyBackup, type BackupOptions, type ServerTarget } from '../../src/engines';
 import { findMysqlTools } from '../../src/engines/mysql/tools';
-import { json, runCli } from '../support/cli';
+import { configuredCli, json, runCli } from '../support/cli';
 import { skipWithoutCodec } from '../support/codecs';
 import { engineContext, monotonic } from '../support/engineContext';
 import { sha256File } from '../support/hash';
@@ -266,19 +266,11 @@ describe('MariaDB backup → restore → verify', () => {
     });
 
     it('passwordEnv: no child gets the variable or the password, the tools\' --version probes included', async () => {
-      const cliFolder = tmp.file('password-env');
-      fs.mkdirSync(cliFolder);
       const variable = 'LIFEBOAT_TEST_MARIADB_PASSWORD';
-      const config = path.join(cliFolder, 'lifeboat.json');
-      fs.writeFileSync(config, JSON.stringify({
+      const { ok: cli } = configuredCli(path.join(tmp.file('password-env'), 'lifeboat.json'), {
         backupFolder: 'backups', compression: 'gzip',
         connections: [{ id: 'chinook', name: 'Chinook', engine: 'mysql', host: '127.0.0.1', port: server.port, user: server.user, database: CHINOOK, passwordEnv: variable }],
-      }));
-      const cli = async (...args: string[]) => {
-        const result = await runCli(['--config', config, ...args, '--json'], { env: { [variable]: PASSWORD } });
-        assert.equal(result.code, 0, result.stdout + result.stderr);
-        return result;
-      };
+      }, { [variable]: PASSWORD });
       const { seen } = await watching(TOOLS, async () => {
         const { id } = json<{ backup: { id: string } }>(await cli('backup', 'chinook')).backup;
         await cli('verify', id, '--deep');

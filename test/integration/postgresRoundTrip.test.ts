@@ -9,7 +9,7 @@ import { defaultParallelJobs } from '../../src/core/parallelism';
 import { SCRATCH_FOLDER } from '../../src/core/scratch';
 import { backupDatabase, restoreBackup, verifyBackup, type BackupOptions, type ServerTarget } from '../../src/engines';
 import { displayName } from '../../src/engines/postgres/tableNames';
-import { json, runCli } from '../support/cli';
+import { configuredCli, json, runCli } from '../support/cli';
 import { skipWithoutCodec } from '../support/codecs';
 import { engineContext, monotonic } from '../support/engineContext';
 import { sha256File } from '../support/hash';
@@ -421,18 +421,11 @@ describe('PostgreSQL backup → restore → verify', () => {
 
     it('passwordEnv: no child gets the variable or the password, the tools\' --version probes included', async () => {
       const folder = tmp.file('password-env');
-      fs.mkdirSync(folder);
       const variable = 'LIFEBOAT_TEST_PG_PASSWORD';
-      const config = path.join(folder, 'lifeboat.json');
-      fs.writeFileSync(config, JSON.stringify({
+      const { ok: cli } = configuredCli(path.join(folder, 'lifeboat.json'), {
         backupFolder: 'backups',
         connections: [{ id: 'chinook', name: 'Chinook', engine: 'postgres', host: '127.0.0.1', port: server.port, user: server.user, database: CHINOOK, passwordEnv: variable }],
-      }));
-      const cli = async (...args: string[]) => {
-        const result = await runCli(['--config', config, ...args, '--json'], { env: { [variable]: server.password } });
-        assert.equal(result.code, 0, result.stdout + result.stderr);
-        return result;
-      };
+      }, { [variable]: server.password });
       const { seen } = await watching(TOOLS, async () => {
         for (const format of ['custom', 'plain']) {
           const { id } = json<{ backup: { id: string } }>(await cli('backup', 'chinook', '--format', format)).backup;

@@ -10,9 +10,9 @@ import { runTool, settleToolIntoStore } from '../../core/processes';
 import { PhasedProgress } from '../../core/progress';
 import { createScratch } from '../../core/scratch';
 import { storeStream } from '../../core/storePipeline';
-import { discardLog, keptLogFile } from '../../core/toolLog';
 import { LIFEBOAT_TOOL } from '../../core/version';
 import type { ServerAccess } from '../access';
+import { keepLogNamedBy } from '../dumpLog';
 import { dumpArgs, type MysqlDumpOptions } from './dumpArgs';
 import { DumpProgress } from './dumpProgress';
 import { MysqlDumpScanner } from './dumpScanner';
@@ -44,7 +44,7 @@ export async function backupMysql(connection: ServerConnection, access: ServerAc
   const scratch = await createScratch(ctx.scratchParent);
   let source: MysqlSource | undefined;
   let stored = false;
-  let logFile: string | undefined;
+  const logFile = scratch.file('dump.log');
   const { controller: work, dispose } = linkedController(ctx.signal);
   try {
     progress.report('prepare', 0, `Connecting to ${connection.host}:${connection.port}`);
@@ -67,8 +67,6 @@ export async function backupMysql(connection: ServerConnection, access: ServerAc
 
     const marker = await beginBackup(ctx.destination, prefix);
     stored = true;
-    // Kept where the error says when the dump fails (not in scratch, which is removed).
-    logFile = await keptLogFile(ctx, `backup-${id}`);
     const dumpStarted = performance.now();
     const scanner = new MysqlDumpScanner();
     const tracker = new DumpProgress(tables.filter(t => !t.view && (!options.tables?.length || options.tables.includes(t.name))));
@@ -147,8 +145,6 @@ export async function backupMysql(connection: ServerConnection, access: ServerAc
       encryption: null,
       createdBy: LIFEBOAT_TOOL,
     };
-    // The dump is known good: its log is not needed (and a failure from here on is not its).
-    await discardLog(logFile);
     await commitBackup(ctx.destination, prefix, marker, manifest);
     progress.report('finish', 1, `Backup ${id} stored`);
     ctx.logger.info(`Backup ${id} complete: ${formatBytes(file.size)} (${formatBytes(file.contentSize)} of SQL), ${rowCount} rows, ${manifest.timings.totalMs} ms`);
@@ -156,14 +152,7 @@ export async function backupMysql(connection: ServerConnection, access: ServerAc
   } catch (error) {
     work.abort();
     if (stored) await deleteBackup(ctx.destination, prefix).catch(e => ctx.logger.warn(`Could not remove the partial backup ${prefix}: ${(e as Error).message}`));
-    if (ctx.signal?.aborted || isCancelled(error)) {
-      if (logFile) await discardLog(logFile);
-      throw new CancelledError('The backup');
-    }
-    // The log stays only where the error points to it (the tool's own words, not explained
-    // further); a failure explained in full (disk full, refused password) keeps nothing.
-    if (logFile && !(error instanceof LifeboatError && error.hint?.includes(logFile))) await discardLog(logFile);
-    throw error;
+    throw ctx.signal?.aborted || isCancelled(error) ? new CancelledError('The backup') : await keepLogNamedBy(error, logFile, ctx, `backup-${id}`);
   } finally {
     dispose();
     await source?.close();

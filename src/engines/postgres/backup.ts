@@ -12,9 +12,9 @@ import { runTool, settleToolIntoStore } from '../../core/processes';
 import { PhasedProgress } from '../../core/progress';
 import { createScratch, type Scratch } from '../../core/scratch';
 import { adoptFile, storeStream } from '../../core/storePipeline';
-import { discardLog, keptLogFile } from '../../core/toolLog';
 import { LIFEBOAT_TOOL } from '../../core/version';
 import type { ServerAccess } from '../access';
+import { keepLogNamedBy } from '../dumpLog';
 import { archivePathOf, listArchive } from './archive';
 import { CopyRowCounter } from './copyRows';
 import { describeOptions, describePlan, planDump, resolveFormat, type DumpPlan, type PostgresBackupOptions } from './dumpOptions';
@@ -41,7 +41,7 @@ export async function backupPostgres(connection: ServerConnection, access: Serve
   const scratch = await createScratch(ctx.scratchParent);
   let source: PostgresSource | undefined;
   let stored = false;
-  let logFile: string | undefined;
+  const logFile = scratch.file('pg_dump.log');
   try {
     progress.report('prepare', 0, `Connecting to ${connection.host}:${connection.port}`);
     source = await openSource(connection, access.password, ctx.signal);
@@ -55,8 +55,6 @@ export async function backupPostgres(connection: ServerConnection, access: Serve
 
     const marker = await beginBackup(ctx.destination, prefix);
     stored = true;
-    // Kept where the error says when pg_dump fails (not in scratch, which is removed).
-    logFile = await keptLogFile(ctx, `backup-${id}`);
     const dumpStarted = performance.now();
     const tables = new TableDataProgress(source.tables.map(t => ({ name: verboseName(t.schema, t.table), bytes: t.bytes })), (plan.jobs ?? 1) > 1);
     const onLine = (line: string) => {
@@ -124,8 +122,6 @@ export async function backupPostgres(connection: ServerConnection, access: Serve
       encryption: null,
       createdBy: LIFEBOAT_TOOL,
     };
-    // The dump is known good: its log is not needed (and a failure from here on is not its).
-    await discardLog(logFile);
     await commitBackup(ctx.destination, prefix, marker, manifest);
     const bytes = dumped.files.reduce((n, f) => n + f.size, 0);
     progress.report('finish', 1, `Backup ${id} stored`);
@@ -133,14 +129,7 @@ export async function backupPostgres(connection: ServerConnection, access: Serve
     return { prefix, manifest };
   } catch (error) {
     if (stored) await deleteBackup(ctx.destination, prefix).catch(e => ctx.logger.warn(`Could not remove the partial backup ${prefix}: ${(e as Error).message}`));
-    if (ctx.signal?.aborted || isCancelled(error)) {
-      if (logFile) await discardLog(logFile);
-      throw new CancelledError('The backup');
-    }
-    // The log stays only where the error points to it (the tool's own words, not explained
-    // further); a failure explained in full (disk full, refused password) keeps nothing.
-    if (logFile && !(error instanceof LifeboatError && error.hint?.includes(logFile))) await discardLog(logFile);
-    throw error;
+    throw ctx.signal?.aborted || isCancelled(error) ? new CancelledError('The backup') : await keepLogNamedBy(error, logFile, ctx, `backup-${id}`);
   } finally {
     await source?.close();
     await scratch.dispose();
