@@ -23,7 +23,6 @@ import type { PostgresTools } from './tools';
 /** The first psql of each branch that has \restrict without CVE-2026-18408 (\unrestrict's
  *  argument was backquote-expanded, so a script could still run a shell command). */
 const RESTRICTING_PSQL: Record<number, string> = { 14: '14.24', 15: '15.19', 16: '16.15', 17: '17.11', 18: '18.6' };
-const FIRST_FIXED_MAJOR = 14;
 const LAST_LISTED_MAJOR = 18;
 
 export function psqlRestricts(version: string): boolean {
@@ -39,7 +38,7 @@ export async function requireRestrictingPsql(tools: PostgresTools): Promise<void
   if (psql && psqlRestricts(psql.version)) return;
   const needed = Object.values(RESTRICTING_PSQL).join(', ');
   throw new LifeboatError('unsupported',
-    `psql ${psql ? psql.version : '(its version could not be read)'} in ${tools.dir} cannot be kept from running the shell commands (\\!, \\copy … program, \\o |…) a plain SQL backup may hold; restoring one needs psql ${needed} or newer (psql ${FIRST_FIXED_MAJOR}+ \\restrict).`,
+    `psql ${psql ? psql.version : '(its version could not be read)'} in ${tools.dir} cannot be kept from running the shell commands (\\!, \\copy … program, \\o |…) a plain SQL backup may hold; restoring one needs psql ${needed} or newer (its \\restrict).`,
     'Install current PostgreSQL client tools (a minor update of your version is enough) or set lifeboat.postgres.binDir (CLI: --pg-bin-dir) to the folder that holds them.');
 }
 
