@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { registerSecretVariable } from '../core/childEnv';
 import { parseConnectionUri, validateConnection, type Connection } from '../core/connection';
 import { LifeboatError } from '../core/errors';
 import { defaultCodec, parseCodec } from '../core/codec';
@@ -82,6 +83,8 @@ function readConnection(value: unknown, base: string): CliConnection {
   const { passwordEnv, passwordFile, ...rest } = value as Record<string, unknown>;
   if (rest.engine === 'sqlite' && typeof rest.path === 'string') rest.path = path.resolve(base, rest.path);
   const connection = validateConnection(rest);
+  // The variable holds a password: Lifeboat reads it, no child process gets it.
+  if (typeof passwordEnv === 'string') registerSecretVariable(passwordEnv);
   return {
     connection,
     ...(typeof passwordEnv === 'string' ? { passwordEnv } : {}),

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { sweepDeadWriters } from '../core/catalog';
 import { LifeboatError, errorMessage } from '../core/errors';
 import { jobContext, type JobContext } from '../core/job';
 import { LocalFolderDestination } from '../storage/local';
@@ -7,7 +8,8 @@ import { EXIT, exitCodeFor } from './exitCodes';
 import { Output } from './output';
 
 /** What every command's action gets: parsed config, output, and a job context whose signal
- *  fires on Ctrl-C / SIGTERM so the engine can stop and clean up. */
+ *  fires on Ctrl-C / SIGTERM so the engine can stop and clean up. Before a command runs, what
+ *  killed runs left behind is removed (sweepDeadWriters). */
 export interface CommandContext {
   config: CliConfig;
   output: Output;
@@ -41,6 +43,7 @@ export function action<Args extends unknown[]>(run: (ctx: CommandContext, ...arg
       const config = loadConfig({ config: globals.config, backupDir: globals.backupDir, pgBinDir: globals.pgBinDir, mysqlBinDir: globals.mysqlBinDir });
       const destination = new LocalFolderDestination(config.backupFolder);
       const job = jobContext(destination, output.logger, { signal: controller.signal, onProgress: output.progress() });
+      await sweepDeadWriters(job);
       code = (await run({ config, output, job }, ...(params.slice(0, -1) as Args))) ?? EXIT.ok;
     } catch (error) {
       code = error instanceof LifeboatError ? exitCodeFor(error.code) : EXIT.failed;

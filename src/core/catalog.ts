@@ -5,6 +5,8 @@ import type { Logger } from './logger';
 import { MANIFEST_FILE, parseManifest, serializeManifest, type Manifest, type Verification } from './manifest';
 import type { Destination, ObjectInfo } from '../storage/destination';
 import { isOrphan, ownedKind, ownedName } from './orphans';
+import { sweepSecretsFolders } from './runtimeFolder';
+import { scratchRoot } from './scratch';
 import { deleteOwnShared } from './sharedFiles';
 import { isVerificationRecordKey, withVerificationRecords, writeVerificationRecord } from './verificationLog';
 import { writableVerification } from './verificationRecord';
@@ -27,21 +29,16 @@ export interface CatalogListing {
 }
 
 export async function listBackups(destination: Destination, options: { connectionId?: string; logger?: Logger } = {}): Promise<CatalogListing> {
-  const removed = await destination.sweepStale();
-  for (const item of removed) options.logger?.info(`Removed ${item}: left behind by a backup that was interrupted.`);
+  await sweepDestination(destination, options.logger);
 
   const prefix = options.connectionId ? `${options.connectionId}/` : '';
   const manifests = new Set<string>();
-  const markers: ObjectInfo[] = [];
   const records = new Map<string, string[]>();
   for await (const object of destination.list(prefix)) {
     const parts = object.key.split('/');
     if (isVerificationRecordKey(object.key)) records.set(`${parts[0]}/${parts[1]}`, [...records.get(`${parts[0]}/${parts[1]}`) ?? [], object.key]);
-    if (parts.length !== 3) continue;
-    if (parts[2] === MANIFEST_FILE) manifests.add(`${parts[0]}/${parts[1]}`);
-    else if (ownedKind(parts[2]) === 'writing') markers.push(object);
+    if (parts.length === 3 && parts[2] === MANIFEST_FILE) manifests.add(`${parts[0]}/${parts[1]}`);
   }
-  await removeAbandoned(destination, markers, manifests, options.logger);
 
   const listing: CatalogListing = { entries: [], problems: [] };
   for (const backupPrefix of manifests) {
@@ -53,6 +50,38 @@ export async function listBackups(destination: Destination, options: { connectio
   }
   listing.entries.sort((a, b) => b.manifest.completedAt.localeCompare(a.manifest.completedAt) || b.manifest.id.localeCompare(a.manifest.id));
   return listing;
+}
+
+/**
+ * Removes what writers killed outright left behind (SIGKILL leaves them no chance): their
+ * password files, scratch folders, partial files and unfinished backups. Every entry path that
+ * starts jobs calls it first (the CLI for each command, the editor's job runner, its tasks and
+ * merges), so a killed run's leftovers go with the next run, whatever that does. A failure to
+ * sweep is logged, not thrown: the job itself can still succeed.
+ */
+export async function sweepDeadWriters(ctx: { destination: Destination; scratchParent: string; logger?: Logger }): Promise<void> {
+  try {
+    for (const folder of await sweepSecretsFolders(scratchRoot(ctx.scratchParent))) {
+      ctx.logger?.info(`Removed ${folder}: the password files of a job that was interrupted.`);
+    }
+    await sweepDestination(ctx.destination, ctx.logger);
+  } catch (error) {
+    ctx.logger?.warn(`Could not remove what interrupted jobs left behind: ${errorMessage(error)}`);
+  }
+}
+
+/** Partial files and scratch folders of dead writers, and backups they left unfinished. */
+async function sweepDestination(destination: Destination, logger?: Logger): Promise<void> {
+  for (const item of await destination.sweepStale()) logger?.info(`Removed ${item}: left behind by a backup that was interrupted.`);
+  const manifests = new Set<string>();
+  const markers: ObjectInfo[] = [];
+  for await (const object of destination.list('')) {
+    const parts = object.key.split('/');
+    if (parts.length !== 3) continue;
+    if (parts[2] === MANIFEST_FILE) manifests.add(`${parts[0]}/${parts[1]}`);
+    else if (ownedKind(parts[2]) === 'writing') markers.push(object);
+  }
+  await removeAbandoned(destination, markers, manifests, logger);
 }
 
 /**

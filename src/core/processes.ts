@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import * as fs from 'node:fs';
+import { childEnv } from './childEnv';
 import { CancelledError, LifeboatError, causedBy, isCancelled } from './errors';
 import { groupEnded, killGroup } from './processGroup';
 
@@ -45,7 +46,7 @@ export function runTool(options: RunToolOptions): ToolRun {
   // Its own process group on POSIX, so the whole group can be signalled; Windows has no groups
   // (taskkill /T stops the tree) and would open a console window for a detached child.
   const posix = process.platform !== 'win32';
-  const child = spawn(options.command, options.args, { env: options.env, stdio, detached: posix, windowsHide: true });
+  const child = spawn(options.command, options.args, { env: childEnv(options.env), stdio, detached: posix, windowsHide: true });
   const tail: string[] = [];
   const log = options.logFile ? fs.createWriteStream(options.logFile, { flags: 'a', mode: 0o600 }) : undefined;
   // A log that cannot be written (disk full) must not take the process down; the tool's own

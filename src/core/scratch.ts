@@ -2,33 +2,46 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { explainIoError } from './errors';
 import { ownedName } from './orphans';
+import { createSecretsFolder, type SecretsFolder } from './runtimeFolder';
 
 /**
  * A private folder for a job's intermediate files (the raw copy before compression, a
  * decompressed file under verification). It is named for its owning process so that, if the
- * process is killed, the next run's sweep removes it (see orphans.ts).
+ * process is killed, the next run's sweep removes it (see orphans.ts). Files that hold a secret
+ * go elsewhere, to the job's folder in the runtime folder (runtimeFolder.ts).
  */
 export const SCRATCH_FOLDER = '.lifeboat-scratch';
 
 export interface Scratch {
   readonly path: string;
   file(name: string): string;
+  /** A path for a file that will hold a secret (a password file), in the job's secrets folder. */
+  secretFile(name: string): Promise<string>;
   dispose(): Promise<void>;
 }
 
+/** The folder that holds every job's scratch folder for jobs whose scratch parent is `parent`. */
+export function scratchRoot(parent: string): string {
+  return path.join(parent, SCRATCH_FOLDER);
+}
+
 export async function createScratch(parent: string): Promise<Scratch> {
-  const folder = path.join(parent, SCRATCH_FOLDER, ownedName('job', 'work'));
+  const root = scratchRoot(parent);
+  const folder = path.join(root, ownedName('job', 'work'));
   try {
     await fsp.mkdir(folder, { recursive: true, mode: 0o700 });
   } catch (error) {
     throw explainIoError(error, `create a scratch folder in ${parent}`);
   }
+  let secrets: Promise<SecretsFolder> | undefined;
   return {
     path: folder,
     file: (name: string) => path.join(folder, name),
+    secretFile: async (name: string) => (await (secrets ??= createSecretsFolder(root))).file(name),
     dispose: async () => {
+      await secrets?.then(s => s.dispose(), () => undefined);
       await fsp.rm(folder, { recursive: true, force: true });
-      await fsp.rmdir(path.dirname(folder)).catch(() => undefined);
+      await fsp.rmdir(root).catch(() => undefined);
     },
   };
 }

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { childEnv } from './childEnv';
 
 /**
  * Finding a database's client tools (pg_dump, mariadb-dump…) the way a careful admin would: the
@@ -58,7 +59,7 @@ function firstVersion(banner: string): string | undefined {
 export async function probeToolFolders(tool: string, folders: { dir: string; source: ToolFolder['source'] }[], parseVersion: (banner: string) => string | undefined = firstVersion): Promise<ToolFolder[]> {
   const probed = await Promise.all(folders.map(async ({ dir, source }) => {
     try {
-      const { stdout } = await run(path.join(dir, tool + EXE), ['--version'], { timeout: 10_000 });
+      const { stdout } = await run(path.join(dir, tool + EXE), ['--version'], { timeout: 10_000, env: childEnv() });
       const version = parseVersion(stdout);
       if (!version) return undefined;
       return { dir, source, version, major: Number(version.split('.')[0]), banner: stdout.trim() } satisfies ToolFolder;

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { sweepDeadWriters } from '../core/catalog';
 import { LifeboatError, errorMessage, isCancelled } from '../core/errors';
 import { jobContext, type JobContext } from '../core/job';
 import type { Logger } from '../core/logger';
@@ -27,6 +28,7 @@ export class JobRunner implements vscode.Disposable {
       });
       const ctx = notificationJobContext(destination, this.logger, controller.signal, progress);
       try {
+        await sweepDeadWriters(ctx);
         return await work(ctx);
       } catch (error) {
         if (isCancelled(error)) {

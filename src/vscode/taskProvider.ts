@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { sweepDeadWriters } from '../core/catalog';
 import { errorMessage, isCancelled, LifeboatError } from '../core/errors';
 import { formatDuration } from '../core/format';
 import { jobContext } from '../core/job';
@@ -102,6 +103,7 @@ class LifeboatTaskTerminal implements vscode.Pseudoterminal {
       },
     });
     try {
+      await sweepDeadWriters(ctx);
       if (action === 'verify-latest') {
         const entry = (await this.s.catalog.forConnection(connection.id)).entries[0];
         if (!entry) throw new LifeboatError('not-found', `"${connection.name}" has no backups to verify.`);

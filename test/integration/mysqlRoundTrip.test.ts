@@ -6,7 +6,7 @@ import { readManifest, writeManifest, type CatalogEntry } from '../../src/core/c
 import type { Codec } from '../../src/core/manifest';
 import { backupDatabase, restoreBackup, verifyBackup, type BackupOptions, type ServerTarget } from '../../src/engines';
 import { findMysqlTools } from '../../src/engines/mysql/tools';
-import { json, runCli } from '../support/cli';
+import { configuredCli, json, runCli } from '../support/cli';
 import { skipWithoutCodec } from '../support/codecs';
 import { engineContext, monotonic } from '../support/engineContext';
 import { sha256File } from '../support/hash';
@@ -14,9 +14,11 @@ import { startMariadb, type MariadbServer } from '../support/mariadbServer';
 import {
   CHINOOK_MYSQL_ROWS, HOSTILE_TABLE, NO_KEY_TABLE, createHostileMysqlDatabase, loadChinookMysql, objectDefinitions, tableChecksums,
 } from '../support/mysqlFidelity';
-import { assertNoScratch, assertNothingKept, expectLifeboatError, flipByte, runningTools, sha256Bytes, watching, type SeenTool } from '../support/pgBackupSupport';
+import {
+  assertNoScratch, assertNothingKept, assertVariableWithheld, expectLifeboatError, flipByte, runningTools, sha256Bytes, watching, type SeenTool,
+} from '../support/pgBackupSupport';
 import { stopServersAfterTests } from '../support/serverHarness';
-import { tempFolder } from '../support/temp';
+import { listFiles, tempFolder } from '../support/temp';
 
 // MariaDB through Lifeboat's engine API and CLI, against a throwaway MariaDB 10.11 server with the
 // binary log on and a password full of option-file pitfalls: a backup restored into a new
@@ -196,6 +198,25 @@ describe('MariaDB backup → restore → verify', () => {
       assertNothingKept(empty, 'wrong password');
     });
 
+    it('the dump tool fails (a view over a dropped table): the error quotes it and names the kept log, which holds its words; a backup that succeeds keeps no log', async () => {
+      const broken = 'broken view';
+      await server.createDatabase(broken);
+      for (const sql of ['CREATE TABLE t (id INT PRIMARY KEY)', 'CREATE TABLE gone (id INT)', 'CREATE VIEW v AS SELECT id FROM gone', 'DROP TABLE gone']) await server.query(sql, broken);
+      const failed = tmp.file('failed-dump');
+      const error = await expectLifeboatError(backupDatabase(server.connectionFor(broken), { codec: 'gzip' }, engineContext(failed).ctx, target.access), 'io',
+        /Couldn't execute 'SHOW FIELDS FROM `v`'/);
+      const log = /The tool's full output is in (.+)\.$/.exec(error.hint ?? '')?.[1];
+      assert.ok(log && fs.existsSync(log), `the log the hint names exists: ${error.hint}`);
+      assert.match(fs.readFileSync(log, 'utf8'), /^mariadb-dump: Couldn't execute 'SHOW FIELDS FROM `v`'/m);
+      assert.deepEqual(listFiles(failed), [path.relative(failed, log)], 'only the log is kept: no payload, marker or scratch');
+      assert.match(error.message, /^The dump failed: Couldn't execute 'SHOW FIELDS FROM `v`': View 'broken view\.v' references invalid table.*\(1356\)\.$/, 'the message quotes the tool\'s error line alone');
+
+      await server.query('DROP VIEW v', broken);
+      const fine = tmp.file('fine-dump');
+      await backupDatabase(server.connectionFor(broken), { codec: 'gzip' }, engineContext(fine).ctx, target.access);
+      assert.deepEqual(listFiles(fine).filter(f => f.startsWith('.')), [], 'a backup that succeeds keeps no log');
+    });
+
     it('no client tools: says what to install and where to point Lifeboat', async () => {
       const emptyDir = tmp.file('no-tools');
       fs.mkdirSync(emptyDir, { recursive: true });
@@ -242,6 +263,21 @@ describe('MariaDB backup → restore → verify', () => {
         await restoreBackup(entry, { target: 'secrets' }, engineContext(folder).ctx, target);
       });
       assertNoMysqlSecrets(seen, PASSWORD);
+    });
+
+    it('passwordEnv: no child gets the variable or the password, the tools\' --version probes included', async () => {
+      const variable = 'LIFEBOAT_TEST_MARIADB_PASSWORD';
+      const { ok: cli } = configuredCli(path.join(tmp.file('password-env'), 'lifeboat.json'), {
+        backupFolder: 'backups', compression: 'gzip',
+        connections: [{ id: 'chinook', name: 'Chinook', engine: 'mysql', host: '127.0.0.1', port: server.port, user: server.user, database: CHINOOK, passwordEnv: variable }],
+      }, { [variable]: PASSWORD });
+      const { seen } = await watching(TOOLS, async () => {
+        const { id } = json<{ backup: { id: string } }>(await cli('backup', 'chinook')).backup;
+        await cli('verify', id, '--deep');
+        await cli('restore', id, '--database', 'password env');
+      });
+      assertNoMysqlSecrets(seen, PASSWORD);
+      assertVariableWithheld(seen, variable, PASSWORD);
     });
   });
 

@@ -91,6 +91,26 @@ describe('PostgreSQL failures', () => {
     });
   });
 
+  describe('pg_dump fails', () => {
+    it('a table the user may not read: the error names the kept log, which holds pg_dump\'s words; a backup that succeeds keeps no log', async () => {
+      await server.createDatabase('guarded');
+      await server.query(`CREATE ROLE "no reader" LOGIN PASSWORD 'reader pw'; CREATE TABLE public.unreadable (id integer)`, 'guarded');
+      const folder = newFolder('unreadable');
+      const { ctx } = engineContext(folder);
+      const connection = { ...server.connectionFor('guarded'), user: 'no reader' };
+      const error = await expectLifeboatError(backupDatabase(connection, { codec: 'gzip' }, ctx, { password: 'reader pw' }), 'connection', /^pg_dump was refused access on .*permission denied for table/);
+      const log = /The tool's full output is in (.+)\.$/.exec(error.hint ?? '')?.[1];
+      assert.ok(log && fs.existsSync(log), `the log the hint names exists: ${error.hint}`);
+      assert.match(fs.readFileSync(log, 'utf8'), /pg_dump: error: query failed: ERROR: +permission denied for table unreadable/);
+      assert.deepEqual(listFiles(folder), [path.relative(folder, log)], 'only the log is kept: no payload, marker or scratch');
+
+      await server.query('GRANT SELECT ON public.unreadable TO "no reader"', 'guarded');
+      const fine = newFolder('readable');
+      await backupDatabase(connection, { codec: 'gzip' }, engineContext(fine).ctx, { password: 'reader pw' });
+      assert.deepEqual(listFiles(fine).filter(f => f.startsWith('.')), [], 'a backup that succeeds keeps no log');
+    });
+  });
+
   describe('client tools older than the server', () => {
     let pg18: PostgresServer;
     before(async () => {

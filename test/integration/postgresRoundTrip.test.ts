@@ -9,16 +9,17 @@ import { defaultParallelJobs } from '../../src/core/parallelism';
 import { SCRATCH_FOLDER } from '../../src/core/scratch';
 import { backupDatabase, restoreBackup, verifyBackup, type BackupOptions, type ServerTarget } from '../../src/engines';
 import { displayName } from '../../src/engines/postgres/tableNames';
-import { json, runCli } from '../support/cli';
+import { configuredCli, json, runCli } from '../support/cli';
 import { skipWithoutCodec } from '../support/codecs';
 import { engineContext, monotonic } from '../support/engineContext';
 import { sha256File } from '../support/hash';
 import {
   SYSTEM_PG_BIN_DIR, assertSameDatabase, databaseExists, databaseImage, databasesLike, everything, expectLifeboatError,
-  assertNoScratch, assertNoSecrets, flipByte, payloadFiles, sha256Bytes, storedContent, watching, type DatabaseImage,
+  assertNoScratch, assertNoSecrets, assertVariableWithheld, environsWhile, flipByte, payloadFiles, sha256Bytes, storedContent, watching, type DatabaseImage,
 } from '../support/pgBackupSupport';
 import { CHINOOK_ROW_COUNTS, HOSTILE_SCHEMA, createHostileDatabase, loadChinook, quoteIdent, tableChecksums } from '../support/pgFidelity';
 import { startPostgres, type PostgresServer } from '../support/postgresServer';
+import { createSampleDatabase } from '../support/sqliteFixtures';
 import { stopServersAfterTests } from '../support/serverHarness';
 import { listFiles, tempFolder } from '../support/temp';
 
@@ -426,6 +427,31 @@ describe('PostgreSQL backup → restore → verify', () => {
         await verifyBackup(custom, ctx, { deep: true }, target);
       });
       assertNoSecrets(seen, server.password, ['pg_dump', 'pg_restore', 'psql']);
+    });
+
+    it('passwordEnv: no child gets the variable or the password, the tools\' --version probes included', async () => {
+      const folder = tmp.file('password-env');
+      const variable = 'LIFEBOAT_TEST_PG_PASSWORD';
+      const { ok: cli } = configuredCli(path.join(folder, 'lifeboat.json'), {
+        backupFolder: 'backups',
+        connections: [{ id: 'chinook', name: 'Chinook', engine: 'postgres', host: '127.0.0.1', port: server.port, user: server.user, database: CHINOOK, passwordEnv: variable }],
+      }, { [variable]: server.password });
+      const { seen } = await watching(TOOLS, async () => {
+        for (const format of ['custom', 'plain']) {
+          const { id } = json<{ backup: { id: string } }>(await cli('backup', 'chinook', '--format', format)).backup;
+          await cli('restore', id, '--database', `password-env ${format}`);
+          if (format === 'custom') await cli('verify', id, '--deep');
+        }
+      });
+      assertNoSecrets(seen, server.password, ['pg_dump', 'pg_restore', 'psql']);
+      assertVariableWithheld(seen, variable, server.password);
+
+      // The SQLite checker is a child too (a Node process of its own).
+      const sqliteFile = path.join(folder, 'app.db');
+      createSampleDatabase(sqliteFile);
+      const { seen: checkers } = await environsWhile(/sqliteChecker\.js/, () => cli('backup', sqliteFile));
+      assert.ok(checkers.length > 0, 'the SQLite checker was observed');
+      for (const { pid, environ } of checkers) assert.ok(!environ.includes(variable) && !environ.includes(server.password), `the checker (pid ${pid}) has neither ${variable} nor the password`);
     });
   });
 

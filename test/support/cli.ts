@@ -1,4 +1,6 @@
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { listFiles } from './temp';
@@ -36,6 +38,25 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
+}
+
+/**
+ * The CLI with a config file of its own: `config` written to `file`, and `env` added to every
+ * run. `run` returns what a --json run printed; `ok` also asserts that it exited 0.
+ */
+export function configuredCli(file: string, config: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(config));
+  const run = (...args: string[]) => runCli(['--config', file, ...args, '--json'], { env });
+  return {
+    file,
+    run,
+    ok: async (...args: string[]) => {
+      const result = await run(...args);
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      return result;
+    },
+  };
 }
 
 /** Parses the --json document a command prints on stdout. */

@@ -309,6 +309,47 @@ export function runningTools(names: string[] = ['pg_dump', 'pg_restore', 'psql']
     .map(([pid, comm]) => ({ pid, comm, argv: [], environ: '', env: {}, complete: false }));
 }
 
+/**
+ * No process seen holds the variable `name` (a passwordEnv) or its value `password` in its
+ * environment or argv, and the tools' --version probes were among those seen.
+ */
+export function assertVariableWithheld(seen: SeenTool[], name: string, password: string): void {
+  assert.ok(seen.some(s => s.complete && s.argv.includes('--version')), `a --version probe was observed (saw: ${seen.map(s => s.argv.join(' ')).join('; ')})`);
+  // The watcher reads environ as latin1: the password's UTF-8 bytes, read the same way.
+  const inEnviron = Buffer.from(password).toString('latin1');
+  for (const s of seen) {
+    const what = `${s.comm} (pid ${s.pid}: ${s.argv.join(' ')})`;
+    assert.equal(s.env[name], undefined, `${what}: ${name} is not in the environment`);
+    assert.ok(!s.environ.includes(name) && !s.environ.includes(inEnviron), `${what}: neither ${name} nor the password is in the environment`);
+    assert.ok(!s.argv.some(a => a.includes(name) || a.includes(password)), `${what}: neither ${name} nor the password is in argv`);
+  }
+}
+
+/**
+ * The environment of every process whose command line matches `pattern` while `work` runs (a
+ * forked Node child shows its parent's command line until it has exec'd, so that state is
+ * never taken for the child's).
+ */
+export async function environsWhile<T>(pattern: RegExp, work: () => Promise<T>): Promise<{ result: T; seen: { pid: number; environ: string }[] }> {
+  const seen = new Map<number, string>();
+  const poll = setInterval(() => {
+    for (const name of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(name) || seen.has(Number(name))) continue;
+      try {
+        if (!pattern.test(fs.readFileSync(`/proc/${name}/cmdline`, 'utf8'))) continue;
+        seen.set(Number(name), fs.readFileSync(`/proc/${name}/environ`, 'latin1'));
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }, 2);
+  try {
+    return { result: await work(), seen: [...seen].map(([pid, environ]) => ({ pid, environ })) };
+  } finally {
+    clearInterval(poll);
+  }
+}
+
 /** Resolves once `check` is true (polling every 20 ms), or fails after `timeoutMs` with `what`. */
 export async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -12,6 +12,7 @@ import { createScratch } from '../../core/scratch';
 import { storeStream } from '../../core/storePipeline';
 import { LIFEBOAT_TOOL } from '../../core/version';
 import type { ServerAccess } from '../access';
+import { keepLogNamedBy } from '../dumpLog';
 import { dumpArgs, type MysqlDumpOptions } from './dumpArgs';
 import { DumpProgress } from './dumpProgress';
 import { MysqlDumpScanner } from './dumpScanner';
@@ -43,6 +44,7 @@ export async function backupMysql(connection: ServerConnection, access: ServerAc
   const scratch = await createScratch(ctx.scratchParent);
   let source: MysqlSource | undefined;
   let stored = false;
+  const logFile = scratch.file('dump.log');
   const { controller: work, dispose } = linkedController(ctx.signal);
   try {
     progress.report('prepare', 0, `Connecting to ${connection.host}:${connection.port}`);
@@ -71,7 +73,7 @@ export async function backupMysql(connection: ServerConnection, access: ServerAc
     const run = runTool({
       label: `${tools.flavour === 'MariaDB' ? 'mariadb-dump' : 'mysqldump'} of ${connection.database}`, command: tools.dump,
       args: [defaultsArg(optionFile), ...args], env: mysqlToolEnv(), stdout: 'pipe', signal: work.signal,
-      logFile: scratch.file('dump.log'), explain: explainMysqlTool('The dump', connection, connection.database),
+      logFile, explain: explainMysqlTool('The dump', connection, connection.database, logFile),
       onStderrLine: line => {
         ctx.logger.debug(line);
         if (tracker.take(line)) progress.report('dump', tracker.fraction, tracker.message);
@@ -150,7 +152,7 @@ export async function backupMysql(connection: ServerConnection, access: ServerAc
   } catch (error) {
     work.abort();
     if (stored) await deleteBackup(ctx.destination, prefix).catch(e => ctx.logger.warn(`Could not remove the partial backup ${prefix}: ${(e as Error).message}`));
-    throw ctx.signal?.aborted || isCancelled(error) ? new CancelledError('The backup') : error;
+    throw ctx.signal?.aborted || isCancelled(error) ? new CancelledError('The backup') : await keepLogNamedBy(error, logFile, ctx, `backup-${id}`);
   } finally {
     dispose();
     await source?.close();

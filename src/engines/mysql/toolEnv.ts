@@ -1,12 +1,14 @@
 import * as fsp from 'node:fs/promises';
+import { childEnv } from '../../core/childEnv';
 import type { ServerConnection } from '../../core/connection';
 import type { Scratch } from '../../core/scratch';
 import type { MysqlProduct } from './source';
 
 /**
  * How mariadb-dump / mysqldump and the client learn where to connect and with which password: an
- * option file readable only by this user, in the job's private scratch folder (removed afterwards,
- * swept if the process is killed), named by `--defaults-extra-file`, which must be the tool's
+ * option file readable only by this user, in the job's private folder of the runtime folder
+ * (core/runtimeFolder.ts: removed afterwards, and by the next Lifeboat command if the process is
+ * killed), named by `--defaults-extra-file`, which must be the tool's
  * FIRST argument or it is refused. Never `--password=` (argv is readable by every user of the
  * machine) and never MYSQL_PWD (it ends up in /proc/<pid>/environ).
  */
@@ -20,7 +22,7 @@ export async function clientOptionFile(c: ServerConnection, password: string | u
     lines.push(`host=${quote(c.host === 'localhost' ? '127.0.0.1' : c.host)}`, `port=${c.port}`);
     lines.push(...tlsLines(c.ssl, flavour));
   }
-  const file = scratch.file(name);
+  const file = await scratch.secretFile(name);
   await fsp.writeFile(file, lines.join('\n') + '\n', { mode: 0o600, flag: 'wx' });
   return file;
 }
@@ -33,8 +35,8 @@ export function defaultsArg(file: string): string {
 /** The environment for the tools: nothing inherited that could point them elsewhere or carry a
  *  password, and messages in English (Lifeboat reads them). */
 export function mysqlToolEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of ['MYSQL_PWD', 'MYSQL_HOST', 'MYSQL_TCP_PORT', 'MYSQL_UNIX_PORT', 'MYSQL_TEST_LOGIN_FILE', 'MYSQL_HISTFILE']) delete env[key];
+  const env = childEnv();
+  for (const key of ['MYSQL_HOST', 'MYSQL_TCP_PORT', 'MYSQL_UNIX_PORT', 'MYSQL_TEST_LOGIN_FILE', 'MYSQL_HISTFILE']) delete env[key];
   delete env.LC_ALL;
   env.LC_MESSAGES = 'C';
   env.LANGUAGE = 'C';

@@ -6,7 +6,7 @@ import { DiskFullError, LifeboatError } from '../../core/errors';
  * failures a person can act on, in words that say what to do. Anything else is shown as the
  * tool's own words (core/processes.ts toolFailed).
  */
-export function explainMysqlTool(tool: string, c: ServerConnection, database: string) {
+export function explainMysqlTool(tool: string, c: ServerConnection, database: string, logFile?: string) {
   return (tail: string[]): LifeboatError | undefined => {
     const text = tail.join('\n');
     const where = `${c.host}${c.host.startsWith('/') ? '' : `:${c.port}`}`;
@@ -38,6 +38,9 @@ export function explainMysqlTool(tool: string, c: ServerConnection, database: st
       return new LifeboatError('io', `The restore stopped at line ${line[3]} of the dump: ${line[4]} (error ${line[1]}, SQLSTATE ${line[2]}).`,
         'Nothing more was applied after that line. If it names a missing user (DEFINER) or privilege, restore as a user who has it, or create that user first.');
     }
+    // The dump tool's own error line, without the --verbose lines around it.
+    const failed = tail.filter(l => /^(?:mariadb-dump|mysqldump): (?:Couldn't|Got error|Error)/.test(l)).at(-1);
+    if (failed) return new LifeboatError('io', `${tool} failed: ${firstError([failed])}.`, logFile ? `The tool's full output is in ${logFile}.` : undefined);
     return undefined;
   };
 }

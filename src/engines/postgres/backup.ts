@@ -14,6 +14,7 @@ import { createScratch, type Scratch } from '../../core/scratch';
 import { adoptFile, storeStream } from '../../core/storePipeline';
 import { LIFEBOAT_TOOL } from '../../core/version';
 import type { ServerAccess } from '../access';
+import { keepLogNamedBy } from '../dumpLog';
 import { archivePathOf, listArchive } from './archive';
 import { CopyRowCounter } from './copyRows';
 import { describeOptions, describePlan, planDump, resolveFormat, type DumpPlan, type PostgresBackupOptions } from './dumpOptions';
@@ -40,6 +41,7 @@ export async function backupPostgres(connection: ServerConnection, access: Serve
   const scratch = await createScratch(ctx.scratchParent);
   let source: PostgresSource | undefined;
   let stored = false;
+  const logFile = scratch.file('pg_dump.log');
   try {
     progress.report('prepare', 0, `Connecting to ${connection.host}:${connection.port}`);
     source = await openSource(connection, access.password, ctx.signal);
@@ -62,8 +64,8 @@ export async function backupPostgres(connection: ServerConnection, access: Serve
       }
     };
     const dumped = plan.compressor === 'lifeboat'
-      ? await dumpThroughPipeline(connection, tools, plan, env, scratch, prefix, ctx, onLine)
-      : await dumpToFiles(connection, tools, plan, env, scratch, prefix, ctx, onLine, progress);
+      ? await dumpThroughPipeline(connection, tools, plan, env, logFile, prefix, ctx, onLine)
+      : await dumpToFiles(connection, tools, plan, env, scratch, logFile, prefix, ctx, onLine, progress);
     const dumpMs = elapsedMs(dumpStarted);
     await source.close();
 
@@ -127,7 +129,7 @@ export async function backupPostgres(connection: ServerConnection, access: Serve
     return { prefix, manifest };
   } catch (error) {
     if (stored) await deleteBackup(ctx.destination, prefix).catch(e => ctx.logger.warn(`Could not remove the partial backup ${prefix}: ${(e as Error).message}`));
-    throw ctx.signal?.aborted || isCancelled(error) ? new CancelledError('The backup') : error;
+    throw ctx.signal?.aborted || isCancelled(error) ? new CancelledError('The backup') : await keepLogNamedBy(error, logFile, ctx, `backup-${id}`);
   } finally {
     await source?.close();
     await scratch.dispose();
@@ -143,12 +145,11 @@ interface Dumped {
 }
 
 /** pg_dump → stdout → hash → compress → hash → destination, all in one pass. */
-async function dumpThroughPipeline(c: ServerConnection, tools: PostgresTools, plan: DumpPlan, env: NodeJS.ProcessEnv, scratch: Scratch, prefix: string, ctx: JobContext, onLine: (line: string) => void): Promise<Dumped> {
+async function dumpThroughPipeline(c: ServerConnection, tools: PostgresTools, plan: DumpPlan, env: NodeJS.ProcessEnv, logFile: string, prefix: string, ctx: JobContext, onLine: (line: string) => void): Promise<Dumped> {
   const { controller: work, dispose } = linkedController(ctx.signal);
-  const logFile = scratch.file('pg_dump.log');
   const run = runTool({
     label: `pg_dump of ${c.database}`, command: tools.pgDump, args: [...plan.args, ...connectionArgs(c)], env,
-    stdout: 'pipe', signal: work.signal, onStderrLine: onLine, logFile, explain: explainPostgresTool('pg_dump', c, c.database),
+    stdout: 'pipe', signal: work.signal, onStderrLine: onLine, logFile, explain: explainPostgresTool('pg_dump', c, c.database, logFile),
   });
   const counter = plan.format === 'plain' ? new CopyRowCounter() : undefined;
   try {
@@ -165,12 +166,12 @@ async function dumpThroughPipeline(c: ServerConnection, tools: PostgresTools, pl
 }
 
 /** pg_dump writes its own (compressed) files into scratch space; each is hashed and moved in. */
-async function dumpToFiles(c: ServerConnection, tools: PostgresTools, plan: DumpPlan, env: NodeJS.ProcessEnv, scratch: Scratch, prefix: string, ctx: JobContext,
+async function dumpToFiles(c: ServerConnection, tools: PostgresTools, plan: DumpPlan, env: NodeJS.ProcessEnv, scratch: Scratch, logFile: string, prefix: string, ctx: JobContext,
   onLine: (line: string) => void, progress: PhasedProgress<'prepare' | 'dump' | 'finish'>): Promise<Dumped> {
   const output = scratch.file(plan.payload);
   const run = runTool({
     label: `pg_dump of ${c.database}`, command: tools.pgDump, args: [...plan.args, `--file=${output}`, ...connectionArgs(c)], env,
-    signal: ctx.signal, onStderrLine: onLine, logFile: scratch.file('pg_dump.log'), explain: explainPostgresTool('pg_dump', c, c.database),
+    signal: ctx.signal, onStderrLine: onLine, logFile, explain: explainPostgresTool('pg_dump', c, c.database, logFile),
   });
   await run.done;
   const names = plan.format === 'directory' ? (await fsp.readdir(output)).sort() : [undefined];

@@ -1,4 +1,5 @@
 import * as fsp from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import type { Client } from 'pg';
 import type { CatalogEntry } from '../../core/catalog';
 import type { ServerConnection } from '../../core/connection';
@@ -7,7 +8,7 @@ import { formatBytes } from '../../core/format';
 import { elapsedMs, linkedController, type JobContext } from '../../core/job';
 import { defaultParallelJobs } from '../../core/parallelism';
 import { readStoredFile } from '../../core/storePipeline';
-import { runTool, settleWithFeed } from '../../core/processes';
+import { runTool, settleReadFirst, settleWithFeed } from '../../core/processes';
 import { PhasedProgress } from '../../core/progress';
 import { createScratch, type Scratch } from '../../core/scratch';
 import type { ServerAccess } from '../access';
@@ -16,6 +17,7 @@ import { connectPostgres } from './probe';
 import { explainPostgresTool } from './toolErrors';
 import { connectionArgs, postgresToolEnv } from './toolEnv';
 import { findPostgresTools, type PostgresTools } from './tools';
+import { requireRestrictingPsql, RestrictedScript } from './restrictedScript';
 import { countPostDataEntries, TableDataProgress } from './verboseProgress';
 import { parseTableName, verboseName } from './tableNames';
 import { verifyFileHashes } from '../../core/storedHashes';
@@ -87,6 +89,7 @@ export async function restorePostgresBackup(entry: CatalogEntry, options: Postgr
     serverVersionNum = Number(num);
     // pg_restore must also be able to read what the backup's pg_dump wrote.
     const tools = await findPostgresTools(version.split(' ')[0], { binDir: options.access.postgresBinDir, atLeast: manifest.tool.version });
+    if (format === 'plain') await requireRestrictingPsql(tools);
     throwIfAborted(ctx.signal, 'The restore');
     const exists = (await server.query('SELECT 1 FROM pg_database WHERE datname = $1', [options.database])).rowCount === 1;
     if (!options.existing && exists) {
@@ -188,15 +191,20 @@ async function runRestore(entry: CatalogEntry, format: 'custom' | 'directory' | 
       await verifyFileHashes(entry, ctx.destination, work.signal);
     }
     if (format === 'plain') {
+      // The SQL runs under Lifeboat's \restrict: psql refuses every meta-command in it
+      // (restrictedScript.ts). Read as a script (-f -), psql names the line of each error.
+      const script = new RestrictedScript();
+      const explain = explainPostgresTool('psql', target, target.database, logFile);
       const psql = runTool({
         label: `psql into ${target.database}`, command: tools.psql,
-        args: ['-X', '-q', '-v', 'ON_ERROR_STOP=1', ...(options.existing ? ['--single-transaction'] : []), ...connectionArgs(target)], env,
-        stdin: 'pipe', stdout: 'ignore', signal: work.signal, logFile, explain: explainPostgresTool('psql', target, target.database, logFile),
+        args: ['-X', '-q', '-v', 'ON_ERROR_STOP=1', ...(options.existing ? ['--single-transaction'] : []), ...connectionArgs(target), '-f', '-'], env,
+        stdin: 'pipe', stdout: 'ignore', signal: work.signal, logFile, explain: (tail, code, signal) => script.explain(tail) ?? explain(tail, code, signal),
       });
       const stored = storedArchive(entry, ctx);
-      const feeding = streamArchive(stored, psql.child.stdin!, work.signal,
+      const applying = pipeline(script, psql.child.stdin!, { signal: work.signal });
+      const reading = streamArchive(stored, script, work.signal,
         read => progress.report('restore', read / stored.file.size, `Restoring SQL (${Math.round(100 * read / stored.file.size)} %)`));
-      await settleWithFeed(feeding, psql.done, work);
+      await settleWithFeed(settleReadFirst(reading, applying), psql.done, work);
       return 'stream';
     }
     let archive: string | undefined = inPlace;

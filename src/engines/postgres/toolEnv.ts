@@ -1,18 +1,20 @@
 import * as fsp from 'node:fs/promises';
+import { childEnv } from '../../core/childEnv';
 import type { ServerConnection } from '../../core/connection';
 import type { Scratch } from '../../core/scratch';
 
 /**
  * How pg_dump, pg_restore and psql learn where to connect and with which password. Host, port,
  * user and database go on the command line (they are not secret); the password goes into a
- * password file readable only by this user, named by PGPASSFILE, inside the job's private scratch
- * folder (which is removed afterwards, and swept if the process is killed). Never in argv, which
+ * password file readable only by this user, named by PGPASSFILE, in the job's private folder of
+ * the runtime folder (core/runtimeFolder.ts: removed afterwards, and by the next Lifeboat command
+ * if the process is killed). Never in argv, which
  * every user of the machine can read, and never in PGPASSWORD, which ends up in /proc/<pid>/environ.
  */
 export async function postgresToolEnv(c: ServerConnection | undefined, password: string | undefined, scratch: Scratch): Promise<NodeJS.ProcessEnv> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  // A password inherited from the caller's environment must not override the stored one.
-  delete env.PGPASSWORD;
+  // Without PGPASSWORD (childEnv drops it): a password inherited from the caller's environment
+  // must not override the stored one.
+  const env = childEnv();
   for (const key of ['PGSERVICE', 'PGSERVICEFILE', 'PGOPTIONS', 'PGDATABASE', 'PGHOST', 'PGHOSTADDR', 'PGPORT', 'PGUSER']) delete env[key];
   // Without a connection (pg_restore --list of a file) nothing connects.
   if (c) env.PGSSLMODE = c.host.startsWith('/') ? 'disable' : c.ssl ?? 'prefer';
@@ -24,7 +26,7 @@ export async function postgresToolEnv(c: ServerConnection | undefined, password:
   env.LC_MESSAGES = 'C';
   env.LANGUAGE = 'C';
   if (c && password !== undefined) {
-    const file = scratch.file('pgpass');
+    const file = await scratch.secretFile('pgpass');
     await fsp.writeFile(file, `*:*:*:${escapePgpass(c.user)}:${escapePgpass(password)}\n`, { mode: 0o600, flag: 'wx' });
     env.PGPASSFILE = file;
   } else {

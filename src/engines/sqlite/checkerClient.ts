@@ -1,6 +1,7 @@
 import { fork, type ChildProcess, type ForkOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { childEnv } from '../../core/childEnv';
 import { CancelledError, LifeboatError } from '../../core/errors';
 import type { CheckReply, CheckRequest, CheckResult, CheckerRequest } from './checkerProtocol';
 
@@ -8,7 +9,7 @@ import type { CheckReply, CheckRequest, CheckResult, CheckerRequest } from './ch
  *  checker.ts through tsx. It runs on the same Node (or Electron-as-Node) as its parent, so the
  *  same native SQLite binary loads in it. */
 function startChecker(): ChildProcess {
-  const options: ForkOptions = { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } };
+  const options: ForkOptions = { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced', env: { ...childEnv(), ELECTRON_RUN_AS_NODE: '1' } };
   const bundled = path.join(__dirname, 'sqliteChecker.js');
   if (fs.existsSync(bundled)) return fork(bundled, [], { ...options, execArgv: [] });
   return fork(path.join(__dirname, 'checker.ts'), [], { ...options, execArgv: ['--import', 'tsx'] });

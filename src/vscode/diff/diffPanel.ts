@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { sweepDeadWriters } from '../../core/catalog';
 import { LifeboatError, errorMessage, isCancelled } from '../../core/errors';
 import { formatDuration } from '../../core/format';
 import {
@@ -272,6 +273,7 @@ export class DiffPanel {
             const cancel = token.onCancellationRequested(() => controller.abort());
             const ctx = notificationJobContext(this.s.catalog.destination(), this.s.logger, controller.signal, progress);
             try {
+              await sweepDeadWriters(ctx);
               return await comparison.apply(selection, options, ctx);
             } finally {
               cancel.dispose();

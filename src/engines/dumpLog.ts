@@ -1,0 +1,24 @@
+import * as fsp from 'node:fs/promises';
+import { LifeboatError } from '../core/errors';
+import type { JobContext } from '../core/job';
+import { keptLogFile } from '../core/toolLog';
+
+/**
+ * A dump tool's log is written in the job's scratch folder, so that it goes with the folder
+ * when the backup succeeds, is cancelled or is killed. When the backup fails and its error
+ * points to the log (the tool's own words, not explained further), the log is moved to the
+ * kept-logs folder and the error points there; a failure explained in full keeps nothing.
+ */
+export async function keepLogNamedBy(error: unknown, log: string, ctx: JobContext, name: string): Promise<unknown> {
+  if (!(error instanceof LifeboatError) || !error.hint?.includes(log)) return error;
+  let hint: string;
+  try {
+    const kept = await keptLogFile(ctx, name);
+    await fsp.rename(log, kept);
+    hint = error.hint.split(log).join(kept);
+  } catch {
+    // Not kept (a full disk, say): the error must not point to a log that is about to go.
+    hint = error.hint.split(/(?<=\.) /).filter(sentence => !sentence.includes(log)).join(' ');
+  }
+  return new LifeboatError(error.code, error.message, hint || undefined, { cause: error.cause });
+}
