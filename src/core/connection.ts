@@ -142,7 +142,7 @@ export function makeConnectionId(name: string, existingIds: Iterable<string> = [
   for (let i = 2; ; i++) if (!taken.has(`${base}-${i}`)) return `${base}-${i}`;
 }
 
-const ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
+export const ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
 /** Checks a connection read from settings or a config file; throws a message naming the field. */
 export function validateConnection(value: unknown): Connection {
