@@ -2,6 +2,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { explainIoError } from './errors';
 import { ownedName } from './orphans';
+import { childPath } from './safePath';
 
 /**
  * A private folder for a job's intermediate files (the raw copy before compression, a
@@ -25,7 +26,7 @@ export async function createScratch(parent: string): Promise<Scratch> {
   }
   return {
     path: folder,
-    file: (name: string) => path.join(folder, name),
+    file: (name: string) => childPath(folder, name),
     dispose: async () => {
       await fsp.rm(folder, { recursive: true, force: true });
       await fsp.rmdir(path.dirname(folder)).catch(() => undefined);
