@@ -1,11 +1,11 @@
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
-import { errorMessage } from './errors';
+import { LifeboatError, errorMessage } from './errors';
 import type { Logger } from './logger';
 import { MANIFEST_FILE, parseManifest, serializeManifest, type Manifest, type Verification } from './manifest';
 import type { Destination, ObjectInfo } from '../storage/destination';
 import { isOrphan, ownedKind, ownedName } from './orphans';
-import { deleteOwnShared } from './sharedFiles';
+import { SHARED_FOLDER, deleteOwnShared } from './sharedFiles';
 
 /**
  * The catalog is not a database of its own: it is what listing a destination's manifests says.
@@ -21,7 +21,13 @@ export interface CatalogListing {
   /** Newest first. */
   entries: CatalogEntry[];
   /** Manifests that exist but cannot be read; listed so a person can see and delete them. */
-  problems: { prefix: string; message: string }[];
+  problems: CatalogProblem[];
+}
+
+/** A backup folder whose manifest cannot be read or trusted, and why. */
+export interface CatalogProblem {
+  prefix: string;
+  message: string;
 }
 
 export async function listBackups(destination: Destination, options: { connectionId?: string; logger?: Logger } = {}): Promise<CatalogListing> {
@@ -33,7 +39,9 @@ export async function listBackups(destination: Destination, options: { connectio
   const markers: ObjectInfo[] = [];
   for await (const object of destination.list(prefix)) {
     const parts = object.key.split('/');
-    if (parts.length !== 3) continue;
+    // The shared folder is never a backup, whatever a hostile copy puts in it: treating it as one
+    // would delete every block of the connection with it.
+    if (parts.length !== 3 || parts[1] === SHARED_FOLDER) continue;
     if (parts[2] === MANIFEST_FILE) manifests.add(`${parts[0]}/${parts[1]}`);
     else if (ownedKind(parts[2]) === 'writing') markers.push(object);
   }
@@ -89,16 +97,40 @@ export async function commitBackup(destination: Destination, prefix: string, mar
   await finishBackup(destination, markerKey);
 }
 
-/** Backups whose id is `id`, or else starts with it (several when the start is ambiguous). */
-export async function findBackups(destination: Destination, id: string, logger?: Logger): Promise<CatalogEntry[]> {
-  const { entries } = await listBackups(destination, { logger });
-  const exact = entries.filter(e => e.manifest.id === id);
-  return exact.length > 0 ? exact : entries.filter(e => e.manifest.id.startsWith(id));
+export interface FoundBackups {
+  /** Backups whose id is `id`, or else starts with it (several when the start is ambiguous). */
+  entries: CatalogEntry[];
+  /** When no backup matches: the unreadable backups whose folder is `id` or starts with it (or
+   *  whose "<connection>/<folder>" is `id`), so that a caller can say why it cannot use them. */
+  unreadable: CatalogProblem[];
 }
 
+export async function findBackups(destination: Destination, id: string, logger?: Logger): Promise<FoundBackups> {
+  const { entries, problems } = await listBackups(destination, { logger });
+  const exact = entries.filter(e => e.manifest.id === id || e.prefix === id);
+  const found = exact.length > 0 ? exact : entries.filter(e => e.manifest.id.startsWith(id));
+  if (found.length > 0 || !id) return { entries: found, unreadable: [] };
+  const folder = (p: CatalogProblem) => p.prefix.slice(p.prefix.indexOf('/') + 1);
+  const exactProblems = problems.filter(p => p.prefix === id || folder(p) === id);
+  return { entries: [], unreadable: exactProblems.length > 0 ? exactProblems : problems.filter(p => folder(p).startsWith(id)) };
+}
+
+/**
+ * The manifest in the folder "<connection>/<backup>". It must name that folder's backup and
+ * connection: the folder is where every reader looks the backup up, so a manifest copied or
+ * edited to claim another id (to stand in for another backup, or to spoof one in a listing) is
+ * not trusted.
+ */
 export async function readManifest(destination: Destination, prefix: string): Promise<Manifest> {
   const key = `${prefix}/${MANIFEST_FILE}`;
-  return parseManifest(await text(await destination.read(key)), key);
+  const manifest = parseManifest(await text(await destination.read(key)), key);
+  const [connectionFolder, backupFolder] = prefix.split('/');
+  const claims = manifest.id !== backupFolder ? `the backup ${manifest.id}` : manifest.connection.id !== connectionFolder ? `the connection ${manifest.connection.id}` : undefined;
+  if (claims) {
+    throw new LifeboatError('verification', `The manifest ${key} names ${claims}, not the folder it is in.`,
+      'It was copied or edited, so the backup cannot be trusted: delete it.');
+  }
+  return manifest;
 }
 
 /** Writes the manifest. Called last by a backup (this is what makes it a backup) and again to
