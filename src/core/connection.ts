@@ -142,7 +142,7 @@ export function makeConnectionId(name: string, existingIds: Iterable<string> = [
   for (let i = 2; ; i++) if (!taken.has(`${base}-${i}`)) return `${base}-${i}`;
 }
 
-export const ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
+const ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
 /** Checks a connection read from settings or a config file; throws a message naming the field. */
 export function validateConnection(value: unknown): Connection {
@@ -179,3 +179,6 @@ export function describeConnection(c: Connection): string {
   if (c.engine === 'sqlite') return `${ENGINE_LABELS.sqlite} · ${c.folder ? `every database in ${c.path}` : c.path}`;
   return `${ENGINE_LABELS[c.engine]} · ${c.user}@${c.host}:${c.port}/${c.database}`;
 }
+
+/** The form of a connection id, for code that reads ids from outside (a manifest). */
+export { ID_PATTERN as CONNECTION_ID_PATTERN };

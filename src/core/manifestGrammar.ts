@@ -1,5 +1,5 @@
 import { CODECS } from './codec';
-import { ENGINE_LABELS, ID_PATTERN as CONNECTION_ID_PATTERN } from './connection';
+import { CONNECTION_ID_PATTERN, ENGINE_LABELS } from './connection';
 
 /**
  * What each manifest field may hold. A backup folder is input from outside (a shared folder, an
