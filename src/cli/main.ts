@@ -9,7 +9,7 @@ import { registerRestore } from './commands/restore';
 import { registerTest } from './commands/test';
 import { registerVerify } from './commands/verify';
 import { EXIT_CODES_HELP } from './exitCodes';
-import { escapeControl } from './output';
+import { escapeControl } from '../core/terminalText';
 
 /** `lifeboat`: the same engine as the editor extension, for cron, systemd timers and CI. */
 export function buildProgram(): Command {

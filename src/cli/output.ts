@@ -1,5 +1,6 @@
 import type { Logger } from '../core/logger';
 import { throttleProgress, type ProgressListener } from '../core/progress';
+import { escapeControl } from '../core/terminalText';
 
 /**
  * stdout carries the result (a JSON document with --json, readable lines otherwise); stderr
@@ -11,26 +12,8 @@ export interface OutputOptions {
   verbose: boolean;
 }
 
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
-// eslint-disable-next-line no-control-regex -- the same, keeping a document's line breaks and tabs
-const CONTROL_BUT_LAYOUT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
-
-/**
- * Text from a backup folder (ids, names, file names, messages that quote them) is input from
- * outside: on a terminal, its control characters (C0 with ESC, CR and LF, DEL, C1) could move the
- * cursor, recolour or rewrite what was printed, or start a line that looks like Lifeboat's own
- * ("… verified"). Every human line is printed through this, so each shows as "\x1b" instead.
- */
-export function escapeControl(text: string): string {
-  return text.replace(CONTROL, hexEscape);
-}
-
-function hexEscape(char: string): string {
-  return `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`;
-}
-
-/** Human output: one line, or several; any control character inside a line is escaped. */
+/** Human output: one line, or several; any control character inside a line is escaped
+ *  (escapeControl), so that a line break inside one cannot start a line of its own. */
 export type HumanText = string | readonly string[];
 
 export class Output {
@@ -51,7 +34,7 @@ export class Output {
    */
   document(value: unknown, text: string): void {
     if (this.options.json) return this.result(value, '');
-    const shown = process.stdout.isTTY ? text.replace(CONTROL_BUT_LAYOUT, hexEscape) : text;
+    const shown = process.stdout.isTTY ? escapeControl(text, 'layout') : text;
     process.stdout.write(shown.replace(/\n?$/, '\n'));
   }
 
@@ -87,5 +70,5 @@ export class Output {
 /** Several lines (a stack trace, a report) for the terminal: each line escaped, the breaks kept. */
 export function humanLines(text: HumanText): string {
   const lines = typeof text === 'string' ? [text] : text;
-  return lines.map(escapeControl).join('\n') + '\n';
+  return lines.map(line => escapeControl(line)).join('\n') + '\n';
 }

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Output, escapeControl, humanLines } from '../../src/cli/output';
+import { Output, humanLines } from '../../src/cli/output';
+import { escapeControl } from '../../src/core/terminalText';
 
 /** What `run` writes to stdout and stderr. */
 function captured(run: () => void): { stdout: string; stderr: string } {
