@@ -2,7 +2,7 @@ import type { EngineName } from './connection';
 import { LifeboatError } from './errors';
 import { formatBytes } from './format';
 import {
-  FieldError, backupId, connectionId, consistencyValue, each, engine, isRecord, isoTime, kind, list, nullable, optionValue, optional, shape, shown, size,
+  FieldError, backupId, connectionId, consistencyValue, each, engine, finite, isRecord, isoTime, kind, list, nullable, optionValue, optional, shape, shown,
   storedFile, tableFigures, freeText, toolName, toolVersion, values,
 } from './manifestGrammar';
 
@@ -145,7 +145,8 @@ const checkManifest = shape({
   tables: each(tableFigures),
   files: each(storedFile),
   shared: optional(each(storedFile)),
-  timings: values(size),
+  // Durations, some measured by the wall clock (which can step back): finite, not necessarily ≥ 0.
+  timings: values(finite),
   // Each verification record is checked where verifications are read.
   verifications: list,
   parent: nullable(backupId),

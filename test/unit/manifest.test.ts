@@ -67,7 +67,7 @@ describe('manifest', () => {
       ['files', [{ ...file, size: '10' }], /files\[0\]\.size is "10", not a whole number/],
       ['files', [null], /files\[0\] is null, not an object/],
       ['files', 'database.sqlite.gz', /files is "database\.sqlite\.gz", not a list/],
-      ['timings', { totalMs: 'fast' }, /timings\.totalMs is "fast", not a size/],
+      ['timings', { totalMs: 'fast' }, /timings\.totalMs is "fast", not a finite number/],
       ['verifications', {}, /verifications is \{\}, not a list/],
       ['parent', '../x', /parent is "\.\.\/x", not a backup id/],
       ['encryption', { key: 'x' }, /encryption is set/],
@@ -90,7 +90,7 @@ describe('manifest', () => {
       { engine: 'postgres', connection: { ...m.connection, engine: 'postgres', source: '127.0.0.1:5432/app' }, kind: 'pg_dump-directory', tool: { name: 'pg_dump', version: '15.14' },
         options: { format: 'directory', jobs: 4, tables: ['public.a'], noOwner: true }, consistency: { snapshotLsn: '0/1A2B', inRecovery: false, timeline: 1, encoding: 'UTF8' },
         tables: [{ name: 'public."we\nird"', schema: 'public', table: 'we\nird', oid: 16384, dependents: [16390], rows: null, estimatedRows: -1, bytes: 8192 }] },
-      { consistency: { userVersion: -7, gtid: null }, tables: [{ name: '', rows: 0 }] },
+      { consistency: { userVersion: -7, gtid: null }, tables: [{ name: '', rows: 0 }], timings: { totalMs: -3 } },
       { shared: [{ ...m.files[0], name: `${m.id}.pack-index` }], parent: '2026-01-01T00-00-00-000Z-ffff' },
     ];
     for (const variant of variants) {
