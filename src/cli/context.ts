@@ -5,7 +5,7 @@ import { jobContext, type JobContext } from '../core/job';
 import { LocalFolderDestination } from '../storage/local';
 import { loadConfig, type CliConfig } from './config';
 import { EXIT, exitCodeFor } from './exitCodes';
-import { Output } from './output';
+import { Output, humanLines } from './output';
 
 /** What every command's action gets: parsed config, output, and a job context whose signal
  *  fires on Ctrl-C / SIGTERM so the engine can stop and clean up. Before a command runs, what
@@ -50,9 +50,9 @@ export function action<Args extends unknown[]>(run: (ctx: CommandContext, ...arg
       if (output.json) {
         output.result({ ok: false, error: error instanceof LifeboatError ? { code: error.code, message: error.message, hint: error.hint } : { code: 'internal', message: errorMessage(error) } }, '');
       } else {
-        process.stderr.write(`lifeboat: error: ${error instanceof LifeboatError ? error.message : errorMessage(error)}\n`);
-        if (error instanceof LifeboatError && error.hint) process.stderr.write(`lifeboat: hint: ${error.hint}\n`);
-        if (!(error instanceof LifeboatError) && error instanceof Error && error.stack && globals.verbose) process.stderr.write(error.stack + '\n');
+        output.stderrLine('error', error instanceof LifeboatError ? error.message : errorMessage(error));
+        if (error instanceof LifeboatError && error.hint) output.stderrLine('hint', error.hint);
+        if (!(error instanceof LifeboatError) && error instanceof Error && error.stack && globals.verbose) process.stderr.write(humanLines(error.stack.split('\n')));
       }
     } finally {
       process.off('SIGINT', onSignal);

@@ -9,6 +9,7 @@ import { registerRestore } from './commands/restore';
 import { registerTest } from './commands/test';
 import { registerVerify } from './commands/verify';
 import { EXIT_CODES_HELP } from './exitCodes';
+import { escapeControl } from '../core/terminalText';
 
 /** `lifeboat`: the same engine as the editor extension, for cron, systemd timers and CI. */
 export function buildProgram(): Command {
@@ -40,6 +41,6 @@ export function buildProgram(): Command {
 }
 
 buildProgram().parseAsync(process.argv).catch((error: unknown) => {
-  process.stderr.write(`lifeboat: ${(error as Error).message}\n`);
+  process.stderr.write(`lifeboat: ${escapeControl((error as Error).message)}\n`);
   process.exitCode = 1;
 });

@@ -1,5 +1,6 @@
 import type { Logger } from '../core/logger';
 import { throttleProgress, type ProgressListener } from '../core/progress';
+import { escapeControl } from '../core/terminalText';
 
 /**
  * stdout carries the result (a JSON document with --json, readable lines otherwise); stderr
@@ -11,6 +12,10 @@ export interface OutputOptions {
   verbose: boolean;
 }
 
+/** Human output: one line, or several; any control character inside a line is escaped
+ *  (escapeControl), so that a line break inside one cannot start a line of its own. */
+export type HumanText = string | readonly string[];
+
 export class Output {
   constructor(private readonly options: OutputOptions) {}
 
@@ -18,8 +23,19 @@ export class Output {
     return this.options.json;
   }
 
-  result(value: unknown, human: string): void {
-    process.stdout.write(this.options.json ? JSON.stringify(value, null, 2) + '\n' : human.replace(/\n?$/, '\n'));
+  result(value: unknown, human: HumanText): void {
+    process.stdout.write(this.options.json ? JSON.stringify(value, null, 2) + '\n' : humanLines(human));
+  }
+
+  /**
+   * A document meant for a file as much as for the eye (the SQL a merge runs): written as it is
+   * when stdout is a file or pipe, where its bytes are the data (a text value may hold any
+   * character); on a terminal its control characters are escaped, its line breaks kept.
+   */
+  document(value: unknown, text: string): void {
+    if (this.options.json) return this.result(value, '');
+    const shown = process.stdout.isTTY ? escapeControl(text, 'layout') : text;
+    process.stdout.write(shown.replace(/\n?$/, '\n'));
   }
 
   readonly logger: Logger = {
@@ -38,14 +54,21 @@ export class Output {
     }
     if (process.stderr.isTTY) {
       return throttleProgress(u => {
-        process.stderr.write(`\r\x1b[2K${(u.fraction * 100).toFixed(0).padStart(3)}%  ${u.message}`);
+        process.stderr.write(`\r\x1b[2K${(u.fraction * 100).toFixed(0).padStart(3)}%  ${escapeControl(u.message)}`);
         if (u.fraction >= 1) process.stderr.write('\n');
       }, 100);
     }
-    return throttleProgress(u => process.stderr.write(`${(u.fraction * 100).toFixed(0).padStart(3)}%  ${u.message}\n`), 1000);
+    return throttleProgress(u => process.stderr.write(`${(u.fraction * 100).toFixed(0).padStart(3)}%  ${escapeControl(u.message)}\n`), 1000);
   }
 
-  private stderrLine(level: string, message: string): void {
-    process.stderr.write(this.options.json ? JSON.stringify({ level, message }) + '\n' : `lifeboat: ${level}: ${message}\n`);
+  /** "lifeboat: warning: …" on stderr (a JSON line with --json). */
+  stderrLine(level: string, message: string): void {
+    process.stderr.write(this.options.json ? JSON.stringify({ level, message }) + '\n' : `lifeboat: ${level}: ${escapeControl(message)}\n`);
   }
+}
+
+/** Several lines (a stack trace, a report) for the terminal: each line escaped, the breaks kept. */
+export function humanLines(text: HumanText): string {
+  const lines = typeof text === 'string' ? [text] : text;
+  return lines.map(line => escapeControl(line)).join('\n') + '\n';
 }

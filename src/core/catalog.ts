@@ -1,13 +1,13 @@
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
-import { errorMessage } from './errors';
+import { LifeboatError, errorMessage } from './errors';
 import type { Logger } from './logger';
 import { MANIFEST_FILE, parseManifest, serializeManifest, type Manifest, type Verification } from './manifest';
 import type { Destination, ObjectInfo } from '../storage/destination';
 import { isOrphan, ownedKind, ownedName } from './orphans';
 import { sweepSecretsFolders } from './runtimeFolder';
 import { scratchRoot } from './scratch';
-import { deleteOwnShared } from './sharedFiles';
+import { SHARED_FOLDER, deleteOwnShared } from './sharedFiles';
 import { isVerificationRecordKey, withVerificationRecords, writeVerificationRecord } from './verificationLog';
 import { writableVerification } from './verificationRecord';
 
@@ -25,7 +25,13 @@ export interface CatalogListing {
   /** Newest first. */
   entries: CatalogEntry[];
   /** Manifests that exist but cannot be read; listed so a person can see and delete them. */
-  problems: { prefix: string; message: string }[];
+  problems: CatalogProblem[];
+}
+
+/** A backup folder whose manifest cannot be read or trusted, and why. */
+export interface CatalogProblem {
+  prefix: string;
+  message: string;
 }
 
 export async function listBackups(destination: Destination, options: { connectionId?: string; logger?: Logger } = {}): Promise<CatalogListing> {
@@ -37,7 +43,9 @@ export async function listBackups(destination: Destination, options: { connectio
   for await (const object of destination.list(prefix)) {
     const parts = object.key.split('/');
     if (isVerificationRecordKey(object.key)) records.set(`${parts[0]}/${parts[1]}`, [...records.get(`${parts[0]}/${parts[1]}`) ?? [], object.key]);
-    if (parts.length === 3 && parts[2] === MANIFEST_FILE) manifests.add(`${parts[0]}/${parts[1]}`);
+    // The shared folder is never a backup, whatever a hostile copy puts in it: treating it as one
+    // would delete every block of the connection with it.
+    if (parts.length === 3 && parts[1] !== SHARED_FOLDER && parts[2] === MANIFEST_FILE) manifests.add(`${parts[0]}/${parts[1]}`);
   }
 
   const listing: CatalogListing = { entries: [], problems: [] };
@@ -77,7 +85,8 @@ async function sweepDestination(destination: Destination, logger?: Logger): Prom
   const markers: ObjectInfo[] = [];
   for await (const object of destination.list('')) {
     const parts = object.key.split('/');
-    if (parts.length !== 3) continue;
+    // A marker or manifest planted in the shared folder must not make it a backup to remove.
+    if (parts.length !== 3 || parts[1] === SHARED_FOLDER) continue;
     if (parts[2] === MANIFEST_FILE) manifests.add(`${parts[0]}/${parts[1]}`);
     else if (ownedKind(parts[2]) === 'writing') markers.push(object);
   }
@@ -122,18 +131,40 @@ export async function commitBackup(destination: Destination, prefix: string, mar
   await finishBackup(destination, markerKey);
 }
 
-/** Backups whose id is `id`, or else starts with it (several when the start is ambiguous). */
-export async function findBackups(destination: Destination, id: string, logger?: Logger): Promise<CatalogEntry[]> {
-  const { entries } = await listBackups(destination, { logger });
-  const exact = entries.filter(e => e.manifest.id === id);
-  return exact.length > 0 ? exact : entries.filter(e => e.manifest.id.startsWith(id));
+export interface FoundBackups {
+  /** Backups whose id is `id`, or else starts with it (several when the start is ambiguous). */
+  entries: CatalogEntry[];
+  /** When no backup matches: the unreadable backups whose folder is `id` or starts with it (or
+   *  whose "<connection>/<folder>" is `id`), so that a caller can say why it cannot use them. */
+  unreadable: CatalogProblem[];
 }
 
-/** A backup's manifest with its whole verification history (verificationLog.ts); `recordKeys`:
- *  the keys of its verification records, when the caller has listed them already. */
+export async function findBackups(destination: Destination, id: string, logger?: Logger): Promise<FoundBackups> {
+  const { entries, problems } = await listBackups(destination, { logger });
+  const exact = entries.filter(e => e.manifest.id === id || e.prefix === id);
+  const found = exact.length > 0 ? exact : entries.filter(e => e.manifest.id.startsWith(id));
+  if (found.length > 0 || !id) return { entries: found, unreadable: [] };
+  const folder = (p: CatalogProblem) => p.prefix.slice(p.prefix.indexOf('/') + 1);
+  const exactProblems = problems.filter(p => p.prefix === id || folder(p) === id);
+  return { entries: [], unreadable: exactProblems.length > 0 ? exactProblems : problems.filter(p => folder(p).startsWith(id)) };
+}
+
+/**
+ * The manifest in the folder "<connection>/<backup>", with its whole verification history
+ * (verificationLog.ts; `recordKeys`: the keys of its records, when the caller has listed them). It must name that folder's backup and
+ * connection: the folder is where every reader looks the backup up, so a manifest copied or
+ * edited to claim another id (to stand in for another backup, or to spoof one in a listing) is
+ * not trusted.
+ */
 export async function readManifest(destination: Destination, prefix: string, recordKeys?: string[]): Promise<Manifest> {
   const key = `${prefix}/${MANIFEST_FILE}`;
   const manifest = parseManifest(await text(await destination.read(key)), key);
+  const [connectionFolder, backupFolder] = prefix.split('/');
+  const claims = manifest.id !== backupFolder ? `the backup ${manifest.id}` : manifest.connection.id !== connectionFolder ? `the connection ${manifest.connection.id}` : undefined;
+  if (claims) {
+    throw new LifeboatError('verification', `The manifest ${key} names ${claims}, not the folder it is in.`,
+      'It was copied or edited, so the backup cannot be trusted: delete it.');
+  }
   return withVerificationRecords(destination, prefix, manifest, key, recordKeys);
 }
 

@@ -191,3 +191,6 @@ export function describeConnection(c: Connection): string {
   if (c.engine === 'sqlite') return `${ENGINE_LABELS.sqlite} · ${c.folder ? `every database in ${c.path}` : c.path}`;
   return `${ENGINE_LABELS[c.engine]} · ${c.user}@${c.host}:${c.port}/${c.database}`;
 }
+
+/** The form of a connection id, for code that reads ids from outside (a manifest). */
+export { ID_PATTERN as CONNECTION_ID_PATTERN };

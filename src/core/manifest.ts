@@ -1,6 +1,10 @@
 import type { EngineName } from './connection';
 import { LifeboatError } from './errors';
 import { formatBytes } from './format';
+import {
+  FieldError, backupId, connectionId, consistencyValue, each, engine, finite, isRecord, isoTime, kind, list, nullable, optionValue, optional, shape, shown,
+  storedFile, tableFigures, freeText, toolName, toolVersion, values,
+} from './manifestGrammar';
 
 /**
  * The manifest is the single definition of a backup: backup writes it last, restore and verify
@@ -125,29 +129,51 @@ export function serializeManifest(manifest: Manifest): string {
   return JSON.stringify(manifest, null, 2) + '\n';
 }
 
-/** Parses and checks a manifest; `where` names it in errors. */
+const UNTRUSTED_HINT = 'The backup cannot be trusted; delete it or restore it by hand.';
+
+const checkManifest = shape({
+  id: backupId,
+  connection: shape({ id: connectionId, name: freeText, engine, source: freeText }),
+  engine,
+  kind,
+  startedAt: isoTime,
+  completedAt: isoTime,
+  server: shape({ product: freeText, version: freeText }),
+  tool: shape({ name: toolName, version: toolVersion }),
+  options: values(optionValue),
+  consistency: values(consistencyValue),
+  tables: each(tableFigures),
+  files: each(storedFile),
+  shared: optional(each(storedFile)),
+  // Durations, some measured by the wall clock (which can step back): finite, not necessarily ≥ 0.
+  timings: values(finite),
+  // Each verification record is checked where verifications are read.
+  verifications: list,
+  parent: nullable(backupId),
+  encryption: (value, field) => { if (value !== null) throw new FieldError(field, 'is set: this Lifeboat reads no encrypted backups'); },
+  createdBy: freeText,
+});
+
+/** Parses and checks a manifest; `where` names it in errors. Every field is checked against its
+ *  grammar (manifestGrammar.ts), so code that reads a parsed manifest can trust its types. */
 export function parseManifest(text: string, where: string): Manifest {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new LifeboatError('verification', `The manifest ${where} is not valid JSON.`, 'The backup cannot be trusted; delete it or restore it by hand.', { cause: error });
+    throw new LifeboatError('verification', `The manifest ${where} is not valid JSON.`, UNTRUSTED_HINT, { cause: error });
   }
-  const m = value as Partial<Manifest>;
-  const bad = (what: string) => new LifeboatError('verification', `The manifest ${where} ${what}.`, 'The backup cannot be trusted; delete it or restore it by hand.');
-  if (!m || m.format !== MANIFEST_FORMAT) throw bad('is not a Lifeboat manifest');
-  if (m.version !== MANIFEST_VERSION) throw bad(`has version ${String(m.version)}, which this Lifeboat cannot read (it reads version ${MANIFEST_VERSION}); update Lifeboat`);
-  if (typeof m.id !== 'string' || !m.connection || typeof m.connection.id !== 'string') throw bad('has no backup or connection id');
-  if (!Array.isArray(m.files) || m.files.length === 0) throw bad('lists no files');
-  for (const f of m.files) {
-    if (typeof f.name !== 'string' || f.name.includes('/') || f.name.startsWith('.')) throw bad(`lists an unsafe file name "${String(f.name)}"`);
-    if (!/^[0-9a-f]{64}$/.test(f.sha256) || !/^[0-9a-f]{64}$/.test(f.contentSha256)) throw bad(`has no SHA-256 for ${f.name}`);
+  const bad = (what: string) => new LifeboatError('verification', `The manifest ${where} ${what}.`, UNTRUSTED_HINT);
+  if (!isRecord(value) || value.format !== MANIFEST_FORMAT) throw bad('is not a Lifeboat manifest');
+  if (value.version !== MANIFEST_VERSION) throw bad(`has version ${shown(value.version)}, which this Lifeboat cannot read (it reads version ${MANIFEST_VERSION}); update Lifeboat`);
+  try {
+    checkManifest(value, '');
+  } catch (error) {
+    if (error instanceof FieldError) throw bad(`is invalid: ${error.message}`);
+    throw error;
   }
-  if (m.shared !== undefined && !Array.isArray(m.shared)) throw bad('has a malformed list of shared files');
-  for (const f of m.shared ?? []) {
-    if (typeof f.name !== 'string' || f.name.includes('/') || f.name.startsWith('.')) throw bad(`lists an unsafe shared file name "${String(f.name)}"`);
-    if (!/^[0-9a-f]{64}$/.test(f.sha256)) throw bad(`has no SHA-256 for the shared file ${f.name}`);
-  }
-  if (!Array.isArray(m.verifications)) throw bad('has no verification history');
-  return m as Manifest;
+  const m = value as unknown as Manifest;
+  if (m.files.length === 0) throw bad('lists no files');
+  if (m.connection.engine !== m.engine) throw bad(`is of engine ${m.engine} and names a ${m.connection.engine} connection`);
+  return m;
 }

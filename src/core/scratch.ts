@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { explainIoError } from './errors';
 import { ownedName } from './orphans';
 import { createSecretsFolder, type SecretsFolder } from './runtimeFolder';
+import { childPath } from './safePath';
 
 /**
  * A private folder for a job's intermediate files (the raw copy before compression, a
@@ -36,7 +37,7 @@ export async function createScratch(parent: string): Promise<Scratch> {
   let secrets: Promise<SecretsFolder> | undefined;
   return {
     path: folder,
-    file: (name: string) => path.join(folder, name),
+    file: (name: string) => childPath(folder, name),
     secretFile: async (name: string) => (await (secrets ??= createSecretsFolder(root))).file(name),
     dispose: async () => {
       await secrets?.then(s => s.dispose(), () => undefined);

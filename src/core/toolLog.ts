@@ -2,21 +2,28 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { LifeboatError } from './errors';
 import type { JobContext } from './job';
+import { childPath } from './safePath';
 
 // A restore tool's full output: removed on success or Cancel, kept (and named in the error) when
 // the tool's own words explain a failure.
 
-/** Where a tool's log is kept if it fails (removed when it succeeds): beside the backups. */
-export async function keptLogFile(ctx: JobContext, name: string): Promise<string> {
-  const folder = path.join(ctx.scratchParent, '.lifeboat-logs');
+const LOGS_FOLDER = '.lifeboat-logs';
+
+/** Where a tool's log is kept if it fails (removed when it succeeds): beside the backups. `label`
+ *  may carry names from a manifest; only its plain characters make the file's name. */
+export async function keptLogFile(ctx: JobContext, label: string): Promise<string> {
+  const folder = path.join(ctx.scratchParent, LOGS_FOLDER);
   await fsp.mkdir(folder, { recursive: true, mode: 0o700 });
-  return path.join(folder, `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
+  const name = label.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^[._-]+/, '').slice(0, 100) || 'tool';
+  return childPath(folder, `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
 }
 
-/** Removes a tool's log that is not needed (success, cancel), and its folder once empty. */
+/** Removes a tool's log that is not needed (success, cancel), and the logs folder once empty:
+ *  never a folder that is not a logs folder. */
 export async function discardLog(file: string): Promise<void> {
   await fsp.rm(file, { force: true });
-  await fsp.rmdir(path.dirname(file)).catch(() => undefined);
+  const folder = path.dirname(file);
+  if (path.basename(folder) === LOGS_FOLDER) await fsp.rmdir(folder).catch(() => undefined);
 }
 
 /** A failure whose cause is in the tool's log says where the log is; others do not keep it. */

@@ -6,6 +6,7 @@ import { Readable, Transform } from 'node:stream';
 import { LifeboatError, explainIoError, isCancelled, CancelledError } from '../core/errors';
 import { isOrphan, ownedKind, ownedName } from '../core/orphans';
 import { fsyncFolder } from '../core/fsync';
+import { isInside } from '../core/safePath';
 import { flushBehindStage } from '../core/flushBehind';
 import type { Destination, ObjectInfo } from './destination';
 
@@ -23,12 +24,15 @@ export class LocalFolderDestination implements Destination {
     this.location = path.resolve(root);
   }
 
+  /** The file of an object, strictly inside this folder: keys are built from manifests, which
+   *  are input from outside, so one that would lead elsewhere is refused, whatever its parts. */
   localPath(key: string): string {
     const parts = key.split('/');
-    if (!key || path.isAbsolute(key) || parts.some(p => p === '' || p === '.' || p === '..')) {
-      throw new LifeboatError('usage', `"${key}" is not a valid object key.`);
+    const file = path.join(this.location, ...parts);
+    if (!key || path.isAbsolute(key) || key.includes('\0') || parts.some(p => p === '' || p === '.' || p === '..' || p.includes(path.sep)) || !isInside(this.location, file)) {
+      throw new LifeboatError('usage', `${JSON.stringify(key)} is not a valid object key.`);
     }
-    return path.join(this.location, ...parts);
+    return file;
   }
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {

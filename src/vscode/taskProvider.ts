@@ -3,6 +3,7 @@ import { sweepDeadWriters } from '../core/catalog';
 import { errorMessage, isCancelled, LifeboatError } from '../core/errors';
 import { formatDuration } from '../core/format';
 import { jobContext } from '../core/job';
+import { escapeControl } from '../core/terminalText';
 import type { Logger } from '../core/logger';
 import { describeStored } from '../core/manifest';
 import { backupConnection, verifyBackup } from '../engines';
@@ -74,7 +75,8 @@ class LifeboatTaskTerminal implements vscode.Pseudoterminal {
   }
 
   private line(text: string): void {
-    this.writer.fire(`${text.replace(/\n/g, '\r\n')}\r\n`);
+    // A task's terminal interprets escape sequences like any other: names from backups are escaped.
+    this.writer.fire(`${escapeControl(text)}\r\n`);
   }
 
   private async run(): Promise<number> {

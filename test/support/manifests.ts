@@ -25,3 +25,13 @@ export function sampleManifest(overrides: Partial<Manifest> = {}): Manifest {
     ...overrides,
   };
 }
+
+/** A backup id of the form newBackupId writes, distinct for each `n`. */
+export function sampleId(n: number): string {
+  return `2026-01-02T03-04-05-006Z-${n.toString(16).padStart(4, '0')}`;
+}
+
+/** The folder "<connection>/<backup>" a manifest belongs in. */
+export function samplePrefix(manifest: Manifest = sampleManifest()): string {
+  return `${manifest.connection.id}/${manifest.id}`;
+}

@@ -57,6 +57,6 @@ export function registerBackup(program: Command): void {
       });
       // One backup: { backup }; a folder group: { backups: [...] }, one per database.
       const result = cli.connection.engine === 'sqlite' && cli.connection.folder ? { ok: true, backups: described.map(d => d.json) } : { ok: true, backup: described[0].json };
-      ctx.output.result(result, described.map(d => d.text).join('\n'));
+      ctx.output.result(result, described.map(d => d.text));
     }));
 }

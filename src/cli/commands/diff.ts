@@ -30,7 +30,7 @@ export function registerDiff(program: Command): void {
         const differences = comparison.count('all');
         if (flags.sql) {
           const preview = comparison.preview({ mode: 'all', kinds: parseKinds(flags.only), except: [] }, { allowDelete: !!flags.delete }, Number.MAX_SAFE_INTEGER);
-          ctx.output.result({ ok: true, summary, preview }, preview.sql);
+          ctx.output.document({ ok: true, summary, preview }, preview.sql);
         } else {
           const limit = flags.limit ?? 100;
           const rows = comparison.rows('all', 0, limit);
@@ -45,7 +45,7 @@ export function registerDiff(program: Command): void {
 
 const LABELS = { onlyInBackup: 'only in backup', onlyInProduction: 'only in production', changed: 'changed' } as const;
 
-function describe(summary: DiffSummary, rows: DiffRow[], total: number): string {
+function describe(summary: DiffSummary, rows: DiffRow[], total: number): string[] {
   const key = summary.keyColumns ? `key (${summary.keyColumns.join(', ')})` : 'no key: whole rows compared as multisets';
   const lines = [
     `${summary.backup.connection} · ${summary.backup.table}  vs  ${summary.production.connection} · ${summary.production.table}  (${key}, ${summary.mode}, ${formatDuration(summary.elapsedMs)})`,
@@ -67,7 +67,7 @@ function describe(summary: DiffSummary, rows: DiffRow[], total: number): string 
     }
   }
   if (total > rows.length) lines.push(`  … ${total - rows.length} more (--limit, or --json for all fields)`);
-  return lines.join('\n');
+  return lines;
 }
 
 function show(cell: string | null): string {

@@ -16,9 +16,9 @@ export function registerList(program: Command): void {
         id: m.id, connection: m.connection.id, engine: m.engine, kind: m.kind, parent: m.parent, completedAt: m.completedAt, bytes: totalStoredBytes(m),
         state: verificationState(m), location: `${ctx.job.destination.location}/${prefix}`,
       }));
-      const human = rows.length === 0 ? `No backups in ${ctx.job.destination.location}.` : rows.map(r =>
-        `${r.id}  ${r.connection.padEnd(16)} ${formatBytes(r.bytes).padStart(9)}  ${formatAge(new Date(r.completedAt)).padEnd(12)} ${r.state}${r.parent ? `  (incremental, parent ${r.parent})` : ''}`).join('\n');
-      const problems = listing.problems.map(p => `unreadable: ${p.prefix}: ${p.message}`).join('\n');
-      ctx.output.result({ ok: true, folder: ctx.job.destination.location, backups: rows, problems: listing.problems }, problems ? `${human}\n${problems}` : human);
+      const human = rows.length === 0 ? [`No backups in ${ctx.job.destination.location}.`] : rows.map(r =>
+        `${r.id}  ${r.connection.padEnd(16)} ${formatBytes(r.bytes).padStart(9)}  ${formatAge(new Date(r.completedAt)).padEnd(12)} ${r.state}${r.parent ? `  (incremental, parent ${r.parent})` : ''}`);
+      const problems = listing.problems.map(p => `unreadable: ${p.prefix}: ${p.message} (to remove it: lifeboat delete ${p.prefix} --yes)`);
+      ctx.output.result({ ok: true, folder: ctx.job.destination.location, backups: rows, problems: listing.problems }, [...human, ...problems]);
     }));
 }

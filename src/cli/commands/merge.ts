@@ -33,21 +33,22 @@ export function registerMerge(program: Command): void {
           return EXIT.ok;
         }
         if (!flags.yes) {
-          ctx.output.result({ ok: false, summary: comparison.summary, preview, error: { code: 'usage', message: 'merge writes into production only with --yes' } },
+          ctx.output.document({ ok: false, summary: comparison.summary, preview, error: { code: 'usage', message: 'merge writes into production only with --yes' } },
             `${preview.sql}\n-- Nothing was written. Run again with --yes to apply these ${rows} row changes to ${preview.target.connection} · ${preview.target.table}.`);
           return EXIT.usage;
         }
         try {
           const outcome = await comparison.apply(selection, options, ctx.job);
-          ctx.output.result({ ok: true, summary: comparison.summary, merged: outcome },
-            `Merged into ${outcome.target.connection} · ${outcome.target.table} in ${formatDuration(outcome.elapsedMs)}: ${outcome.inserted} inserted, ${outcome.updated} updated, ${outcome.deleted} deleted.\n` +
-            `The rows it changed were saved first as backup ${outcome.undoBackupId}; lifeboat undo-merge ${outcome.undoBackupId} --yes puts them back.`);
+          ctx.output.result({ ok: true, summary: comparison.summary, merged: outcome }, [
+            `Merged into ${outcome.target.connection} · ${outcome.target.table} in ${formatDuration(outcome.elapsedMs)}: ${outcome.inserted} inserted, ${outcome.updated} updated, ${outcome.deleted} deleted.`,
+            `The rows it changed were saved first as backup ${outcome.undoBackupId}; lifeboat undo-merge ${outcome.undoBackupId} --yes puts them back.`,
+          ]);
           return EXIT.ok;
         } catch (error) {
           if (!(error instanceof MergeConflictError)) throw error;
-          const listed = error.conflicts.map(c => `  ${c.action} (${c.key.join(', ')}): expected ${JSON.stringify(c.expected)}, found ${JSON.stringify(c.found)}`).join('\n');
+          const listed = error.conflicts.map(c => `  ${c.action} (${c.key.join(', ')}): expected ${JSON.stringify(c.expected)}, found ${JSON.stringify(c.found)}`);
           ctx.output.result({ ok: false, error: { code: error.code, message: error.message, hint: error.hint }, conflicts: error.conflicts, total: error.total },
-            `${error.message}\n${listed}\n${error.hint ?? ''}`);
+            [error.message, ...listed, error.hint ?? '']);
           return EXIT.conflict;
         }
       } finally {
