@@ -122,7 +122,12 @@ export async function readStoredFile(options: {
   let firstFailure: (() => FirstFailure | undefined) | undefined;
   try {
     // The source first: if it is missing, no target file has been created yet.
-    const source = await destination.read(key);
+    const source = await destination.read(key).catch((error: unknown) => {
+      // The manifest lists the file, so a missing one is a damaged backup, not a wrong name.
+      throw error instanceof LifeboatError && error.code === 'not-found'
+        ? new LifeboatError('verification', `${file.name} is missing from the backup (${error.message})`, 'The backup is incomplete: restore from another copy, and delete this one.', { cause: error })
+        : error;
+    });
     decoding = decompressor(file.codec);
     if (!options.sink) {
       sinks.push(...options.target
@@ -134,6 +139,9 @@ export async function readStoredFile(options: {
     firstFailure = watchFirstFailure(stages);
     await pipeline(stages, { signal });
   } catch (error) {
+    // A sink that never got a pipeline (the source could not be opened) must still end, or
+    // whatever reads from it (a restore tool's stdin) waits for ever.
+    if (!firstFailure) options.sink?.destroy(error as Error);
     if (signal?.aborted || isCancelled(error)) throw new CancelledError();
     const first = firstFailure?.();
     const cause = first?.error ?? error;

@@ -197,6 +197,28 @@ describe('hostile manifests through the CLI', () => {
     });
   }
 
+  for (const engine of engines) {
+    it(`${engine.engine}: a payload file gone from a listed backup is damage: restore exits 3 at once (no hang), verify records the failure`, { timeout: 120_000 }, async () => {
+      const root = tmp.file(`${engine.engine}-missing`);
+      const sandbox: Sandbox = { root, backups: path.join(root, 'backups'), canaryFile: path.join(root, 'canary.txt') };
+      fs.mkdirSync(path.join(root, 'targets'), { recursive: true });
+      const config = path.join(root, 'lifeboat.json');
+      fs.writeFileSync(config, JSON.stringify({ backupFolder: 'backups', connections: [engine.connection()] }));
+      const cli = (...args: string[]): Promise<CliResult> => runCli(['--config', config, ...args], { env: engine.env() });
+      const backup = json<{ backup: { id: string; location: string; manifest: { files: { name: string }[] } } }>(await cli('backup', 'shop', '--json')).backup;
+      fs.rmSync(path.join(backup.location, backup.manifest.files[0].name));
+
+      const restore = await cli('restore', backup.id, ...engine.restoreArgs(sandbox, 'missing_payload'));
+      assert.equal(restore.code, 3, `${restore.stdout}${restore.stderr}`);
+      assert.match(restore.stderr, new RegExp(`${backup.manifest.files[0].name.replace(/\./g, '\\.')} is missing from the backup`));
+      assert.equal(await engine.restoredSomething(sandbox, 'missing_payload'), false, 'nothing restored, nothing left behind');
+      const verify = await cli('verify', backup.id, '--json');
+      assert.equal(verify.code, 3, `${verify.stdout}${verify.stderr}`);
+      const listed = json<{ backups: { id: string; state: string }[] }>(await cli('list', '--json'));
+      assert.deepEqual(listed.backups.map(b => [b.id, b.state]), [[backup.id, 'failed']], 'the failed verification is recorded');
+    });
+  }
+
   it('a folder name or an id with ESC, CR and LF cannot spoof a "verified" line, and names with them are escaped', async () => {
     const folder = tmp.file('spoof');
     const made = await runCli(['backup', sqliteFile, '--backup-dir', folder, '--json']);

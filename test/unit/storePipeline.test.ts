@@ -2,7 +2,8 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import { Writable } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { CODECS, codecAvailable } from '../../src/core/codec';
 import { readStoredFile, storeFile } from '../../src/core/storePipeline';
 import { LifeboatError, isDiskFull } from '../../src/core/errors';
@@ -69,6 +70,17 @@ describe('store pipeline', () => {
     await assert.rejects(read('EPIPE'), (e: unknown) => e instanceof LifeboatError && e.code === 'verification' && /database\.bin is damaged: its SHA-256/.test(e.message));
     await assert.rejects(readStoredFile({ destination, key: 'c/b/database.bin', file, sink: failingSink('EPIPE'), hashesChecked: true }),
       (e: unknown) => e instanceof LifeboatError && e.code === 'io', 'told the hashes were checked, it does not read the file again');
+  });
+
+  it('a stored file that is missing is damage, and the sink it was to feed is ended (its reader does not wait for ever)', async () => {
+    const destination = new LocalFolderDestination(tmp.file('dest-missing'));
+    const file = await storeFile({ source, destination, key: 'c/b/payload', name: 'payload', codec: 'gzip' });
+    fs.rmSync(destination.localPath('c/b/payload'));
+    const sink = new PassThrough();
+    const reader = pipeline(sink, new Writable({ write(_c, _e, done) { done(); } }));
+    await assert.rejects(readStoredFile({ destination, key: 'c/b/payload', file, sink }),
+      (e: LifeboatError) => e.code === 'verification' && /^payload is missing from the backup/.test(e.message));
+    await assert.rejects(reader, 'the sink was destroyed, so its pipeline ends');
   });
 
   it('leaves nothing behind when cancelled midway', async () => {
