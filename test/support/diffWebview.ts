@@ -206,9 +206,18 @@ export class DiffPage {
     if (!this.autoAnswer || !this.source) return;
     const source = this.source;
     if (message.type === 'requestRows') {
-      void this.send({ type: 'rows', requestId: message.requestId, filter: message.filter, offset: message.offset, total: source.count(message.filter), rows: source.rows(message.filter, message.offset, message.limit) });
+      this.answer({ type: 'rows', requestId: message.requestId, filter: message.filter, offset: message.offset, total: source.count(message.filter), rows: source.rows(message.filter, message.offset, message.limit) });
     } else if (message.type === 'requestPreview') {
-      void this.send({ type: 'preview', requestId: message.requestId, preview: source.preview(message.selection, message.options, 100) });
+      this.answer({ type: 'preview', requestId: message.requestId, preview: source.preview(message.selection, message.options, 100) });
     }
+  }
+
+  /** An answer to the page's request. When the page reloaded meanwhile (the tests stand in for the
+   *  editor rebuilding a hidden panel), the answer is lost, as the editor's would be: that is
+   *  not a problem of the page; any other failure to deliver is. */
+  private answer(message: HostMessage): void {
+    this.send(message).catch((error: unknown) => {
+      if (!/Execution context was destroyed|Target page, context or browser has been closed/.test(String(error))) this.consoleErrors.push(`answer not delivered: ${String(error)}`);
+    });
   }
 }
