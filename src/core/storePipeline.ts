@@ -140,8 +140,9 @@ export async function readStoredFile(options: {
     await pipeline(stages, { signal });
   } catch (error) {
     // A sink that never got a pipeline (the source could not be opened) must still end, or
-    // whatever reads from it (a restore tool's stdin) waits for ever.
-    if (!firstFailure) options.sink?.destroy(error as Error);
+    // whatever reads from it (a restore tool's stdin) waits for ever. Destroyed without an error:
+    // one that nobody listens to for errors would end the process.
+    if (!firstFailure) options.sink?.destroy();
     if (signal?.aborted || isCancelled(error)) throw new CancelledError();
     const first = firstFailure?.();
     const cause = first?.error ?? error;

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { createConnection, type Connection as MysqlConnection } from 'mysql2/promise';
 import { Client } from 'pg';
+import { makeConnectionId } from '../../src/core/connection';
 import type { TableSideSpec } from '../../src/diff';
 import type { MariadbServer } from './mariadbServer';
 import type { PostgresServer } from './postgresServer';
@@ -107,7 +108,7 @@ export async function postgresDiffDb(server: PostgresServer, database: string): 
     quote,
     table: loc => `${quote(loc.space)}.${quote(loc.name)}`,
     side: loc => ({
-      connection: { ...server.connectionFor(database), id: `pg-${database}`, name: `PostgreSQL ${database}` },
+      connection: { ...server.connectionFor(database), id: makeConnectionId(`pg ${database}`), name: `PostgreSQL ${database}` },
       password: server.password,
       table: { schema: loc.space, name: loc.name },
     }),
@@ -173,7 +174,7 @@ export async function mariadbDiffDb(server: MariadbServer): Promise<DiffDb> {
     quote,
     table: loc => `${quote(loc.space)}.${quote(loc.name)}`,
     side: loc => ({
-      connection: { ...server.connectionFor(loc.space), id: `maria-${loc.space}`, name: `MariaDB ${loc.space}` },
+      connection: { ...server.connectionFor(loc.space), id: makeConnectionId(`maria ${loc.space}`), name: `MariaDB ${loc.space}` },
       password: server.password,
       table: { name: loc.name },
     }),
@@ -251,7 +252,7 @@ export function sqliteDiffDb(folder: string): DiffDb {
     quote,
     table: loc => `${quote(loc.space)}.${quote(loc.name)}`,
     side: loc => ({
-      connection: { engine: 'sqlite', id: `sqlite-${path.basename(fileOf(loc.space), '.db')}`, name: `SQLite ${loc.space}`, path: fileOf(loc.space) },
+      connection: { engine: 'sqlite', id: makeConnectionId(`sqlite ${path.basename(fileOf(loc.space), '.db')}`), name: `SQLite ${loc.space}`, path: fileOf(loc.space) },
       table: { name: loc.name },
     }),
     async createSpace(space) {

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeConnectionId, parseConnectionUri, redactUri, validateConnection } from '../../src/core/connection';
+import { backupPrefix } from '../../src/core/backupId';
 import { LifeboatError } from '../../src/core/errors';
 
 describe('connection URIs', () => {
@@ -74,5 +75,14 @@ describe('connection ids and validation', () => {
     assert.throws(() => validateConnection({ id: 'x', name: 'Shop', engine: 'mysql', host: 'h', port: 3306, database: 'd' }), /Connection "Shop" needs a "user"/);
     assert.throws(() => validateConnection({ id: 'x', name: 'A', engine: 'sqlite', path: 'relative.db' }), /absolute "path"/);
     assert.throws(() => validateConnection({ id: 'Bad Id', name: 'A', engine: 'sqlite', path: '/a.db' }), /needs an id/);
+  });
+});
+
+describe('backup folders', () => {
+  it('are refused for a connection id the catalog would not read back, before anything is written', () => {
+    assert.equal(backupPrefix('shop', '2026-01-02T03-04-05-006Z-abcd'), 'shop/2026-01-02T03-04-05-006Z-abcd');
+    for (const id of ['types live', 'pg-diff_tests', '../x', 'Shop', '']) {
+      assert.throws(() => backupPrefix(id, '2026-01-02T03-04-05-006Z-abcd'), (e: LifeboatError) => e.code === 'usage' && e.message.includes('not a connection id'), id);
+    }
   });
 });

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { appendVerification, deleteBackup, listBackups, readManifest, writeManifest } from '../../src/core/catalog';
 import { LifeboatError } from '../../src/core/errors';
-import { verificationState, type Verification } from '../../src/core/manifest';
+import { verificationState, type Manifest, type Verification } from '../../src/core/manifest';
 import { MAX_DETAIL, parseVerification } from '../../src/core/verificationRecord';
 import { VERIFICATIONS_FOLDER } from '../../src/core/verificationLog';
 import { LocalFolderDestination } from '../../src/storage/local';
@@ -31,6 +31,11 @@ function rejects(value: unknown, why: RegExp): void {
   assert.equal(caught.code, 'verification');
   assert.match(caught.message, /^The verification record app\/b\/verifications\/x\.json /);
   assert.match(caught.message, why);
+}
+
+/** Writes a manifest into the folder `prefix` names, as a backup would: its id is that folder's. */
+function writeIn(destination: LocalFolderDestination, prefix: string, manifest: Manifest): Promise<void> {
+  return writeManifest(destination, prefix, { ...manifest, id: prefix.split('/')[1] });
 }
 
 describe('verification records', () => {
@@ -96,16 +101,16 @@ describe('verification records', () => {
 
   it('a verification is an object of its own beside the manifest, merged by time; the manifest is not rewritten', async () => {
     const destination = new LocalFolderDestination(tmp.file('records'));
-    await writeManifest(destination, 'app/b1', sampleManifest());
-    const manifestBefore = fs.readFileSync(destination.localPath('app/b1/manifest.json'), 'utf8');
+    await writeIn(destination, 'app/2026-01-02T03-04-05-006Z-00b1', sampleManifest());
+    const manifestBefore = fs.readFileSync(destination.localPath('app/2026-01-02T03-04-05-006Z-00b1/manifest.json'), 'utf8');
     const later = { ...GOOD, at: '2026-03-05T00:00:00.000Z', ok: false };
-    await appendVerification(destination, 'app/b1', later);
-    await appendVerification(destination, 'app/b1', GOOD);
-    assert.equal(fs.readFileSync(destination.localPath('app/b1/manifest.json'), 'utf8'), manifestBefore, 'the manifest is written once, by the backup');
-    const records = listFiles(destination.localPath('app/b1')).filter(f => f.startsWith(`${VERIFICATIONS_FOLDER}/`));
+    await appendVerification(destination, 'app/2026-01-02T03-04-05-006Z-00b1', later);
+    await appendVerification(destination, 'app/2026-01-02T03-04-05-006Z-00b1', GOOD);
+    assert.equal(fs.readFileSync(destination.localPath('app/2026-01-02T03-04-05-006Z-00b1/manifest.json'), 'utf8'), manifestBefore, 'the manifest is written once, by the backup');
+    const records = listFiles(destination.localPath('app/2026-01-02T03-04-05-006Z-00b1')).filter(f => f.startsWith(`${VERIFICATIONS_FOLDER}/`));
     assert.equal(records.length, 2);
     for (const record of records) assert.match(path.basename(record), /^2026-03-0\dT\d\d-\d\d-\d\d-\d{3}Z-[A-Za-z0-9_]+-\d+-[0-9a-f]{8}\.json$/);
-    const read = await readManifest(destination, 'app/b1');
+    const read = await readManifest(destination, 'app/2026-01-02T03-04-05-006Z-00b1');
     assert.deepEqual(read.verifications.map(v => [v.kind, v.at, v.ok]), [['at-backup', '2026-01-02T03:04:06.000Z', true], ['quick', GOOD.at, true], ['quick', later.at, false]]);
     assert.equal(verificationState(read), 'failed', 'the newest decides');
     const listed = await listBackups(destination);
@@ -116,9 +121,9 @@ describe('verification records', () => {
   it('what Lifeboat writes it can read back: a tool\'s message with control characters, or of any length, is cleaned on the way', async () => {
     const destination = new LocalFolderDestination(tmp.file('own'));
     const noisy = { ...GOOD, checks: [{ name: 'restore', ok: false, detail: `pg_restore: \u001b[31merror\r\u0000 table "x\u0007"\n${'y'.repeat(MAX_DETAIL)}` }] };
-    await writeManifest(destination, 'app/b1', sampleManifest({ verifications: [noisy] }));
-    await appendVerification(destination, 'app/b1', noisy);
-    const read = await readManifest(destination, 'app/b1');
+    await writeIn(destination, 'app/2026-01-02T03-04-05-006Z-00b1', sampleManifest({ verifications: [noisy] }));
+    await appendVerification(destination, 'app/2026-01-02T03-04-05-006Z-00b1', noisy);
+    const read = await readManifest(destination, 'app/2026-01-02T03-04-05-006Z-00b1');
     assert.equal(read.verifications.length, 2);
     for (const v of read.verifications) {
       assert.ok(v.checks[0].detail.startsWith('pg_restore:  [31merror   table "x "\ny'), v.checks[0].detail.slice(0, 60));
@@ -128,60 +133,60 @@ describe('verification records', () => {
 
   it('an older manifest with its verifications inline reads the same', async () => {
     const destination = new LocalFolderDestination(tmp.file('inline'));
-    const inline = sampleManifest({ verifications: [sampleManifest().verifications[0], GOOD, { ...GOOD, at: '2026-03-06T00:00:00.000Z', kind: 'full' }] });
-    await writeManifest(destination, 'app/old', inline);
-    assert.deepEqual(await readManifest(destination, 'app/old'), inline);
+    const inline = sampleManifest({ id: '2026-01-02T03-04-05-006Z-0001', verifications: [sampleManifest().verifications[0], GOOD, { ...GOOD, at: '2026-03-06T00:00:00.000Z', kind: 'full' }] });
+    await writeIn(destination, 'app/2026-01-02T03-04-05-006Z-0001', inline);
+    assert.deepEqual(await readManifest(destination, 'app/2026-01-02T03-04-05-006Z-0001'), inline);
   });
 
   it('a bad record, inline or beside, makes the backup unreadable with the reason; other files in the folder are not records', async () => {
     const destination = new LocalFolderDestination(tmp.file('hostile'));
-    fs.mkdirSync(destination.localPath('app/inline'), { recursive: true });
-    fs.writeFileSync(destination.localPath('app/inline/manifest.json'), JSON.stringify(sampleManifest({ verifications: [{ ...GOOD, checks: 'all fine' } as unknown as Verification] })));
-    await writeManifest(destination, 'app/beside', sampleManifest());
-    const folder = destination.localPath(`app/beside/${VERIFICATIONS_FOLDER}`);
+    fs.mkdirSync(destination.localPath('app/2026-01-02T03-04-05-006Z-0002'), { recursive: true });
+    fs.writeFileSync(destination.localPath('app/2026-01-02T03-04-05-006Z-0002/manifest.json'), JSON.stringify(sampleManifest({ id: '2026-01-02T03-04-05-006Z-0002', verifications: [{ ...GOOD, checks: 'all fine' } as unknown as Verification] })));
+    await writeIn(destination, 'app/2026-01-02T03-04-05-006Z-0003', sampleManifest());
+    const folder = destination.localPath(`app/2026-01-02T03-04-05-006Z-0003/${VERIFICATIONS_FOLDER}`);
     fs.mkdirSync(folder);
     fs.writeFileSync(path.join(folder, '2026-03-04T05-06-07-089Z-evil-1-0123abcd.json'), JSON.stringify({ ...GOOD, ok: 'yes' }));
-    await writeManifest(destination, 'app/huge', sampleManifest());
-    fs.mkdirSync(destination.localPath(`app/huge/${VERIFICATIONS_FOLDER}`));
-    fs.writeFileSync(destination.localPath(`app/huge/${VERIFICATIONS_FOLDER}/2026-03-04T05-06-07-089Z-evil-1-0123abcd.json`), `"${'x'.repeat(300 * 1024)}"`);
-    await writeManifest(destination, 'app/junk', sampleManifest());
-    fs.mkdirSync(destination.localPath(`app/junk/${VERIFICATIONS_FOLDER}`));
-    fs.writeFileSync(destination.localPath(`app/junk/${VERIFICATIONS_FOLDER}/2026-03-04T05-06-07-089Z-evil-1-0123abcd.json`), '{"at": ');
+    await writeIn(destination, 'app/2026-01-02T03-04-05-006Z-0004', sampleManifest());
+    fs.mkdirSync(destination.localPath(`app/2026-01-02T03-04-05-006Z-0004/${VERIFICATIONS_FOLDER}`));
+    fs.writeFileSync(destination.localPath(`app/2026-01-02T03-04-05-006Z-0004/${VERIFICATIONS_FOLDER}/2026-03-04T05-06-07-089Z-evil-1-0123abcd.json`), `"${'x'.repeat(300 * 1024)}"`);
+    await writeIn(destination, 'app/2026-01-02T03-04-05-006Z-0005', sampleManifest());
+    fs.mkdirSync(destination.localPath(`app/2026-01-02T03-04-05-006Z-0005/${VERIFICATIONS_FOLDER}`));
+    fs.writeFileSync(destination.localPath(`app/2026-01-02T03-04-05-006Z-0005/${VERIFICATIONS_FOLDER}/2026-03-04T05-06-07-089Z-evil-1-0123abcd.json`), '{"at": ');
     // Not a record's name: not read, not a problem.
-    fs.writeFileSync(destination.localPath(`app/junk/${VERIFICATIONS_FOLDER}/notes.txt`), 'hello');
-    await writeManifest(destination, 'app/fine', sampleManifest());
-    fs.mkdirSync(destination.localPath(`app/fine/${VERIFICATIONS_FOLDER}`));
-    fs.writeFileSync(destination.localPath(`app/fine/${VERIFICATIONS_FOLDER}/README`), 'not a record');
+    fs.writeFileSync(destination.localPath(`app/2026-01-02T03-04-05-006Z-0005/${VERIFICATIONS_FOLDER}/notes.txt`), 'hello');
+    await writeIn(destination, 'app/2026-01-02T03-04-05-006Z-0006', sampleManifest());
+    fs.mkdirSync(destination.localPath(`app/2026-01-02T03-04-05-006Z-0006/${VERIFICATIONS_FOLDER}`));
+    fs.writeFileSync(destination.localPath(`app/2026-01-02T03-04-05-006Z-0006/${VERIFICATIONS_FOLDER}/README`), 'not a record');
 
     const listing = await listBackups(destination);
-    assert.deepEqual(listing.entries.map(e => e.prefix), ['app/fine']);
+    assert.deepEqual(listing.entries.map(e => e.prefix), ['app/2026-01-02T03-04-05-006Z-0006']);
     const problems = Object.fromEntries(listing.problems.map(p => [p.prefix, p.message]));
-    assert.match(problems['app/inline'], /^The verification record 1 in app\/inline\/manifest\.json has no valid list of checks/);
-    assert.match(problems['app/beside'], /^The verification record app\/beside\/verifications\/2026-03-04T05-06-07-089Z-evil-1-0123abcd\.json does not say whether it passed/);
-    assert.match(problems['app/huge'], /is larger than 256 KiB/);
-    assert.match(problems['app/junk'], /is not valid JSON/);
-    await assert.rejects(readManifest(destination, 'app/beside'), (e: unknown) => e instanceof LifeboatError && e.code === 'verification');
+    assert.match(problems['app/2026-01-02T03-04-05-006Z-0002'], /^The verification record 1 in app\/2026-01-02T03-04-05-006Z-0002\/manifest\.json has no valid list of checks/);
+    assert.match(problems['app/2026-01-02T03-04-05-006Z-0003'], /^The verification record app\/2026-01-02T03-04-05-006Z-0003\/verifications\/2026-03-04T05-06-07-089Z-evil-1-0123abcd\.json does not say whether it passed/);
+    assert.match(problems['app/2026-01-02T03-04-05-006Z-0004'], /is larger than 256 KiB/);
+    assert.match(problems['app/2026-01-02T03-04-05-006Z-0005'], /is not valid JSON/);
+    await assert.rejects(readManifest(destination, 'app/2026-01-02T03-04-05-006Z-0003'), (e: unknown) => e instanceof LifeboatError && e.code === 'verification');
   });
 
   it('records of a backup deleted meanwhile are not kept; deleting a backup removes its records', async () => {
     const destination = new LocalFolderDestination(tmp.file('deleted'));
-    await assert.rejects(appendVerification(destination, 'app/gone', GOOD), (e: unknown) => e instanceof LifeboatError && e.code === 'not-found');
+    await assert.rejects(appendVerification(destination, 'app/2026-01-02T03-04-05-006Z-0007', GOOD), (e: unknown) => e instanceof LifeboatError && e.code === 'not-found');
     assert.deepEqual(listFiles(destination.location), [], 'the record written for a missing backup is removed again');
-    await writeManifest(destination, 'app/b1', sampleManifest());
-    await appendVerification(destination, 'app/b1', GOOD);
-    await deleteBackup(destination, 'app/b1');
+    await writeIn(destination, 'app/2026-01-02T03-04-05-006Z-00b1', sampleManifest());
+    await appendVerification(destination, 'app/2026-01-02T03-04-05-006Z-00b1', GOOD);
+    await deleteBackup(destination, 'app/2026-01-02T03-04-05-006Z-00b1');
     assert.deepEqual(listFiles(destination.location), []);
   });
 
   it('the local sweep leaves records alone, also those written by a process that has exited', async () => {
     const destination = new LocalFolderDestination(tmp.file('sweep'));
-    await writeManifest(destination, 'app/b1', sampleManifest());
+    await writeIn(destination, 'app/2026-01-02T03-04-05-006Z-00b1', sampleManifest());
     const dead = spawnSync(process.execPath, ['-e', '']).pid!;
     const host = os.hostname().replace(/[^A-Za-z0-9]/g, '_');
     const name = `2026-03-04T05-06-07-089Z-${host}-${dead}-0123abcd.json`;
-    fs.mkdirSync(destination.localPath(`app/b1/${VERIFICATIONS_FOLDER}`));
-    fs.writeFileSync(destination.localPath(`app/b1/${VERIFICATIONS_FOLDER}/${name}`), JSON.stringify(GOOD));
+    fs.mkdirSync(destination.localPath(`app/2026-01-02T03-04-05-006Z-00b1/${VERIFICATIONS_FOLDER}`));
+    fs.writeFileSync(destination.localPath(`app/2026-01-02T03-04-05-006Z-00b1/${VERIFICATIONS_FOLDER}/${name}`), JSON.stringify(GOOD));
     assert.deepEqual(await destination.sweepStale(), []);
-    assert.deepEqual((await readManifest(destination, 'app/b1')).verifications.map(v => v.at), ['2026-01-02T03:04:06.000Z', GOOD.at]);
+    assert.deepEqual((await readManifest(destination, 'app/2026-01-02T03-04-05-006Z-00b1')).verifications.map(v => v.at), ['2026-01-02T03:04:06.000Z', GOOD.at]);
   });
 });
