@@ -4,9 +4,10 @@ import { registerBackup } from './commands/backup';
 import { registerDelete } from './commands/delete';
 import { registerDiff } from './commands/diff';
 import { registerMerge } from './commands/merge';
+import { registerUndoMerge } from './commands/undoMerge';
 import { registerList } from './commands/list';
 import { registerRestore } from './commands/restore';
-import { registerTest } from './commands/test';
+import { registerTestConnection } from './commands/testConnection';
 import { registerVerify } from './commands/verify';
 import { EXIT_CODES_HELP } from './exitCodes';
 import { escapeControl } from '../core/terminalText';
@@ -34,9 +35,10 @@ export function buildProgram(): Command {
   registerVerify(program);
   registerRestore(program);
   registerDelete(program);
-  registerTest(program);
+  registerTestConnection(program);
   registerDiff(program);
   registerMerge(program);
+  registerUndoMerge(program);
   return program;
 }
 

@@ -3,7 +3,7 @@ import { text } from 'node:stream/consumers';
 import { LifeboatError, errorMessage } from './errors';
 import type { Logger } from './logger';
 import { MANIFEST_FILE, parseManifest, serializeManifest, type Manifest, type Verification } from './manifest';
-import type { Destination, ObjectInfo } from '../storage/destination';
+import type { Destination, ObjectInfo } from './destination';
 import { isOrphan, ownedKind, ownedName } from './orphans';
 import { sweepSecretsFolders } from './runtimeFolder';
 import { scratchRoot } from './scratch';
@@ -106,7 +106,7 @@ async function removeAbandoned(destination: Destination, markers: ObjectInfo[], 
     if (manifests.has(backupPrefix)) {
       await destination.delete(marker.key);
     } else {
-      await deleteBackup(destination, backupPrefix);
+      await removeBackupFiles(destination, backupPrefix);
       await deleteOwnShared(destination, backupPrefix);
       logger?.info(`Removed ${backupPrefix}: a backup that was interrupted before its manifest was written.`);
     }
@@ -192,7 +192,7 @@ export async function appendVerification(destination: Destination, prefix: strin
 
 /** Deletes a backup: the manifest first, so a deletion cut short never leaves a listed backup
  *  with files missing, then its files and anything else under its folder. */
-export async function deleteBackup(destination: Destination, prefix: string): Promise<void> {
+export async function removeBackupFiles(destination: Destination, prefix: string): Promise<void> {
   await destination.delete(`${prefix}/${MANIFEST_FILE}`);
   for await (const object of destination.list(`${prefix}/`)) await destination.delete(object.key);
 }

@@ -1,6 +1,6 @@
 import type { Logger } from './logger';
 import type { ProgressListener } from './progress';
-import type { Destination } from '../storage/destination';
+import type { Destination } from './destination';
 
 /** What every long operation gets from its caller (editor command, task, CLI). */
 export interface JobContext {

@@ -8,7 +8,7 @@ import { watchFirstFailure, type FirstFailure } from './firstFailure';
 import { HashingStream } from './hashing';
 import { flushBehindStage } from './flushBehind';
 import type { Codec, StoredFile } from './manifest';
-import type { Destination } from '../storage/destination';
+import type { Destination } from './destination';
 
 /**
  * The one pass every stored byte goes through: read → hash content → compress → hash stored

@@ -6,7 +6,7 @@
  */
 import { Readable } from 'node:stream';
 import { newBackupId, backupPrefix } from '../core/backupId';
-import { beginBackup, commitBackup, deleteBackup } from '../core/catalog';
+import { beginBackup, commitBackup, removeBackupFiles } from '../core/catalog';
 import type { JobContext } from '../core/job';
 import { MANIFEST_FORMAT, MANIFEST_VERSION, MERGE_UNDO_KIND, type Manifest } from '../core/manifest';
 import { storeStream } from '../core/storePipeline';
@@ -75,9 +75,9 @@ export async function writeUndoBackup(context: MergeContext, records: UndoRecord
     };
     await commitBackup(job.destination, prefix, marker, manifest);
   } catch (error) {
-    await deleteBackup(job.destination, prefix).catch(() => undefined);
+    await removeBackupFiles(job.destination, prefix).catch(() => undefined);
     await job.destination.delete(marker).catch(() => undefined);
     throw error;
   }
-  return { id, remove: () => deleteBackup(job.destination, prefix) };
+  return { id, remove: () => removeBackupFiles(job.destination, prefix) };
 }

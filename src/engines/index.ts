@@ -64,8 +64,8 @@ export async function testConnection(connection: Connection, password?: string):
       if (connection.folder) return { product: 'SQLite', version: '', summary: await (await import('./sqlite/groupBackup')).describeSqliteFolder(connection) };
       return probeSqlite(connection);
     // pg and mysql2 load on first use, not when the extension activates.
-    case 'postgres': return (await import('./postgres/probe')).probePostgres(connection, password);
-    case 'mysql': return (await import('./mysql/probe')).probeMysql(connection, password);
+    case 'postgres': return (await import('./postgres/connect')).probePostgres(connection, password);
+    case 'mysql': return (await import('./mysql/connect')).probeMysql(connection, password);
   }
 }
 
@@ -152,7 +152,7 @@ export async function listServerTables(connection: ServerConnection, access: Ser
 }
 
 async function mysqlTables(connection: ServerConnection, access: ServerAccess): Promise<{ name: string; table: string; bytes: number; estimatedRows: number | null }[]> {
-  const { connectMysql } = await import('./mysql/probe');
+  const { connectMysql } = await import('./mysql/connect');
   const { listTables } = await import('./mysql/source');
   const db = await connectMysql(connection, access.password);
   try {

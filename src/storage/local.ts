@@ -8,7 +8,7 @@ import { isOrphan, ownedKind, ownedName } from '../core/orphans';
 import { fsyncFolder } from '../core/fsync';
 import { isInside } from '../core/safePath';
 import { flushBehindStage } from '../core/flushBehind';
-import type { Destination, ObjectInfo } from './destination';
+import type { Destination, ObjectInfo } from '../core/destination';
 
 /**
  * A folder on this machine (or a mounted share). Objects are files; a write goes to a

@@ -5,7 +5,7 @@ import { jobContext, type JobContext } from '../core/job';
 import type { Logger } from '../core/logger';
 import { throttleProgress } from '../core/progress';
 import type { BackupCatalog } from './backupCatalog';
-import type { Destination } from '../storage/destination';
+import type { Destination } from '../core/destination';
 
 /**
  * Runs an engine job under a cancellable progress notification: the engine's fraction becomes

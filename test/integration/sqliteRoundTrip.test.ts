@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { SqliteConnection } from '../../src/core/connection';
-import { deleteBackup } from '../../src/core/catalog';
+import { removeBackupFiles } from '../../src/core/catalog';
 import type { LifeboatError } from '../../src/core/errors';
 import { backupDatabase, restoreBackup, verifyBackup } from '../../src/engines';
 import { engineContext, monotonic } from '../support/engineContext';
@@ -88,7 +88,7 @@ describe('SQLite backup → verify → restore', () => {
   it('does not bring back a backup deleted while it was being verified', async () => {
     const { ctx, destination } = engineContext(tmp.file('backups-deleted'));
     const entry = await backupDatabase(sqlite(source), { codec: 'gzip' }, ctx);
-    await deleteBackup(destination, entry.prefix);
+    await removeBackupFiles(destination, entry.prefix);
     await assert.rejects(verifyBackup(entry, ctx), (e: LifeboatError) => e.code === 'not-found');
     assert.deepEqual(listFiles(destination.location), []);
   });

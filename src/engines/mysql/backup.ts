@@ -1,5 +1,5 @@
 import { backupPrefix, newBackupId } from '../../core/backupId';
-import { beginBackup, commitBackup, deleteBackup, type CatalogEntry } from '../../core/catalog';
+import { beginBackup, commitBackup, removeBackupFiles, type CatalogEntry } from '../../core/catalog';
 import { CODEC_SUFFIX, defaultLevel } from '../../core/codec';
 import type { ServerConnection } from '../../core/connection';
 import { CancelledError, LifeboatError, isCancelled, throwIfAborted } from '../../core/errors';
@@ -151,7 +151,7 @@ export async function backupMysql(connection: ServerConnection, access: ServerAc
     return { prefix, manifest };
   } catch (error) {
     work.abort();
-    if (stored) await deleteBackup(ctx.destination, prefix).catch(e => ctx.logger.warn(`Could not remove the partial backup ${prefix}: ${(e as Error).message}`));
+    if (stored) await removeBackupFiles(ctx.destination, prefix).catch(e => ctx.logger.warn(`Could not remove the partial backup ${prefix}: ${(e as Error).message}`));
     throw ctx.signal?.aborted || isCancelled(error) ? new CancelledError('The backup') : await keepLogNamedBy(error, logFile, ctx, `backup-${id}`);
   } finally {
     dispose();

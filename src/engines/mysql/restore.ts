@@ -12,7 +12,7 @@ import { discardLog, keptLogFile, withLog } from '../../core/toolLog';
 import type { ServerAccess } from '../access';
 import { verifyFileHashes } from '../../core/storedHashes';
 import { MysqlDumpScanner, quoteIdentifier } from './dumpScanner';
-import { connectMysql } from './probe';
+import { connectMysql } from './connect';
 import { serverFlavour } from './source';
 import { TableFilter } from './tableFilter';
 import { explainMysqlTool } from './toolErrors';

@@ -11,7 +11,7 @@ import { readStoredFile } from '../../core/storePipeline';
 import { LIFEBOAT_TOOL } from '../../core/version';
 import type { ServerAccess } from '../access';
 import { MysqlDumpScanner, quoteIdentifier } from './dumpScanner';
-import { connectMysql } from './probe';
+import { connectMysql } from './connect';
 import { dropMysqlDatabase, restoreMysqlBackup } from './restore';
 import { drillFailureIsTheBackups } from '../drillFailure';
 

@@ -2,7 +2,7 @@ import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { backupPrefix, newBackupId } from '../../core/backupId';
-import { beginBackup, commitBackup, deleteBackup, type CatalogEntry } from '../../core/catalog';
+import { beginBackup, commitBackup, removeBackupFiles, type CatalogEntry } from '../../core/catalog';
 import type { ServerConnection } from '../../core/connection';
 import { CancelledError, LifeboatError, isCancelled, throwIfAborted } from '../../core/errors';
 import { formatBytes } from '../../core/format';
@@ -15,7 +15,7 @@ import { adoptFile, storeStream } from '../../core/storePipeline';
 import { LIFEBOAT_TOOL } from '../../core/version';
 import type { ServerAccess } from '../access';
 import { keepLogNamedBy } from '../dumpLog';
-import { archivePathOf, listArchive } from './archive';
+import { archivePathOf, listArchive } from './dumpArchive';
 import { CopyRowCounter } from './copyRows';
 import { describeOptions, describePlan, planDump, resolveFormat, type DumpPlan, type PostgresBackupOptions } from './dumpOptions';
 import { openSource, type PostgresSource } from './source';
@@ -128,7 +128,7 @@ export async function backupPostgres(connection: ServerConnection, access: Serve
     ctx.logger.info(`Backup ${id} complete: ${formatBytes(bytes)} in ${dumped.files.length} file(s), ${manifest.timings.totalMs} ms (dump ${dumpMs} ms)`);
     return { prefix, manifest };
   } catch (error) {
-    if (stored) await deleteBackup(ctx.destination, prefix).catch(e => ctx.logger.warn(`Could not remove the partial backup ${prefix}: ${(e as Error).message}`));
+    if (stored) await removeBackupFiles(ctx.destination, prefix).catch(e => ctx.logger.warn(`Could not remove the partial backup ${prefix}: ${(e as Error).message}`));
     throw ctx.signal?.aborted || isCancelled(error) ? new CancelledError('The backup') : await keepLogNamedBy(error, logFile, ctx, `backup-${id}`);
   } finally {
     await source?.close();

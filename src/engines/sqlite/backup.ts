@@ -1,5 +1,5 @@
 import { backupPrefix, newBackupId } from '../../core/backupId';
-import { beginBackup, commitBackup, deleteBackup, type CatalogEntry } from '../../core/catalog';
+import { beginBackup, commitBackup, removeBackupFiles, type CatalogEntry } from '../../core/catalog';
 import type { SqliteConnection } from '../../core/connection';
 import { CancelledError, LifeboatError, isCancelled, throwIfAborted } from '../../core/errors';
 import { elapsedMs, type JobContext } from '../../core/job';
@@ -7,7 +7,7 @@ import { MANIFEST_FORMAT, MANIFEST_VERSION, totalStoredBytes, type Codec, type M
 import { PhasedProgress } from '../../core/progress';
 import { createScratch } from '../../core/scratch';
 import { deleteOwnShared } from '../../core/sharedFiles';
-import { collectSharedGarbage } from '../../core/sharedGarbage';
+import { collectUnusedShared } from '../../core/backupDeletion';
 import { LIFEBOAT_TOOL } from '../../core/version';
 import { formatBytes } from '../../core/format';
 import { integrityCheck } from './checks';
@@ -170,7 +170,7 @@ export async function backupSqlite(connection: SqliteConnection, options: Sqlite
     return { prefix, manifest };
   } catch (error) {
     if (!committed) {
-      await deleteBackup(ctx.destination, prefix).catch(e => ctx.logger.warn(`Could not remove the partial backup ${prefix}: ${(e as Error).message}`));
+      await removeBackupFiles(ctx.destination, prefix).catch(e => ctx.logger.warn(`Could not remove the partial backup ${prefix}: ${(e as Error).message}`));
       await deleteOwnShared(ctx.destination, prefix).catch(e => ctx.logger.warn(`Could not remove the new blocks of ${prefix}: ${(e as Error).message}`));
     }
     throw error;
@@ -186,7 +186,7 @@ const FORMAT_LABELS: Record<SqliteFormat, string> = { copy: 'a copy of the file'
  *  ran, go now; a failure here does not undo the snapshot, which is complete. */
 async function collectAfterSnapshot(ctx: JobContext, connectionId: string): Promise<void> {
   try {
-    const result = await collectSharedGarbage(ctx.destination, connectionId, ctx.logger);
+    const result = await collectUnusedShared(ctx.destination, connectionId, ctx.logger);
     if (result.skipped) ctx.logger.info(`Unused blocks not collected now: ${result.skipped}.`);
   } catch (error) {
     ctx.logger.warn(`Could not collect unused blocks of ${connectionId}: ${(error as Error).message}`);

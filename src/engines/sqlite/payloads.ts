@@ -4,7 +4,7 @@ import type { Codec, StoredFile, VerificationCheck } from '../../core/manifest';
 import { formatBytes } from '../../core/format';
 import type { Scratch } from '../../core/scratch';
 import { storeFile } from '../../core/storePipeline';
-import type { Destination } from '../../storage/destination';
+import type { Destination } from '../../core/destination';
 import { runInChecker } from './checkerClient';
 import type { DumpResult } from './checkerProtocol';
 import { SNAPSHOT_KIND } from './snapshot/layout';

@@ -2,13 +2,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { CatalogEntry } from '../../core/catalog';
-import { removeBackup } from '../../core/sharedGarbage';
+import { deleteBackup } from '../../core/backupDeletion';
 import { makeConnectionId, type Connection } from '../../core/connection';
 import { formatBytes, formatDuration } from '../../core/format';
 import { MANIFEST_FILE, describeStored, totalStoredBytes } from '../../core/manifest';
 import { backupConnection, restoreBackup, verifyBackup, type BackupOptions, type ServerTarget, type VerifyOptions } from '../../engines';
 import type { ServerAccess } from '../../engines/access';
-import type { Destination } from '../../storage/destination';
+import type { Destination } from '../../core/destination';
 import { serverTarget } from '../serverTarget';
 import { mysqlBackupFlow, mysqlRestoreFlow } from './mysqlFlows';
 import { postgresBackupFlow, postgresRestoreFlow } from './postgresFlows';
@@ -214,7 +214,7 @@ async function remove(s: Services, prefix: string, entry: CatalogEntry | undefin
   try {
     // Then the blocks that only this backup used (an incremental snapshot's): never those a
     // newer snapshot needs.
-    await removeBackup(s.catalog.destination(), prefix, s.logger);
+    await deleteBackup(s.catalog.destination(), prefix, s.logger);
     s.logger.info(`Deleted backup ${prefix}`);
   } catch (error) {
     void s.jobs.showError(`Deleting ${prefix} failed: ${(error as Error).message}`);

@@ -5,8 +5,8 @@ import { formatBytes } from '../../core/format';
 import type { Codec } from '../../core/manifest';
 import { listServerTables, restoreImpact, type BackupOptions, type ServerTarget } from '../../engines';
 import { proposeDatabaseName } from '../../engines/restoreNames';
-import type { Destination } from '../../storage/destination';
-import { LocalFolderDestination } from '../../storage/local';
+import type { Destination } from '../../core/destination';
+import { openDestination } from '../../storage/openDestination';
 
 /**
  * The steps the server engines' Backup Database and Restore flows share: a quick pick that puts
@@ -76,7 +76,7 @@ export async function pickDestination(title: string, backupFolder: string): Prom
   if (!where) return undefined;
   if (where === 'setting') return {};
   const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Store the backup here' });
-  return picked?.[0] ? { destination: new LocalFolderDestination(picked[0].fsPath) } : undefined;
+  return picked?.[0] ? { destination: openDestination(picked[0].fsPath) } : undefined;
 }
 
 /** Into a new database (name proposed), chosen tables into a new one, or an existing database. */
