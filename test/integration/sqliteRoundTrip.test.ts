@@ -166,9 +166,9 @@ describe('SQLite backup failures', () => {
     const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', small]);
     assert.equal(mounted.status, 0, `mount failed: ${mounted.stderr}`);
     try {
-      // Scratch on the small disk: the copy itself hits the wall.
+      // Scratch on the small disk: the copy would not fit there, which is said before it starts.
       const onDisk = engineContext(small);
-      await assert.rejects(backupDatabase(sqlite(file), { codec: 'none' }, onDisk.ctx), (e: LifeboatError) => e.code === 'io' && /disk is full/.test(e.message));
+      await assert.rejects(backupDatabase(sqlite(file), { codec: 'none' }, onDisk.ctx), (e: LifeboatError) => e.code === 'io' && /^Not enough room for a copy of .*fill\.db in the scratch folder .*small-disk\/\.lifeboat-scratch: [\d.]+ MB free, about [\d.]+ MB needed\.$/.test(e.message));
       assert.deepEqual(listFiles(small), []);
       // Scratch elsewhere, backup folder on the small disk: storing hits the wall.
       const storeOnly = engineContext(small, { scratchParent: tmp.path });
