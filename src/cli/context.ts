@@ -21,6 +21,7 @@ interface GlobalOptions {
   backupDir?: string;
   pgBinDir?: string;
   mysqlBinDir?: string;
+  scratchDir?: string;
   json?: boolean;
   quiet?: boolean;
   verbose?: boolean;
@@ -40,9 +41,9 @@ export function action<Args extends unknown[]>(run: (ctx: CommandContext, ...arg
     process.once('SIGTERM', onSignal);
     let code: number;
     try {
-      const config = loadConfig({ config: globals.config, backupDir: globals.backupDir, pgBinDir: globals.pgBinDir, mysqlBinDir: globals.mysqlBinDir });
+      const config = loadConfig({ config: globals.config, backupDir: globals.backupDir, pgBinDir: globals.pgBinDir, mysqlBinDir: globals.mysqlBinDir, scratchDir: globals.scratchDir });
       const destination = openDestination(config.backupFolder);
-      const job = jobContext(destination, output.logger, { signal: controller.signal, onProgress: output.progress() });
+      const job = jobContext(destination, output.logger, { signal: controller.signal, onProgress: output.progress(), ...(config.scratchFolder ? { scratchFolder: config.scratchFolder } : {}) });
       await sweepDeadWriters(job);
       code = (await run({ config, output, job }, ...(params.slice(0, -1) as Args))) ?? EXIT.ok;
     } catch (error) {

@@ -4,7 +4,7 @@ import { LifeboatError, errorMessage } from './errors';
 import type { Logger } from './logger';
 import { MANIFEST_FILE, parseManifest, serializeManifest, type Manifest, type Verification } from './manifest';
 import type { Destination, ObjectInfo } from './destination';
-import { isOrphan, ownedKind, ownedName } from './orphans';
+import { isOrphan, ownedKind, ownedName, removeOrphanFolders } from './orphans';
 import { sweepSecretsFolders } from './runtimeFolder';
 import { scratchRoot } from './scratch';
 import { SHARED_FOLDER, deleteOwnShared } from './sharedFiles';
@@ -71,6 +71,10 @@ export async function sweepDeadWriters(ctx: { destination: Destination; scratchP
   try {
     for (const folder of await sweepSecretsFolders(scratchRoot(ctx.scratchParent))) {
       ctx.logger?.info(`Removed ${folder}: the password files of a job that was interrupted.`);
+    }
+    // Scratch outside the backup folder (a scratch folder of its own) is not in any listing.
+    for (const folder of await removeOrphanFolders(scratchRoot(ctx.scratchParent))) {
+      ctx.logger?.info(`Removed ${folder}: the scratch folder of a job that was interrupted.`);
     }
     await sweepDestination(ctx.destination, ctx.logger);
   } catch (error) {

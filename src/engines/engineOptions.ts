@@ -27,8 +27,3 @@ export function refuseInapplicable(engine: EngineName, operation: 'backup' | 're
   throw new LifeboatError('usage', `${named} ${given.length === 1 ? 'does' : 'do'} not apply to ${entry.label} ${what}.`,
     `Leave ${given.length === 1 ? 'it' : 'them'} out for this connection; ${entry.label} ${what} take: ${takes.map(name => FLAGS[name] ?? name).join(', ')}.`);
 }
-
-/** Whether `engine`'s backups take `option` (so an editor or task default is only applied there). */
-export function takesBackupOption(engine: EngineName, option: string): boolean {
-  return ENGINES[engine].backupOptions.includes(option);
-}

@@ -25,6 +25,11 @@ export class BackupCatalog implements vscode.Disposable {
     return openDestination(readSettings(this.globalStorage).backupFolder);
   }
 
+  /** lifeboat.scratchFolder, when set. */
+  scratchFolder(): string | undefined {
+    return readSettings(this.globalStorage).scratchFolder;
+  }
+
   listAll(): Promise<CatalogListing> {
     this.listing ??= listBackups(this.destination(), { logger: this.logger }).catch(error => {
       this.listing = undefined;

@@ -10,7 +10,7 @@ import { elapsedMs, linkedController, type JobContext } from '../../core/job';
 import type { StoredFile, VerificationCheck } from '../../core/manifest';
 import { runTool, settleToolIntoStore } from '../../core/processes';
 import { PhasedProgress } from '../../core/progress';
-import { ensureScratchRoom, type Scratch } from '../../core/scratch';
+import type { Scratch } from '../../core/scratch';
 import type { ServerAccess } from '../access';
 import { keepLogNamedBy } from '../dumpLog';
 import { archivePathOf, listArchive } from './dumpArchive';
@@ -57,14 +57,9 @@ export async function makePostgresBackup(connection: ServerConnection, access: S
       }
     };
     const run: DumpRun = { connection, tools, plan, env, logFile, writer, ctx, onLine };
-    let dumped: Dumped;
-    if (plan.compressor === 'lifeboat') {
-      dumped = await dumpThroughPipeline(run);
-    } else {
-      // pg_dump's own files are written to scratch first; at most the database's size.
-      await ensureScratchRoom(scratch, source.database.bytes, `pg_dump's ${plan.format} archive`);
-      dumped = await dumpToFiles(run, scratch, progress);
-    }
+    // pg_dump's own files go to scratch first; how large they get is not known beforehand (a
+    // compressed archive is a fraction of the database), so their room is not checked here.
+    const dumped = plan.compressor === 'lifeboat' ? await dumpThroughPipeline(run) : await dumpToFiles(run, scratch, progress);
     const dumpMs = elapsedMs(dumpStarted);
     await source.close();
 
