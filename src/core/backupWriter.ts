@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import type { Readable, Transform } from 'node:stream';
+import { PassThrough, type Readable, type Transform } from 'node:stream';
 import { backupPrefix, newBackupId } from './backupId';
 import { beginBackup, commitBackup, removeBackupFiles, type CatalogEntry } from './catalog';
 import type { Destination } from './destination';
@@ -96,6 +96,7 @@ export class BackupWriter {
   private readonly files: StoredFile[] = [];
   private scratchFolder?: Promise<Scratch>;
   private opened?: Promise<void>;
+  private isOpen = false;
   private finished = false;
 
   constructor(readonly source: BackupSource, destinations: Destination[], private readonly ctx: Pick<JobContext, 'scratchParent' | 'logger' | 'signal'>, now = new Date()) {
@@ -135,12 +136,23 @@ export class BackupWriter {
           await this.drop(destination, error);
         }
       }
+      this.isOpen = true;
     })();
     return this.opened;
   }
 
-  /** Stores a stream (a dump tool's stdout) as `name` in every destination: compressed and hashed once. */
+  /**
+   * Stores a stream (a dump tool's stdout) as `name` in every destination: compressed and hashed
+   * once. Call open() before starting the tool that feeds it: a child process that exits before
+   * its stdout is read has that stdout resumed by Node and its output dropped; a stream given
+   * before the writer is open is held in a buffer (backpressure pauses it) until it is.
+   */
   async storeStream(name: string, source: Readable, options: StoreOptions): Promise<StoredFile> {
+    if (!this.isOpen) {
+      const held = new PassThrough({ highWaterMark: 1024 * 1024 });
+      source.on('error', error => held.destroy(error));
+      source = source.pipe(held);
+    }
     await this.open();
     const { file, failures } = await storeStreamToAll({
       destinations: [...this.live], key: `${this.prefix}/${name}`, name, source, ...options, signal: options.signal ?? this.ctx.signal,

@@ -6,9 +6,8 @@ import { formatBytes } from '../../core/format';
 import { elapsedMs, linkedController, type JobContext } from '../../core/job';
 import type { Codec } from '../../core/manifest';
 import { runTool, settleToolIntoStore } from '../../core/processes';
-import { PhasedProgress } from '../../core/progress';
 import type { ServerAccess } from '../access';
-import { keepLogNamedBy } from '../dumpLog';
+import { keepLogNamedBy, startDump } from '../dumpLog';
 import { dumpArgs, type MysqlDumpOptions } from './dumpArgs';
 import { DumpProgress } from './dumpProgress';
 import { MysqlDumpScanner } from './dumpScanner';
@@ -32,11 +31,8 @@ export const MYSQL_PAYLOAD = 'database.sql';
  * printed. Any failure or Cancel kills the tool's process group, and the writer removes what was stored.
  */
 export async function makeMysqlBackup(connection: ServerConnection, access: ServerAccess, options: MysqlBackupOptions, writer: BackupWriter, ctx: JobContext): Promise<MadeBackup> {
-  const started = performance.now();
-  const progress = new PhasedProgress({ prepare: 1, dump: 30, finish: 1 }, ctx.onProgress);
-  const scratch = await writer.scratch();
+  const { started, progress, scratch, logFile } = await startDump(writer, ctx, { prepare: 1, dump: 30, finish: 1 }, 'dump.log');
   let source: MysqlSource | undefined;
-  const logFile = scratch.file('dump.log');
   const { controller: work, dispose } = linkedController(ctx.signal);
   try {
     progress.report('prepare', 0, `Connecting to ${connection.host}:${connection.port}`);
@@ -57,6 +53,8 @@ export async function makeMysqlBackup(connection: ServerConnection, access: Serv
       ctx.logger.warn(`${notInnoDb.length} table(s) are not InnoDB (${notInnoDb.slice(0, 5).map(t => `${t.name}: ${t.engine}`).join(', ')}): --single-transaction does not make their copy consistent with the rest.`);
     }
 
+    // The backup is marked in progress before the tool starts writing (backupWriter.ts).
+    await writer.open();
     const dumpStarted = performance.now();
     const scanner = new MysqlDumpScanner();
     const tracker = new DumpProgress(tables.filter(t => !t.view && (!options.tables?.length || options.tables.includes(t.name))));

@@ -12,7 +12,7 @@ import { runTool, settleToolIntoStore } from '../../core/processes';
 import { PhasedProgress } from '../../core/progress';
 import type { Scratch } from '../../core/scratch';
 import type { ServerAccess } from '../access';
-import { keepLogNamedBy } from '../dumpLog';
+import { keepLogNamedBy, startDump } from '../dumpLog';
 import { archivePathOf, listArchive } from './dumpArchive';
 import { CopyRowCounter } from './copyRows';
 import { describeOptions, describePlan, planDump, resolveFormat, type DumpPlan, type PostgresBackupOptions } from './dumpOptions';
@@ -32,11 +32,8 @@ import { listedTableOids, summariseListing, TableDataProgress } from './verboseP
  * removes what was stored.
  */
 export async function makePostgresBackup(connection: ServerConnection, access: ServerAccess, options: PostgresBackupOptions, writer: BackupWriter, ctx: JobContext): Promise<MadeBackup> {
-  const started = performance.now();
-  const progress = new PhasedProgress({ prepare: 1, dump: 30, finish: 2 }, ctx.onProgress);
-  const scratch = await writer.scratch();
+  const { started, progress, scratch, logFile } = await startDump(writer, ctx, { prepare: 1, dump: 30, finish: 2 }, 'pg_dump.log');
   let source: PostgresSource | undefined;
-  const logFile = scratch.file('pg_dump.log');
   try {
     progress.report('prepare', 0, `Connecting to ${connection.host}:${connection.port}`);
     source = await openSource(connection, access.password, ctx.signal);
@@ -48,6 +45,8 @@ export async function makePostgresBackup(connection: ServerConnection, access: S
     const inspectMs = elapsedMs(started);
     ctx.logger.info(`Backing up ${connection.database} on ${connection.host}:${connection.port} (PostgreSQL ${source.version}, ${formatBytes(source.database.bytes)}) with pg_dump ${tools.version} from ${tools.dir}: ${describePlan(plan)}${resolved.chosen ? ` (${resolved.chosen})` : ''}`);
 
+    // The backup is marked in progress before pg_dump starts writing (backupWriter.ts).
+    await writer.open();
     const dumpStarted = performance.now();
     const tables = new TableDataProgress(source.tables.map(t => ({ name: verboseName(t.schema, t.table), bytes: t.bytes })), (plan.jobs ?? 1) > 1);
     const onLine = (line: string) => {
