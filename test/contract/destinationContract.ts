@@ -158,24 +158,14 @@ export function destinationContract(name: string, makeBackend: () => Promise<Con
 
     describe('failed writes leave nothing', () => {
       contract('an aborted write rejects with CancelledError and leaves nothing', async (b, d) => {
-        const controller = new AbortController();
-        const source = fedSource();
-        const writing = d.write('app/b1/database.sqlite.gz', source.stream, controller.signal);
-        await source.feedInChunks(distinctBytes(1 * MiB));
-        controller.abort();
-        assert.ok(await rejection(writing) instanceof CancelledError);
+        assert.ok(await abortedMidWrite(d, 'app/b1/database.sqlite.gz') instanceof CancelledError);
         await assertNothingAt(b, 'app/b1/database.sqlite.gz');
       });
 
       contract('an aborted replacement leaves the old object as it was', async (b, d) => {
         const old = distinctBytes(200 * 1024);
         await put(d, 'app/b1/x', old);
-        const controller = new AbortController();
-        const source = fedSource();
-        const writing = d.write('app/b1/x', source.stream, controller.signal);
-        await source.feedInChunks(distinctBytes(1 * MiB));
-        controller.abort();
-        assert.ok(await rejection(writing) instanceof CancelledError);
+        assert.ok(await abortedMidWrite(d, 'app/b1/x') instanceof CancelledError);
         assert.deepEqual(await listing(d, ''), [['app/b1/x', old.length]]);
         assert.equal(sha256(await readBytes(d, 'app/b1/x')), sha256(old));
         assert.deepEqual(await b.everything(), ['app/b1/x']);
@@ -463,6 +453,16 @@ function chunksOf(data: Buffer, size: number): Buffer[] {
   const chunks = [];
   for (let at = 0; at < data.length; at += size) chunks.push(data.subarray(at, at + size));
   return chunks;
+}
+
+/** Writes 1 MiB to `key`, aborts the write while it waits for more, and gives its rejection. */
+async function abortedMidWrite(d: Destination, key: string): Promise<unknown> {
+  const controller = new AbortController();
+  const source = fedSource();
+  const writing = d.write(key, source.stream, controller.signal);
+  await source.feedInChunks(distinctBytes(1 * MiB));
+  controller.abort();
+  return rejection(writing);
 }
 
 async function rejection(work: Promise<unknown>): Promise<unknown> {
