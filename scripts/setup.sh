@@ -7,6 +7,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Run from `npm test` or `npm run demo`, this inherits that npm's npm_* variables, which the npm
+# installs below take as their own configuration: npm_config_user_agent names Node 20, and
+# code-server's install then refuses to run under Node 24. They must see what a shell gives them.
+if [ -n "${npm_lifecycle_event:-}" ]; then
+  for name in $(compgen -e); do case "$name" in npm_*|NODE) unset "$name" ;; esac; done
+fi
+
 # Binaries the tests use, and the Debian package that provides each.
 declare -A needs=(
   [/usr/lib/postgresql/15/bin/initdb]=postgresql-15
