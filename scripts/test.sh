@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The whole test suite: type check, lint, build + package the VSIX (the e2e test installs it),
-# then unit, integration (real SQLite files, real PostgreSQL/MariaDB servers started by the
-# harness) and end-to-end (code-server in headless Chromium) tests, one file at a time.
-# The last lines are Node's test runner summary.
+# The whole test suite: set-up where something is missing (scripts/setup.sh), type check, lint,
+# build + package the VSIX (the e2e test installs it), then unit, integration (real SQLite files,
+# real PostgreSQL/MariaDB servers started by the harness) and end-to-end (code-server in headless
+# Chromium) tests, one file at a time. The last lines are Node's test runner summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+echo "== set-up"; bash scripts/setup.sh
 echo "== type check"; npx tsc -p . --noEmit; npx tsc -p webview --noEmit
 echo "== lint"; npx eslint src test bench scripts webview
 echo "== build and package"; bash scripts/package.sh >/dev/null

@@ -7,12 +7,12 @@ import type { SqliteConnection } from '../../src/core/connection';
 import { removeBackupFiles } from '../../src/core/catalog';
 import type { LifeboatError } from '../../src/core/errors';
 import { backupDatabase, restoreBackup, verifyBackup } from '../../src/engines';
+import { CHINOOK_SQLITE } from '../support/chinook';
 import { engineContext, monotonic } from '../support/engineContext';
 import { sha256File } from '../support/hash';
 import { ODD_TABLE, createSampleDatabase, dumpRows } from '../support/sqliteFixtures';
 import { listFiles, tempFolder } from '../support/temp';
 
-const CHINOOK = path.resolve(__dirname, '..', '..', '..', 'shared', 'datasets', 'chinook', 'Chinook_Sqlite.sqlite');
 
 /** The database header's bookkeeping that SQLite's backup API rewrites in the copy (file change
  *  counter, schema cookie, version-valid-for, library version); every other byte must match. */
@@ -104,9 +104,9 @@ describe('SQLite backup → verify → restore', () => {
     assert.deepEqual(dumpRows(target), dumpRows(file));
   });
 
-  it('round-trips Chinook', { skip: !fs.existsSync(CHINOOK) && `no dataset at ${CHINOOK}` }, async () => {
+  it('round-trips Chinook', async () => {
     const file = tmp.file('chinook.sqlite');
-    fs.copyFileSync(CHINOOK, file);
+    fs.copyFileSync(CHINOOK_SQLITE, file);
     const { ctx } = engineContext(tmp.file('backups-chinook'));
     const entry = await backupDatabase(sqlite(file, 'chinook'), { codec: 'gzip' }, ctx);
     assert.ok(entry.manifest.tables.some(t => t.name === 'Track' && (t.rows ?? 0) > 3000));
