@@ -162,7 +162,7 @@ export class LocalFolderDestination implements Destination {
   private async intoFolder<T>(file: string, step: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await fsp.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+        await makeFolder(path.dirname(file));
         return await step();
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt === 3 || fs.existsSync(path.dirname(file))) throw error;
@@ -179,5 +179,25 @@ export class LocalFolderDestination implements Destination {
       }
       folder = path.dirname(folder);
     }
+  }
+}
+
+/**
+ * mkdir -p, with the real reason when it fails: Node's recursive mkdir reports ENOENT for a folder
+ * it cannot create on a read-only file system (EROFS) or without permission (EACCES), so the
+ * first missing folder is created on its own to find out why.
+ */
+async function makeFolder(folder: string): Promise<void> {
+  try {
+    await fsp.mkdir(folder, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    let missing = folder;
+    while (!fs.existsSync(path.dirname(missing)) && path.dirname(missing) !== missing) missing = path.dirname(missing);
+    await fsp.mkdir(missing, { mode: 0o700 }).catch((why: NodeJS.ErrnoException) => {
+      if (why.code !== 'EEXIST' && why.code !== 'ENOENT') throw why;
+    });
+    // It could be made (a concurrent delete had removed a parent): the rest of the way, once more.
+    await fsp.mkdir(folder, { recursive: true, mode: 0o700 });
   }
 }
