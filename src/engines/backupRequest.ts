@@ -18,26 +18,13 @@ import { SQLITE_FORMATS } from './sqlite/payloads';
 export const BACKUP_OPTION_NAMES = ['format', 'compression', 'level', 'compressor', 'jobs', 'schemaOnly', 'dataOnly', 'schemas', 'excludeSchemas',
   'tables', 'excludeTables', 'excludeTableData', 'noOwner', 'noPrivileges', 'pagesPerStep', 'sqliteFormat', 'vacuum'] as const;
 
-/** A request as people write it, before it is checked: what parseBackupRequest reads. */
-export interface BackupRequest {
+/** A request as people write it, before it is checked: what parseBackupRequest reads (the
+ *  engine's options by the same names, with the codec named as text: `compression`). */
+export type BackupRequest = Partial<Omit<BackupOptions, 'codec' | 'format' | 'pagesPerStep'>> & {
   format?: 'auto' | 'custom' | 'directory' | 'plain';
   compression?: string;
-  level?: number;
-  compressor?: 'lifeboat' | 'tool';
-  jobs?: number;
-  schemaOnly?: boolean;
-  dataOnly?: boolean;
-  schemas?: string[];
-  excludeSchemas?: string[];
-  tables?: string[];
-  excludeTables?: string[];
-  excludeTableData?: string[];
-  noOwner?: boolean;
-  noPrivileges?: boolean;
   pagesPerStep?: number;
-  sqliteFormat?: string;
-  vacuum?: boolean;
-}
+};
 
 /** The settings a request's defaults come from: the editor's lifeboat.* settings, or the CLI
  *  config file's same-named fields. */
