@@ -1,29 +1,29 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { CHINOOK_SQLITE } from '../test/support/chinook';
 import { startCodeServer } from '../test/support/codeServer';
 import { createSampleDatabase } from '../test/support/sqliteFixtures';
 
 /**
  * A sample workspace in .lifeboat-demo/: shop.db (generated: customers, BLOB attachments, unicode,
- * a table with a hostile name) and Chinook, both already added as connections, a tasks.json with
- * a backup task, and backups going to .lifeboat-demo/backups. Then code-server on
- * http://127.0.0.1:$PORT (default 8080) until Ctrl-C.
+ * a table with a hostile name) and a copy of Chinook (test/fixtures/chinook), both already added
+ * as connections, a tasks.json with a backup task, and backups going to .lifeboat-demo/backups.
+ * Then code-server on http://127.0.0.1:$PORT (default 8080) until Ctrl-C.
  */
 const root = path.resolve(__dirname, '..');
 const demo = path.join(root, '.lifeboat-demo');
 const workspace = path.join(demo, 'workspace');
-const chinook = path.resolve(root, '..', 'shared', 'datasets', 'chinook', 'Chinook_Sqlite.sqlite');
 
 async function main(): Promise<void> {
   fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
   const shop = path.join(workspace, 'shop.db');
   if (!fs.existsSync(shop)) createSampleDatabase(shop, { rows: 50_000 });
-  const connections: Record<string, unknown>[] = [{ id: 'shop', name: 'shop', engine: 'sqlite', path: shop }];
-  if (fs.existsSync(chinook)) {
-    const copy = path.join(workspace, 'chinook.sqlite');
-    if (!fs.existsSync(copy)) fs.copyFileSync(chinook, copy);
-    connections.push({ id: 'chinook', name: 'Chinook', engine: 'sqlite', path: copy });
-  }
+  const chinook = path.join(workspace, 'chinook.sqlite');
+  if (!fs.existsSync(chinook)) fs.copyFileSync(CHINOOK_SQLITE, chinook);
+  const connections = [
+    { id: 'shop', name: 'shop', engine: 'sqlite', path: shop },
+    { id: 'chinook', name: 'Chinook', engine: 'sqlite', path: chinook },
+  ];
   fs.writeFileSync(path.join(workspace, '.vscode', 'tasks.json'), JSON.stringify({
     version: '2.0.0',
     tasks: [{ label: 'Back up shop', type: 'lifeboat', action: 'backup', connection: 'shop' }],

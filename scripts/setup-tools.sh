@@ -2,8 +2,10 @@
 # Tools the end-to-end test and the VSIX need that `npm ci` cannot give on Node 20:
 #  - Node 24 (code-server's runtime; the extension uses its built-in node:sqlite there)
 #  - code-server (a real VS Code that runs offline)
-# Each lives in a folder of its own under .tools/ (see ENVIRONMENT.md: installing Node 24 beside
-# packages built with it breaks node-gyp). Re-running is cheap: finished steps are skipped.
+# Each lives in a folder of its own under .tools/: code-server's install builds native modules with
+# Node 24's headers (npm_config_nodedir below), and an `npm install` in the folder that holds those
+# headers re-extracts them while node-gyp reads them ("common.gypi not found"). Re-running is
+# cheap: finished steps are skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD

@@ -1,9 +1,18 @@
 #!/usr/bin/env bash
-# Everything a fresh machine of this kind lacks for the tests and the demo, installed once:
-# Debian packages (only those missing), npm packages (npm ci), and the .tools/ folder
-# (Node 24, code-server, better-sqlite3 for Node 24; see scripts/setup-tools.sh).
+# Everything a fresh machine of this kind lacks for the tests and the demo, installed when it is
+# missing: Debian packages (only those missing), npm packages (`npm ci`, when node_modules is
+# missing or does not match package-lock.json: scripts/nodeModulesCurrent.mjs), and the .tools/
+# folder (Node 24 and code-server; see scripts/setup-tools.sh). `npm test` and `npm run demo` run
+# it first; when nothing is missing it takes well under a second and changes nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# Run from `npm test` or `npm run demo`, this inherits that npm's npm_* variables, which the npm
+# installs below take as their own configuration: npm_config_user_agent names Node 20, and
+# code-server's install then refuses to run under Node 24. They must see what a shell gives them.
+if [ -n "${npm_lifecycle_event:-}" ]; then
+  for name in $(compgen -e); do case "$name" in npm_*|NODE) unset "$name" ;; esac; done
+fi
 
 # Binaries the tests use, and the Debian package that provides each.
 declare -A needs=(
@@ -29,7 +38,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-echo "setup: npm ci"
-npm ci --no-audit --no-fund
+if [ ! -e node_modules ]; then
+  echo "setup: npm ci (node_modules is missing)"
+  npm ci --no-audit --no-fund
+elif ! why=$(node scripts/nodeModulesCurrent.mjs 2>&1); then
+  if [ -L node_modules ]; then
+    # Another checkout's packages (a git worktree's link to the main one): reinstalling here would
+    # change them under that checkout, so say so and go on with them.
+    echo "setup: node_modules ($(readlink node_modules)) is out of date ($why); not reinstalling through a link: run npm ci where it points"
+  else
+    echo "setup: npm ci ($why)"
+    npm ci --no-audit --no-fund
+  fi
+fi
 bash scripts/setup-tools.sh
-echo "setup: done"

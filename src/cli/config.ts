@@ -6,16 +6,18 @@ import { registerSecretVariable } from '../core/childEnv';
 import { parseConnectionUri, validateConnection, type Connection } from '../core/connection';
 import { LifeboatError } from '../core/errors';
 import { defaultCodec, parseCodec } from '../core/codec';
-import type { Codec, Manifest } from '../core/manifest';
+import type { Manifest } from '../core/manifest';
 import { toolAccess, type ServerAccess } from '../engines/access';
 import type { ServerTarget } from '../engines';
+import type { BackupSettings } from '../engines/backupRequest';
 
 /**
  * The CLI's config file (JSON): where backups go and which connections exist. Passwords are never
  * in it: a connection names an environment variable (`passwordEnv`) or a file readable only by its
  * owner (`passwordFile`, mode 0600) that holds the password.
  *
- *   { "backupFolder": "/var/backups/lifeboat", "compression": "gzip",
+ *   { "backupFolder": "/var/backups/lifeboat", "compression": "gzip", "compressionLevel": 6,
+ *     "backupJobs": 0, "restoreJobs": 0, "scratchFolder": "/var/tmp/lifeboat",
  *     "connections": [ { "id": "app", "name": "App", "engine": "sqlite", "path": "/srv/app.db" },
  *                      { "id": "crm", "name": "CRM", "engine": "postgres", "host": "db", "port": 5432,
  *                        "user": "backup", "database": "crm", "passwordEnv": "CRM_PASSWORD" } ] }
@@ -26,11 +28,15 @@ export interface CliConnection {
   passwordFile?: string;
 }
 
-export interface CliConfig {
+export interface CliConfig extends BackupSettings {
   file?: string;
+  /** Where backups go and are listed from: a folder (or a file:// URL of one). */
   backupFolder: string;
-  compression: Codec;
   connections: CliConnection[];
+  /** PostgreSQL restore jobs when --jobs is not given: 0 automatic (lifeboat.postgres.restoreJobs). */
+  restoreJobs: number;
+  /** Where jobs keep their intermediate files; default: beside the backups (core/job.ts). */
+  scratchFolder?: string;
   /** Where pg_dump/pg_restore/psql are, if not where Lifeboat looks by itself. */
   postgresBinDir?: string;
   /** Where mariadb-dump/mysqldump and the client are. */
@@ -47,7 +53,7 @@ export function defaultBackupFolder(): string {
   return path.join(dataHome, 'lifeboat', 'backups');
 }
 
-export function loadConfig(options: { config?: string; backupDir?: string; pgBinDir?: string; mysqlBinDir?: string }): CliConfig {
+export function loadConfig(options: { config?: string; backupDir?: string; pgBinDir?: string; mysqlBinDir?: string; scratchDir?: string }): CliConfig {
   const explicit = options.config ?? process.env.LIFEBOAT_CONFIG;
   const file = explicit ? path.resolve(explicit) : defaultConfigPaths().find(p => fs.existsSync(p));
   let raw: Record<string, unknown> = {};
@@ -66,17 +72,34 @@ export function loadConfig(options: { config?: string; backupDir?: string; pgBin
   }
   const base = file ? path.dirname(file) : process.cwd();
   const connections = Array.isArray(raw.connections) ? raw.connections.map(c => readConnection(c, base)) : [];
-  const folder = options.backupDir ?? process.env.LIFEBOAT_BACKUP_DIR ?? (typeof raw.backupFolder === 'string' ? path.resolve(base, raw.backupFolder) : defaultBackupFolder());
+  const folder = options.backupDir ?? process.env.LIFEBOAT_BACKUP_DIR ?? (typeof raw.backupFolder === 'string' ? resolveLocation(base, raw.backupFolder) : defaultBackupFolder());
+  const scratch = options.scratchDir ?? (typeof raw.scratchFolder === 'string' ? path.resolve(base, raw.scratchFolder) : undefined);
   return {
     ...(file ? { file } : {}),
-    backupFolder: path.resolve(folder),
+    backupFolder: resolveLocation(process.cwd(), folder),
     compression: typeof raw.compression === 'string' ? parseCodec(raw.compression) : defaultCodec(),
+    ...(raw.compressionLevel !== undefined && raw.compressionLevel !== null ? { compressionLevel: whole(raw.compressionLevel, 'compressionLevel', 1, 22) } : {}),
+    backupJobs: raw.backupJobs === undefined ? 0 : whole(raw.backupJobs, 'backupJobs', 0, 64),
+    restoreJobs: raw.restoreJobs === undefined ? 0 : whole(raw.restoreJobs, 'restoreJobs', 0, 64),
+    ...(scratch ? { scratchFolder: path.resolve(scratch) } : {}),
     connections,
     ...(options.pgBinDir ? { postgresBinDir: path.resolve(options.pgBinDir) }
       : typeof raw.postgresBinDir === 'string' ? { postgresBinDir: path.resolve(base, raw.postgresBinDir) } : {}),
     ...(options.mysqlBinDir ? { mysqlBinDir: path.resolve(options.mysqlBinDir) }
       : typeof raw.mysqlBinDir === 'string' ? { mysqlBinDir: path.resolve(base, raw.mysqlBinDir) } : {}),
   };
+}
+
+/** A folder relative to the config file, or a location with a scheme (file://…) as it is. */
+function resolveLocation(base: string, location: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(location) ? location : path.resolve(base, location);
+}
+
+function whole(value: unknown, name: string, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new LifeboatError('usage', `"${name}" in the config file must be a whole number from ${min} to ${max} (got ${JSON.stringify(value)}).`);
+  }
+  return value;
 }
 
 function readConnection(value: unknown, base: string): CliConnection {

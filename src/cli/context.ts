@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { sweepDeadWriters } from '../core/catalog';
 import { LifeboatError, errorMessage } from '../core/errors';
 import { jobContext, type JobContext } from '../core/job';
-import { LocalFolderDestination } from '../storage/local';
+import { openDestination } from '../storage/openDestination';
 import { loadConfig, type CliConfig } from './config';
 import { EXIT, exitCodeFor } from './exitCodes';
 import { Output, humanLines } from './output';
@@ -21,6 +21,7 @@ interface GlobalOptions {
   backupDir?: string;
   pgBinDir?: string;
   mysqlBinDir?: string;
+  scratchDir?: string;
   json?: boolean;
   quiet?: boolean;
   verbose?: boolean;
@@ -40,9 +41,9 @@ export function action<Args extends unknown[]>(run: (ctx: CommandContext, ...arg
     process.once('SIGTERM', onSignal);
     let code: number;
     try {
-      const config = loadConfig({ config: globals.config, backupDir: globals.backupDir, pgBinDir: globals.pgBinDir, mysqlBinDir: globals.mysqlBinDir });
-      const destination = new LocalFolderDestination(config.backupFolder);
-      const job = jobContext(destination, output.logger, { signal: controller.signal, onProgress: output.progress() });
+      const config = loadConfig({ config: globals.config, backupDir: globals.backupDir, pgBinDir: globals.pgBinDir, mysqlBinDir: globals.mysqlBinDir, scratchDir: globals.scratchDir });
+      const destination = openDestination(config.backupFolder);
+      const job = jobContext(destination, output.logger, { signal: controller.signal, onProgress: output.progress(), ...(config.scratchFolder ? { scratchFolder: config.scratchFolder } : {}) });
       await sweepDeadWriters(job);
       code = (await run({ config, output, job }, ...(params.slice(0, -1) as Args))) ?? EXIT.ok;
     } catch (error) {

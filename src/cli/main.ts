@@ -4,9 +4,10 @@ import { registerBackup } from './commands/backup';
 import { registerDelete } from './commands/delete';
 import { registerDiff } from './commands/diff';
 import { registerMerge } from './commands/merge';
+import { registerUndoMerge } from './commands/undoMerge';
 import { registerList } from './commands/list';
 import { registerRestore } from './commands/restore';
-import { registerTest } from './commands/test';
+import { registerTestConnection } from './commands/testConnection';
 import { registerVerify } from './commands/verify';
 import { EXIT_CODES_HELP } from './exitCodes';
 import { escapeControl } from '../core/terminalText';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .option('--backup-dir <folder>', 'backup folder (default: the config file\'s backupFolder, LIFEBOAT_BACKUP_DIR, or ~/.local/share/lifeboat/backups)')
     .option('--pg-bin-dir <folder>', 'folder of pg_dump, pg_restore and psql (default: the config file\'s postgresBinDir, else PATH and the usual install folders, newest that fits the server)')
     .option('--mysql-bin-dir <folder>', 'folder of mariadb-dump/mysqldump and the mariadb/mysql client (default: the config file\'s mysqlBinDir, else PATH and the usual install folders)')
+    .option('--scratch-dir <folder>', 'where jobs keep intermediate files (default: the config file\'s scratchFolder, else a dot-folder in the backup folder)')
     .option('--json', 'print the result as JSON on stdout (progress as JSON lines on stderr)')
     .option('-q, --quiet', 'no progress output')
     .option('-v, --verbose', 'log each step on stderr')
@@ -34,9 +36,10 @@ export function buildProgram(): Command {
   registerVerify(program);
   registerRestore(program);
   registerDelete(program);
-  registerTest(program);
+  registerTestConnection(program);
   registerDiff(program);
   registerMerge(program);
+  registerUndoMerge(program);
   return program;
 }
 

@@ -3,8 +3,8 @@ import { text } from 'node:stream/consumers';
 import { LifeboatError, errorMessage } from './errors';
 import type { Logger } from './logger';
 import { MANIFEST_FILE, parseManifest, serializeManifest, type Manifest, type Verification } from './manifest';
-import type { Destination, ObjectInfo } from '../storage/destination';
-import { isOrphan, ownedKind, ownedName } from './orphans';
+import type { Destination, ObjectInfo } from './destination';
+import { isOrphan, ownedKind, ownedName, removeOrphanFolders } from './orphans';
 import { sweepSecretsFolders } from './runtimeFolder';
 import { scratchRoot } from './scratch';
 import { SHARED_FOLDER, deleteOwnShared } from './sharedFiles';
@@ -72,6 +72,10 @@ export async function sweepDeadWriters(ctx: { destination: Destination; scratchP
     for (const folder of await sweepSecretsFolders(scratchRoot(ctx.scratchParent))) {
       ctx.logger?.info(`Removed ${folder}: the password files of a job that was interrupted.`);
     }
+    // Scratch outside the backup folder (a scratch folder of its own) is not in any listing.
+    for (const folder of await removeOrphanFolders(scratchRoot(ctx.scratchParent))) {
+      ctx.logger?.info(`Removed ${folder}: the scratch folder of a job that was interrupted.`);
+    }
     await sweepDestination(ctx.destination, ctx.logger);
   } catch (error) {
     ctx.logger?.warn(`Could not remove what interrupted jobs left behind: ${errorMessage(error)}`);
@@ -106,7 +110,7 @@ async function removeAbandoned(destination: Destination, markers: ObjectInfo[], 
     if (manifests.has(backupPrefix)) {
       await destination.delete(marker.key);
     } else {
-      await deleteBackup(destination, backupPrefix);
+      await removeBackupFiles(destination, backupPrefix);
       await deleteOwnShared(destination, backupPrefix);
       logger?.info(`Removed ${backupPrefix}: a backup that was interrupted before its manifest was written.`);
     }
@@ -192,7 +196,7 @@ export async function appendVerification(destination: Destination, prefix: strin
 
 /** Deletes a backup: the manifest first, so a deletion cut short never leaves a listed backup
  *  with files missing, then its files and anything else under its folder. */
-export async function deleteBackup(destination: Destination, prefix: string): Promise<void> {
+export async function removeBackupFiles(destination: Destination, prefix: string): Promise<void> {
   await destination.delete(`${prefix}/${MANIFEST_FILE}`);
   for await (const object of destination.list(`${prefix}/`)) await destination.delete(object.key);
 }

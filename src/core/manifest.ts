@@ -96,8 +96,17 @@ export interface Manifest {
   verifications: Verification[];
   parent: string | null;
   encryption: null;
+  /** The destinations that held the whole payload when this manifest was written (backupWriter.ts):
+   *  where the other copies of this backup are. Absent in manifests of Lifeboat 0.1.0. */
+  copies?: BackupCopy[];
   /** Lifeboat's version that wrote it. */
   createdBy: string;
+}
+
+export interface BackupCopy {
+  /** For people: "/var/backups/lifeboat", "s3://bucket/prefix". */
+  location: string;
+  kind: string;
 }
 
 export type VerificationState = 'verified' | 'unverified' | 'failed';
@@ -151,6 +160,7 @@ const checkManifest = shape({
   verifications: list,
   parent: nullable(backupId),
   encryption: (value, field) => { if (value !== null) throw new FieldError(field, 'is set: this Lifeboat reads no encrypted backups'); },
+  copies: optional(each(shape({ location: freeText, kind }))),
   createdBy: freeText,
 });
 

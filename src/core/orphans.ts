@@ -1,4 +1,8 @@
+import type * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
+import * as path from 'node:path';
+import { explainIoError } from './errors';
 import { randomBytes } from 'node:crypto';
 
 /**
@@ -46,4 +50,26 @@ export function isOrphan(name: string, modified: Date): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
+}
+
+/** Removes the job folders ("….work-<host>-<pid>-…") directly in `root` whose owner is gone;
+ *  returns their paths. A missing root holds none. */
+export async function removeOrphanFolders(root: string): Promise<string[]> {
+  let entries: fs.Dirent[];
+  try {
+    entries = await fsp.readdir(root, { withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw explainIoError(error, `list ${root}`);
+  }
+  const removed: string[] = [];
+  for (const entry of entries) {
+    const full = path.join(root, entry.name);
+    if (!entry.isDirectory() || ownedKind(entry.name) !== 'work') continue;
+    const stat = await fsp.stat(full).catch(() => undefined);
+    if (!stat || !isOrphan(entry.name, stat.mtime)) continue;
+    await fsp.rm(full, { recursive: true, force: true });
+    removed.push(full);
+  }
+  return removed;
 }

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { explainIoError } from './errors';
-import { isOrphan, ownedKind, ownedName } from './orphans';
+import { ownedName, removeOrphanFolders } from './orphans';
 
 /**
  * Where files that hold a secret go (a PGPASSFILE, a MySQL option file with the password): a
@@ -75,21 +75,7 @@ async function privateFolder(folder: string): Promise<void> {
 export async function sweepSecretsFolders(scratchRoot: string): Promise<string[]> {
   const removed: string[] = [];
   for (const root of runtimeRoots(scratchRoot)) {
-    let entries: fs.Dirent[];
-    try {
-      entries = await fsp.readdir(root, { withFileTypes: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw explainIoError(error, `list ${root}`);
-    }
-    for (const entry of entries) {
-      const full = path.join(root, entry.name);
-      if (!entry.isDirectory() || ownedKind(entry.name) !== 'work') continue;
-      const stat = await fsp.stat(full).catch(() => undefined);
-      if (!stat || !isOrphan(entry.name, stat.mtime)) continue;
-      await fsp.rm(full, { recursive: true, force: true });
-      removed.push(full);
-    }
+    removed.push(...await removeOrphanFolders(root));
     await fsp.rmdir(root).catch(() => undefined);
   }
   await fsp.rmdir(scratchRoot).catch(() => undefined);

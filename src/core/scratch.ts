@@ -1,6 +1,7 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { explainIoError } from './errors';
+import { LifeboatError, explainIoError } from './errors';
+import { formatBytes } from './format';
 import { ownedName } from './orphans';
 import { createSecretsFolder, type SecretsFolder } from './runtimeFolder';
 import { childPath } from './safePath';
@@ -45,4 +46,29 @@ export async function createScratch(parent: string): Promise<Scratch> {
       await fsp.rmdir(root).catch(() => undefined);
     },
   };
+}
+
+/** Free bytes where `folder` is, or undefined when the system cannot say. */
+export async function freeBytes(folder: string): Promise<number | undefined> {
+  try {
+    const stats = await fsp.statfs(folder);
+    return stats.bavail * stats.bsize;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Room kept free beyond a job's own files: the file system and other programs need some too. */
+const SCRATCH_MARGIN = 16 * 1024 * 1024;
+
+/**
+ * Refuses a job before it starts when scratch space cannot hold what it will put there (a copy
+ * of the database, a decompressed archive), instead of failing with a full disk halfway through.
+ * `bytes` is the job's estimate; when the system does not report free space the job just runs.
+ */
+export async function ensureScratchRoom(scratch: Scratch, bytes: number, what: string): Promise<void> {
+  const free = await freeBytes(scratch.path);
+  if (free === undefined || free >= bytes * 1.1 + SCRATCH_MARGIN) return;
+  throw new LifeboatError('io', `Not enough room for ${what} in the scratch folder ${path.dirname(scratch.path)}: ${formatBytes(free)} free, about ${formatBytes(bytes)} needed.`,
+    'Free some space, or point Lifeboat\'s scratch folder elsewhere (lifeboat.scratchFolder in the editor, --scratch-dir or "scratchFolder" for the CLI); nothing was changed.');
 }

@@ -1,4 +1,4 @@
-import type { Destination } from '../storage/destination';
+import type { Destination } from './destination';
 
 /**
  * Where the files that several backups of one connection share live: "<connection>/blocks/<name>"

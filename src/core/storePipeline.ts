@@ -8,7 +8,8 @@ import { watchFirstFailure, type FirstFailure } from './firstFailure';
 import { HashingStream } from './hashing';
 import { flushBehindStage } from './flushBehind';
 import type { Codec, StoredFile } from './manifest';
-import type { Destination } from '../storage/destination';
+import type { Destination } from './destination';
+import { FanOut } from './fanOut';
 
 /**
  * The one pass every stored byte goes through: read → hash content → compress → hash stored
@@ -29,39 +30,70 @@ export interface StoreOptions {
 }
 
 export async function storeFile(options: StoreOptions & { source: string }): Promise<StoredFile> {
-  const total = (await fs.promises.stat(options.source)).size;
-  const reading = fs.createReadStream(options.source, { highWaterMark: 1024 * 1024 });
-  return storeStream({ ...options, source: reading, expectedBytes: total, what: `read ${options.source}` });
+  return storeStream({ ...options, ...await fileSource(options.source) });
 }
 
 export async function storeStream(options: StoreOptions & { source: Readable; expectedBytes?: number; what?: string }): Promise<StoredFile> {
-  const { destination, key, codec, signal } = options;
+  const { file, failures } = await storeStreamToAll({ ...options, destinations: [options.destination] });
+  if (failures.length > 0) throw failures[0].error;
+  return file;
+}
+
+/** A local file as a store's source: read in large blocks, its size known for progress. */
+export async function fileSource(file: string): Promise<{ source: Readable; expectedBytes: number; what: string }> {
+  const expectedBytes = (await fs.promises.stat(file)).size;
+  return { source: fs.createReadStream(file, { highWaterMark: 1024 * 1024 }), expectedBytes, what: `read ${file}` };
+}
+
+/** A destination that did not get its copy, and why. */
+export interface CopyFailure {
+  destination: Destination;
+  error: unknown;
+}
+
+/**
+ * The same pass, into several destinations at once: the content is read, hashed and compressed
+ * once, and the same stored bytes go to each (FanOut), each written atomically by its own
+ * destination. A destination that fails is reported in `failures` and the others go on; only
+ * when every one of them failed, or the source itself, does this throw. Each copy's size, as its
+ * destination counted it, must be the size of the bytes hashed.
+ */
+export async function storeStreamToAll(options: Omit<StoreOptions, 'destination'> & { destinations: Destination[]; source: Readable; expectedBytes?: number; what?: string }): Promise<{ file: StoredFile; failures: CopyFailure[] }> {
+  const { destinations, key, codec, signal } = options;
   const total = options.expectedBytes ?? 0;
   const content = new HashingStream(read => options.onBytes?.(read, total));
   const stored = new HashingStream();
-  const stages = [options.source, new BlockBuffer(), content, ...(options.observers ?? []), compressor(codec, options.level), stored];
+  const fan = new FanOut(destinations.length);
+  const stages = [options.source, new BlockBuffer(), content, ...(options.observers ?? []), compressor(codec, options.level), stored, fan];
   const firstFailure = watchFirstFailure(stages);
   const producing = pipeline(stages, { signal });
-  // A destination that fails before it reads (a folder it cannot create) must not leave the
-  // producer waiting on backpressure forever.
-  const writing = destination.write(key, stored, signal).catch((error: unknown) => {
-    stored.destroy(error as Error);
+  const writes = destinations.map((destination, i) => destination.write(key, fan.branches[i], signal).catch((error: unknown) => {
+    // A destination that fails before it reads (a folder it cannot create) must not leave the
+    // producer waiting for it; the others go on.
+    fan.branches[i].destroy();
     throw error;
+  }));
+  const [produced, ...written] = await Promise.allSettled([producing, ...writes]);
+  if (signal?.aborted) throw new CancelledError();
+  const failures: CopyFailure[] = [];
+  written.forEach((result, i) => {
+    if (result.status === 'rejected') failures.push({ destination: destinations[i], error: result.reason });
+    else if (result.value.size !== stored.bytes) failures.push({ destination: destinations[i], error: new LifeboatError('io', `${destinations[i].location} stored ${result.value.size} bytes of ${options.name}, not the ${stored.bytes} written.`) });
   });
-  const [produced, written] = await Promise.allSettled([producing, writing]);
   const producerError = produced.status === 'fulfilled' ? undefined
     : signal?.aborted ? new CancelledError() : explainIoError(produced.reason, options.what ?? `read the data for ${options.name}`);
-  // A full disk explains everything else. Then the stage that failed first: the destination's
-  // error (cancelled, a folder it cannot write) explains the "premature close" it causes upstream;
-  // a producer's (a source that cannot be read) explains the destination's broken input.
-  if (written.status === 'rejected' && isDiskFull(written.reason)) throw written.reason;
+  const lost = failures.length === destinations.length ? failures.map(f => f.error) : [];
+  // A full disk explains everything else. Then the stage that failed first: a destination's
+  // error (cancelled, a folder it cannot write) explains the "premature close" it causes
+  // upstream; a producer's (a source that cannot be read) explains the destinations' broken input.
+  const diskFull = lost.find(isDiskFull);
+  if (diskFull) throw diskFull;
   if (producerError && isDiskFull(producerError)) throw producerError;
   const first = firstFailure();
-  if (producerError && first && first.stage !== stored) throw producerError;
-  if (written.status === 'rejected') throw written.reason;
+  if (producerError && (lost.length === 0 || (first && first.stage !== fan && first.stage !== stored))) throw producerError;
+  if (lost.length > 0) throw lost[0];
   if (producerError) throw producerError;
-  const { size } = written.value;
-  return { name: options.name, size, sha256: stored.sha256, codec, contentSize: content.bytes, contentSha256: content.sha256 };
+  return { file: { name: options.name, size: stored.bytes, sha256: stored.sha256, codec, contentSize: content.bytes, contentSha256: content.sha256 }, failures };
 }
 
 /**

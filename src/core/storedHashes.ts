@@ -1,6 +1,6 @@
 import type { CatalogEntry } from './catalog';
 import { readStoredFile } from './storePipeline';
-import type { Destination } from '../storage/destination';
+import type { Destination } from './destination';
 
 /** Reads every stored file of a backup and checks its size and both SHA-256s (throws
  *  'verification' naming the first damaged file). */

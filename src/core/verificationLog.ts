@@ -3,7 +3,7 @@ import { LifeboatError } from './errors';
 import type { Manifest, Verification } from './manifest';
 import { writerTag } from './orphans';
 import { parseVerification, writableVerification } from './verificationRecord';
-import type { Destination } from '../storage/destination';
+import type { Destination } from './destination';
 
 /**
  * A backup's verification history. The manifest is written once, by the backup (with the check

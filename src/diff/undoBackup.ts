@@ -5,12 +5,11 @@
  * verified and deleted like any other, and undo.ts puts the rows back from it.
  */
 import { Readable } from 'node:stream';
-import { newBackupId, backupPrefix } from '../core/backupId';
-import { beginBackup, commitBackup, deleteBackup } from '../core/catalog';
+import { writeBackup } from '../core/backupWriter';
+import { removeBackupFiles } from '../core/catalog';
 import type { JobContext } from '../core/job';
-import { MANIFEST_FORMAT, MANIFEST_VERSION, MERGE_UNDO_KIND, type Manifest } from '../core/manifest';
-import { storeStream } from '../core/storePipeline';
-import { LIFEBOAT_TOOL, LIFEBOAT_VERSION } from '../core/version';
+import { MERGE_UNDO_KIND } from '../core/manifest';
+import { LIFEBOAT_VERSION } from '../core/version';
 import { encode } from './diffStore';
 import type { MergeContext } from './merge';
 import { describeTable } from './open';
@@ -47,37 +46,29 @@ export interface UndoFile {
 }
 
 export async function writeUndoBackup(context: MergeContext, records: UndoRecord[], job: JobContext): Promise<{ id: string; remove(): Promise<void> }> {
-  const started = new Date();
   const target = context.productionSpec;
-  const id = newBackupId(started);
-  const prefix = backupPrefix(target.connection.id, id);
+  const table = describeTable(target.table);
   const content: UndoFile = {
     format: 'lifeboat-merge-undo', version: 1, table: target.table, columns: context.summary.columns, keyColumns: context.summary.keyColumns,
-    afterFromSameEngine: context.backupSpec.connection.engine === target.connection.engine, mergedAt: started.toISOString(),
+    afterFromSameEngine: context.backupSpec.connection.engine === target.connection.engine, mergedAt: new Date().toISOString(),
     from: { connection: context.backupSpec.connection.name, table: describeTable(context.backupSpec.table) }, records,
   };
-  const marker = await beginBackup(job.destination, prefix);
-  try {
-    const file = await storeStream({ destination: job.destination, key: `${prefix}/${UNDO_FILE}`, name: UNDO_FILE, codec: 'none', source: Readable.from([Buffer.from(encode(content))]), signal: job.signal });
-    const table = describeTable(target.table);
-    const manifest: Manifest = {
-      format: MANIFEST_FORMAT, version: MANIFEST_VERSION, id,
-      connection: { id: target.connection.id, name: target.connection.name, engine: target.connection.engine, source: table },
-      engine: target.connection.engine, kind: UNDO_KIND, startedAt: started.toISOString(), completedAt: new Date().toISOString(),
-      server: { product: target.connection.engine, version: '' }, tool: { name: 'lifeboat merge', version: LIFEBOAT_VERSION },
-      options: { table, from: `${content.from.connection} · ${content.from.table}` },
-      consistency: { rows: records.length },
-      tables: [{ name: table, ...(target.table.schema ? { schema: target.table.schema } : {}), table: target.table.name, rows: records.length }],
-      files: [file], timings: { totalMs: Date.now() - started.getTime() },
-      // Stored in one pass with its SHA-256 computed on the way: checked as written, like every backup.
-      verifications: [{ at: new Date().toISOString(), kind: 'at-backup', ok: true, durationMs: Date.now() - started.getTime(), by: LIFEBOAT_TOOL,
-        checks: [{ name: 'sha256', ok: true, detail: `${UNDO_FILE}: ${records.length} rows, ${file.size} bytes, SHA-256 ${file.sha256.slice(0, 12)}…` }] }], parent: null, encryption: null, createdBy: `lifeboat ${LIFEBOAT_VERSION}`,
+  const source = { id: target.connection.id, name: target.connection.name, engine: target.connection.engine, source: table };
+  let prefix = '';
+  const written = await writeBackup(source, [job.destination], job, async writer => {
+    prefix = writer.prefix;
+    const file = await writer.storeStream(UNDO_FILE, Readable.from([Buffer.from(encode(content))]), { codec: 'none' });
+    return {
+      parts: {
+        kind: UNDO_KIND, server: { product: target.connection.engine, version: '' }, tool: { name: 'lifeboat merge', version: LIFEBOAT_VERSION },
+        options: { table, from: `${content.from.connection} · ${content.from.table}` },
+        consistency: { rows: records.length },
+        tables: [{ name: table, ...(target.table.schema ? { schema: target.table.schema } : {}), table: target.table.name, rows: records.length }],
+        timings: {},
+        // Stored in one pass with its SHA-256 computed on the way: checked as written, like every backup.
+        checks: [{ name: 'sha256', ok: true, detail: `${UNDO_FILE}: ${records.length} rows, ${file.size} bytes, SHA-256 ${file.sha256.slice(0, 12)}…` }],
+      },
     };
-    await commitBackup(job.destination, prefix, marker, manifest);
-  } catch (error) {
-    await deleteBackup(job.destination, prefix).catch(() => undefined);
-    await job.destination.delete(marker).catch(() => undefined);
-    throw error;
-  }
-  return { id, remove: () => deleteBackup(job.destination, prefix) };
+  });
+  return { id: written.copies[0].entry.manifest.id, remove: () => removeBackupFiles(job.destination, prefix) };
 }

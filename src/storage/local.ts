@@ -2,13 +2,16 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
 import { Readable, Transform } from 'node:stream';
 import { LifeboatError, explainIoError, isCancelled, CancelledError } from '../core/errors';
 import { isOrphan, ownedKind, ownedName } from '../core/orphans';
 import { fsyncFolder } from '../core/fsync';
 import { isInside } from '../core/safePath';
 import { flushBehindStage } from '../core/flushBehind';
-import type { Destination, ObjectInfo } from './destination';
+import type { Destination, ObjectInfo } from '../core/destination';
+
+const openFile = promisify(fs.open);
 
 /**
  * A folder on this machine (or a mounted share). Objects are files; a write goes to a
@@ -25,11 +28,14 @@ export class LocalFolderDestination implements Destination {
   }
 
   /** The file of an object, strictly inside this folder: keys are built from manifests, which
-   *  are input from outside, so one that would lead elsewhere is refused, whatever its parts. */
+   *  are input from outside, so one that would lead elsewhere is refused, whatever its parts.
+   *  Folders named ".…" are this folder's own (scratch space, logs), which list() never enters,
+   *  so no key leads through one either. */
   localPath(key: string): string {
     const parts = key.split('/');
     const file = path.join(this.location, ...parts);
-    if (!key || path.isAbsolute(key) || key.includes('\0') || parts.some(p => p === '' || p === '.' || p === '..' || p.includes(path.sep)) || !isInside(this.location, file)) {
+    if (!key || path.isAbsolute(key) || key.includes('\0') || parts.some(p => p === '' || p === '.' || p === '..' || p.includes(path.sep))
+      || parts.slice(0, -1).some(p => p.startsWith('.')) || !isInside(this.location, file)) {
       throw new LifeboatError('usage', `${JSON.stringify(key)} is not a valid object key.`);
     }
     return file;
@@ -47,13 +53,13 @@ export class LocalFolderDestination implements Destination {
     const file = this.localPath(key);
     try {
       const handle = await fsp.open(file, 'r');
-      return handle.createReadStream();
+      // A folder opens too (it holds the objects under a prefix), but it is no object.
+      if ((await handle.stat()).isFile()) return handle.createReadStream();
+      await handle.close();
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new LifeboatError('not-found', `The backup file ${file} is missing.`, 'The backup is incomplete: delete it, or restore it from another copy.');
-      }
-      throw explainIoError(error, `read ${file}`);
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw explainIoError(error, `read ${file}`);
     }
+    throw new LifeboatError('not-found', `The backup file ${file} is missing.`, 'The backup is incomplete: delete it, or restore it from another copy.');
   }
 
   async write(key: string, data: Readable, signal?: AbortSignal): Promise<{ size: number }> {
@@ -61,11 +67,11 @@ export class LocalFolderDestination implements Destination {
     const partial = path.join(path.dirname(file), ownedName(path.basename(file), 'partial'));
     let size = 0;
     try {
-      await fsp.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+      const fd = await this.intoFolder(partial, () => openFile(partial, 'wx', 0o600));
       const counter = new Transform({
         transform(chunk: Buffer, _enc, done) { size += chunk.length; done(null, chunk); },
       });
-      await pipeline(data, counter, flushBehindStage(partial), fs.createWriteStream(partial, { flags: 'wx', mode: 0o600, flush: true }), { signal });
+      await pipeline(data, counter, flushBehindStage(partial), fs.createWriteStream(partial, { fd, flush: true }), { signal });
       await fsp.rename(partial, file);
       await fsyncFolder(path.dirname(file));
       return { size };
@@ -79,7 +85,6 @@ export class LocalFolderDestination implements Destination {
   async adopt(key: string, source: string): Promise<{ size: number }> {
     const file = this.localPath(key);
     try {
-      await fsp.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
       const handle = await fsp.open(source, 'r+');
       try {
         await handle.chmod(0o600);
@@ -87,7 +92,7 @@ export class LocalFolderDestination implements Destination {
       } finally {
         await handle.close();
       }
-      await fsp.rename(source, file);
+      await this.intoFolder(file, () => fsp.rename(source, file));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw explainIoError(error, `move ${source} to ${file}`);
       // Another file system: copy through write(), which is atomic and durable too.
@@ -151,6 +156,20 @@ export class LocalFolderDestination implements Destination {
     }
   }
 
+  /** Creates the folder of `file`, then runs `step`, which creates `file` in it; again when a
+   *  delete of the folder's last object removed the empty folder meanwhile (even mkdir fails
+   *  then: it found the folder, then could not stat it). */
+  private async intoFolder<T>(file: string, step: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await makeFolder(path.dirname(file));
+        return await step();
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt === 3 || fs.existsSync(path.dirname(file))) throw error;
+      }
+    }
+  }
+
   private async removeEmptyFolders(folder: string): Promise<void> {
     while (folder.startsWith(this.location + path.sep)) {
       try {
@@ -160,5 +179,25 @@ export class LocalFolderDestination implements Destination {
       }
       folder = path.dirname(folder);
     }
+  }
+}
+
+/**
+ * mkdir -p, with the real reason when it fails: Node's recursive mkdir reports ENOENT for a folder
+ * it cannot create on a read-only file system (EROFS) or without permission (EACCES), so the
+ * first missing folder is created on its own to find out why.
+ */
+async function makeFolder(folder: string): Promise<void> {
+  try {
+    await fsp.mkdir(folder, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    let missing = folder;
+    while (!fs.existsSync(path.dirname(missing)) && path.dirname(missing) !== missing) missing = path.dirname(missing);
+    await fsp.mkdir(missing, { mode: 0o700 }).catch((why: NodeJS.ErrnoException) => {
+      if (why.code !== 'EEXIST' && why.code !== 'ENOENT') throw why;
+    });
+    // It could be made (a concurrent delete had removed a parent): the rest of the way, once more.
+    await fsp.mkdir(folder, { recursive: true, mode: 0o700 });
   }
 }

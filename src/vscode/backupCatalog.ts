@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
 import { listBackups, type CatalogEntry, type CatalogListing } from '../core/catalog';
 import type { Logger } from '../core/logger';
-import { LocalFolderDestination } from '../storage/local';
-import type { Destination } from '../storage/destination';
+import { openDestination } from '../storage/openDestination';
+import type { Destination } from '../core/destination';
 import { readSettings } from './settings';
 
 /**
@@ -22,7 +22,12 @@ export class BackupCatalog implements vscode.Disposable {
   }
 
   destination(): Destination {
-    return new LocalFolderDestination(readSettings(this.globalStorage).backupFolder);
+    return openDestination(readSettings(this.globalStorage).backupFolder);
+  }
+
+  /** lifeboat.scratchFolder, when set. */
+  scratchFolder(): string | undefined {
+    return readSettings(this.globalStorage).scratchFolder;
   }
 
   listAll(): Promise<CatalogListing> {

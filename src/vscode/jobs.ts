@@ -5,7 +5,7 @@ import { jobContext, type JobContext } from '../core/job';
 import type { Logger } from '../core/logger';
 import { throttleProgress } from '../core/progress';
 import type { BackupCatalog } from './backupCatalog';
-import type { Destination } from '../storage/destination';
+import type { Destination } from '../core/destination';
 
 /**
  * Runs an engine job under a cancellable progress notification: the engine's fraction becomes
@@ -26,7 +26,7 @@ export class JobRunner implements vscode.Disposable {
         this.logger.warn(`${title}: cancelled by the user`);
         controller.abort();
       });
-      const ctx = notificationJobContext(destination, this.logger, controller.signal, progress);
+      const ctx = notificationJobContext(destination, this.logger, controller.signal, progress, this.catalog.scratchFolder());
       try {
         await sweepDeadWriters(ctx);
         return await work(ctx);
@@ -57,10 +57,12 @@ export class JobRunner implements vscode.Disposable {
 }
 
 /** A job context whose progress drives a withProgress notification: the engine's fraction as its percent. */
-export function notificationJobContext(destination: Destination, logger: Logger, signal: AbortSignal, progress: vscode.Progress<{ message?: string; increment?: number }>): JobContext {
+export function notificationJobContext(destination: Destination, logger: Logger, signal: AbortSignal, progress: vscode.Progress<{ message?: string; increment?: number }>,
+  scratchFolder?: string): JobContext {
   let reported = 0;
   return jobContext(destination, logger, {
     signal,
+    ...(scratchFolder ? { scratchFolder } : {}),
     onProgress: throttleProgress(update => {
       const percent = Math.floor(update.fraction * 100);
       progress.report({ increment: percent - reported, message: `${percent}% · ${update.message}` });

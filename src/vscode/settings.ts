@@ -17,6 +17,8 @@ export interface LifeboatSettings {
   backupJobs: number;
   /** 0: automatic. */
   restoreJobs: number;
+  /** Where jobs keep intermediate files; unset: beside the backups (core/job.ts). */
+  scratchFolder?: string;
 }
 
 export function readSettings(globalStorage: vscode.Uri): LifeboatSettings {
@@ -31,6 +33,7 @@ export function readSettings(globalStorage: vscode.Uri): LifeboatSettings {
     backupJobs: config.get<number>('postgres.backupJobs') ?? 0,
     ...(config.get<string>('postgres.binDir')?.trim() ? { postgresBinDir: config.get<string>('postgres.binDir')!.trim() } : {}),
     restoreJobs: config.get<number>('postgres.restoreJobs') ?? 0,
+    ...(config.get<string>('scratchFolder')?.trim() ? { scratchFolder: path.resolve(config.get<string>('scratchFolder')!.trim().replace(/^~(?=$|[\\/])/, process.env.HOME ?? '~')) } : {}),
     ...(config.get<string>('mysql.binDir')?.trim() ? { mysqlBinDir: config.get<string>('mysql.binDir')!.trim() } : {}),
   };
 }

@@ -1,16 +1,13 @@
 import * as vscode from 'vscode';
 import { sweepDeadWriters } from '../core/catalog';
 import { errorMessage, isCancelled, LifeboatError } from '../core/errors';
-import { formatDuration } from '../core/format';
 import { jobContext } from '../core/job';
 import { escapeControl } from '../core/terminalText';
 import type { Logger } from '../core/logger';
-import { describeStored } from '../core/manifest';
-import { backupConnection, verifyBackup } from '../engines';
+import { describeBackupRun, runBackup, verifyBackup } from '../engines';
 import type { Services } from './services';
 import { readSettings } from './settings';
 import { parseBackupRequest } from '../engines/backupRequest';
-import { takesBackupOption } from '../engines/engineOptions';
 import { accessFor, serverTarget } from './serverTarget';
 
 /**
@@ -94,8 +91,10 @@ class LifeboatTaskTerminal implements vscode.Pseudoterminal {
       error: m => { this.s.logger.error(m); this.line(`error: ${m}`); },
     };
     let lastDecile = -1;
+    const scratchFolder = this.s.catalog.scratchFolder();
     const ctx = jobContext(destination, log, {
       signal: this.controller.signal,
+      ...(scratchFolder ? { scratchFolder } : {}),
       onProgress: u => {
         const decile = Math.floor(u.fraction * 10);
         if (decile !== lastDecile) {
@@ -115,14 +114,10 @@ class LifeboatTaskTerminal implements vscode.Pseudoterminal {
         this.line(`${v.ok ? 'Intact' : 'DAMAGED'}: ${v.checks.map(c => `${c.name}: ${c.detail}`).join('; ')}`);
         return v.ok ? 0 : 3;
       }
-      const settings = readSettings(this.s.globalStorage);
-      const options = parseBackupRequest(this.definition.options ?? {}, {
-        codec: settings.compression, level: settings.compressionLevel, ...(settings.backupJobs > 0 && takesBackupOption(connection.engine, 'jobs') ? { jobs: settings.backupJobs } : {}),
-      });
+      const request = parseBackupRequest(this.definition.options ?? {}, readSettings(this.s.globalStorage), connection.engine);
       const access = connection.engine === 'sqlite' ? {} : await accessFor(this.s, connection);
-      for (const entry of await backupConnection(connection, options, ctx, access)) {
-        this.line(`${entry.manifest.connection.name}: verified and stored in ${destination.location}/${entry.prefix} (${describeStored(entry.manifest)}, ${formatDuration(entry.manifest.timings.totalMs)}).`);
-      }
+      const run = await runBackup(connection, request, [destination], ctx, access);
+      for (const line of describeBackupRun(run)) this.line(line);
       return 0;
     } catch (error) {
       this.line(isCancelled(error) ? 'Cancelled; nothing partial was kept.' : `lifeboat: error: ${errorMessage(error)}`);

@@ -2,7 +2,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { editorStep, startLifeboatEditor, type Editor } from '../support/codeServer';
+import { runCli } from '../support/cli';
+import { NODE24_BIN, editorStep, startLifeboatEditor, type Editor } from '../support/codeServer';
 import { loadChinook, schemaDump, tableChecksums } from '../support/pgFidelity';
 import { startPostgres, type PostgresServer } from '../support/postgresServer';
 import { tempFolder } from '../support/temp';
@@ -26,7 +27,12 @@ describe('PostgreSQL backup and restore in a real editor', () => {
   let wb: Workbench;
 
   before(async () => {
-    fs.mkdirSync(workspace, { recursive: true });
+    fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
+    // The same choices as the palette's flow below makes, for the comparison at the end.
+    fs.writeFileSync(path.join(workspace, '.vscode', 'tasks.json'), JSON.stringify({
+      version: '2.0.0',
+      tasks: [{ label: 'Music backup, same choices', type: 'lifeboat', action: 'backup', connection: 'music', options: { format: 'auto', compression: 'zstd' } }],
+    }, null, 2));
     server = await startPostgres();
     await loadChinook(server, database);
     // Enough rows that the progress notification stays up long enough to be seen.
@@ -34,7 +40,7 @@ describe('PostgreSQL backup and restore in a real editor', () => {
       SELECT g AS id, now() - g * interval '1 minute' AS played_at, md5(g::text) || repeat(' track', 20) AS note
         FROM generate_series(1, 600000) g`, database);
     await server.query('ANALYZE', database);
-    editor = await startLifeboatEditor({ home: tmp.file('home'), workspace, backupFolder: backups });
+    editor = await startLifeboatEditor({ home: tmp.file('home'), workspace, backupFolder: backups, settings: { 'lifeboat.compressionLevel': 3 } });
     wb = new Workbench(editor.page);
   });
 
@@ -107,5 +113,31 @@ describe('PostgreSQL backup and restore in a real editor', () => {
     await editor.screenshot('postgres-07-drill-rto');
     const drills = await server.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE 'lifeboat_drill%'");
     assert.deepEqual(drills, [], 'the drill database is dropped');
+  }));
+
+  it('the editor, a task and the CLI given the same choices write the same manifest options', () => step('same-options', async () => {
+    const dumps = () => fs.readdirSync(path.join(backups, 'music')).map(id => path.join(backups, 'music', id, 'manifest.json')).filter(f => fs.existsSync(f))
+      .map(f => JSON.parse(fs.readFileSync(f, 'utf8')) as { id: string; startedAt: string; options: Record<string, unknown> }).sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+    const [fromEditor] = dumps();
+    await wb.runCommand('Tasks: Run Task');
+    await wb.pickRow('Music backup, same choices');
+    for (let tries = 0; dumps().length < 2; tries++) {
+      assert.ok(tries < 600, 'the task\'s backup appears');
+      await editor.page.waitForTimeout(100);
+    }
+    await editor.screenshot('postgres-08-task-backup');
+    const config = tmp.file('lifeboat.json');
+    fs.writeFileSync(config, JSON.stringify({
+      backupFolder: backups, compression: 'zstd', compressionLevel: 3,
+      connections: [{ id: 'music', name: 'music', engine: 'postgres', host: server.host, port: server.port, user: server.user, database, passwordEnv: 'LIFEBOAT_E2E_PASSWORD' }],
+    }));
+    // The CLI on the editor's Node (24), whose zlib has zstd, as the extension host's does.
+    const cli = await runCli(['--config', config, 'backup', 'music', '--format', 'auto', '--compression', 'zstd', '--json'],
+      { node: path.join(NODE24_BIN, 'node'), env: { LIFEBOAT_E2E_PASSWORD: server.password } });
+    assert.equal(cli.code, 0, cli.stderr);
+    const [, fromTask, fromCli] = dumps();
+    assert.equal(fromEditor.options.level, 3, 'the compression level setting applies');
+    assert.deepEqual(fromTask.options, fromEditor.options, 'a task writes what the editor writes');
+    assert.deepEqual(fromCli.options, fromEditor.options, 'the CLI writes what the editor writes');
   }));
 });

@@ -65,10 +65,12 @@ describe('failure attribution', () => {
         const before = recorded(folder, manifestPath);
 
         // Scratch space is beside the backups (<backup folder>/.lifeboat-scratch): a full verify
-        // rebuilds the database there.
+        // rebuilds the database there, and says before it starts that it would not fit.
         await onSmallDisk(t, path.join(folder, SCRATCH_FOLDER), async () => {
           const verify = await runCli(['verify', id, '--backup-dir', folder]);
-          assertDiskFull(verify, 'verify with a full scratch disk');
+          assert.equal(verify.code, 1, `verify with a full scratch disk: exit 1 (failed), not 3 (damaged)\n${verify.stderr}`);
+          assert.match(verify.stderr, /^lifeboat: error: Not enough room for rebuilding \S+ to check it in the scratch folder .*\.lifeboat-scratch: .* free, about .* needed\.$/m);
+          assert.doesNotMatch(verify.stderr, /damaged|does not decompress/, 'the backup is not called damaged');
           assert.deepEqual(listFiles(path.join(folder, SCRATCH_FOLDER)), [], 'no scratch file is left on the small disk');
         });
         assert.deepEqual(recorded(folder, manifestPath), before, 'the manifest and the backup folder are as they were');

@@ -124,7 +124,7 @@ describe('hostile manifests through the CLI', () => {
       const cli = (...args: string[]): Promise<CliResult> => runCli(['--config', config, ...args], { env: engine.env() });
 
       const backup = await cli('backup', 'shop', '--json');
-      assert.equal(backup.code, 0, backup.stderr);
+      assert.equal(backup.code, 0, `${backup.stdout}${backup.stderr}`);
       const genuine = json<{ backup: { id: string; location: string } }>(backup).backup;
       const manifestText = fs.readFileSync(path.join(genuine.location, 'manifest.json'), 'utf8');
 

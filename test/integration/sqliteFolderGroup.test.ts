@@ -5,13 +5,13 @@ import * as path from 'node:path';
 import type { SqliteConnection } from '../../src/core/connection';
 import { backupConnection, restoreBackup, testConnection } from '../../src/engines';
 import { memberConnection } from '../../src/engines/sqlite/folderGroup';
+import { CHINOOK_SQLITE } from '../support/chinook';
 import { json, runCli } from '../support/cli';
 import { engineContext, monotonic } from '../support/engineContext';
 import { expectLifeboatError } from '../support/pgBackupSupport';
 import { createSampleDatabase, dumpRows } from '../support/sqliteFixtures';
 import { tempFolder } from '../support/temp';
 
-const CHINOOK = path.resolve(__dirname, '..', '..', '..', 'shared', 'datasets', 'chinook', 'Chinook_Sqlite.sqlite');
 
 // A folder of SQLite databases as one connection: one run backs up every database in it (and
 // only databases: not their -wal/-shm files, not other files), each under its own member
@@ -24,7 +24,7 @@ describe('SQLite folder group', () => {
 
   before(() => {
     fs.mkdirSync(folder);
-    fs.copyFileSync(CHINOOK, path.join(folder, 'music.sqlite'));
+    fs.copyFileSync(CHINOOK_SQLITE, path.join(folder, 'music.sqlite'));
     fs.chmodSync(path.join(folder, 'music.sqlite'), 0o644);
     createSampleDatabase(path.join(folder, 'orders.db'), { rows: 2000, wal: true });
     createSampleDatabase(path.join(folder, 'a b.db'), { rows: 10 });

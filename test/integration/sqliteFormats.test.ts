@@ -8,11 +8,11 @@ import BetterSqlite3 from 'better-sqlite3';
 import type { SqliteConnection } from '../../src/core/connection';
 import type { LifeboatError } from '../../src/core/errors';
 import { backupDatabase, restoreBackup, verifyBackup } from '../../src/engines';
+import { CHINOOK_SQLITE } from '../support/chinook';
 import { engineContext } from '../support/engineContext';
 import { addHostileContent, createSampleDatabase, dumpRows, rowidsOf } from '../support/sqliteFixtures';
 import { listFiles, tempFolder } from '../support/temp';
 
-const CHINOOK = path.resolve(__dirname, '..', '..', '..', 'shared', 'datasets', 'chinook', 'Chinook_Sqlite.sqlite');
 const SQLITE3 = spawnSync('sqlite3', ['--version']).status === 0;
 
 const sqlite = (file: string, id = 'app'): SqliteConnection => ({ engine: 'sqlite', id, name: path.basename(file), path: file });
@@ -37,11 +37,13 @@ describe('SQLite SQL dump and VACUUM INTO', () => {
   const tmp = tempFolder();
   after(() => tmp.dispose());
 
+  const chinook = tmp.file('chinook.sqlite');
+  fs.copyFileSync(CHINOOK_SQLITE, chinook);
   const hostile = tmp.file('hostile.db');
   createSampleDatabase(hostile, { rows: 3000 });
   addHostileContent(hostile);
 
-  for (const [name, source] of [['Chinook', CHINOOK], ['a hostile database', hostile]] as const) {
+  for (const [name, source] of [['Chinook', chinook], ['a hostile database', hostile]] as const) {
     it(`a SQL dump of ${name} restores every row, the schema, rowids and PRAGMAs exactly`, async () => {
       const { ctx, destination } = engineContext(tmp.file(`backups-sql-${name}`));
       const entry = await backupDatabase(sqlite(source, 'dump'), { codec: 'gzip', sqliteFormat: 'sql' }, ctx);

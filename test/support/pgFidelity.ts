@@ -3,6 +3,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
+import { CHINOOK_FOLDER } from './chinook';
 import { SYSTEM_POSTGRES_VERSION, type PostgresServer } from './postgresServer';
 import { runTool } from './serverHarness';
 
@@ -32,9 +33,6 @@ export const HOSTILE_ROLE = 'lifeboat fidelity reader ☃';
 
 /** Two more schemas whose names make `schema.table` ambiguous unless quoted: "a.b".c and a."b.c". */
 export const HOSTILE_DOT_SCHEMAS = ['a.b', 'a'] as const;
-
-/** Where the Chinook sample lives (PostgreSQL, MySQL and SQLite variants). */
-export const CHINOOK_FOLDER = path.resolve(__dirname, '../../../shared/datasets/chinook');
 
 /** Row counts of Chinook's tables, from the script itself (for sanity checks in tests). */
 export const CHINOOK_ROW_COUNTS: Readonly<Record<string, number>> = {

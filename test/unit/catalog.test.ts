@@ -1,18 +1,14 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { deleteBackup, findBackups, listBackups, writeManifest } from '../../src/core/catalog';
+import { removeBackupFiles, findBackups, listBackups, writeManifest } from '../../src/core/catalog';
 import { LocalFolderDestination } from '../../src/storage/local';
 import { sampleId, sampleManifest, samplePrefix } from '../support/manifests';
+import { deadPid } from '../support/orphans';
 import { listFiles, tempFolder } from '../support/temp';
 
-/** A pid that certainly belongs to no running process: one that just exited. */
-function deadPid(): number {
-  return spawnSync(process.execPath, ['-e', '']).pid!;
-}
 const host = os.hostname().replace(/[^A-Za-z0-9]/g, '_');
 
 describe('catalog', () => {
@@ -110,7 +106,7 @@ describe('catalog', () => {
     const destination = new LocalFolderDestination(tmp.file('delete'));
     await writeManifest(destination, 'app/b1', sampleManifest());
     fs.writeFileSync(destination.localPath('app/b1/database.sqlite.gz'), 'x');
-    await deleteBackup(destination, 'app/b1');
+    await removeBackupFiles(destination, 'app/b1');
     assert.deepEqual(listFiles(destination.location), []);
     assert.equal(fs.existsSync(destination.localPath('app/b1')), false);
   });

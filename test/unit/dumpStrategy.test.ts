@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { describe, it } from 'node:test';
 import { BlockBuffer } from '../../src/core/blockBuffer';
 import { defaultLevel } from '../../src/core/codec';
+import { defaultParallelJobs } from '../../src/core/parallelism';
 import { parseBackupRequest } from '../../src/engines/backupRequest';
 import { describeOptions, planDump, resolveFormat } from '../../src/engines/postgres/dumpOptions';
 import { chooseDumpStrategy } from '../../src/engines/postgres/dumpStrategy';
@@ -90,11 +91,26 @@ describe('resolving the format', () => {
     assert.match(String(small.chosen), /^chosen by Lifeboat: one stream compressed by Lifeboat \(2 tables, the largest 75 % of the data, 2 cores\): about 1\.\d s against/);
   });
 
-  it('"auto" from the CLI or a task is the format left out, and the jobs setting applies only then', () => {
-    assert.equal(parseBackupRequest({ format: 'auto' }, { codec: 'zstd', jobs: 1 }).format, undefined);
-    assert.equal(parseBackupRequest({ format: 'auto' }, { codec: 'zstd', jobs: 1 }).jobs, 1);
-    assert.equal(parseBackupRequest({ format: 'custom' }, { codec: 'zstd', jobs: 3 }).jobs, undefined);
-    assert.throws(() => parseBackupRequest({ format: 'fast' }, { codec: 'zstd' }), /auto, custom, directory or plain/);
+  it('"auto" from the CLI or a task is the format left out; the jobs setting applies to it and to the directory format', () => {
+    const settings = (backupJobs: number) => ({ compression: 'zstd' as const, backupJobs });
+    assert.equal(parseBackupRequest({ format: 'auto' }, settings(1), 'postgres').format, undefined);
+    assert.equal(parseBackupRequest({ format: 'auto' }, settings(1), 'postgres').jobs, 1);
+    assert.equal(parseBackupRequest({}, settings(0), 'postgres').jobs, undefined, 'automatic: Lifeboat weighs one stream against parallel jobs');
+    assert.equal(parseBackupRequest({ format: 'custom' }, settings(3), 'postgres').jobs, undefined);
+    assert.equal(parseBackupRequest({ format: 'directory' }, settings(3), 'postgres').jobs, 3);
+    assert.equal(parseBackupRequest({ format: 'directory' }, settings(0), 'postgres').jobs, defaultParallelJobs(), 'a directory archive is dumped in parallel unless told otherwise');
+    assert.equal(parseBackupRequest({ format: 'directory', jobs: 2 }, settings(3), 'postgres').jobs, 2);
+    assert.equal(parseBackupRequest({}, settings(3), 'sqlite').jobs, undefined, 'only PostgreSQL dumps in parallel');
+    assert.equal(parseBackupRequest({}, settings(3), 'mysql').jobs, undefined);
+    assert.throws(() => parseBackupRequest({ format: 'fast' }, settings(0), 'postgres'), /auto, custom, directory or plain/);
+  });
+
+  it('the level setting is the configured codec\'s, whoever asks for that codec', () => {
+    const settings = { compression: 'zstd' as const, compressionLevel: 7, backupJobs: 0 };
+    assert.equal(parseBackupRequest({}, settings, 'sqlite').level, 7);
+    assert.equal(parseBackupRequest({ compression: 'zstd' }, settings, 'sqlite').level, 7);
+    assert.equal(parseBackupRequest({ compression: 'gzip' }, settings, 'sqlite').level, undefined, 'gzip gets its own default, not zstd\'s level');
+    assert.equal(parseBackupRequest({ compression: 'zstd', level: 3 }, settings, 'sqlite').level, 3);
   });
 });
 

@@ -13,6 +13,8 @@ import { sharedKey } from '../../src/core/sharedFiles';
 import { verifyFileHashes } from '../../src/core/storedHashes';
 import { discardLog, keptLogFile } from '../../src/core/toolLog';
 import { restoreBackup, verifyBackup } from '../../src/engines';
+// Loaded here, not on first use under the file-system watch below (the registry loads engines lazily).
+import '../../src/engines/sqlite/engine';
 import { LocalFolderDestination } from '../../src/storage/local';
 import { sampleManifest } from '../support/manifests';
 import { makeRng, seedFromEnv, type Rng } from '../support/rng';

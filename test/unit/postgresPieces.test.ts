@@ -119,9 +119,10 @@ describe('finding client tools', () => {
 
 describe('backup options as people write them', () => {
   it('accepts the CLI and tasks.json names and refuses unknown ones', () => {
-    assert.deepEqual(parseBackupRequest({ format: 'directory', jobs: 4, tables: ['public.a'] }, { codec: 'gzip', level: 6 }),
+    const settings = { compression: 'gzip' as const, compressionLevel: 6, backupJobs: 0 };
+    assert.deepEqual(parseBackupRequest({ format: 'directory', jobs: 4, tables: ['public.a'] }, settings, 'postgres'),
       { codec: 'gzip', level: 6, format: 'directory', jobs: 4, tables: ['public.a'] });
-    assert.throws(() => parseBackupRequest({ formt: 'plain' }, { codec: 'gzip' }), /Unknown backup option "formt"/);
-    assert.throws(() => parseBackupRequest({ jobs: 0 }, { codec: 'gzip' }), /"jobs" must be a whole number/);
+    assert.throws(() => parseBackupRequest({ formt: 'plain' }, settings, 'postgres'), /Unknown backup option "formt"/);
+    assert.throws(() => parseBackupRequest({ jobs: 0 }, settings, 'postgres'), /"jobs" must be a whole number/);
   });
 });

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { appendVerification, deleteBackup, listBackups, readManifest, writeManifest } from '../../src/core/catalog';
+import { appendVerification, removeBackupFiles, listBackups, readManifest, writeManifest } from '../../src/core/catalog';
 import { LifeboatError } from '../../src/core/errors';
 import { verificationState, type Manifest, type Verification } from '../../src/core/manifest';
 import { MAX_DETAIL, parseVerification } from '../../src/core/verificationRecord';
@@ -174,7 +174,7 @@ describe('verification records', () => {
     assert.deepEqual(listFiles(destination.location), [], 'the record written for a missing backup is removed again');
     await writeIn(destination, 'app/2026-01-02T03-04-05-006Z-00b1', sampleManifest());
     await appendVerification(destination, 'app/2026-01-02T03-04-05-006Z-00b1', GOOD);
-    await deleteBackup(destination, 'app/2026-01-02T03-04-05-006Z-00b1');
+    await removeBackupFiles(destination, 'app/2026-01-02T03-04-05-006Z-00b1');
     assert.deepEqual(listFiles(destination.location), []);
   });
 

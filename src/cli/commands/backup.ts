@@ -1,16 +1,16 @@
 import type { Command } from 'commander';
-import { formatDuration } from '../../core/format';
-import { describeStored } from '../../core/manifest';
-import { backupConnection } from '../../engines';
+import { describeBackupRun, failedCopies, runBackup } from '../../engines';
 import { parseBackupRequest } from '../../engines/backupRequest';
 import { accessFor, resolveConnection } from '../config';
 import { action } from '../context';
+import { EXIT } from '../exitCodes';
+import { openDestination } from '../../storage/openDestination';
 import { collect, parseLevel, parsePositive } from './options';
 
 interface BackupFlags {
   compression?: string; level?: number; pagesPerStep?: number; format?: string; compressor?: string; jobs?: number;
   schemaOnly?: boolean; dataOnly?: boolean; schema?: string[]; excludeSchema?: string[]; table?: string[]; excludeTable?: string[];
-  excludeTableData?: string[]; owner?: boolean; privileges?: boolean; sqliteFormat?: string; vacuum?: boolean;
+  excludeTableData?: string[]; owner?: boolean; privileges?: boolean; sqliteFormat?: string; vacuum?: boolean; copyTo?: string[];
 }
 
 export function registerBackup(program: Command): void {
@@ -34,29 +34,34 @@ export function registerBackup(program: Command): void {
     .option('--exclude-table-data <pattern>', 'PostgreSQL: this table\'s definition but not its rows (repeatable)', collect)
     .option('--no-owner', 'PostgreSQL: do not record object owners')
     .option('--no-privileges', 'PostgreSQL: do not record GRANTs')
+    .option('--copy-to <location>', 'also write the same backup, checked the same way, to this folder (repeatable): each copy is complete on its own, and one that fails is named and removed while the others are kept', collect)
     .addHelpText('after', '\nExamples:\n  lifeboat backup /srv/app.db --backup-dir /var/backups/lifeboat --json\n  lifeboat backup /srv/app.db --sqlite-format snapshot\n  lifeboat backup crm --format directory --jobs 4\n  lifeboat backup crm -t public.orders -t public.customers --compression zstd')
     .action(action(async (ctx, reference: string, flags: BackupFlags) => {
       const cli = resolveConnection(ctx.config, reference);
-      const options = parseBackupRequest({
+      const request = parseBackupRequest({
         compression: flags.compression, level: flags.level, pagesPerStep: flags.pagesPerStep, format: flags.format, compressor: flags.compressor,
         jobs: flags.jobs, schemaOnly: flags.schemaOnly, dataOnly: flags.dataOnly, schemas: flags.schema, excludeSchemas: flags.excludeSchema,
         tables: flags.table, excludeTables: flags.excludeTable, excludeTableData: flags.excludeTableData,
         noOwner: flags.owner === false ? true : undefined, noPrivileges: flags.privileges === false ? true : undefined,
         sqliteFormat: flags.sqliteFormat, vacuum: flags.vacuum,
-      }, { codec: ctx.config.compression });
+      }, ctx.config, cli.connection.engine);
       const access = cli.connection.engine === 'sqlite' ? {} : accessFor(ctx.config, cli);
-      const entries = await backupConnection(cli.connection, options, ctx.job, access);
-      const described = entries.map(entry => {
-        const m = entry.manifest;
-        const checked = m.verifications[0]?.checks.map(c => c.name === 'sha256' ? undefined : `${c.name} ok`).filter(Boolean).join(', ');
+      const destinations = [ctx.job.destination, ...(flags.copyTo ?? []).map(openDestination)];
+      const run = await runBackup(cli.connection, request, destinations, ctx.job, access);
+      const described = run.backups.filter(b => b.copies.length > 0).map(b => {
+        const { entry } = b.copies[0];
         return {
-          json: { id: m.id, connection: m.connection.id, location: `${ctx.job.destination.location}/${entry.prefix}`, manifest: m },
-          text: `Backup ${m.id} of ${m.connection.name}: ${describeStored(m)} stored in ${ctx.job.destination.location}/${entry.prefix}, ` +
-            `checked (${checked}, ${m.tables.length} tables), ${formatDuration(m.timings.totalMs)}.`,
+          id: entry.manifest.id, connection: entry.manifest.connection.id, location: `${b.copies[0].destination.location}/${entry.prefix}`,
+          copies: b.copies.map(c => `${c.destination.location}/${c.entry.prefix}`), failedCopies: b.failures, manifest: entry.manifest,
         };
       });
+      const failed = failedCopies(run);
       // One backup: { backup }; a folder group: { backups: [...] }, one per database.
-      const result = cli.connection.engine === 'sqlite' && cli.connection.folder ? { ok: true, backups: described.map(d => d.json) } : { ok: true, backup: described[0].json };
-      ctx.output.result(result, described.map(d => d.text));
+      const result = cli.connection.engine === 'sqlite' && cli.connection.folder ? { ok: !failed, backups: described } : { ok: !failed, backup: described[0] };
+      ctx.output.result(result, describeBackupRun(run));
+      if (failed) {
+        ctx.output.logger.error(failed.fullMessage);
+        return EXIT.failed;
+      }
     }));
 }

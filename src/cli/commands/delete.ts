@@ -3,7 +3,7 @@ import { findBackups, type CatalogProblem } from '../../core/catalog';
 import { LifeboatError } from '../../core/errors';
 import { formatBytes } from '../../core/format';
 import { totalStoredBytes } from '../../core/manifest';
-import { removeBackup, type CollectResult } from '../../core/sharedGarbage';
+import { deleteBackup, type CollectResult } from '../../core/backupDeletion';
 import { action, type CommandContext } from '../context';
 import { ambiguous } from './findEntry';
 
@@ -25,7 +25,7 @@ export function registerDelete(program: Command): void {
       if (entry.manifest.id !== id && entry.prefix !== id) {
         throw new LifeboatError('usage', `"${id}" is only the start of ${entry.manifest.id}; deleting needs the whole id.`, `Run: lifeboat delete ${entry.manifest.id}`);
       }
-      const result = await removeBackup(ctx.job.destination, entry.prefix, ctx.job.logger);
+      const result = await deleteBackup(ctx.job.destination, entry.prefix, ctx.job.logger);
       const m = entry.manifest;
       ctx.output.result({ ok: true, deleted: m.id, ...sharedOutcome(result) },
         `Deleted ${m.id} of ${m.connection.name} (${formatBytes(totalStoredBytes(m))} in its folder)${describeShared(result)}.`);
@@ -47,7 +47,7 @@ async function deleteUnreadable(ctx: CommandContext, id: string, matches: Catalo
     throw new LifeboatError('usage', `The backup ${prefix} is unreadable (${message}). Deleting it removes its folder ${ctx.job.destination.location}/${prefix} as it is; this cannot be undone.`,
       `To confirm, run: lifeboat delete ${prefix} --yes`);
   }
-  const result = await removeBackup(ctx.job.destination, prefix, ctx.job.logger);
+  const result = await deleteBackup(ctx.job.destination, prefix, ctx.job.logger);
   ctx.output.result({ ok: true, deleted: prefix.slice(prefix.indexOf('/') + 1), prefix, unreadable: true, ...sharedOutcome(result) },
     `Deleted the unreadable backup ${prefix} (its folder, as it was)${describeShared(result)}.`);
 }

@@ -34,7 +34,8 @@ export function registerRestore(program: Command): void {
       // Every flag reaches the engine, which refuses by name what it does not take (a SQLite
       // restore with --table would otherwise restore the whole database).
       const shared = {
-        tables: flags.table, jobs: flags.jobs, clean: flags.clean, noOwner: flags.owner === false, noPrivileges: flags.privileges === false,
+        tables: flags.table, jobs: flags.jobs ?? (m.engine === 'postgres' && ctx.config.restoreJobs > 0 ? ctx.config.restoreJobs : undefined),
+        clean: flags.clean, noOwner: flags.owner === false, noPrivileges: flags.privileges === false,
       };
       if (m.engine === 'sqlite') {
         refuseFlags('SQLite', { '--database': flags.database, '--into-existing': flags.intoExisting, '--confirm': flags.confirm, '--server': flags.server });

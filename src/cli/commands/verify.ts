@@ -19,7 +19,8 @@ export function registerVerify(program: Command): void {
       const entry = await findEntry(ctx, id);
       // Only a drill needs the server (and its password); a quick verify reads the stored files.
       const server = flags.deep && entry.manifest.engine !== 'sqlite' ? serverTargetFor(ctx.config, entry.manifest, flags.server) : undefined;
-      const verification = await verifyBackup(entry, ctx.job, { quick: flags.quick, deep: flags.deep, jobs: flags.jobs, postgresBinDir: ctx.config.postgresBinDir }, server);
+      const jobs = flags.jobs ?? (flags.deep && entry.manifest.engine === 'postgres' && ctx.config.restoreJobs > 0 ? ctx.config.restoreJobs : undefined);
+      const verification = await verifyBackup(entry, ctx.job, { quick: flags.quick, deep: flags.deep, jobs, postgresBinDir: ctx.config.postgresBinDir }, server);
       const lines = verification.checks.map(c => `  ${c.ok ? 'ok  ' : 'FAIL'}  ${c.name}: ${c.detail}`);
       ctx.output.result({ ok: verification.ok, backup: entry.manifest.id, verification }, [
         `Backup ${entry.manifest.id} ${verification.ok ? 'is intact' : 'is DAMAGED'} (${formatDuration(verification.durationMs)}${verification.restoreMs !== undefined ? `; restore drill took ${formatDuration(verification.restoreMs)}` : ''}):`,

@@ -7,7 +7,7 @@ import type { Connection as CallbackConnection } from 'mysql2';
 import type { Connection, FieldPacket } from 'mysql2/promise';
 import type { ServerConnection } from '../../core/connection';
 import { CancelledError, LifeboatError } from '../../core/errors';
-import { connectMysql } from '../../engines/mysql/probe';
+import { connectMysql } from '../../engines/mysql/connect';
 import type { BucketChecksum, BucketFilter, ReadPlan, SourceRow, SqlDialect, TableSource, TargetSession } from '../source';
 import type { ColumnInfo, TableRef, ValueKind } from '../types';
 import { canonical, type RawValue } from '../values';

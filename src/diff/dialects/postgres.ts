@@ -9,7 +9,7 @@ import type { Client } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import type { ServerConnection } from '../../core/connection';
 import { CancelledError, LifeboatError } from '../../core/errors';
-import { connectPostgres } from '../../engines/postgres/probe';
+import { connectPostgres } from '../../engines/postgres/connect';
 import type { BucketChecksum, BucketFilter, ReadPlan, SourceRow, SqlDialect, TableSource, TargetSession } from '../source';
 import type { ColumnInfo, TableRef, ValueKind } from '../types';
 import { canonical, type RawValue } from '../values';

@@ -2,17 +2,18 @@ import { pipeline } from 'node:stream/promises';
 import type { Connection } from 'mysql2/promise';
 import type { CatalogEntry } from '../../core/catalog';
 import type { ServerConnection } from '../../core/connection';
-import { CancelledError, LifeboatError, isCancelled, throwIfAborted } from '../../core/errors';
+import { LifeboatError, throwIfAborted } from '../../core/errors';
 import { elapsedMs, linkedController, type JobContext } from '../../core/job';
 import { runTool, settleReadFirst, settleWithFeed } from '../../core/processes';
 import { PhasedProgress } from '../../core/progress';
 import { createScratch } from '../../core/scratch';
 import { readStoredFile } from '../../core/storePipeline';
-import { discardLog, keptLogFile, withLog } from '../../core/toolLog';
+import { discardLog, keptLogFile } from '../../core/toolLog';
+import { failedRestore, restoredConnection } from '../restoreCleanup';
 import type { ServerAccess } from '../access';
 import { verifyFileHashes } from '../../core/storedHashes';
 import { MysqlDumpScanner, quoteIdentifier } from './dumpScanner';
-import { connectMysql } from './probe';
+import { connectMysql } from './connect';
 import { serverFlavour } from './source';
 import { TableFilter } from './tableFilter';
 import { explainMysqlTool } from './toolErrors';
@@ -123,18 +124,13 @@ export async function restoreMysqlBackup(entry: CatalogEntry, options: MysqlRest
     ctx.logger.info(`Restored ${manifest.id} into ${options.database} in ${elapsedMs(started)} ms`);
     return {
       database: options.database,
-      connection: { ...target, id: `${options.server.id}-${options.database}`, name: `${options.database} (restored from ${manifest.connection.name})` },
+      connection: restoredConnection(target, options.server, options.database, manifest),
       durationMs: elapsedMs(started),
       createdDatabase: created,
       tables: wanted?.size ?? manifest.tables.length,
     };
   } catch (error) {
-    if (created) await admin.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(options.database)}`).catch(e => ctx.logger.warn(`Could not drop the half-restored database "${options.database}": ${(e as Error).message}`));
-    if (ctx.signal?.aborted || isCancelled(error)) {
-      if (logFile) await discardLog(logFile);
-      throw new CancelledError('The restore');
-    }
-    throw logFile ? await withLog(error, logFile) : error;
+    throw await failedRestore(error, { created, database: options.database, drop: () => admin.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(options.database)}`).then(() => undefined), logFile, ctx });
   } finally {
     await admin.end().catch(() => undefined);
     await scratch.dispose();

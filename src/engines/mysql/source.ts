@@ -1,7 +1,7 @@
 import type { Connection } from 'mysql2/promise';
 import type { ServerConnection } from '../../core/connection';
 import { LifeboatError } from '../../core/errors';
-import { connectMysql } from './probe';
+import { connectMysql } from './connect';
 
 export type MysqlProduct = 'MySQL' | 'MariaDB';
 

@@ -1,19 +1,19 @@
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { appendVerification, type CatalogEntry } from '../../core/catalog';
+import type { CatalogEntry } from '../../core/catalog';
 import type { ServerConnection } from '../../core/connection';
-import { LifeboatError, errorMessage, isCancelled } from '../../core/errors';
-import { elapsedMs, type JobContext } from '../../core/job';
+import { LifeboatError } from '../../core/errors';
+import type { JobContext } from '../../core/job';
 import type { Verification, VerificationCheck } from '../../core/manifest';
 import { settleReadFirst } from '../../core/processes';
 import { PhasedProgress } from '../../core/progress';
 import { readStoredFile } from '../../core/storePipeline';
-import { LIFEBOAT_TOOL } from '../../core/version';
 import type { ServerAccess } from '../access';
 import { MysqlDumpScanner, quoteIdentifier } from './dumpScanner';
-import { connectMysql } from './probe';
+import { connectMysql } from './connect';
 import { dropMysqlDatabase, restoreMysqlBackup } from './restore';
-import { drillFailureIsTheBackups } from '../drillFailure';
+import { restoreDrill } from '../restoreDrill';
+import { verifyAndRecord } from '../verification';
 
 /**
  * Quick: every stored byte against the manifest's SHA-256s, and the dump ends with the tool's
@@ -29,20 +29,8 @@ export interface MysqlVerifyOptions {
 }
 
 export async function verifyMysqlBackup(entry: CatalogEntry, options: MysqlVerifyOptions, ctx: JobContext): Promise<Verification> {
-  const started = performance.now();
   const progress = new PhasedProgress({ read: 1, drill: options.deep ? 4 : 0 }, ctx.onProgress);
-  const checks: VerificationCheck[] = [];
-  let restoreMs: number | undefined;
-  const record = async (ok: boolean) => {
-    const verification: Verification = {
-      at: new Date().toISOString(), kind: options.deep ? 'restore-drill' : 'quick', ok, durationMs: elapsedMs(started), checks,
-      ...(restoreMs !== undefined ? { restoreMs } : {}), by: LIFEBOAT_TOOL,
-    };
-    await appendVerification(ctx.destination, entry.prefix, verification);
-    (ok ? ctx.logger.info : ctx.logger.error).call(ctx.logger, `Verification of ${entry.manifest.id} ${ok ? 'passed' : 'FAILED'}: ${checks.map(c => `${c.name}: ${c.detail}`).join(' | ')}`);
-    return verification;
-  };
-  try {
+  return verifyAndRecord(entry, ctx, options.deep ? 'restore-drill' : 'quick', async (checks, measured) => {
     const file = entry.manifest.files[0];
     const scanner = new MysqlDumpScanner();
     const draining = pipeline(scanner, new Writable({ write(_c, _e, done) { done(); } }));
@@ -58,36 +46,21 @@ export async function verifyMysqlBackup(entry: CatalogEntry, options: MysqlVerif
     if (options.deep) {
       if (!options.server) throw new LifeboatError('usage', 'A restore drill needs a server to restore on.', 'Configure the backup\'s connection, or name another server connection.');
       const server = options.server;
-      const drillDb = `lifeboat_drill_${entry.manifest.id.slice(-4)}_${Math.random().toString(36).slice(2, 8)}`;
       let applied: MysqlDumpScanner | undefined;
-      try {
-        const restored = await restoreMysqlBackup(entry, { server, access: options.access, database: drillDb, hashesChecked: true, onScanned: s => { applied = s; } }, {
+      await restoreDrill(entry, checks, measured, {
+        restore: database => restoreMysqlBackup(entry, { server, access: options.access, database, hashesChecked: true, onScanned: s => { applied = s; } }, {
           ...ctx, onProgress: u => progress.report('drill', u.fraction * 0.9, `Restore drill: ${u.message}`),
-        }).catch((error: unknown) => {
-          // A backup the server will not take back (a DEFINER user it lacks, SQL it rejects) is
-          // what a drill is for: a failed verification, recorded.
-          if (!drillFailureIsTheBackups(error)) throw error;
-          checks.push({ name: 'restore', ok: false, detail: errorMessage(error) });
-          return undefined;
-        });
-        if (restored && applied) {
-          restoreMs = restored.durationMs;
-          checks.push({ name: 'restore', ok: true, detail: `Restored into a scratch database in ${restoreMs} ms` });
+        }),
+        check: async database => {
           progress.report('drill', 0.9, 'Counting rows in the restored database');
-          checks.push(await compareRowCounts(server, options.access, drillDb, applied));
-        }
-      } finally {
-        await dropMysqlDatabase(server, options.access, drillDb).catch(e => ctx.logger.warn(`Could not drop the drill database "${drillDb}": ${(e as Error).message}`));
-      }
+          return applied ? [await compareRowCounts(server, options.access, database, applied)] : [];
+        },
+        drop: database => dropMysqlDatabase(server, options.access, database),
+        logger: ctx.logger,
+      });
     }
-    const ok = checks.every(c => c.ok);
-    progress.report('drill', 1, ok ? 'Backup verified' : 'Verification failed');
-    return await record(ok);
-  } catch (error) {
-    if (isCancelled(error) || !(error instanceof LifeboatError) || error.code !== 'verification') throw error;
-    checks.push({ name: 'dump', ok: false, detail: error.message });
-    return await record(false);
-  }
+    progress.report('drill', 1, checks.every(c => c.ok) ? 'Backup verified' : 'Verification failed');
+  }, error => error instanceof LifeboatError && error.code === 'verification' ? { name: 'dump', ok: false, detail: error.message } : undefined);
 }
 
 /** Every table's rows in the drill database against the rows the dump held for it. */

@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Client } from 'pg';
 import type { CatalogEntry } from '../../core/catalog';
 import type { ServerConnection } from '../../core/connection';
-import { CancelledError, LifeboatError, isCancelled, throwIfAborted } from '../../core/errors';
+import { LifeboatError, throwIfAborted } from '../../core/errors';
 import { formatBytes } from '../../core/format';
 import { elapsedMs, linkedController, type JobContext } from '../../core/job';
 import { defaultParallelJobs } from '../../core/parallelism';
@@ -12,8 +12,8 @@ import { runTool, settleReadFirst, settleWithFeed } from '../../core/processes';
 import { PhasedProgress } from '../../core/progress';
 import { createScratch, type Scratch } from '../../core/scratch';
 import type { ServerAccess } from '../access';
-import { archiveFormat, archivePath, listArchive, storedArchive, streamArchive } from './archive';
-import { connectPostgres } from './probe';
+import { archiveFormat, archivePath, listArchive, storedArchive, streamArchive } from './dumpArchive';
+import { connectPostgres } from './connect';
 import { explainPostgresTool } from './toolErrors';
 import { connectionArgs, postgresToolEnv } from './toolEnv';
 import { findPostgresTools, type PostgresTools } from './tools';
@@ -21,7 +21,8 @@ import { requireRestrictingPsql, RestrictedScript } from './restrictedScript';
 import { countPostDataEntries, TableDataProgress } from './verboseProgress';
 import { parseTableName, verboseName } from './tableNames';
 import { verifyFileHashes } from '../../core/storedHashes';
-import { discardLog, keptLogFile, withLog } from '../../core/toolLog';
+import { discardLog, keptLogFile } from '../../core/toolLog';
+import { failedRestore, restoredConnection } from '../restoreCleanup';
 
 /**
  * Restore of a pg_dump backup into a new database (created by Lifeboat with the source's
@@ -122,19 +123,14 @@ export async function restorePostgresBackup(entry: CatalogEntry, options: Postgr
     ctx.logger.info(`Restored ${manifest.id} into ${options.database} in ${elapsedMs(started)} ms (read from the ${readFrom})`);
     return {
       database: options.database,
-      connection: { ...target, id: `${options.server.id}-${options.database}`, name: `${options.database} (restored from ${manifest.connection.name})` },
+      connection: restoredConnection(target, options.server, options.database, manifest),
       durationMs: elapsedMs(started),
       createdDatabase: created,
       readFrom,
       tables: manifest.tables.length,
     };
   } catch (error) {
-    if (created) await dropDatabase(server, options.database, serverVersionNum).catch(e => ctx.logger.warn(`Could not drop the half-restored database "${options.database}": ${(e as Error).message}`));
-    if (ctx.signal?.aborted || isCancelled(error)) {
-      if (logFile) await discardLog(logFile);
-      throw new CancelledError('The restore');
-    }
-    throw logFile ? await withLog(error, logFile) : error;
+    throw await failedRestore(error, { created, database: options.database, drop: () => dropDatabase(server, options.database, serverVersionNum), logFile, ctx });
   } finally {
     await server.end().catch(() => undefined);
     await scratch.dispose();

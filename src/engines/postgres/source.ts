@@ -1,6 +1,6 @@
 import type { Client } from 'pg';
 import type { ServerConnection } from '../../core/connection';
-import { connectPostgres } from './probe';
+import { connectPostgres } from './connect';
 import { displayName } from './tableNames';
 
 /**

@@ -5,7 +5,7 @@ import { LifeboatError } from '../../core/errors';
 import { candidateFolders, pickNewest, probeToolFolders, type ToolFolder } from '../../core/toolDiscovery';
 import type { ServerConnection } from '../../core/connection';
 import type { ServerAccess } from '../access';
-import { connectPostgres } from './probe';
+import { connectPostgres } from './connect';
 
 /**
  * pg_dump refuses a server newer than itself ("server version mismatch") and pg_restore cannot read

@@ -1,26 +1,26 @@
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { appendVerification, type CatalogEntry } from '../../core/catalog';
-import { LifeboatError, errorMessage, isCancelled } from '../../core/errors';
-import { elapsedMs, linkedController, type JobContext } from '../../core/job';
+import type { CatalogEntry } from '../../core/catalog';
+import { LifeboatError } from '../../core/errors';
+import { linkedController, type JobContext } from '../../core/job';
 import type { TableFigures, Verification, VerificationCheck } from '../../core/manifest';
 import { runTool, settleWithFeed } from '../../core/processes';
 import { PhasedProgress } from '../../core/progress';
 import { createScratch } from '../../core/scratch';
-import { LIFEBOAT_TOOL } from '../../core/version';
 import type { ServerConnection } from '../../core/connection';
 import type { ServerAccess } from '../access';
-import { archiveFormat, archivePath, listArchive, storedArchive, streamArchive } from './archive';
+import { archiveFormat, archivePath, listArchive, storedArchive, streamArchive } from './dumpArchive';
 import { CopyRowCounter } from './copyRows';
 import { verifyFileHashes } from '../../core/storedHashes';
-import { connectPostgres } from './probe';
+import { connectPostgres } from './connect';
 import { dropDatabase, quoteIdent, restorePostgresBackup } from './restore';
 import { postgresToolEnv } from './toolEnv';
 import { findPostgresTools, toolsForServer } from './tools';
 import { firstError } from './toolErrors';
 import { summariseListing } from './verboseProgress';
 import { displayName, fromTableKey, tableKey } from './tableNames';
-import { drillFailureIsTheBackups } from '../drillFailure';
+import { restoreDrill } from '../restoreDrill';
+import { verifyAndRecord } from '../verification';
 
 /**
  * Quick: every stored byte against the manifest's SHA-256s, and the archive parses
@@ -38,94 +38,75 @@ export interface PostgresVerifyOptions {
 }
 
 export async function verifyPostgresBackup(entry: CatalogEntry, options: PostgresVerifyOptions, ctx: JobContext): Promise<Verification> {
-  const record = async (verification: Verification) => {
-    await appendVerification(ctx.destination, entry.prefix, verification);
-    const log = verification.ok ? ctx.logger.info : ctx.logger.error;
-    log.call(ctx.logger, `Verification of ${entry.manifest.id} ${verification.ok ? 'passed' : 'FAILED'}: ${verification.checks.map(c => `${c.name}: ${c.detail}`).join(' | ')}`);
-    return verification;
-  };
-  const started = performance.now();
   const format = archiveFormat(entry.manifest);
   const progress = new PhasedProgress({ hashes: 1, parse: 0.2, drill: options.deep ? 6 : 0 }, ctx.onProgress);
-  const checks: VerificationCheck[] = [];
-  let restoreMs: number | undefined;
   const scratch = await createScratch(ctx.scratchParent);
   try {
-    const counter = format === 'plain' ? new CopyRowCounter() : undefined;
-    await verifyFileHashes(entry, ctx.destination, ctx.signal, (read, total) => progress.report('hashes', read / total, `Checking SHA-256 of ${entry.manifest.files.length} file(s)`));
-    checks.push({ name: 'sha256', ok: true, detail: `${entry.manifest.files.length} file(s) match the manifest's sizes and SHA-256s` });
+    return await verifyAndRecord(entry, ctx, options.deep ? 'restore-drill' : 'quick', async (checks, measured) => {
+      const counter = format === 'plain' ? new CopyRowCounter() : undefined;
+      await verifyFileHashes(entry, ctx.destination, ctx.signal, (read, total) => progress.report('hashes', read / total, `Checking SHA-256 of ${entry.manifest.files.length} file(s)`));
+      checks.push({ name: 'sha256', ok: true, detail: `${entry.manifest.files.length} file(s) match the manifest's sizes and SHA-256s` });
 
-    if (options.deep && !options.server) throw new LifeboatError('usage', 'A restore drill needs a server to restore on.', 'Configure the backup\'s connection, or name another server connection.');
-    // A quick verify reads only the stored files: any pg_restore that reads this pg_dump's archives.
-    const tools = options.deep && options.server
-      ? await toolsForServer(options.server, options.access, entry.manifest.tool.version)
-      : await findPostgresTools(entry.manifest.tool.version, { binDir: options.access.postgresBinDir });
-    const env = await postgresToolEnv(options.deep ? options.server : undefined, options.access.password, scratch);
+      if (options.deep && !options.server) throw new LifeboatError('usage', 'A restore drill needs a server to restore on.', 'Configure the backup\'s connection, or name another server connection.');
+      // A quick verify reads only the stored files: any pg_restore that reads this pg_dump's archives.
+      const tools = options.deep && options.server
+        ? await toolsForServer(options.server, options.access, entry.manifest.tool.version)
+        : await findPostgresTools(entry.manifest.tool.version, { binDir: options.access.postgresBinDir });
+      const env = await postgresToolEnv(options.deep ? options.server : undefined, options.access.password, scratch);
 
-    progress.report('parse', 0, 'Reading the archive\'s table of contents');
-    let archiveRows: Map<string, number>;
-    if (counter) {
-      counter.resume();
-      await streamArchive(storedArchive(entry, ctx), counter, ctx.signal ?? new AbortController().signal);
-      if (!counter.complete) throw new LifeboatError('verification', 'The plain dump stops before pg_dump\'s completion line.', 'Restore from another backup.');
-      checks.push({ name: 'dump complete', ok: true, detail: `Ends with pg_dump's completion line; ${counter.rows.size} tables in its COPY data` });
-      archiveRows = counter.rows;
-    } else {
-      const inPlace = archivePath(entry, ctx.destination);
-      const listing = await listArchive(tools.pgRestore, env, inPlace ? { path: inPlace } : storedArchive(entry, ctx), ctx.signal);
-      const summary = summariseListing(listing);
-      checks.push({ name: 'pg_restore --list', ok: true, detail: `The archive parses: ${summary.entries} entries, ${summary.tableData} with table data` });
-      archiveRows = options.deep ? await countArchiveRows(entry, tools.pgRestore, env, ctx) : new Map();
-    }
-
-    if (options.deep && options.server) {
-      const server = options.server;
-      const drillDb = `lifeboat_drill_${entry.manifest.id.slice(-4)}_${Math.random().toString(36).slice(2, 8)}`;
-      try {
-        const restored = await restorePostgresBackup(entry, { server, access: options.access, database: drillDb, jobs: options.jobs, hashesChecked: true }, {
-          ...ctx, onProgress: u => progress.report('drill', u.fraction * 0.9, `Restore drill: ${u.message}`),
-        }).catch((error: unknown) => {
-          // A backup that cannot be restored (a role or extension the server lacks, an archive
-          // pg_restore rejects) is what a drill is for: a failed verification, recorded.
-          if (!drillFailureIsTheBackups(error)) throw error;
-          checks.push({ name: 'restore', ok: false, detail: errorMessage(error) });
-          return undefined;
-        });
-        if (restored) {
-        restoreMs = restored.durationMs;
-        progress.report('drill', 0.9, 'Counting rows in the restored database');
-        const counted = await countRows(server, options.access, drillDb, [...archiveRows.keys()]);
-        const wrong = [...archiveRows].filter(([key, rows]) => counted.get(key) !== rows);
-        const named = (key: string) => displayName(...fromTableKey(key));
-        const totalRows = [...archiveRows.values()].reduce((a, b) => a + b, 0);
-        checks.push({ name: 'restore', ok: true, detail: `Restored into a scratch database in ${restoreMs} ms` });
-        checks.push(wrong.length === 0
-          ? { name: 'row counts', ok: true, detail: `${archiveRows.size} tables, ${totalRows} rows: the restored database has every row the archive holds` }
-          : { name: 'row counts', ok: false, detail: `Differ for ${wrong.slice(0, 5).map(([key, r]) => `${named(key)} (archive ${r}, restored ${counted.get(key) ?? 'missing'})`).join(', ')}` });
-        const keyOf = (t: TableFigures) => t.schema !== undefined && t.table !== undefined ? tableKey(t.schema, t.table) : '';
-        const estimates = entry.manifest.tables.filter(t => t.estimatedRows != null && archiveRows.has(keyOf(t)));
-        const far = estimates.filter(t => Math.abs((archiveRows.get(keyOf(t)) ?? 0) - (t.estimatedRows ?? 0)) > Math.max(100, 0.2 * (t.estimatedRows ?? 0)));
-        checks.push({ name: 'source estimates', ok: true, detail: far.length === 0
-          ? `Row counts agree with the source's estimates at backup time (${estimates.length} tables with estimates)`
-          : `${far.length} table(s) differ from the source's estimates by more than 20 % (estimates are approximate): ${far.slice(0, 3).map(t => t.name).join(', ')}` });
-        }
-      } finally {
-        await dropDrillDatabase(server, options.access, drillDb).catch(e => ctx.logger.warn(`Could not drop the drill database "${drillDb}": ${(e as Error).message}`));
+      progress.report('parse', 0, 'Reading the archive\'s table of contents');
+      let archiveRows: Map<string, number>;
+      if (counter) {
+        counter.resume();
+        await streamArchive(storedArchive(entry, ctx), counter, ctx.signal ?? new AbortController().signal);
+        if (!counter.complete) throw new LifeboatError('verification', 'The plain dump stops before pg_dump\'s completion line.', 'Restore from another backup.');
+        checks.push({ name: 'dump complete', ok: true, detail: `Ends with pg_dump's completion line; ${counter.rows.size} tables in its COPY data` });
+        archiveRows = counter.rows;
+      } else {
+        const inPlace = archivePath(entry, ctx.destination);
+        const listing = await listArchive(tools.pgRestore, env, inPlace ? { path: inPlace } : storedArchive(entry, ctx), ctx.signal);
+        const summary = summariseListing(listing);
+        checks.push({ name: 'pg_restore --list', ok: true, detail: `The archive parses: ${summary.entries} entries, ${summary.tableData} with table data` });
+        archiveRows = options.deep ? await countArchiveRows(entry, tools.pgRestore, env, ctx) : new Map();
       }
-    }
-    const ok = checks.every(c => c.ok);
-    progress.report('drill', 1, ok ? 'Backup verified' : 'Verification failed');
-    return await record({
-      at: new Date().toISOString(), kind: options.deep ? 'restore-drill' : 'quick', ok, durationMs: elapsedMs(started), checks,
-      ...(restoreMs !== undefined ? { restoreMs } : {}), by: LIFEBOAT_TOOL,
-    });
-  } catch (error) {
-    if (isCancelled(error) || !(error instanceof LifeboatError) || error.code !== 'verification') throw error;
-    checks.push({ name: 'archive', ok: false, detail: error.message });
-    return await record({ at: new Date().toISOString(), kind: options.deep ? 'restore-drill' : 'quick', ok: false, durationMs: elapsedMs(started), checks, by: LIFEBOAT_TOOL });
+
+      if (options.deep && options.server) {
+        const server = options.server;
+        await restoreDrill(entry, checks, measured, {
+          restore: database => restorePostgresBackup(entry, { server, access: options.access, database, jobs: options.jobs, hashesChecked: true }, {
+            ...ctx, onProgress: u => progress.report('drill', u.fraction * 0.9, `Restore drill: ${u.message}`),
+          }),
+          check: async database => {
+            progress.report('drill', 0.9, 'Counting rows in the restored database');
+            return drillChecks(entry, archiveRows, await countRows(server, options.access, database, [...archiveRows.keys()]));
+          },
+          drop: database => dropDrillDatabase(server, options.access, database),
+          logger: ctx.logger,
+        });
+      }
+      progress.report('drill', 1, checks.every(c => c.ok) ? 'Backup verified' : 'Verification failed');
+    }, error => error instanceof LifeboatError && error.code === 'verification' ? { name: 'archive', ok: false, detail: error.message } : undefined);
   } finally {
     await scratch.dispose();
   }
+}
+
+/** The drill's rows against the archive's, and against the source's estimates at backup time. */
+function drillChecks(entry: CatalogEntry, archiveRows: Map<string, number>, counted: Map<string, number>): VerificationCheck[] {
+  const wrong = [...archiveRows].filter(([key, rows]) => counted.get(key) !== rows);
+  const named = (key: string) => displayName(...fromTableKey(key));
+  const totalRows = [...archiveRows.values()].reduce((a, b) => a + b, 0);
+  const keyOf = (t: TableFigures) => t.schema !== undefined && t.table !== undefined ? tableKey(t.schema, t.table) : '';
+  const estimates = entry.manifest.tables.filter(t => t.estimatedRows != null && archiveRows.has(keyOf(t)));
+  const far = estimates.filter(t => Math.abs((archiveRows.get(keyOf(t)) ?? 0) - (t.estimatedRows ?? 0)) > Math.max(100, 0.2 * (t.estimatedRows ?? 0)));
+  return [
+    wrong.length === 0
+      ? { name: 'row counts', ok: true, detail: `${archiveRows.size} tables, ${totalRows} rows: the restored database has every row the archive holds` }
+      : { name: 'row counts', ok: false, detail: `Differ for ${wrong.slice(0, 5).map(([key, r]) => `${named(key)} (archive ${r}, restored ${counted.get(key) ?? 'missing'})`).join(', ')}` },
+    { name: 'source estimates', ok: true, detail: far.length === 0
+      ? `Row counts agree with the source's estimates at backup time (${estimates.length} tables with estimates)`
+      : `${far.length} table(s) differ from the source's estimates by more than 20 % (estimates are approximate): ${far.slice(0, 3).map(t => t.name).join(', ')}` },
+  ];
 }
 
 /** Rows per table in the archive's data: pg_restore writes it as COPY text, Lifeboat counts lines. */

@@ -1,14 +1,11 @@
-import { backupPrefix, newBackupId } from '../../core/backupId';
-import { beginBackup, commitBackup, deleteBackup, type CatalogEntry } from '../../core/catalog';
+import type { BackupWriter, MadeBackup, WrittenBackup } from '../../core/backupWriter';
 import type { SqliteConnection } from '../../core/connection';
 import { CancelledError, LifeboatError, isCancelled, throwIfAborted } from '../../core/errors';
-import { elapsedMs, type JobContext } from '../../core/job';
-import { MANIFEST_FORMAT, MANIFEST_VERSION, totalStoredBytes, type Codec, type Manifest } from '../../core/manifest';
+import { elapsedMs, linkedController, type JobContext } from '../../core/job';
+import type { Codec } from '../../core/manifest';
 import { PhasedProgress } from '../../core/progress';
-import { createScratch } from '../../core/scratch';
-import { deleteOwnShared } from '../../core/sharedFiles';
-import { collectSharedGarbage } from '../../core/sharedGarbage';
-import { LIFEBOAT_TOOL } from '../../core/version';
+import { ensureScratchRoom } from '../../core/scratch';
+import { collectUnusedShared } from '../../core/backupDeletion';
 import { formatBytes } from '../../core/format';
 import { integrityCheck } from './checks';
 import { loadSqliteDriver } from './loadDriver';
@@ -16,6 +13,7 @@ import { onlineCopy, type OnlineCopyResult, type StepSize } from './onlineCopy';
 import { runInChecker } from './checkerClient';
 import type { VacuumResult } from './checkerProtocol';
 import { SQLITE_PAYLOAD, payloadFor, type SqliteFormat } from './payloads';
+import { SNAPSHOT_KIND } from './snapshot/layout';
 import { explainSqliteError } from './sqliteErrors';
 import { checkSqliteSource } from './sourceFile';
 
@@ -35,12 +33,10 @@ export interface SqliteBackupOptions {
 /**
  * A consistent copy in scratch (online backup API, or VACUUM INTO) → then, side by side,
  * integrity_check + row counts on the copy (checker process) and storing it in the chosen format
- * (payloads.ts) → manifest, once both passed. Any failure or cancel removes what was stored,
- * including a snapshot's new pack; the scratch copy is always removed.
+ * (payloads.ts) through the backup writer. The writer writes the manifest once both passed, and
+ * removes what was stored if either fails or the user cancels (a snapshot's new pack included).
  */
-export async function backupSqlite(connection: SqliteConnection, options: SqliteBackupOptions, ctx: JobContext): Promise<CatalogEntry> {
-  const started = performance.now();
-  const startedAt = new Date();
+export async function makeSqliteBackup(connection: SqliteConnection, options: SqliteBackupOptions, writer: BackupWriter, ctx: JobContext): Promise<MadeBackup> {
   const format = options.sqliteFormat ?? 'copy';
   if (options.vacuum && format !== 'copy') {
     throw new LifeboatError('usage', `VACUUM INTO makes a compact copy; it does not combine with the ${format === 'sql' ? 'SQL dump' : 'incremental snapshot'} format.`,
@@ -49,8 +45,6 @@ export async function backupSqlite(connection: SqliteConnection, options: Sqlite
   const sourceFile = await checkSqliteSource(connection);
   const sourceSize = sourceFile.size;
   if (sourceFile.warning) ctx.logger.warn(sourceFile.warning);
-  const id = newBackupId(startedAt);
-  const prefix = backupPrefix(connection.id, id);
   const pagesPerStep = options.pagesPerStep ?? 'auto';
   const payload = payloadFor(format, options.codec);
   // Weights are each phase's share of the wall time, measured by bench/sqliteBackup.mjs on a
@@ -59,18 +53,14 @@ export async function backupSqlite(connection: SqliteConnection, options: Sqlite
   // at the same time (see below).
   const weights = { copy: options.vacuum ? 4 : 1, check: 4, store: payload.weight };
   const progress = new PhasedProgress({ copy: weights.copy, finish: Math.max(weights.check, weights.store) }, ctx.onProgress);
-  const scratch = await createScratch(ctx.scratchParent);
+  const scratch = await writer.scratch();
+  // The copy, and a SQL dump of it, are made in scratch before anything is stored.
+  await ensureScratchRoom(scratch, sourceSize * (format === 'sql' ? 3 : 1), `a copy of ${connection.path}`);
   const copyFile = scratch.file(SQLITE_PAYLOAD);
   // Aborts the checking and the storing together: on Cancel, or when either fails.
-  const work = new AbortController();
-  const abortWork = () => work.abort();
-  ctx.signal?.addEventListener('abort', abortWork, { once: true });
-  let committed = false;
+  const { controller: work, dispose } = linkedController(ctx.signal);
   try {
-    // Until the manifest exists, this marker says the backup is in progress; if this process is
-    // killed, the next listing removes what it stored (catalog.ts), its shared pack included.
-    const marker = await beginBackup(ctx.destination, prefix);
-    ctx.logger.info(`Backing up ${connection.path} (${formatBytes(sourceSize)}) to ${ctx.destination.location}/${prefix} as ${FORMAT_LABELS[format]}${options.vacuum ? ' (VACUUM INTO)' : ''}`);
+    ctx.logger.info(`Backing up ${connection.path} (${formatBytes(sourceSize)}) to ${writer.destinations.map(d => `${d.location}/${writer.prefix}`).join(' and ')} as ${FORMAT_LABELS[format]}${options.vacuum ? ' (VACUUM INTO)' : ''}`);
     const copyStarted = performance.now();
     const driver = loadSqliteDriver();
     const copy = await (options.vacuum ? vacuumCopy(connection.path, copyFile, ctx.signal, progress) : onlineCopy(driver, {
@@ -102,7 +92,7 @@ export async function backupSqlite(connection: SqliteConnection, options: Sqlite
       return outcome;
     });
     const storing = payload.store({
-      copyFile, scratch, destination: ctx.destination, connectionId: connection.id, backupId: id, prefix, codec: options.codec, level: options.level,
+      copyFile, scratch, writer, connectionId: connection.id, codec: options.codec, level: options.level,
       signal: work.signal, logger: ctx.logger,
       report: (fraction, message) => { done.store = fraction; done.stored = message; reportFinish(); },
     }).then(stored => {
@@ -111,87 +101,62 @@ export async function backupSqlite(connection: SqliteConnection, options: Sqlite
     });
     const [inspected, stored] = await settleTogether([checking, storing], work, ctx.signal);
     throwIfAborted(ctx.signal);
-
-    const manifest: Manifest = {
-      format: MANIFEST_FORMAT,
-      version: MANIFEST_VERSION,
-      id,
-      connection: { id: connection.id, name: connection.name, engine: 'sqlite', source: connection.path },
-      engine: 'sqlite',
-      kind: payload.kind,
-      startedAt: startedAt.toISOString(),
-      completedAt: new Date().toISOString(),
-      server: { product: 'SQLite', version: driver.sqliteVersion },
-      tool: { name: driver.name, version: driver.version },
-      options: {
-        codec: options.codec, ...(options.level !== undefined ? { level: options.level } : {}), sqliteFormat: format,
-        ...(options.vacuum
-          ? { vacuum: true, method: 'VACUUM INTO, one statement reading one snapshot' }
-          : { pagesPerStep, method: 'online backup API, one read transaction' }),
-        ...stored.options,
-      },
-      consistency: {
-        pageCount: copy.source.pageCount,
-        pageSize: copy.source.pageSize,
-        freelistCount: copy.source.freelistCount,
-        journalMode: copy.source.journalMode,
-        schemaVersion: copy.source.schemaVersion,
-        userVersion: copy.source.userVersion,
-        sourceFileBytes: sourceSize,
-        ...(options.vacuum ? {} : { backupSteps: copy.steps, backupRestarts: copy.restarts }),
-        ...stored.consistency,
-      },
-      tables: inspected.tables,
-      files: stored.files,
-      ...(stored.shared ? { shared: stored.shared } : {}),
-      timings: { copyMs, checkMs, storeMs, totalMs: elapsedMs(started) },
-      verifications: [{
-        at: new Date().toISOString(),
-        kind: 'at-backup',
-        ok: true,
-        durationMs: checkMs,
+    progress.report('finish', 1, 'Backup verified and stored');
+    return {
+      parts: {
+        kind: payload.kind,
+        server: { product: 'SQLite', version: driver.sqliteVersion },
+        tool: { name: driver.name, version: driver.version },
+        options: {
+          codec: options.codec, ...(options.level !== undefined ? { level: options.level } : {}), sqliteFormat: format,
+          ...(options.vacuum
+            ? { vacuum: true, method: 'VACUUM INTO, one statement reading one snapshot' }
+            : { pagesPerStep, method: 'online backup API, one read transaction' }),
+          ...stored.options,
+        },
+        consistency: {
+          pageCount: copy.source.pageCount,
+          pageSize: copy.source.pageSize,
+          freelistCount: copy.source.freelistCount,
+          journalMode: copy.source.journalMode,
+          schemaVersion: copy.source.schemaVersion,
+          userVersion: copy.source.userVersion,
+          sourceFileBytes: sourceSize,
+          ...(options.vacuum ? {} : { backupSteps: copy.steps, backupRestarts: copy.restarts }),
+          ...stored.consistency,
+        },
+        tables: inspected.tables,
+        timings: { copyMs, checkMs, storeMs },
+        checkMs,
         checks: [
           { name: 'integrity_check', ok: true, detail: 'PRAGMA integrity_check on the copy: ok' },
           { name: 'row counts', ok: true, detail: `${inspected.tables.length} tables, ${inspected.tables.reduce((n, t) => n + (t.rows ?? 0), 0)} rows counted on the copy` },
-          stored.check,
+          ...stored.check ? [stored.check] : [],
         ],
-        by: LIFEBOAT_TOOL,
-      }],
-      parent: stored.parent ?? null,
-      encryption: null,
-      createdBy: LIFEBOAT_TOOL,
+      },
+      ...(stored.perDestination ? { perDestination: destination => stored.perDestination!.get(destination)! } : {}),
     };
-    await commitBackup(ctx.destination, prefix, marker, manifest);
-    committed = true;
-    progress.report('finish', 1, `Backup ${id} verified and stored`);
-    const storedBytes = totalStoredBytes(manifest) + (stored.shared ?? []).filter(f => f.name.startsWith(`${id}.`)).reduce((n, f) => n + f.size, 0);
-    ctx.logger.info(`Backup ${id} complete: ${formatBytes(storedBytes)} stored in ${manifest.timings.totalMs} ms`);
-    if (format === 'snapshot') await collectAfterSnapshot(ctx, connection.id);
-    return { prefix, manifest };
-  } catch (error) {
-    if (!committed) {
-      await deleteBackup(ctx.destination, prefix).catch(e => ctx.logger.warn(`Could not remove the partial backup ${prefix}: ${(e as Error).message}`));
-      await deleteOwnShared(ctx.destination, prefix).catch(e => ctx.logger.warn(`Could not remove the new blocks of ${prefix}: ${(e as Error).message}`));
-    }
-    throw error;
   } finally {
-    ctx.signal?.removeEventListener('abort', abortWork);
-    await scratch.dispose();
+    dispose();
+  }
+}
+
+/** After a snapshot: packs that a killed snapshot left, or that deletions could not collect while
+ *  it ran, go now, in each destination that got it; a failure here does not undo the snapshot,
+ *  which is complete. */
+export async function collectAfterSnapshot(written: WrittenBackup, ctx: JobContext): Promise<void> {
+  for (const { destination, entry } of written.copies) {
+    if (entry.manifest.kind !== SNAPSHOT_KIND) continue;
+    try {
+      const result = await collectUnusedShared(destination, entry.manifest.connection.id, ctx.logger);
+      if (result.skipped) ctx.logger.info(`Unused blocks not collected now: ${result.skipped}.`);
+    } catch (error) {
+      ctx.logger.warn(`Could not collect unused blocks of ${entry.manifest.connection.id} in ${destination.location}: ${(error as Error).message}`);
+    }
   }
 }
 
 const FORMAT_LABELS: Record<SqliteFormat, string> = { copy: 'a copy of the file', sql: 'a SQL dump', snapshot: 'an incremental snapshot' };
-
-/** Packs that a killed snapshot left, or that deletions could not collect while this snapshot
- *  ran, go now; a failure here does not undo the snapshot, which is complete. */
-async function collectAfterSnapshot(ctx: JobContext, connectionId: string): Promise<void> {
-  try {
-    const result = await collectSharedGarbage(ctx.destination, connectionId, ctx.logger);
-    if (result.skipped) ctx.logger.info(`Unused blocks not collected now: ${result.skipped}.`);
-  } catch (error) {
-    ctx.logger.warn(`Could not collect unused blocks of ${connectionId}: ${(error as Error).message}`);
-  }
-}
 
 /** VACUUM INTO in the checker process (one uninterruptible statement: Cancel kills the process). */
 async function vacuumCopy(source: string, target: string, signal: AbortSignal | undefined, progress: PhasedProgress<'copy' | 'finish'>): Promise<OnlineCopyResult> {

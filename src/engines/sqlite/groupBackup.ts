@@ -1,6 +1,5 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import type { CatalogEntry } from '../../core/catalog';
 import type { SqliteConnection } from '../../core/connection';
 import { LifeboatError, errorMessage, isCancelled, throwIfAborted } from '../../core/errors';
 import type { JobContext } from '../../core/job';
@@ -14,8 +13,8 @@ import { sqliteFolderMembers } from './folderGroup';
  * stops the run; the backups already completed stay (they are complete), the one in progress
  * leaves nothing.
  */
-export async function backupSqliteFolder(group: SqliteConnection, ctx: JobContext,
-  backupOne: (member: SqliteConnection, ctx: JobContext) => Promise<CatalogEntry>): Promise<CatalogEntry[]> {
+export async function backupSqliteFolder<T>(group: SqliteConnection, ctx: JobContext,
+  backupOne: (member: SqliteConnection, ctx: JobContext) => Promise<T>): Promise<T[]> {
   const members = await sqliteFolderMembers(group);
   if (members.length === 0) {
     throw new LifeboatError('not-found', `The folder ${group.path} of "${group.name}" holds no SQLite database (no file in it starts with SQLite's header).`,
@@ -24,7 +23,7 @@ export async function backupSqliteFolder(group: SqliteConnection, ctx: JobContex
   const sizes = await Promise.all(members.map(m => fsp.stat(m.path).then(s => Math.max(1, s.size), () => 1)));
   const total = sizes.reduce((a, b) => a + b, 0);
   ctx.logger.info(`Backing up ${members.length} SQLite database(s) in ${group.path}: ${members.map(m => path.basename(m.path)).join(', ')}`);
-  const entries: CatalogEntry[] = [];
+  const entries: T[] = [];
   const failed: { member: SqliteConnection; error: unknown }[] = [];
   let before = 0;
   for (const [i, member] of members.entries()) {

@@ -1,10 +1,10 @@
 import { CODEC_SUFFIX } from '../../core/codec';
 import type { Logger } from '../../core/logger';
-import type { Codec, StoredFile, VerificationCheck } from '../../core/manifest';
+import type { BackupWriter, DestinationParts } from '../../core/backupWriter';
+import type { Codec, VerificationCheck } from '../../core/manifest';
 import { formatBytes } from '../../core/format';
 import type { Scratch } from '../../core/scratch';
-import { storeFile } from '../../core/storePipeline';
-import type { Destination } from '../../storage/destination';
+import type { Destination } from '../../core/destination';
 import { runInChecker } from './checkerClient';
 import type { DumpResult } from './checkerProtocol';
 import { SNAPSHOT_KIND } from './snapshot/layout';
@@ -28,10 +28,9 @@ export const COPY_KIND = 'sqlite-online-copy';
 export interface PayloadContext {
   copyFile: string;
   scratch: Scratch;
-  destination: Destination;
+  /** Stores into the backup's destinations (core/backupWriter.ts). */
+  writer: BackupWriter;
   connectionId: string;
-  backupId: string;
-  prefix: string;
   codec: Codec;
   level?: number;
   signal: AbortSignal;
@@ -41,12 +40,12 @@ export interface PayloadContext {
 }
 
 export interface StoredPayload {
-  files: StoredFile[];
-  shared?: StoredFile[];
-  parent?: string | null;
   consistency?: Record<string, string | number | null>;
   options?: Record<string, string | number | boolean>;
-  check: VerificationCheck;
+  /** The check of what was stored, when the payload makes one beyond the SHA-256s. */
+  check?: VerificationCheck;
+  /** What differs by destination (a snapshot stores what each one lacks). */
+  perDestination?: Map<Destination, DestinationParts>;
 }
 
 export interface Payload {
@@ -73,11 +72,11 @@ export function payloadFor(format: SqliteFormat, codec: Codec): Payload {
 
 async function storeCopy(c: PayloadContext): Promise<StoredPayload> {
   const name = SQLITE_PAYLOAD + CODEC_SUFFIX[c.codec];
-  const file = await storeFile({
-    source: c.copyFile, destination: c.destination, key: `${c.prefix}/${name}`, name, codec: c.codec, level: c.level, signal: c.signal,
+  const file = await c.writer.storeFile(name, c.copyFile, {
+    codec: c.codec, level: c.level,
     onBytes: (read, total) => c.report(read / total, `${c.codec === 'none' ? 'Storing' : 'Compressing'} ${formatBytes(read)} of ${formatBytes(total)}`),
   });
-  return { files: [file], check: { name: 'sha256', ok: true, detail: `SHA-256 of ${file.name} computed from the bytes written` } };
+  return { check: { name: 'sha256', ok: true, detail: `SHA-256 of ${file.name} computed from the bytes written` } };
 }
 
 async function storeSqlDump(c: PayloadContext): Promise<StoredPayload> {
@@ -86,33 +85,36 @@ async function storeSqlDump(c: PayloadContext): Promise<StoredPayload> {
     signal: c.signal, onProgress: (done, total) => c.report(0.5 * done / total, `Writing the SQL dump: table ${done} of ${total}`),
   });
   const name = SQL_DUMP_PAYLOAD + CODEC_SUFFIX[c.codec];
-  const file = await storeFile({
-    source: sqlFile, destination: c.destination, key: `${c.prefix}/${name}`, name, codec: c.codec, level: c.level, signal: c.signal,
+  const file = await c.writer.storeFile(name, sqlFile, {
+    codec: c.codec, level: c.level,
     onBytes: (read, total) => c.report(0.5 + 0.5 * read / total, `${c.codec === 'none' ? 'Storing' : 'Compressing'} the SQL dump: ${formatBytes(read)} of ${formatBytes(total)}`),
   });
   return {
-    files: [file],
     consistency: { dumpStatements: dumped.statements },
     check: { name: 'sha256', ok: true, detail: `SQL dump of ${dumped.statements.toLocaleString('en')} statements; SHA-256 of ${file.name} computed from the bytes written` },
   };
 }
 
+/** A snapshot stores the pages that each destination lacks, so it is made once per destination. */
 async function storeSnapshotPayload(c: PayloadContext): Promise<StoredPayload> {
-  const result = await storeSnapshot({
-    copyFile: c.copyFile, destination: c.destination, connectionId: c.connectionId, snapshotId: c.backupId, prefix: c.prefix,
+  const results = await c.writer.forEachDestination(destination => storeSnapshot({
+    copyFile: c.copyFile, destination, connectionId: c.connectionId, snapshotId: c.writer.id, prefix: c.writer.prefix,
     codec: c.codec, level: c.level, signal: c.signal, logger: c.logger, onProgress: c.report,
-  });
-  const f = result.facts;
-  c.logger.info(`Snapshot: ${f.pages} pages of ${f.pageSize} bytes, ${f.newBlocks} new blocks, ${f.reusedPages} pages already stored; ${formatBytes(f.newBytes)} new of ${formatBytes(f.databaseBytes)}${result.parent ? `, parent ${result.parent}` : ', first of its chain'}`);
-  return {
-    files: result.files,
-    shared: result.shared,
-    parent: result.parent,
-    consistency: {
-      databaseBytes: f.databaseBytes, databaseSha256: f.databaseSha256, blockBytes: f.pageSize, newBlocks: f.newBlocks, reusedPages: f.reusedPages,
-      newBytes: f.newBytes, packs: f.packs,
-    },
-    options: { blockCodec: c.codec },
-    check: { name: 'sha256', ok: true, detail: `SHA-256 of each of ${f.pages} pages and of the whole copy; ${f.newBlocks} new blocks stored (${formatBytes(f.newBytes)})` },
-  };
+  }));
+  const perDestination = new Map<Destination, DestinationParts>();
+  for (const [destination, result] of results) {
+    const f = result.facts;
+    c.logger.info(`Snapshot in ${destination.location}: ${f.pages} pages of ${f.pageSize} bytes, ${f.newBlocks} new blocks, ${f.reusedPages} pages already stored; ${formatBytes(f.newBytes)} new of ${formatBytes(f.databaseBytes)}${result.parent ? `, parent ${result.parent}` : ', first of its chain'}`);
+    perDestination.set(destination, {
+      files: result.files,
+      shared: result.shared,
+      parent: result.parent,
+      consistency: {
+        databaseBytes: f.databaseBytes, databaseSha256: f.databaseSha256, blockBytes: f.pageSize, newBlocks: f.newBlocks, reusedPages: f.reusedPages,
+        newBytes: f.newBytes, packs: f.packs,
+      },
+      checks: [{ name: 'sha256', ok: true, detail: `SHA-256 of each of ${f.pages} pages and of the whole copy; ${f.newBlocks} new blocks stored (${formatBytes(f.newBytes)})` }],
+    });
+  }
+  return { options: { blockCodec: c.codec }, perDestination };
 }

@@ -1,10 +1,10 @@
-import { appendVerification, type CatalogEntry } from '../../core/catalog';
-import { LifeboatError, isCancelled } from '../../core/errors';
-import { elapsedMs, type JobContext } from '../../core/job';
-import type { Verification, VerificationCheck } from '../../core/manifest';
+import type { CatalogEntry } from '../../core/catalog';
+import { LifeboatError } from '../../core/errors';
+import type { JobContext } from '../../core/job';
+import type { Manifest, Verification } from '../../core/manifest';
 import { PhasedProgress } from '../../core/progress';
-import { createScratch } from '../../core/scratch';
-import { LIFEBOAT_TOOL } from '../../core/version';
+import { createScratch, ensureScratchRoom } from '../../core/scratch';
+import { verifyAndRecord } from '../verification';
 import { compareRowCounts, integrityCheck } from './checks';
 import { materializeBackup, quickCheck } from './materialize';
 
@@ -17,16 +17,17 @@ import { materializeBackup, quickCheck } from './materialize';
  *     block is in its packs), without rebuilding.
  */
 export async function verifySqliteBackup(entry: CatalogEntry, ctx: JobContext, options: { quick?: boolean } = {}): Promise<Verification> {
-  const started = performance.now();
   const { manifest } = entry;
-  const checks: VerificationCheck[] = [];
   const progress = new PhasedProgress({ read: 6, check: options.quick ? 0 : 4 }, ctx.onProgress);
   const read = (fraction: number, message: string) => progress.report('read', fraction, message);
   const scratch = await createScratch(ctx.scratchParent);
   try {
-    if (options.quick) {
-      checks.push(...await quickCheck(entry, ctx, read));
-    } else {
+    return await verifyAndRecord(entry, ctx, options.quick ? 'quick' : 'full', async checks => {
+      if (options.quick) {
+        checks.push(...await quickCheck(entry, ctx, read));
+        return;
+      }
+      await ensureScratchRoom(scratch, databaseBytes(manifest), `rebuilding ${manifest.id} to check it`);
       const local = scratch.file('verify.sqlite');
       const made = await materializeBackup(entry, local, ctx, read);
       checks.push(made.check);
@@ -34,23 +35,18 @@ export async function verifySqliteBackup(entry: CatalogEntry, ctx: JobContext, o
       const outcome = await integrityCheck(local, ctx.signal, f => progress.report('check', f, 'Running PRAGMA integrity_check, counting rows'));
       checks.push({ name: 'integrity_check', ok: outcome.ok, detail: outcome.ok ? 'ok' : outcome.problems.slice(0, 5).join('; ') });
       if (outcome.ok) checks.push(compareRowCounts(manifest.tables, outcome.tables));
-    }
-  } catch (error) {
-    if (isCancelled(error) || !(error instanceof LifeboatError) || (error.code !== 'verification' && error.code !== 'integrity' && error.code !== 'not-found')) throw error;
-    checks.push({ name: error.code === 'integrity' ? 'integrity_check' : 'sha256', ok: false, detail: error.fullMessage });
+    }, error => error instanceof LifeboatError && ['verification', 'integrity', 'not-found'].includes(error.code)
+      ? { name: error.code === 'integrity' ? 'integrity_check' : 'sha256', ok: false, detail: error.fullMessage }
+      : undefined);
   } finally {
     await scratch.dispose();
   }
-  const verification: Verification = {
-    at: new Date().toISOString(),
-    kind: options.quick ? 'quick' : 'full',
-    ok: checks.every(c => c.ok),
-    durationMs: elapsedMs(started),
-    checks,
-    by: LIFEBOAT_TOOL,
-  };
-  await appendVerification(ctx.destination, entry.prefix, verification);
-  const log = verification.ok ? ctx.logger.info : ctx.logger.error;
-  log.call(ctx.logger, `Verification of ${manifest.id} ${verification.ok ? 'passed' : 'FAILED'}: ${checks.map(c => `${c.name}: ${c.detail}`).join(' | ')}`);
-  return verification;
+}
+
+/** The size of the database a backup rebuilds: its pages, or what its files hold. */
+function databaseBytes(manifest: Manifest): number {
+  const { pageCount, pageSize, databaseBytes: recorded } = manifest.consistency;
+  if (typeof recorded === 'number') return recorded;
+  if (typeof pageCount === 'number' && typeof pageSize === 'number') return pageCount * pageSize;
+  return manifest.files.reduce((n, f) => n + f.contentSize, 0);
 }

@@ -2,17 +2,18 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { CatalogEntry } from '../../core/catalog';
-import { removeBackup } from '../../core/sharedGarbage';
+import { deleteBackup } from '../../core/backupDeletion';
 import { makeConnectionId, type Connection } from '../../core/connection';
 import { formatBytes, formatDuration } from '../../core/format';
 import { MANIFEST_FILE, describeStored, totalStoredBytes } from '../../core/manifest';
-import { backupConnection, restoreBackup, verifyBackup, type BackupOptions, type ServerTarget, type VerifyOptions } from '../../engines';
+import { describeBackupRun, failedCopies, restoreBackup, runBackup, verifyBackup, type ServerTarget, type VerifyOptions } from '../../engines';
+import { parseBackupRequest } from '../../engines/backupRequest';
 import type { ServerAccess } from '../../engines/access';
-import type { Destination } from '../../storage/destination';
 import { serverTarget } from '../serverTarget';
 import { mysqlBackupFlow, mysqlRestoreFlow } from './mysqlFlows';
 import { postgresBackupFlow, postgresRestoreFlow } from './postgresFlows';
 import { sqliteBackupFlow } from './sqliteFlows';
+import type { BackupFlowResult } from './flowSteps';
 import { pickBackup, pickConnection } from '../pickers';
 import type { Services } from '../services';
 import { recordRestoredFrom } from '../restoredFrom';
@@ -46,40 +47,30 @@ export function registerBackupCommands(s: Services): vscode.Disposable[] {
 }
 
 async function backup(s: Services, connection: Connection): Promise<void> {
-  const settings = readSettings(s.globalStorage);
-  let options: BackupOptions = { codec: settings.compression, level: settings.compressionLevel };
-  let destination: Destination | undefined;
+  let flow: BackupFlowResult | undefined;
   let access: ServerAccess = {};
   if (connection.engine === 'sqlite') {
     // For a folder group the choice applies to every database in it.
-    const chosen = await sqliteBackupFlow(s, connection);
-    if (!chosen) return;
-    options = chosen;
-  }
-  if (connection.engine !== 'sqlite') {
+    flow = await sqliteBackupFlow(s, connection);
+  } else {
     const target = await serverTarget(s, connection);
-    const flow = connection.engine === 'postgres' ? await postgresBackupFlow(s, connection, target) : await mysqlBackupFlow(s, connection, target);
-    if (!flow) return;
-    ({ options, destination } = flow);
+    flow = connection.engine === 'postgres' ? await postgresBackupFlow(s, connection, target) : await mysqlBackupFlow(s, connection, target);
     access = target.access;
   }
-  const entries = await s.jobs.run(`Lifeboat: Backing up ${connection.name}`, ctx => backupConnection(connection, options, ctx, access), destination);
-  if (!entries) return;
-  if (entries.length !== 1 || (connection.engine === 'sqlite' && connection.folder)) {
-    const bytes = entries.reduce((n, e) => n + totalStoredBytes(e.manifest), 0);
-    void vscode.window.showInformationMessage(`${entries.length} databases of ${connection.name} backed up and checked: ${formatBytes(bytes)} stored${destination ? ` in ${destination.location}` : ''}.`);
+  if (!flow) return;
+  const request = parseBackupRequest(flow.request, readSettings(s.globalStorage), connection.engine);
+  const destinations = flow.destinations ?? [s.catalog.destination()];
+  const run = await s.jobs.run(`Lifeboat: Backing up ${connection.name}`, ctx => runBackup(connection, request, destinations, ctx, access), destinations[0]);
+  if (!run) return;
+  const [summary, ...rest] = describeBackupRun(run);
+  const failed = failedCopies(run);
+  const listed = destinations[0].location === s.catalog.destination().location;
+  if (listed && run.backups.length === 1 && run.backups[0].copies[0]) await revealInTree(s, connection.id, run.backups[0].copies[0].entry.prefix);
+  if (failed) {
+    void s.jobs.showError(`${summary} ${rest.join(' ')}`);
     return;
   }
-  const entry = entries[0];
-  const m = entry.manifest;
-  const checks = m.verifications[0]?.checks.filter(c => c.name !== 'sha256').map(c => `${c.name} ok`).join(', ');
-  if (destination) {
-    void vscode.window.showInformationMessage(`Backup of ${connection.name} stored in ${destination.location}/${entry.prefix}: ${describeStored(m)} (${checks}) in ${formatDuration(m.timings.totalMs)}.`);
-    return;
-  }
-  await revealInTree(s, connection.id, entry.prefix);
-  void vscode.window.showInformationMessage(
-    `Backup of ${connection.name} checked: ${describeStored(m)} stored (${checks}, ${m.tables.length} tables) in ${formatDuration(m.timings.totalMs)}.`);
+  void vscode.window.showInformationMessage([summary, ...rest].join(' '));
 }
 
 async function verify(s: Services, entry: CatalogEntry): Promise<void> {
@@ -214,7 +205,7 @@ async function remove(s: Services, prefix: string, entry: CatalogEntry | undefin
   try {
     // Then the blocks that only this backup used (an incremental snapshot's): never those a
     // newer snapshot needs.
-    await removeBackup(s.catalog.destination(), prefix, s.logger);
+    await deleteBackup(s.catalog.destination(), prefix, s.logger);
     s.logger.info(`Deleted backup ${prefix}`);
   } catch (error) {
     void s.jobs.showError(`Deleting ${prefix} failed: ${(error as Error).message}`);

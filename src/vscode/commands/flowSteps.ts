@@ -3,10 +3,11 @@ import type { CatalogEntry } from '../../core/catalog';
 import { codecAvailable } from '../../core/codec';
 import { formatBytes } from '../../core/format';
 import type { Codec } from '../../core/manifest';
-import { listServerTables, restoreImpact, type BackupOptions, type ServerTarget } from '../../engines';
+import { listServerTables, restoreImpact, type ServerTarget } from '../../engines';
 import { proposeDatabaseName } from '../../engines/restoreNames';
-import type { Destination } from '../../storage/destination';
-import { LocalFolderDestination } from '../../storage/local';
+import type { Destination } from '../../core/destination';
+import { openDestination } from '../../storage/openDestination';
+import type { BackupRequest } from '../../engines/backupRequest';
 
 /**
  * The steps the server engines' Backup Database and Restore flows share: a quick pick that puts
@@ -15,9 +16,12 @@ import { LocalFolderDestination } from '../../storage/local';
  */
 export type Item<T> = vscode.QuickPickItem & { value: T };
 
+/** What a backup flow asked: the request as the CLI and tasks.json spell it (parseBackupRequest
+ *  turns it into the engine's options with the same defaults for every entry point), and where
+ *  the backup goes when not (only) to the backup folder. */
 export interface BackupFlowResult {
-  options: BackupOptions;
-  destination?: Destination;
+  request: BackupRequest;
+  destinations?: Destination[];
 }
 
 /** A quick pick with `first` on top, so Enter takes it, marked with why it is first ("last used",
@@ -68,15 +72,18 @@ export function codecItems(): Item<Codec>[] {
 }
 
 /** The backup folder (listed in the view) or a one-off folder; undefined when dismissed. */
-export async function pickDestination(title: string, backupFolder: string): Promise<{ destination?: Destination } | undefined> {
+export async function pickDestination(title: string, backupFolder: string): Promise<{ destinations?: Destination[] } | undefined> {
   const where = await pick(title, 'Where to store it', 'setting', [
     { value: 'setting' as const, label: `$(folder-library) ${backupFolder}`, detail: 'The backup folder (lifeboat.backupFolder): listed in the Lifeboat view' },
+    { value: 'both' as const, label: '$(files) The backup folder and another folder…', detail: 'Two complete copies, written at once (say one on another disk); the view lists the first' },
     { value: 'other' as const, label: '$(folder-opened) Another folder…', detail: 'A one-off copy elsewhere (not listed in the view unless it becomes the backup folder)' },
   ], null);
   if (!where) return undefined;
   if (where === 'setting') return {};
   const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Store the backup here' });
-  return picked?.[0] ? { destination: new LocalFolderDestination(picked[0].fsPath) } : undefined;
+  if (!picked?.[0]) return undefined;
+  const other = openDestination(picked[0].fsPath);
+  return { destinations: where === 'both' ? [openDestination(backupFolder), other] : [other] };
 }
 
 /** Into a new database (name proposed), chosen tables into a new one, or an existing database. */

@@ -1,7 +1,8 @@
 import type { CatalogEntry } from '../../core/catalog';
 import type { ServerConnection } from '../../core/connection';
 import type { Codec } from '../../core/manifest';
-import type { BackupOptions, RestoreOptions, ServerTarget } from '../../engines';
+import type { BackupRequest } from '../../engines/backupRequest';
+import type { RestoreOptions, ServerTarget } from '../../engines';
 import type { Services } from '../services';
 import { readSettings } from '../settings';
 import { codecItems, confirmExisting, pick, pickDestination, pickRestoreTarget, pickScope, type BackupFlowResult, type BackupScope } from './flowSteps';
@@ -35,15 +36,14 @@ export async function mysqlBackupFlow(s: Services, connection: ServerConnection,
   if (!where) return undefined;
 
   await s.memento.update(MEMENTO_KEY(connection.id), { scope: scoped.scope, tables: scoped.tables, codec } satisfies RememberedBackup);
-  const options: BackupOptions = {
-    codec,
-    ...(codec === settings.compression && settings.compressionLevel !== undefined ? { level: settings.compressionLevel } : {}),
+  const request: BackupRequest = {
+    compression: codec,
     ...(scoped.scope === 'schema' ? { schemaOnly: true } : {}),
     ...(scoped.scope === 'data' ? { dataOnly: true } : {}),
     ...(scoped.scope === 'tables' ? { tables: scoped.tables } : {}),
     ...(scoped.scope === 'exclude' ? { excludeTables: scoped.tables } : {}),
   };
-  return { options, ...(where.destination ? { destination: where.destination } : {}) };
+  return { request, ...where };
 }
 
 /** Into a new database by default; chosen tables; an existing one after typing its name. */

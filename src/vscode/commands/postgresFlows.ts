@@ -3,7 +3,8 @@ import { codecAvailable } from '../../core/codec';
 import type { ServerConnection } from '../../core/connection';
 import { defaultParallelJobs } from '../../core/parallelism';
 import type { Codec } from '../../core/manifest';
-import type { BackupOptions, RestoreOptions, ServerTarget } from '../../engines';
+import type { RestoreOptions, ServerTarget } from '../../engines';
+import type { BackupRequest } from '../../engines/backupRequest';
 import { exactPattern, type Compressor, type PgFormat } from '../../engines/postgres/dumpOptions';
 import { parseTableName } from '../../engines/postgres/tableNames';
 import type { Services } from '../services';
@@ -69,24 +70,21 @@ export async function postgresBackupFlow(s: Services, connection: ServerConnecti
 
   const where = await pickDestination(title(4), settings.backupFolder);
   if (!where) return undefined;
-  const destination = where.destination;
 
   await s.memento.update(MEMENTO_KEY(connection.id), { format, scope, tables, compression } satisfies RememberedBackup);
   const [compressor, codec] = compression.split(':') as [Compressor | 'auto', Codec];
   const patterns = tables.map(name => parseTableName(name)).filter(p => p !== undefined).map(([schema, table]) => exactPattern(schema, table));
-  const options: BackupOptions = {
-    codec,
-    ...(format === 'auto' ? {} : { format }),
+  // Spelled as the CLI's flags: parseBackupRequest fills in the level and jobs from the settings.
+  const request: BackupRequest = {
+    format,
+    compression: codec,
     ...(compressor === 'auto' ? {} : { compressor }),
-    ...(codec === settings.compression && settings.compressionLevel !== undefined ? { level: settings.compressionLevel } : {}),
-    ...(format === 'directory' ? { jobs: settings.backupJobs > 1 ? settings.backupJobs : jobs } : {}),
-    ...(format === 'auto' && settings.backupJobs > 0 ? { jobs: settings.backupJobs } : {}),
     ...(scope === 'schema' ? { schemaOnly: true } : {}),
     ...(scope === 'data' ? { dataOnly: true } : {}),
     ...(scope === 'tables' ? { tables: patterns } : {}),
     ...(scope === 'exclude' ? { excludeTables: patterns } : {}),
   };
-  return { options, ...(destination ? { destination } : {}) };
+  return { request, ...where };
 }
 
 /** Restore: into a new database (name proposed) by default; an existing one after typing its name. */

@@ -1,9 +1,7 @@
 import type { SqliteConnection } from '../../core/connection';
-import type { BackupOptions } from '../../engines';
 import type { SqliteFormat } from '../../engines/sqlite/payloads';
-import { pick, type Item } from './flowSteps';
+import { pick, type BackupFlowResult, type Item } from './flowSteps';
 import type { Services } from '../services';
-import { readSettings } from '../settings';
 
 /**
  * Backup Database on a SQLite connection: one choice, what to store. The choice made last time
@@ -20,12 +18,11 @@ const CHOICES: Item<SqliteChoice>[] = [
   { value: 'snapshot', label: '$(history) Incremental snapshot', detail: 'Stores only the pages no earlier snapshot stored: small and quick when little changed; each snapshot restores on its own.' },
 ];
 
-export async function sqliteBackupFlow(s: Services, connection: SqliteConnection): Promise<BackupOptions | undefined> {
-  const settings = readSettings(s.globalStorage);
+export async function sqliteBackupFlow(s: Services, connection: SqliteConnection): Promise<BackupFlowResult | undefined> {
   const remembered = s.memento.get<SqliteChoice>(MEMENTO_KEY(connection.id));
   const choice = await pick(`Back up ${connection.name}`, 'What to store', remembered ?? 'copy', CHOICES, remembered ? 'last used' : 'default');
   if (!choice) return undefined;
   await s.memento.update(MEMENTO_KEY(connection.id), choice);
   const sqliteFormat: SqliteFormat = choice === 'vacuum' ? 'copy' : choice;
-  return { codec: settings.compression, level: settings.compressionLevel, sqliteFormat, ...(choice === 'vacuum' ? { vacuum: true } : {}) };
+  return { request: { sqliteFormat, ...(choice === 'vacuum' ? { vacuum: true } : {}) } };
 }

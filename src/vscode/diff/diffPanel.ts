@@ -271,7 +271,7 @@ export class DiffPanel {
           { location: vscode.ProgressLocation.Notification, title: `Lifeboat: Merging ${plural(rows, 'row')} into ${target}`, cancellable: true },
           async (progress, token) => {
             const cancel = token.onCancellationRequested(() => controller.abort());
-            const ctx = notificationJobContext(this.s.catalog.destination(), this.s.logger, controller.signal, progress);
+            const ctx = notificationJobContext(this.s.catalog.destination(), this.s.logger, controller.signal, progress, this.s.catalog.scratchFolder());
             try {
               await sweepDeadWriters(ctx);
               return await comparison.apply(selection, options, ctx);

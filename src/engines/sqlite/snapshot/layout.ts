@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import type { Codec, StoredFile } from '../../../core/manifest';
 import { ownSharedName, sharedKey } from '../../../core/sharedFiles';
 import { readStoredFile } from '../../../core/storePipeline';
-import type { Destination } from '../../../storage/destination';
+import type { Destination } from '../../../core/destination';
 import { decodePackIndex } from './packIndex';
 
 /**

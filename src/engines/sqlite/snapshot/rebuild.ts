@@ -7,7 +7,7 @@ import { readStoredFile } from '../../../core/storePipeline';
 import { hashFile } from '../../../core/hashing';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import type { Destination } from '../../../storage/destination';
+import type { Destination } from '../../../core/destination';
 import { loadBlockLocations, readStoredBuffer, type BlockLocation } from './layout';
 import { decodePageIndex, pageCountOf, pageHash, type PageIndex } from './pageIndex';
 

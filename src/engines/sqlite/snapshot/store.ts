@@ -8,7 +8,7 @@ import type { Logger } from '../../../core/logger';
 import type { Codec, StoredFile } from '../../../core/manifest';
 import { sharedKey } from '../../../core/sharedFiles';
 import { storeStream } from '../../../core/storePipeline';
-import type { Destination } from '../../../storage/destination';
+import type { Destination } from '../../../core/destination';
 import { PAGE_INDEX_FILE, SNAPSHOT_KIND, isPackIndex, loadBlockLocations, packIndexName, packName, type BlockLocation } from './layout';
 import { FRAME_BYTES, encodePackIndex, type PackEntry } from './packIndex';
 import { HASH_BYTES, encodePageIndex } from './pageIndex';

@@ -3,7 +3,7 @@ import { testConnection } from '../../engines';
 import { readPassword, resolveConnection } from '../config';
 import { action } from '../context';
 
-export function registerTest(program: Command): void {
+export function registerTestConnection(program: Command): void {
   program.command('test')
     .description('Connect to a database and report its server (or SQLite library) version.')
     .argument('<connection>', 'connection id or name from the config file, or a SQLite path / URI without password')

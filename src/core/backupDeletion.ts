@@ -1,8 +1,8 @@
-import { deleteBackup, listBackups } from './catalog';
+import { listBackups, removeBackupFiles } from './catalog';
 import type { Logger } from './logger';
 import { isOrphan, ownedKind } from './orphans';
 import { SHARED_FOLDER } from './sharedFiles';
-import type { Destination } from '../storage/destination';
+import type { Destination } from './destination';
 
 export interface CollectResult {
   /** Keys of shared files removed. */
@@ -24,7 +24,7 @@ export interface CollectResult {
  *  - nothing is collected while a manifest of the connection cannot be read: it might list them.
  * A skipped collection is harmless: the next deletion or snapshot collects.
  */
-export async function collectSharedGarbage(destination: Destination, connectionId: string, logger?: Logger): Promise<CollectResult> {
+export async function collectUnusedShared(destination: Destination, connectionId: string, logger?: Logger): Promise<CollectResult> {
   const listing = await listBackups(destination, { connectionId, logger });
   if (listing.problems.length > 0) {
     return { removed: [], skipped: `the manifest of ${listing.problems[0].prefix} cannot be read, and it may use shared blocks` };
@@ -50,9 +50,9 @@ export async function collectSharedGarbage(destination: Destination, connectionI
 }
 
 /** Deletes a backup, then the shared files only it used. */
-export async function removeBackup(destination: Destination, prefix: string, logger?: Logger): Promise<CollectResult> {
-  await deleteBackup(destination, prefix);
-  const result = await collectSharedGarbage(destination, prefix.split('/')[0], logger);
+export async function deleteBackup(destination: Destination, prefix: string, logger?: Logger): Promise<CollectResult> {
+  await removeBackupFiles(destination, prefix);
+  const result = await collectUnusedShared(destination, prefix.split('/')[0], logger);
   if (result.skipped) logger?.info(`Shared blocks were not collected after deleting ${prefix}: ${result.skipped}; the next deletion or snapshot collects them.`);
   return result;
 }

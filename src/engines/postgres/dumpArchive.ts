@@ -5,7 +5,7 @@ import { linkedController, type JobContext } from '../../core/job';
 import type { Manifest, StoredFile } from '../../core/manifest';
 import { runTool } from '../../core/processes';
 import { readStoredFile } from '../../core/storePipeline';
-import type { Destination } from '../../storage/destination';
+import type { Destination } from '../../core/destination';
 import type { PgFormat } from './dumpOptions';
 import { firstError } from './toolErrors';
 

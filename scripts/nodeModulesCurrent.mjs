@@ -1,0 +1,39 @@
+// Exits 0 when node_modules holds what package-lock.json names and its native module loads in
+// this Node; otherwise prints why on stderr and exits 1 (scripts/setup.sh then runs `npm ci`).
+// It reads npm's own record of the install (node_modules/.package-lock.json, written by every
+// `npm ci`/`npm install`), so it takes milliseconds where `npm ls` takes seconds.
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+function stale() {
+  const installedFile = path.join(root, 'node_modules', '.package-lock.json');
+  if (!fs.existsSync(installedFile)) return 'node_modules has no record of a finished npm install';
+  const wanted = JSON.parse(fs.readFileSync(path.join(root, 'package-lock.json'), 'utf8')).packages;
+  const installed = JSON.parse(fs.readFileSync(installedFile, 'utf8')).packages;
+  for (const [name, entry] of Object.entries(wanted)) {
+    if (name === '') continue;
+    const have = installed[name];
+    // Optional packages for other platforms (esbuild's, for one) are rightly left out.
+    if (!have) { if (entry.optional) continue; return `${name} is not installed`; }
+    if (have.version !== entry.version || have.integrity !== entry.integrity) return `${name} is ${have.version}, package-lock.json wants ${entry.version}`;
+  }
+  const extra = Object.keys(installed).find(name => !(name in wanted));
+  if (extra) return `${extra} is installed but not in package-lock.json`;
+  try {
+    const Database = createRequire(path.join(root, 'package.json'))('better-sqlite3');
+    new Database(':memory:').close();
+  } catch (error) {
+    return `better-sqlite3 does not load in Node ${process.version}: ${error.message.replace(/\s+/g, ' ')}`;
+  }
+  return undefined;
+}
+
+const reason = stale();
+if (reason) {
+  process.stderr.write(`${reason}\n`);
+  process.exit(1);
+}
