@@ -292,6 +292,12 @@ export function mibCell<S>(result: StepResult<S>, field: { [K in keyof S]: S[K] 
   return values.length ? (median(values) / 1048576).toFixed(0) : '';
 }
 
+/** A duration in ms over the samples, in seconds for the table: median (min–max); '' where none has it. */
+export function secondsCell<S>(result: StepResult<S>, field: { [K in keyof S]: S[K] extends number | undefined ? K : never }[keyof S]): string {
+  const values = result.samples.map(s => s[field]).filter((v): v is S[typeof field] & number => typeof v === 'number');
+  return values.length ? spread(values.map(v => v / 1000), 1) : '';
+}
+
 /** Under `heading`, per step that recorded timings (ms): the median of each, in seconds. */
 export function printTimings<S extends { timings?: Record<string, number> }>(heading: string, steps: BenchStep<S>[], results: Map<string, StepResult<S>>): void {
   const withTimings = steps.map(s => [s, results.get(s.key)!] as const).filter(([, r]) => r.samples.some(x => x.timings));

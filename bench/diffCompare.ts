@@ -32,6 +32,7 @@ import {
 import {
   DIFF_GENERATOR_VERSION, DIFF_SCHEMA, DIFF_TABLE, ensureDiffDatabases, PROD_DATABASE, RESTORED_DATABASE, type DiffData,
 } from './diffGenerate';
+import { serverTreeCpu } from './processMeter';
 import { PG_BIN, startBenchCluster, type BenchCluster } from './pgGenerate';
 
 const RUN = path.join(DATA, 'diff-run');
@@ -369,28 +370,7 @@ function measure(command: string, args: string[], env: NodeJS.ProcessEnv, stdout
  * postmaster's own and its reaped children's (cutime, cstime: backends that ended), plus every live child's.
  */
 function serverCpuMeter(dataDir: string): () => number {
-  const ticks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
-  const stat = (pid: number) => {
-    try {
-      // Fields after the command name (which may hold spaces): state is field 3; utime, stime, cutime, cstime are 14–17.
-      const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return text.slice(text.lastIndexOf(')') + 2).split(' ');
-    } catch {
-      return undefined;
-    }
-  };
-  return () => {
-    const postmaster = Number(fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-    const own = stat(postmaster);
-    if (!own) return NaN;
-    let total = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
-    for (const entry of fs.readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      const fields = stat(Number(entry));
-      if (fields && Number(fields[1]) === postmaster) total += Number(fields[11]) + Number(fields[12]);
-    }
-    return (total * 1000) / ticks;
-  };
+  return serverTreeCpu(() => Number(fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]));
 }
 
 /** Polls VmHWM of `pid` and its descendants every 20 ms; stop() gives the highest sum seen (KiB). */

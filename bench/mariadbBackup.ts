@@ -9,6 +9,7 @@
 //   node --import tsx bench/mariadbBackup.ts --warmup 1      rounds run first and not counted (default 0)
 //   node --import tsx bench/mariadbBackup.ts --scale 0.04    a smaller database (about 60 MiB): a quick dry run
 //   node --import tsx bench/mariadbBackup.ts --restore       also time restores (several minutes each at full size)
+//   node --import tsx bench/mariadbBackup.ts --baseline-cli OTHER/dist/cli.js   another build's default backup beside this one's
 //
 // Each round runs every backup, in an order that rotates from round to round, then (--restore)
 // every restore, likewise; before each command: `sync`, and InnoDB's dirty pages flushed, so no
@@ -17,17 +18,17 @@
 // bench/.data/mariadb-run/ and are removed at the end of each round. The bare tools and Lifeboat
 // reach the server the same way: TCP to 127.0.0.1, the same user and password, the password in a
 // 0600 option file (--defaults-extra-file) for the bare tools, never on a command line.
-import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import {
-  buildIfStale, cleanEnv, cleanUpOnInterrupt, CommandFailed, DATA, DIST_CLI, emptyFolder, finishRun, fmt, folderBytes, freeBytes, gib, median, mib, mibCell,
-  notRun, numericFields, parseJson, printRatios, printTimings, readFilesOnce, RESTORE_PREFIX, ROOT, runRounds, runServerBench, spread, stepRunner, table, timedCommand,
+  buildIfStale, cleanEnv, cleanUpOnInterrupt, DATA, DIST_CLI, emptyFolder, finishRun, fmt, folderBytes, freeBytes, gib, mib, mibCell,
+  notRun, numericFields, parseJson, printRatios, printTimings, readFilesOnce, RESTORE_PREFIX, ROOT, secondsCell, runRounds, runServerBench, spread, stepRunner, table, timedCommand,
   type BenchStep, type Ratio, type StepResult,
 } from './benchSupport';
+import { cpuClock, findExecutable, processCpu, timedPipeline, type Command, type Measured } from './processMeter';
 import { describeDatabase, ensureBenchDatabase, startBenchServer, type BenchDatabase, type BenchServer } from './mariadbGenerate';
 
 const RUN = path.join(DATA, 'mariadb-run');
@@ -51,11 +52,14 @@ const { values: flags } = parseArgs({
     node: { type: 'string' },
     scale: { type: 'string', default: '1' },
     restore: { type: 'boolean', default: false },
+    'baseline-cli': { type: 'string' },
   },
 });
 const ROUNDS = Math.max(1, Number(flags.rounds) || 3);
 const WARMUP = Math.max(0, Number(flags.warmup) || 0);
 const SCALE = Number(flags.scale);
+/** Another build's dist/cli.js, run beside this one's in the same rounds (a change's cost, measured). */
+const BASELINE_CLI = flags['baseline-cli'] ? path.resolve(flags['baseline-cli']) : undefined;
 const LIFEBOAT_NODE = path.resolve(flags.node ?? (fs.existsSync(NODE24) ? NODE24 : process.execPath));
 
 interface Sample {
@@ -81,12 +85,6 @@ interface LifeboatManifest {
   options?: Record<string, unknown>;
   consistency?: Record<string, unknown>;
   files?: { name?: string; size?: number; contentSize?: number }[];
-}
-
-/** One process of a pipeline: no shell, arguments as an array. */
-interface Command {
-  command: string;
-  args: string[];
 }
 
 const running = new Set<ChildProcess>();
@@ -125,6 +123,7 @@ async function bench(server: BenchServer, db: BenchDatabase, began: number, load
   console.log(`Tools      ${toolVersion(tools.dump)}; compression: ${tools.zstd ? `zstd ${/v[\d.]+/.exec(toolVersion(tools.zstd))?.[0] ?? ''} (CLI, one thread) level ${ZSTD_LEVEL}, as Lifeboat's default` : `no zstd CLI: Node ${lifeboat.nodeVersion}'s zlib zstd level ${ZSTD_LEVEL} (bench/zstdFilter.mjs)`}`);
   console.log(`Bare       ${path.basename(tools.dump)} ${DUMP_OPTIONS.join(' ')} ${db.name} | ${path.basename(compress.command)} ${compress.args.join(' ')} > file`);
   console.log(`Lifeboat   ${lifeboat.note}; CLI run by Node ${lifeboat.nodeVersion} (${LIFEBOAT_NODE})${lifeboat.zstd ? '' : ': no zstd in its zlib, so its default codec is gzip and the comparison is not like for like'}`);
+  if (BASELINE_CLI) console.log(`Baseline   ${path.relative(ROOT, BASELINE_CLI) || BASELINE_CLI}: another build's default backup, in the same rounds`);
   console.log(`Machine    ${os.availableParallelism()} cores, ${gib(os.totalmem())} RAM, ${gib(freeAtStart)} free on the disk of ${path.relative(ROOT, RUN)}`);
   console.log(`Method     ${WARMUP ? `${WARMUP} warm-up round(s) (not counted) + ` : ''}${ROUNDS} measured round${ROUNDS === 1 ? '' : 's'}; backups${flags.restore ? ' then restores' : ''}, order rotating each round;`);
   console.log('           `sync` + InnoDB dirty pages flushed before each command; medians (min–max) of wall seconds; the database\'s files read once first (page cache warm).');
@@ -143,16 +142,26 @@ async function bench(server: BenchServer, db: BenchDatabase, began: number, load
   /** What Lifeboat's manifest says it ran, from the last round. */
   let lifeboatRan: LifeboatManifest | undefined;
 
+  const lifeboatBackupBy = async (cli: string): Promise<Sample & { folder: string; id: string; ran: LifeboatManifest }> => {
+    const folder = fresh('lifeboat');
+    const { stdout, ...measured } = await timed(LIFEBOAT_NODE, [cli, ...lifeboatGlobals, '--backup-dir', folder, 'backup', 'bench'], lifeboatEnv);
+    const result = parseJson(stdout) as { backup?: { id?: string; manifest?: LifeboatManifest & { timings?: Record<string, number> } } };
+    const id = result.backup?.id;
+    if (!id) throw new Error(`No backup id in Lifeboat's JSON result: ${stdout.slice(0, 500)}`);
+    const m = result.backup?.manifest;
+    return { ...measured, folder, id, ran: { tool: m?.tool, options: m?.options, consistency: m?.consistency, files: m?.files }, size: folderBytes(folder), timings: numericFields(m?.timings) };
+  };
+
   const backups: Step[] = [
     { key: 'dumpZstd', label: `mariadb-dump | zstd -${ZSTD_LEVEL} (bare, same options and codec)`, run: async () => {
       const file = fresh('mariadb-dump') + '.sql.zst';
-      const measured = await timedPipeline([dump, compress], file);
+      const measured = await pipeline([dump, compress], file);
       bareArchive = file;
       return { ...measured, size: fs.statSync(file).size };
     } },
     { key: 'dumpPlain', label: 'mariadb-dump > file (no compression: the floor)', run: async () => {
       const file = fresh('mariadb-dump') + '.sql';
-      const measured = await timedPipeline([dump], file);
+      const measured = await pipeline([dump], file);
       const size = fs.statSync(file).size;
       const facts = dumpFacts(file);
       if (!facts.complete) throw new Error(`${file} does not end with "-- Dump completed": the dump is incomplete.`);
@@ -161,16 +170,12 @@ async function bench(server: BenchServer, db: BenchDatabase, began: number, load
       return { ...measured, size };
     } },
     { key: 'lbDefault', label: 'lifeboat backup (defaults)', lifeboat: true, blocked: () => lifeboat.missing, run: async () => {
-      const folder = fresh('lifeboat');
-      const { stdout, ...measured } = await timed(LIFEBOAT_NODE, [DIST_CLI, ...lifeboatGlobals, '--backup-dir', folder, 'backup', 'bench'], lifeboatEnv);
-      const result = parseJson(stdout) as { backup?: { id?: string; manifest?: LifeboatManifest & { timings?: Record<string, number> } } };
-      const id = result.backup?.id;
-      if (!id) throw new Error(`No backup id in Lifeboat's JSON result: ${stdout.slice(0, 500)}`);
-      lifeboatBackup = { folder, id };
-      const m = result.backup?.manifest;
-      lifeboatRan = { tool: m?.tool, options: m?.options, consistency: m?.consistency, files: m?.files };
-      return { ...measured, size: folderBytes(folder), timings: numericFields(result.backup?.manifest?.timings) };
+      const s = await lifeboatBackupBy(DIST_CLI);
+      lifeboatBackup = s;
+      lifeboatRan = s.ran;
+      return s;
     } },
+    ...(BASELINE_CLI ? [{ key: 'lbBaseline', label: 'lifeboat backup (defaults), the baseline build', lifeboat: true, run: () => lifeboatBackupBy(BASELINE_CLI) }] : []),
   ];
 
   const restoreTarget = async (label: string, round: number): Promise<string> => {
@@ -192,7 +197,7 @@ async function bench(server: BenchServer, db: BenchDatabase, began: number, load
       const target = await restoreTarget('bare', round);
       await server.query(`CREATE DATABASE \`${target}\``);
       await settle(server);
-      const measured = await timedPipeline([decompress(bareArchive), {
+      const measured = await pipeline([decompress(bareArchive), {
         command: tools.client, args: [...clientArgs, '--binary-mode', '--default-character-set=utf8mb4', target],
       }]);
       return { ...measured, restored: await finishRestore(target) };
@@ -252,16 +257,13 @@ async function bench(server: BenchServer, db: BenchDatabase, began: number, load
 function report(steps: Step[], results: Map<string, Result>): void {
   const get = (key: string) => results.get(key)!;
   console.log('');
-  const seconds = (r: Result, field: 'cpu' | 'serverCpu') => {
-    const values = r.samples.map(s => s[field]).filter((v): v is number => typeof v === 'number');
-    return values.length ? (median(values) / 1000).toFixed(1) : '';
-  };
+
   table(['', 'wall s', 'CPU s', 'server CPU s', 'stored MiB', 'restored MiB'], steps.map(step => {
     const r = get(step.key);
     if (r.skipped || !r.samples.length) return [step.label, notRun(r)];
-    return [step.label, spread(r.samples.map(s => s.wall / 1000), 1), seconds(r, 'cpu'), seconds(r, 'serverCpu'), mibCell(r, 'size'), mibCell(r, 'restored')];
+    return [step.label, spread(r.samples.map(s => s.wall / 1000), 1), secondsCell(r, 'cpu'), secondsCell(r, 'serverCpu'), mibCell(r, 'size'), mibCell(r, 'restored')];
   }));
-  console.log('CPU s: user + system of the command\'s processes (the tools; or Lifeboat\'s Node and its dump tool); server CPU s: mariadbd\'s meanwhile. Medians.');
+  console.log('CPU s: user + system of the command\'s processes (the tools; or Lifeboat\'s Node and its dump tool); server CPU s: mariadbd\'s meanwhile. Medians (min–max).');
 
   printTimings('Inside the steps (medians, s): Lifeboat\'s backup manifest timings, its restore durationMs (JSON result)', steps, results);
 
@@ -271,6 +273,10 @@ function report(steps: Step[], results: Map<string, Result>): void {
     [`Backup, same options and codec: lifeboat backup / mariadb-dump | zstd -${ZSTD_LEVEL}`, 'lbDefault', 'dumpZstd', 1.05, 'wall'],
     [`CPU outside the server: lifeboat backup / mariadb-dump | zstd -${ZSTD_LEVEL}`, 'lbDefault', 'dumpZstd', undefined, 'cpu'],
     [`Size: Lifeboat's backup / mariadb-dump | zstd -${ZSTD_LEVEL}`, 'lbDefault', 'dumpZstd', undefined, 'size'],
+    ...(BASELINE_CLI ? [
+      ['This build / the baseline build (lifeboat backup, defaults): wall', 'lbDefault', 'lbBaseline', 1.05, 'wall'],
+      ['This build / the baseline build (lifeboat backup, defaults): CPU', 'lbDefault', 'lbBaseline', 1.05, 'cpu'],
+    ] as Ratio<'wall' | 'cpu'>[] : []),
     ['Lifeboat backup / mariadb-dump > file (the floor)', 'lbDefault', 'dumpPlain', undefined, 'wall'],
     [`Bare: mariadb-dump | zstd -${ZSTD_LEVEL} / mariadb-dump > file (the cost of compressing)`, 'dumpZstd', 'dumpPlain', undefined, 'wall'],
     ...(flags.restore ? [['Restore: lifeboat restore / zstd -d | mariadb', 'lbRestore', 'restoreBare', undefined, 'wall'] as Ratio<'wall'>] : []),
@@ -290,20 +296,7 @@ function lifeboatFacts(): { nodeVersion: string; zstd: boolean; note: string; mi
 
 /** mariadb-dump and mariadb from the system, and the zstd CLI if there is one. */
 function findTools(): { dump: string; client: string; zstd?: string } {
-  const find = (names: string[]) => {
-    for (const folder of ['/usr/bin', '/usr/local/bin', ...(process.env.PATH ?? '').split(path.delimiter)]) {
-      for (const name of names) {
-        const file = path.join(folder, name);
-        try {
-          fs.accessSync(file, fs.constants.X_OK);
-          return file;
-        } catch {
-          // not here
-        }
-      }
-    }
-    return undefined;
-  };
+  const find = findExecutable;
   const dump = find(['mariadb-dump']);
   const client = find(['mariadb']);
   if (!dump || !client) throw new Error('mariadb-dump or mariadb is not installed: apt-get install -y mariadb-client.');
@@ -367,93 +360,18 @@ function warmPageCache(server: BenchServer, database: string): void {
   readFilesOnce(path.join(server.dataDir, database));
 }
 
-/**
- * Runs `commands` as a pipeline (each one's stdout into the next one's stdin, through OS pipes:
- * no shell, and no copy through this process), the last one's stdout into `outFile` (or
- * discarded); resolves with the wall time until every process has exited. Rejects if any fails.
- */
-function timedPipeline(commands: Command[], outFile?: string): Promise<Measured> {
-  return new Promise((resolve, reject) => {
-    const out = outFile ? fs.openSync(outFile, 'w', 0o600) : 'ignore';
-    const cpu = cpuClock();
-    const children: { child: ChildProcess; shown: string; stderr: string }[] = [];
-    let failure: Error | undefined;
-    let open = commands.length;
-    let previous: ChildProcess | undefined;
-    commands.forEach(({ command, args }, i) => {
-      const last = i === commands.length - 1;
-      const stdio: StdioOptions = [previous?.stdout ?? 'ignore', last ? out : 'pipe', 'pipe'];
-      const child = spawn(command, args, { cwd: RUN, env: toolEnv(), stdio });
-      // This process's copy of the pipe between the two: closed, so that if the reader dies the
-      // writer gets EPIPE rather than blocking on a pipe nobody reads.
-      previous?.stdout?.destroy();
-      const entry = { child, shown: `${path.basename(command)} ${args.filter(a => !a.startsWith('--defaults-extra-file')).join(' ')}`, stderr: '' };
-      children.push(entry);
-      running.add(child);
-      child.stderr?.setEncoding('utf8').on('data', (chunk: string) => { entry.stderr = (entry.stderr + chunk).slice(-16_000); });
-      child.on('error', error => { failure ??= error; });
-      child.on('close', code => {
-        running.delete(child);
-        if (code !== 0 && !failure) {
-          failure = new CommandFailed(entry.shown, code, '', entry.stderr);
-          // The rest of the pipeline cannot succeed: end it rather than wait for it.
-          for (const other of children) if (other.child !== child) other.child.kill('SIGTERM');
-        }
-        if (--open > 0) return;
-        const measured = cpu.read();
-        if (typeof out === 'number') fs.closeSync(out);
-        if (failure) reject(failure);
-        else resolve(measured);
-      });
-      previous = child;
-    });
-  });
-}
-
-interface Measured {
-  wall: number;
-  cpu?: number;
-  serverCpu?: number;
-}
-
-/** Clock ticks per second of /proc's times (getconf CLK_TCK; 100 on Linux almost everywhere). */
-const TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
 let serverPid = 0;
+/** Wall time, the CPU of the command's processes (and what they waited for), and mariadbd's own CPU meanwhile. */
+const clock = cpuClock(processCpu(() => serverPid));
 
-/** Fields of /proc/PID/stat after the command name: [0] is field 3 (state), so field n is at n - 3. */
-function procStat(pid: number | 'self'): string[] | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Wall time, and CPU time from /proc: this process's reaped children (cutime + cstime: the
- * command's processes and everything they waited for, since commands run one at a time) and the
- * server's own (utime + stime). Undefined where /proc is missing. Less disturbed than wall time
- * by other work on a shared machine.
- */
-function cpuClock(): { read(): Measured } {
-  const children = () => { const f = procStat('self'); return f ? (Number(f[13]) + Number(f[14])) * 1000 / TICKS : NaN; };
-  const server = () => { const f = serverPid ? procStat(serverPid) : undefined; return f ? (Number(f[11]) + Number(f[12])) * 1000 / TICKS : NaN; };
-  const started = performance.now();
-  const [c0, s0] = [children(), server()];
-  return {
-    read() {
-      const wall = performance.now() - started;
-      const cpu = children() - c0;
-      const serverCpu = server() - s0;
-      return { wall, ...(Number.isFinite(cpu) ? { cpu } : {}), ...(Number.isFinite(serverCpu) ? { serverCpu } : {}) };
-    },
-  };
+/** A pipeline of the bare tools, timed by `clock`, in the run's folder. */
+function pipeline(commands: Command[], outFile?: string): Promise<Measured> {
+  return timedPipeline(commands, { cwd: RUN, env: toolEnv(), running, clock, outFile });
 }
 
 /** Spawns a command (no shell) and returns its wall time and stdout; rejects with the end of its output if it fails. */
 function timed(command: string, args: string[], env: Record<string, string>): Promise<Measured & { stdout: string }> {
-  return timedCommand(command, args, { cwd: RUN, env: { ...toolEnv(), ...env }, running, clock: cpuClock });
+  return timedCommand(command, args, { cwd: RUN, env: { ...toolEnv(), ...env }, running, clock });
 }
 
 /** This process's environment without anything that would point a tool or Lifeboat elsewhere. */

