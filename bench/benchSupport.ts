@@ -319,8 +319,12 @@ export type Ratio<F extends string> = [string, string, string, number | undefine
  */
 export function printRatios<F extends string, S extends { [K in F]?: number }>(ratios: Ratio<F>[], results: Map<string, StepResult<S>>): void {
   for (const [label, a, b, target, field] of ratios) {
-    const ra = results.get(a)!, rb = results.get(b)!;
+    const ra = results.get(a), rb = results.get(b);
     const goal = target === undefined ? '' : `   target ≤ ${target.toFixed(2)}`;
+    if (!ra || !rb) {
+      line(label, `—${goal}${goal ? ':' : ''} not run in this run`);
+      continue;
+    }
     if (ra.skipped || rb.skipped || !ra.samples.length || !rb.samples.length) {
       line(label, `—${goal}${goal ? ':' : ''} ${ra.skipped ? notRun(ra) : notRun(rb)}`);
       continue;

