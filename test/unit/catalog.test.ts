@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { removeBackupFiles, findBackups, listBackups, writeManifest } from '../../src/core/catalog';
+import { parseConnectionUri } from '../../src/core/connection';
 import { LocalFolderDestination } from '../../src/storage/local';
 import { sampleId, sampleManifest, samplePrefix } from '../support/manifests';
 import { deadPid } from '../support/orphans';
@@ -25,6 +26,26 @@ describe('catalog', () => {
     const all = await listBackups(destination);
     assert.deepEqual(all.entries.map(e => e.manifest.id), [newer, crm, older]);
     assert.deepEqual((await listBackups(destination, { connectionId: 'app' })).entries.map(e => e.manifest.id), [newer, older]);
+  });
+
+  it('lists backups of a PostgreSQL and a MySQL URI to the same host and database under two connections, each of its engine', async () => {
+    const destination = new LocalFolderDestination(tmp.file('same-name'));
+    const uris = { postgres: 'postgres://u@db.example.com/shop', mysql: 'mysql://u@db.example.com/shop' } as const;
+    const made = Object.entries(uris).map(([engine, uri], i) => {
+      const { id, name } = parseConnectionUri(uri).connection;
+      return sampleManifest({
+        id: sampleId(10 + i), engine: engine as 'postgres' | 'mysql', kind: engine === 'postgres' ? 'pg_dump-custom' : 'mysql-dump-sql',
+        connection: { id, name, engine: engine as 'postgres' | 'mysql', source: 'db.example.com/shop' },
+      });
+    });
+    for (const manifest of made) await writeManifest(destination, samplePrefix(manifest), manifest);
+    const all = await listBackups(destination);
+    assert.deepEqual(all.problems, []);
+    assert.deepEqual(new Set(all.entries.map(e => `${e.manifest.connection.id} ${e.manifest.engine}`)), new Set(['postgres-shop-db-example-com postgres', 'mysql-shop-db-example-com mysql']));
+    for (const manifest of made) {
+      const one = await listBackups(destination, { connectionId: manifest.connection.id });
+      assert.deepEqual(one.entries.map(e => e.manifest.engine), [manifest.engine], `only the ${manifest.engine} backup is under ${manifest.connection.id}`);
+    }
   });
 
   it('lists a half-written backup (no manifest) as nothing, and an unreadable manifest as a problem', async () => {
