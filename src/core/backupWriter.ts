@@ -1,14 +1,14 @@
 import * as fs from 'node:fs';
-import { PassThrough, type Readable, type Transform } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { backupPrefix, newBackupId } from './backupId';
 import { beginBackup, commitBackup, removeBackupFiles, type CatalogEntry } from './catalog';
 import type { Destination } from './destination';
 import { CancelledError, LifeboatError, errorMessage, isCancelled } from './errors';
 import { elapsedMs, type JobContext } from './job';
-import { MANIFEST_FORMAT, MANIFEST_VERSION, type Codec, type Manifest, type StoredFile, type VerificationCheck } from './manifest';
+import { MANIFEST_FORMAT, MANIFEST_VERSION, type Manifest, type StoredFile, type VerificationCheck } from './manifest';
 import { createScratch, type Scratch } from './scratch';
 import { deleteOwnShared } from './sharedFiles';
-import { adoptFile, fileSource, storeStreamToAll, type CopyFailure } from './storePipeline';
+import { adoptFile, fileSource, storeStreamToAll, type CopyFailure, type StoreOptions as PipelineStoreOptions } from './storePipeline';
 import { LIFEBOAT_TOOL } from './version';
 
 /**
@@ -70,20 +70,14 @@ export interface WrittenBackup {
   failures: { location: string; message: string }[];
 }
 
-export interface StoreOptions {
-  codec: Codec;
-  level?: number;
-  /** Content bytes read so far, and the expected total when known. */
-  onBytes?: (read: number, total: number) => void;
-  /** Stages that see the content before compression (row counters, completion checks). */
-  observers?: Transform[];
+/** How a stream is stored (storePipeline.ts); `signal` stops this store (the job's, or one that
+ *  also fires when the tool feeding it fails). */
+export type StoreOptions = Omit<PipelineStoreOptions, 'destination' | 'key' | 'name'> & {
   /** Its size, when the source is a stream whose length is known. */
   expectedBytes?: number;
   /** What reading the source is, for errors: "read pg_dump's output". */
   what?: string;
-  /** Stops this store (the job's signal, or one that also fires when the tool feeding it fails). */
-  signal?: AbortSignal;
-}
+};
 
 export class BackupWriter {
   readonly id: string;

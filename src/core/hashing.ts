@@ -26,6 +26,21 @@ export class HashingStream extends Transform {
   }
 }
 
+/** A pass-through stream that only counts what flows through it. */
+export class ByteCounter extends Transform {
+  bytes = 0;
+
+  constructor(private readonly onBytes?: (bytes: number) => void) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null, data?: Buffer) => void): void {
+    this.bytes += chunk.length;
+    this.onBytes?.(this.bytes);
+    done(null, chunk);
+  }
+}
+
 /** SHA-256 and size of a local file, read once. */
 export async function hashFile(file: string, signal?: AbortSignal): Promise<{ bytes: number; sha256: string }> {
   const hash = createHash('sha256');

@@ -154,7 +154,7 @@ export const consistencyValue: FieldCheck = (value, field) => {
   freeText(value, field);
 };
 
-export const storedFile = shape({ name: fileName, size: count, sha256, codec, contentSize: count, contentSha256: sha256 });
+export const storedFile = shape({ name: fileName, size: count, sha256, codec, contentSize: optional(count), contentSha256: optional(sha256) });
 
 export const tableFigures = shape({
   name: freeText, schema: optional(freeText), table: optional(freeText), oid: optional(count), dependents: optional(each(count)),

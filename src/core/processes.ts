@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import * as fs from 'node:fs';
+import type { Readable } from 'node:stream';
 import { childEnv } from './childEnv';
 import { CancelledError, LifeboatError, causedBy, isCancelled } from './errors';
 import { groupEnded, killGroup } from './processGroup';
@@ -27,8 +28,9 @@ export interface RunToolOptions {
   command: string;
   args: string[];
   env: NodeJS.ProcessEnv;
-  /** stdin and stdout: 'pipe' to stream through Lifeboat, 'ignore', or a file descriptor. */
-  stdin?: 'pipe' | 'ignore' | number;
+  /** stdin and stdout: 'pipe' to stream through Lifeboat, 'ignore', or a file descriptor; stdin
+   *  may also be another tool's stdout, joined by an OS pipe (and no longer readable here). */
+  stdin?: 'pipe' | 'ignore' | number | Readable;
   stdout?: 'pipe' | 'ignore' | number;
   signal?: AbortSignal;
   onStderrLine?: (line: string) => void;
@@ -47,6 +49,9 @@ export function runTool(options: RunToolOptions): ToolRun {
   // (taskkill /T stops the tree) and would open a console window for a detached child.
   const posix = process.platform !== 'win32';
   const child = spawn(options.command, options.args, { env: childEnv(options.env), stdio, detached: posix, windowsHide: true });
+  // Lifeboat's own end of a pipe it handed over: closed, so that when this tool exits the writer
+  // gets EPIPE instead of filling a pipe nobody reads.
+  if (typeof options.stdin === 'object') options.stdin.destroy();
   const tail: string[] = [];
   const log = options.logFile ? fs.createWriteStream(options.logFile, { flags: 'a', mode: 0o600 }) : undefined;
   // A log that cannot be written (disk full) must not take the process down; the tool's own

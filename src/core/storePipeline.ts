@@ -5,7 +5,7 @@ import { BlockBuffer } from './blockBuffer';
 import { compressor, decompressor } from './codec';
 import { CancelledError, LifeboatError, explainIoError, isCancelled, isDiskFull } from './errors';
 import { watchFirstFailure, type FirstFailure } from './firstFailure';
-import { HashingStream } from './hashing';
+import { ByteCounter, HashingStream } from './hashing';
 import { flushBehindStage } from './flushBehind';
 import type { Codec, StoredFile } from './manifest';
 import type { Destination } from './destination';
@@ -27,6 +27,17 @@ export interface StoreOptions {
   onBytes?: (bytesRead: number, totalBytes: number) => void;
   /** Extra stages that see the content before compression (row counters, completion checks). */
   observers?: Transform[];
+  /**
+   * Whether the content gets a SHA-256 of its own (default: yes). Dump streams go without: the
+   * stored SHA-256 and the codec's checksum prove as much (manifest.ts, StoredFile).
+   */
+  contentHash?: boolean;
+  /**
+   * The source is already the stored bytes, compressed in `codec` outside Lifeboat (the zstd CLI
+   * behind a dump tool): they are only hashed and written. `contentSize` gives the content's
+   * size once the source has ended, if the compressor told it.
+   */
+  precompressed?: { contentSize: Promise<number | undefined> };
 }
 
 export async function storeFile(options: StoreOptions & { source: string }): Promise<StoredFile> {
@@ -59,12 +70,15 @@ export interface CopyFailure {
  * destination counted it, must be the size of the bytes hashed.
  */
 export async function storeStreamToAll(options: Omit<StoreOptions, 'destination'> & { destinations: Destination[]; source: Readable; expectedBytes?: number; what?: string }): Promise<{ file: StoredFile; failures: CopyFailure[] }> {
-  const { destinations, key, codec, signal } = options;
+  const { destinations, key, codec, signal, precompressed } = options;
   const total = options.expectedBytes ?? 0;
-  const content = new HashingStream(read => options.onBytes?.(read, total));
-  const stored = new HashingStream();
+  const onContent = (read: number) => options.onBytes?.(read, total);
+  const content = precompressed ? undefined : options.contentHash === false ? new ByteCounter(onContent) : new HashingStream(onContent);
+  const stored = new HashingStream(precompressed ? onContent : undefined);
   const fan = new FanOut(destinations.length);
-  const stages = [options.source, new BlockBuffer(), content, ...(options.observers ?? []), compressor(codec, options.level), stored, fan];
+  const stages = content
+    ? [options.source, new BlockBuffer(), content, ...(options.observers ?? []), compressor(codec, options.level), stored, fan]
+    : [options.source, stored, fan];
   const firstFailure = watchFirstFailure(stages);
   const producing = pipeline(stages, { signal });
   const writes = destinations.map((destination, i) => destination.write(key, fan.branches[i], signal).catch((error: unknown) => {
@@ -93,7 +107,12 @@ export async function storeStreamToAll(options: Omit<StoreOptions, 'destination'
   if (producerError && (lost.length === 0 || (first && first.stage !== fan && first.stage !== stored))) throw producerError;
   if (lost.length > 0) throw lost[0];
   if (producerError) throw producerError;
-  return { file: { name: options.name, size: stored.bytes, sha256: stored.sha256, codec, contentSize: content.bytes, contentSha256: content.sha256 }, failures };
+  const contentSize = content ? content.bytes : await precompressed?.contentSize;
+  const contentSha256 = content instanceof HashingStream ? content.sha256 : undefined;
+  return {
+    file: { name: options.name, size: stored.bytes, sha256: stored.sha256, codec, ...(contentSize === undefined ? {} : { contentSize }), ...(contentSha256 === undefined ? {} : { contentSha256 }) },
+    failures,
+  };
 }
 
 /**
@@ -147,7 +166,8 @@ export async function readStoredFile(options: {
   const stored = new HashingStream(read => options.onBytes?.(read, file.size));
   // Stored as it is, the content is the stored bytes: hashing them twice would double the CPU a
   // restore spends beside the restore tool.
-  const stage = file.codec === 'none' && file.contentSha256 === file.sha256 ? undefined : new HashingStream();
+  const stage = file.contentSha256 === undefined ? (file.contentSize === undefined ? undefined : new ByteCounter())
+    : file.codec === 'none' && file.contentSha256 === file.sha256 ? undefined : new HashingStream();
   const content = stage ?? stored;
   const sinks = options.sink ? [options.sink] : [];
   let decoding: Transform | undefined;
@@ -197,7 +217,9 @@ export async function readStoredFile(options: {
   const problems: string[] = [];
   if (stored.bytes !== file.size) problems.push(`its size is ${stored.bytes} bytes, the manifest says ${file.size}`);
   else if (stored.sha256 !== file.sha256) problems.push(`its SHA-256 is ${stored.sha256}, the manifest says ${file.sha256}`);
-  if (content.sha256 !== file.contentSha256 || content.bytes !== file.contentSize) problems.push('its decompressed content differs from what was backed up');
+  const contentDiffers = (file.contentSha256 !== undefined && content instanceof HashingStream && content.sha256 !== file.contentSha256)
+    || (file.contentSize !== undefined && content.bytes !== file.contentSize);
+  if (contentDiffers) problems.push('its decompressed content differs from what was backed up');
   if (problems.length > 0) throw damaged(file, problems);
 }
 

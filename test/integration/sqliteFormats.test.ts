@@ -90,7 +90,7 @@ describe('SQLite SQL dump and VACUUM INTO', () => {
     assert.equal(m.options.vacuum, true);
     assert.match(String(m.options.method), /VACUUM INTO/);
     assert.equal(m.consistency.freelistCount, 0, 'the compact copy has no free pages');
-    assert.ok(m.files[0].contentSize < fs.statSync(source).size - freePages * 4096 + 4096, 'the copy is smaller than the source by its free pages');
+    assert.ok(m.files[0].contentSize! < fs.statSync(source).size - freePages * 4096 + 4096, 'the copy is smaller than the source by its free pages');
     assert.equal(m.verifications[0].checks.find(c => c.name === 'integrity_check')?.ok, true);
     const target = tmp.file('restored-vacuum.db');
     await restoreBackup(entry, { target }, ctx);

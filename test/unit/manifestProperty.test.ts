@@ -199,7 +199,7 @@ function assertTrustworthy(manifest: Manifest, where: string): void {
     assert.match(file.name, /^[A-Za-z0-9][A-Za-z0-9._-]*$/, where);
     assert.ok(file.name !== '..' && file.name.length <= 255, where);
     assert.ok(CODECS.includes(file.codec), where);
-    assert.ok(Number.isSafeInteger(file.size) && file.size >= 0 && Number.isSafeInteger(file.contentSize) && file.contentSize >= 0, where);
+    assert.ok(Number.isSafeInteger(file.size) && file.size >= 0 && (file.contentSize === undefined || (Number.isSafeInteger(file.contentSize) && file.contentSize >= 0)), where);
   }
   assert.ok(!Number.isNaN(Date.parse(manifest.completedAt)) && !Number.isNaN(Date.parse(manifest.startedAt)), where);
   assert.ok(Array.isArray(manifest.tables) && Array.isArray(manifest.verifications), where);

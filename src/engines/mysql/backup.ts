@@ -68,7 +68,7 @@ export async function makeMysqlBackup(connection: ServerConnection, access: Serv
       },
     });
     const name = `${MYSQL_PAYLOAD}${CODEC_SUFFIX[options.codec]}`;
-    const storing = writer.storeStream(name, run.child.stdout!, { codec: options.codec, level, observers: [scanner], what: 'read the dump tool\'s output', signal: work.signal });
+    const storing = writer.storeStream(name, run.child.stdout!, { codec: options.codec, level, observers: [scanner], contentHash: false, what: 'read the dump tool\'s output', signal: work.signal });
     await settleToolIntoStore(storing, run.done, work, ctx.signal, 'The backup');
     const dumpMs = elapsedMs(dumpStarted);
 

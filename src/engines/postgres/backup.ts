@@ -8,7 +8,9 @@ import { LifeboatError, throwIfAborted } from '../../core/errors';
 import { formatBytes } from '../../core/format';
 import { elapsedMs, linkedController, type JobContext } from '../../core/job';
 import type { StoredFile, VerificationCheck } from '../../core/manifest';
+import { defaultLevel } from '../../core/codec';
 import { runTool, settleToolIntoStore } from '../../core/processes';
+import { compressDump, findZstdCli, type ZstdCli } from '../../core/zstdCli';
 import { PhasedProgress } from '../../core/progress';
 import type { Scratch } from '../../core/scratch';
 import type { ServerAccess } from '../access';
@@ -42,8 +44,9 @@ export async function makePostgresBackup(connection: ServerConnection, access: S
     const plan = planDump(resolved.options, tools.major, source.snapshot);
     throwIfAborted(ctx.signal, 'The backup');
     const env = await postgresToolEnv(connection, access.password, scratch);
+    const zstdCli = plan.compressor === 'lifeboat' && plan.codec === 'zstd' && plan.format !== 'plain' ? await findZstdCli() : undefined;
     const inspectMs = elapsedMs(started);
-    ctx.logger.info(`Backing up ${connection.database} on ${connection.host}:${connection.port} (PostgreSQL ${source.version}, ${formatBytes(source.database.bytes)}) with pg_dump ${tools.version} from ${tools.dir}: ${describePlan(plan)}${resolved.chosen ? ` (${resolved.chosen})` : ''}`);
+    ctx.logger.info(`Backing up ${connection.database} on ${connection.host}:${connection.port} (PostgreSQL ${source.version}, ${formatBytes(source.database.bytes)}) with pg_dump ${tools.version} from ${tools.dir}: ${describePlan(plan)}${resolved.chosen ? ` (${resolved.chosen})` : ''}${zstdCli ? `; compressed by ${zstdCli.path} ${zstdCli.version}` : ''}`);
 
     // The backup is marked in progress before pg_dump starts writing (backupWriter.ts).
     await writer.open();
@@ -55,7 +58,7 @@ export async function makePostgresBackup(connection: ServerConnection, access: S
         progress.report('dump', tables.items.fraction, tables.current ? `Dumping ${tables.current} (${tables.items.doneCount + 1} of ${tables.items.count} tables)` : 'Dumping');
       }
     };
-    const run: DumpRun = { connection, tools, plan, env, logFile, writer, ctx, onLine };
+    const run: DumpRun = { connection, tools, plan, env, logFile, writer, ctx, onLine, zstdCli };
     // pg_dump's own files go to scratch first; how large they get is not known beforehand (a
     // compressed archive is a fraction of the database), so their room is not checked here.
     const dumped = plan.compressor === 'lifeboat' ? await dumpThroughPipeline(run) : await dumpToFiles(run, scratch, progress);
@@ -79,7 +82,7 @@ export async function makePostgresBackup(connection: ServerConnection, access: S
         kind: `pg_dump-${plan.format}`,
         server: { product: 'PostgreSQL', version: source.version },
         tool: { name: 'pg_dump', version: tools.version },
-        options: { ...describeOptions(plan, resolved.options, resolved.chosen), toolDir: tools.dir },
+        options: { ...describeOptions(plan, resolved.options, resolved.chosen), toolDir: tools.dir, ...(zstdCli ? { compressedBy: `zstd ${zstdCli.version}` } : {}) },
         consistency: {
           snapshotLsn: source.lsn,
           timeline: source.timeline,
@@ -118,6 +121,8 @@ interface DumpRun {
   writer: BackupWriter;
   ctx: JobContext;
   onLine: (line: string) => void;
+  /** The zstd CLI that compresses pg_dump's stream, where one is installed and Lifeboat need not read the dump (not plain). */
+  zstdCli?: ZstdCli;
 }
 
 interface Dumped {
@@ -136,17 +141,27 @@ function runPgDump(run: DumpRun, extra: { args: string[]; stdout?: 'pipe'; signa
   });
 }
 
-/** pg_dump → stdout → hash → compress → hash → every destination, all in one pass. */
+/**
+ * pg_dump → stdout → compress → hash → every destination, in one pass. Compressed by the zstd CLI
+ * where it serves (run.zstdCli), joined to pg_dump by an OS pipe; otherwise in Node's zlib, where a
+ * plain dump's COPY rows are counted on the way.
+ */
 async function dumpThroughPipeline(run: DumpRun): Promise<Dumped> {
   const { plan, writer, ctx } = run;
   const { controller: work, dispose } = linkedController(ctx.signal);
   const tool = runPgDump(run, { args: [], stdout: 'pipe', signal: work.signal });
   const counter = plan.format === 'plain' ? new CopyRowCounter() : undefined;
+  const compressed = run.zstdCli && compressDump(tool, run.zstdCli, plan.level ?? defaultLevel('zstd'), work.signal, `zstd, compressing pg_dump's output of ${run.connection.database}`);
   try {
-    const storing = writer.storeStream(plan.payload, tool.child.stdout!, {
-      codec: plan.codec, level: plan.level, observers: counter ? [counter] : [], what: 'read pg_dump\'s output', signal: work.signal,
+    const storing = writer.storeStream(plan.payload, compressed ? compressed.stored : tool.child.stdout!, {
+      codec: plan.codec, level: plan.level, observers: counter ? [counter] : [], contentHash: false, what: 'read pg_dump\'s output', signal: work.signal,
+      ...(compressed ? { precompressed: { contentSize: compressed.contentSize } } : {}),
     });
-    const file = await settleToolIntoStore(storing, tool.done, work, ctx.signal, 'The backup');
+    const file = await settleToolIntoStore(storing, compressed ? compressed.done : tool.done, work, ctx.signal, 'The backup');
+    const written = compressed?.written();
+    if (written !== undefined && written !== file.size) {
+      throw new LifeboatError('io', `zstd reported ${written} bytes written, but ${file.size} were stored.`, 'Nothing was kept; run the backup again.');
+    }
     return { files: [file], rows: counter?.rows, complete: counter?.complete };
   } finally {
     dispose();

@@ -150,7 +150,9 @@ async function defaultRestoreJobs(entry: CatalogEntry, format: 'custom' | 'direc
   if (options.existing || format === 'plain') return 1;
   const jobs = defaultParallelJobs();
   if (inPlace || jobs === 1) return jobs;
-  const needed = entry.manifest.files.reduce((n, f) => n + f.contentSize, 0);
+  // Where the content size is not recorded, eight times the stored size: more than zstd or gzip
+  // at Lifeboat's levels shrink a dump, so the check errs towards the streamed restore.
+  const needed = entry.manifest.files.reduce((n, f) => n + (f.contentSize ?? f.size * 8), 0);
   const free = await freeBytes(scratch.path);
   if (free !== undefined && free >= needed * 1.2 + 256 * 1024 * 1024) return jobs;
   ctx.logger.info(`Restoring with one job from the stream: a parallel restore needs a decompressed copy of ${formatBytes(needed)} in ${scratch.path}, and ${free === undefined ? 'its free space is unknown' : `only ${formatBytes(free)} is free there`}.`);

@@ -52,12 +52,15 @@ export async function materializeBackup(entry: CatalogEntry, target: string, ctx
       const { bytes, sha256 } = await hashFile(target);
       return { bytes, sha256, check: { name: 'sha256', ok: true, detail: `${file.name}: ${formatBytes(file.size)}, SHA-256 matches (stored and decompressed); the dump ran in one transaction` } };
     }
-    default:
+    default: {
       await readStoredFile({
         destination: ctx.destination, key: `${prefix}/${file.name}`, file, target, signal: ctx.signal,
         onBytes: (read, total) => onProgress(read / total, `Restoring ${formatBytes(read)} of ${formatBytes(total)}`),
       });
-      return { bytes: file.contentSize, sha256: file.contentSha256, check: { name: 'sha256', ok: true, detail: `${file.name}: ${formatBytes(file.size)}, SHA-256 matches (stored and decompressed)` } };
+      // A SQLite backup records its content's hash; one that does not (edited) is hashed as restored.
+      const content = file.contentSha256 !== undefined && file.contentSize !== undefined ? { bytes: file.contentSize, sha256: file.contentSha256 } : await hashFile(target);
+      return { ...content, check: { name: 'sha256', ok: true, detail: `${file.name}: ${formatBytes(file.size)}, SHA-256 matches (stored and decompressed)` } };
+    }
   }
 }
 

@@ -48,5 +48,5 @@ function databaseBytes(manifest: Manifest): number {
   const { pageCount, pageSize, databaseBytes: recorded } = manifest.consistency;
   if (typeof recorded === 'number') return recorded;
   if (typeof pageCount === 'number' && typeof pageSize === 'number') return pageCount * pageSize;
-  return manifest.files.reduce((n, f) => n + f.contentSize, 0);
+  return manifest.files.reduce((n, f) => n + (f.contentSize ?? f.size), 0);
 }

@@ -118,7 +118,7 @@ function manifestSummary(m: Manifest, state: string): vscode.MarkdownString {
     `| Server | ${m.server.product} ${m.server.version} |`,
     `| Tool | ${m.tool.name} ${m.tool.version} |`,
     `| Tables | ${m.tables.length} tables, ${rows.toLocaleString('en')} rows |`,
-    ...m.files.map(f => `| ${escape(f.name)} | ${formatBytes(f.size)} (${formatBytes(f.contentSize)} raw), SHA-256 \`${f.sha256.slice(0, 16)}…\` |`),
+    ...m.files.map(f => `| ${escape(f.name)} | ${formatBytes(f.size)}${f.contentSize === undefined ? '' : ` (${formatBytes(f.contentSize)} raw)`}, SHA-256 \`${f.sha256.slice(0, 16)}…\` |`),
     `| Took | ${formatDuration(m.timings.totalMs ?? 0)} |`,
   ];
   if (m.consistency.snapshotLsn) lines.push(`| Snapshot | WAL ${escape(String(m.consistency.snapshotLsn))} |`);
