@@ -28,7 +28,7 @@ import {
   notRun, numericFields, parseJson, printRatios, printTimings, readFilesOnce, RESTORE_PREFIX, ROOT, secondsCell, runRounds, runServerBench, spread, stepRunner, table, timedCommand,
   type BenchStep, type Ratio, type StepResult,
 } from './benchSupport';
-import { cpuClock, findExecutable, processCpu, timedPipeline, type Command, type Measured } from './processMeter';
+import { cpuClock, findExecutable, underPeakRss, processCpu, timedPipeline, type Command, type Measured } from './processMeter';
 import { describeDatabase, ensureBenchDatabase, startBenchServer, type BenchDatabase, type BenchServer } from './mariadbGenerate';
 
 const RUN = path.join(DATA, 'mariadb-run');
@@ -68,6 +68,8 @@ interface Sample {
   cpu?: number;
   /** CPU ms of mariadbd while the command ran (the same work on both sides, or a sign it was not). */
   serverCpu?: number;
+  /** Peak resident set of Lifeboat's CLI (bytes; the largest of it and its tools), under GNU time. */
+  peakRss?: number;
   /** Bytes stored (the file, or Lifeboat's backup folder). */
   size?: number;
   /** data_length + index_length of the restored database. */
@@ -144,12 +146,14 @@ async function bench(server: BenchServer, db: BenchDatabase, began: number, load
 
   const lifeboatBackupBy = async (cli: string): Promise<Sample & { folder: string; id: string; ran: LifeboatManifest }> => {
     const folder = fresh('lifeboat');
-    const { stdout, ...measured } = await timed(LIFEBOAT_NODE, [cli, ...lifeboatGlobals, '--backup-dir', folder, 'backup', 'bench'], lifeboatEnv);
+    const meter = underPeakRss(LIFEBOAT_NODE, [cli, ...lifeboatGlobals, '--backup-dir', folder, 'backup', 'bench'], RUN);
+    const { stdout, ...measured } = await timed(meter.command, meter.args, lifeboatEnv);
+    const peakRss = (meter.read() ?? NaN) * 1024;
     const result = parseJson(stdout) as { backup?: { id?: string; manifest?: LifeboatManifest & { timings?: Record<string, number> } } };
     const id = result.backup?.id;
     if (!id) throw new Error(`No backup id in Lifeboat's JSON result: ${stdout.slice(0, 500)}`);
     const m = result.backup?.manifest;
-    return { ...measured, folder, id, ran: { tool: m?.tool, options: m?.options, consistency: m?.consistency, files: m?.files }, size: folderBytes(folder), timings: numericFields(m?.timings) };
+    return { ...measured, ...(Number.isFinite(peakRss) ? { peakRss } : {}), folder, id, ran: { tool: m?.tool, options: m?.options, consistency: m?.consistency, files: m?.files }, size: folderBytes(folder), timings: numericFields(m?.timings) };
   };
 
   const backups: Step[] = [
@@ -258,12 +262,12 @@ function report(steps: Step[], results: Map<string, Result>): void {
   const get = (key: string) => results.get(key)!;
   console.log('');
 
-  table(['', 'wall s', 'CPU s', 'server CPU s', 'stored MiB', 'restored MiB'], steps.map(step => {
+  table(['', 'wall s', 'CPU s', 'server CPU s', 'stored MiB', 'restored MiB', 'peak RSS MiB'], steps.map(step => {
     const r = get(step.key);
     if (r.skipped || !r.samples.length) return [step.label, notRun(r)];
-    return [step.label, spread(r.samples.map(s => s.wall / 1000), 1), secondsCell(r, 'cpu'), secondsCell(r, 'serverCpu'), mibCell(r, 'size'), mibCell(r, 'restored')];
+    return [step.label, spread(r.samples.map(s => s.wall / 1000), 1), secondsCell(r, 'cpu'), secondsCell(r, 'serverCpu'), mibCell(r, 'size'), mibCell(r, 'restored'), mibCell(r, 'peakRss')];
   }));
-  console.log('CPU s: user + system of the command\'s processes (the tools; or Lifeboat\'s Node and its dump tool); server CPU s: mariadbd\'s meanwhile. Medians (min–max).');
+  console.log('CPU s: user + system of the command\'s processes (the tools; or Lifeboat\'s Node and its dump tool); server CPU s: mariadbd\'s meanwhile. Medians (min–max). Peak RSS: Lifeboat\'s CLI under GNU time (target ≤ 200 MB).');
 
   printTimings('Inside the steps (medians, s): Lifeboat\'s backup manifest timings, its restore durationMs (JSON result)', steps, results);
 

@@ -25,7 +25,7 @@ import {
   parseJson, printRatios, printTimings, readFilesOnce, RESTORE_PREFIX, ROOT, runRounds, secondsCell, runServerBench, spread, stepRunner, table, timedCommand,
   type BenchStep, type Ratio, type StepResult,
 } from './benchSupport';
-import { cpuClock, findExecutable, serverTreeCpu, timedPipeline, type Measured } from './processMeter';
+import { cpuClock, findExecutable, underPeakRss, serverTreeCpu, timedPipeline, type Measured } from './processMeter';
 import { BENCH_DATABASE, ensureBenchDatabase, GENERATOR_VERSION, PG_BIN, startBenchCluster, type BenchCluster, type BenchDatabase } from './pgGenerate';
 
 const RUN = path.join(DATA, 'pg-run');
@@ -59,6 +59,8 @@ interface Sample {
   cpu?: number;
   /** CPU ms of the PostgreSQL server's processes meanwhile. */
   serverCpu?: number;
+  /** Peak resident set of Lifeboat's CLI (bytes; the largest of it and its tools), under GNU time. */
+  peakRss?: number;
   /** Bytes stored (archive or backup folder). */
   size?: number;
   /** pg_database_size of the restored database. */
@@ -120,13 +122,15 @@ async function bench(cluster: BenchCluster, db: BenchDatabase, began: number, lo
   };
   const lifeboatBackup = async (extra: string[], cli = DIST_CLI): Promise<Sample & { folder: string; id: string; chosen: string }> => {
     const folder = fresh('lifeboat');
-    const { stdout, ...measured } = await timed(LIFEBOAT_NODE, [cli, ...lifeboatGlobals, '--backup-dir', folder, 'backup', 'bench', ...extra], lifeboatEnv);
+    const meter = underPeakRss(LIFEBOAT_NODE, [cli, ...lifeboatGlobals, '--backup-dir', folder, 'backup', 'bench', ...extra], RUN);
+    const { stdout, ...measured } = await timed(meter.command, meter.args, lifeboatEnv);
+    const peakRss = (meter.read() ?? NaN) * 1024;
     const result = parseJson(stdout) as { backup?: { id?: string; manifest?: { timings?: Record<string, number>; options?: Record<string, unknown> } } };
     const id = result.backup?.id;
     if (!id) throw new Error(`No backup id in Lifeboat's JSON result: ${stdout.slice(0, 500)}`);
     const options = result.backup?.manifest?.options ?? {};
     const how = describePlan(options as unknown as Parameters<typeof describePlan>[0]);
-    return { ...measured, size: folderBytes(folder), folder, id, timings: numericFields(result.backup?.manifest?.timings), chosen: options.chosen ? `${how}; ${String(options.chosen)}` : how };
+    return { ...measured, ...(Number.isFinite(peakRss) ? { peakRss } : {}), size: folderBytes(folder), folder, id, timings: numericFields(result.backup?.manifest?.timings), chosen: options.chosen ? `${how}; ${String(options.chosen)}` : how };
   };
   const restoreTarget = async (label: string, round: number, create: boolean): Promise<string> => {
     const name = `${RESTORE_PREFIX}${label}_${round}`;
@@ -246,12 +250,12 @@ async function bench(cluster: BenchCluster, db: BenchDatabase, began: number, lo
 function report(steps: Step[], results: Map<string, Result>): void {
   const get = (key: string) => results.get(key)!;
   console.log('');
-  table(['', 'wall s', 'CPU s', 'server CPU s', 'stored MiB', 'restored MiB'], steps.map(step => {
+  table(['', 'wall s', 'CPU s', 'server CPU s', 'stored MiB', 'restored MiB', 'peak RSS MiB'], steps.map(step => {
     const r = get(step.key);
     if (r.skipped || !r.samples.length) return [step.label, notRun(r)];
-    return [step.label, spread(r.samples.map(s => s.wall / 1000), 1), secondsCell(r, 'cpu'), secondsCell(r, 'serverCpu'), mibCell(r, 'size'), mibCell(r, 'restored')];
+    return [step.label, spread(r.samples.map(s => s.wall / 1000), 1), secondsCell(r, 'cpu'), secondsCell(r, 'serverCpu'), mibCell(r, 'size'), mibCell(r, 'restored'), mibCell(r, 'peakRss')];
   }));
-  console.log('CPU s: user + system of the command\'s processes (the tools; or Lifeboat\'s Node and its dump tool); server CPU s: the PostgreSQL server\'s meanwhile. Medians (min–max).');
+  console.log('CPU s: user + system of the command\'s processes (the tools; or Lifeboat\'s Node and its dump tool); server CPU s: the PostgreSQL server\'s meanwhile. Medians (min–max). Peak RSS: Lifeboat\'s CLI under GNU time (target ≤ 200 MB).');
 
   printTimings('Inside the steps (medians, s): Lifeboat backup manifests, Lifeboat restore durationMs (its JSON result), createdb beside bare pg_restore', steps, results);
 

@@ -140,3 +140,31 @@ export function findExecutable(names: string[]): string | undefined {
   }
   return undefined;
 }
+
+/** GNU time, which reports a command's peak RSS (the largest of it and what it waited for). */
+const GNU_TIME = '/usr/bin/time';
+
+/**
+ * `command args` run under GNU time (where it is installed), so that its peak resident set can be
+ * read afterwards: `argv` to spawn, and `read()` the peak in KiB (undefined without GNU time, or
+ * before it has exited). The file GNU time writes goes in `folder` and is removed by read().
+ */
+export function underPeakRss(command: string, args: string[], folder: string): { command: string; args: string[]; read(): number | undefined } {
+  if (!fs.existsSync(GNU_TIME)) return { command, args, read: () => undefined };
+  const file = path.join(folder, `peak-rss-${process.pid}-${performance.now().toFixed(0)}.txt`);
+  return {
+    command: GNU_TIME,
+    args: ['-f', '%M', '-o', file, command, ...args],
+    read() {
+      try {
+        // GNU time writes "Command exited with non-zero status N" before the figure when the command fails.
+        const kib = Number(fs.readFileSync(file, 'utf8').trim().split('\n').pop());
+        return Number.isFinite(kib) ? kib : undefined;
+      } catch {
+        return undefined;
+      } finally {
+        fs.rmSync(file, { force: true });
+      }
+    },
+  };
+}
