@@ -12,12 +12,14 @@
 // searches, carts and checkouts with the JSON a web shop logs.
 //
 // "bench_uniform" is the same schema with generator v2's rows, every value uniformly random, at a
-// quarter of the scale: the worst case for a compressor.
+// quarter of the scale: the worst case for a compressor, which the size bench prints beside the
+// others. "bench_pagila" is a rental shop shaped like the pagila sample (film, actor, customer,
+// rental, payment, inventory, address, city, country, staff, store), about 800,000 rows.
 //
 // Every value comes from hashint8extended() of the row number, so every machine builds the same rows.
 //
 //   node --import tsx bench/pgGenerate.ts                     start the cluster, generate "bench" if needed, stop
-//   node --import tsx bench/pgGenerate.ts --dataset uniform   another database (skewed, uniform or all)
+//   node --import tsx bench/pgGenerate.ts --dataset uniform   another database (skewed, uniform, pagila or all)
 //   node --import tsx bench/pgGenerate.ts --force             regenerate even when the cached one is current
 //
 // As root, initdb and postgres run as the `postgres` account (or `nobody`), as in the tests'
@@ -229,9 +231,9 @@ function spawnCommand(command: string, args: string[], runAs: RunAs | undefined)
 // ---------------------------------------------------------------------------------------------
 // The databases and their cache
 
-/** Which database: real-world skew (the default) or the uniform worst case. */
-export type BenchDataset = 'skewed' | 'uniform';
-export const BENCH_DATASETS: readonly BenchDataset[] = ['skewed', 'uniform'];
+/** Which database: real-world skew (the default), the uniform worst case, or a pagila-like rental shop. */
+export type BenchDataset = 'skewed' | 'uniform' | 'pagila';
+export const BENCH_DATASETS: readonly BenchDataset[] = ['skewed', 'uniform', 'pagila'];
 
 interface DatasetSpec {
   database: string;
@@ -254,6 +256,10 @@ const DATASETS: Record<BenchDataset, DatasetSpec> = {
       const scale = scaled(UNIFORM_FRACTION);
       return generateShop(cluster, database, scale, uniformShop(scale), log);
     },
+  },
+  pagila: {
+    database: `${BENCH_DATABASE}_pagila`, version: 1, title: 'pagila-like rental shop',
+    generate: generatePagila,
   },
 };
 
@@ -1062,6 +1068,268 @@ function skewedShop(scale: Scale): ShopRows {
         FROM generate_series(1, %3$s) i, LATERAL (SELECT hashint8extended(i, %2$s) AS h, hashint8extended(i, %2$s + 4) AS m) x;
 `,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// "bench_pagila": a DVD rental chain shaped like the pagila sample (PostgreSQL's port of MySQL's
+// sakila), with its tables, types, keys, indexes and triggers, scaled up to about 800,000 rows:
+// 5,000 films, 20,000 customers, 20 stores, 320,000 rentals and their payments. As in pagila,
+// reference rows share one last_update, names and titles are upper case, rental_rate is 0.99, 2.99
+// or 4.99 and a payment is the rate plus a dollar a day late; popular films and regular customers
+// rent most, in the stores' opening hours.
+
+const PAGILA = {
+  cities: 600,
+  addresses: 25_000,
+  actors: 2_000,
+  films: 5_000,
+  stores: 20,
+  staffPerStore: 3,
+  customers: 20_000,
+  inventory: 50_000,
+  rentals: 320_000,
+};
+
+/** By how many of the chain's cities each has, as in pagila (India, China and the US first). */
+const PAGILA_COUNTRIES = ['India', 'China', 'United States', 'Japan', 'Mexico', 'Brazil', 'Russian Federation', 'Philippines', 'Turkey',
+  'Indonesia', 'Nigeria', 'Argentina', 'Taiwan', 'South Africa', 'Iran', 'United Kingdom', 'Poland', 'Germany', 'Italy', 'Colombia',
+  'Egypt', 'Ukraine', 'Venezuela', 'Canada', 'Netherlands', 'Spain', 'Saudi Arabia', 'Vietnam', 'France', 'Pakistan', 'Peru',
+  'South Korea', 'Yemen', 'Chile', 'Israel', 'Malaysia', 'Algeria', 'Bangladesh', 'Morocco', 'Austria', 'Kenya', 'Thailand', 'Ecuador',
+  'Dominican Republic', 'Cameroon', 'Paraguay', 'Greece', 'Tanzania', 'Mozambique', 'Azerbaijan', 'Romania', 'Belarus', 'Bolivia',
+  'Sweden', 'Switzerland', 'Finland', 'Ireland', 'Portugal', 'Czech Republic', 'Hungary'];
+const DISTRICTS = ['Buenos Aires', 'California', 'Shandong', 'West Bengal', 'Uttar Pradesh', 'England', 'So Paulo', 'Maharashtra',
+  'Southern Tagalog', 'Texas', 'Punjab', 'Alberta', 'QLD', 'Nagasaki', 'Attika', 'Mandalay', 'Nantou', 'Hubei', 'Gois', 'Eastern Cape',
+  'Ontario', 'Hokkaido', 'Jalisco', 'Tamil Nadu', 'Veracruz', 'Zhejiang', 'Guangdong', 'Central Java', 'Bavaria', 'Lombardia',
+  'Istanbul', 'Moscow (City)', 'Kanagawa', 'Karnataka', 'Rio de Janeiro', 'Florida', 'New York', 'Illinois', 'Osaka', 'Gauteng'];
+const STREET_KINDS = ['Street', 'Way', 'Avenue', 'Drive', 'Parkway', 'Lane', 'Boulevard', 'Road', 'Place', 'Manor', 'Loop', 'Circle', 'Ridge', 'Square'];
+const FILM_ADJECTIVES = ['Epic', 'Astounding', 'Fateful', 'Thoughtful', 'Boring', 'Intrepid', 'Touching', 'Amazing', 'Beautiful',
+  'Awe-Inspiring', 'Stunning', 'Brilliant', 'Emotional', 'Insightful', 'Unbelieveable', 'Lacklusture', 'Fast-Paced', 'Action-Packed'];
+const FILM_GENRES = ['Drama', 'Documentary', 'Saga', 'Story', 'Tale', 'Reflection', 'Panorama', 'Display', 'Yarn', 'Character Study', 'Epistle'];
+const FILM_NOUNS = ['Feminist', 'Mad Scientist', 'Teacher', 'Moose', 'Dentist', 'Database Administrator', 'Boy', 'Girl', 'Hunter',
+  'Crocodile', 'Astronaut', 'Woman', 'Man', 'Monkey', 'Cat', 'Dog', 'Technical Writer', 'Pioneer', 'Explorer', 'Squirrel', 'Robot',
+  'Frisbee', 'Lumberjack', 'Butler', 'Shark', 'Composer', 'Student', 'Car', 'Pastry Chef', 'Husband', 'Mad Cow', 'Sumo Wrestler',
+  'Secret Agent', 'Forensic Psychologist', 'Waitress', 'Critic', 'Madman', 'Cow', 'Lady', 'Boat', 'Wife'];
+const FILM_VERBS = ['Battle', 'Chase', 'Reach', 'Defeat', 'Outgun', 'Overcome', 'Discover', 'Build', 'Find', 'Fight', 'Face', 'Kill',
+  'Meet', 'Outrace', 'Pursue', 'Redeem', 'Sink', 'Succumb', 'Vanquish', 'Conquer', 'Escape', 'Confront'];
+const FILM_PLACES = ['The Canadian Rockies', 'A Baloon', 'The Gulf of Mexico', 'A Jet Boat', 'A Shark Tank', 'Soviet Georgia',
+  'An Abandoned Fun House', 'A Manhattan Penthouse', 'Ancient China', 'Ancient India', 'A MySQL Convention', 'Nigeria', 'The Outback',
+  'A U-Boat', 'The First Manned Space Station', 'A Monastery', 'Berlin', 'An Abandoned Mine Shaft', 'The Sahara Desert', 'Australia',
+  'A Car Factory', 'A Mysql Convention Center', 'California', 'A Baloon Factory'];
+const PAGILA_CATEGORIES = ['Sports', 'Foreign', 'Family', 'Documentary', 'Animation', 'Action', 'New', 'Drama', 'Sci-Fi', 'Games',
+  'Children', 'Comedy', 'Classics', 'Travel', 'Horror', 'Music'];
+const PAGILA_LANGUAGES = ['English', 'Italian', 'Japanese', 'Mandarin', 'French', 'German'];
+const SPECIAL_FEATURES = ['{Trailers,Commentaries,"Behind the Scenes"}', '{Trailers}', '{Commentaries,"Behind the Scenes"}',
+  '{"Deleted Scenes","Behind the Scenes"}', '{Trailers,"Deleted Scenes"}', '{Commentaries}', '{"Behind the Scenes"}',
+  '{Trailers,Commentaries}', '{Commentaries,"Deleted Scenes"}', '{"Deleted Scenes"}', '{Trailers,"Behind the Scenes"}',
+  '{Trailers,Commentaries,"Deleted Scenes"}', '{Trailers,"Deleted Scenes","Behind the Scenes"}',
+  '{Commentaries,"Deleted Scenes","Behind the Scenes"}', '{Trailers,Commentaries,"Deleted Scenes","Behind the Scenes"}'];
+
+const PAGILA_SCHEMA = `
+  CREATE TYPE mpaa_rating AS ENUM ('G', 'PG', 'PG-13', 'R', 'NC-17');
+  CREATE DOMAIN year AS integer CONSTRAINT year_check CHECK (VALUE >= 1901 AND VALUE <= 2155);
+  CREATE FUNCTION last_updated() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.last_update = CURRENT_TIMESTAMP; RETURN NEW; END $$;
+
+  CREATE TABLE country (country_id serial PRIMARY KEY, country text NOT NULL, last_update timestamptz NOT NULL DEFAULT now());
+  CREATE TABLE city (city_id serial PRIMARY KEY, city text NOT NULL, country_id integer NOT NULL REFERENCES country ON UPDATE CASCADE ON DELETE RESTRICT,
+    last_update timestamptz NOT NULL DEFAULT now());
+  CREATE TABLE address (address_id serial PRIMARY KEY, address text NOT NULL, address2 text, district text NOT NULL,
+    city_id integer NOT NULL REFERENCES city ON UPDATE CASCADE ON DELETE RESTRICT, postal_code text, phone text NOT NULL,
+    last_update timestamptz NOT NULL DEFAULT now());
+  CREATE TABLE language (language_id serial PRIMARY KEY, name character(20) NOT NULL, last_update timestamptz NOT NULL DEFAULT now());
+  CREATE TABLE category (category_id serial PRIMARY KEY, name text NOT NULL, last_update timestamptz NOT NULL DEFAULT now());
+  CREATE TABLE actor (actor_id serial PRIMARY KEY, first_name text NOT NULL, last_name text NOT NULL, last_update timestamptz NOT NULL DEFAULT now());
+  CREATE TABLE film (film_id serial PRIMARY KEY, title text NOT NULL, description text, release_year year,
+    language_id integer NOT NULL REFERENCES language ON UPDATE CASCADE ON DELETE RESTRICT,
+    original_language_id integer REFERENCES language ON UPDATE CASCADE ON DELETE RESTRICT,
+    rental_duration smallint NOT NULL DEFAULT 3, rental_rate numeric(4,2) NOT NULL DEFAULT 4.99, length smallint,
+    replacement_cost numeric(5,2) NOT NULL DEFAULT 19.99, rating mpaa_rating DEFAULT 'G', last_update timestamptz NOT NULL DEFAULT now(),
+    special_features text[], fulltext tsvector NOT NULL);
+  CREATE TABLE film_actor (actor_id integer NOT NULL REFERENCES actor ON UPDATE CASCADE ON DELETE RESTRICT,
+    film_id integer NOT NULL REFERENCES film ON UPDATE CASCADE ON DELETE RESTRICT, last_update timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (actor_id, film_id));
+  CREATE TABLE film_category (film_id integer NOT NULL REFERENCES film ON UPDATE CASCADE ON DELETE RESTRICT,
+    category_id integer NOT NULL REFERENCES category ON UPDATE CASCADE ON DELETE RESTRICT, last_update timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (film_id, category_id));
+  CREATE TABLE store (store_id serial PRIMARY KEY, manager_staff_id integer NOT NULL,
+    address_id integer NOT NULL REFERENCES address ON UPDATE CASCADE ON DELETE RESTRICT, last_update timestamptz NOT NULL DEFAULT now());
+  CREATE TABLE staff (staff_id serial PRIMARY KEY, first_name text NOT NULL, last_name text NOT NULL,
+    address_id integer NOT NULL REFERENCES address ON UPDATE CASCADE ON DELETE RESTRICT, email text,
+    store_id integer NOT NULL REFERENCES store, active boolean NOT NULL DEFAULT true, username text NOT NULL, password text,
+    last_update timestamptz NOT NULL DEFAULT now(), picture bytea);
+  CREATE TABLE customer (customer_id serial PRIMARY KEY, store_id integer NOT NULL REFERENCES store ON UPDATE CASCADE ON DELETE RESTRICT,
+    first_name text NOT NULL, last_name text NOT NULL, email text,
+    address_id integer NOT NULL REFERENCES address ON UPDATE CASCADE ON DELETE RESTRICT, activebool boolean NOT NULL DEFAULT true,
+    create_date date NOT NULL DEFAULT CURRENT_DATE, last_update timestamptz DEFAULT now(), active integer);
+  CREATE TABLE inventory (inventory_id serial PRIMARY KEY, film_id integer NOT NULL REFERENCES film ON UPDATE CASCADE ON DELETE RESTRICT,
+    store_id integer NOT NULL REFERENCES store ON UPDATE CASCADE ON DELETE RESTRICT, last_update timestamptz NOT NULL DEFAULT now());
+  CREATE TABLE rental (rental_id serial PRIMARY KEY, rental_date timestamptz NOT NULL,
+    inventory_id integer NOT NULL REFERENCES inventory ON UPDATE CASCADE ON DELETE RESTRICT,
+    customer_id integer NOT NULL REFERENCES customer ON UPDATE CASCADE ON DELETE RESTRICT, return_date timestamptz,
+    staff_id integer NOT NULL REFERENCES staff ON UPDATE CASCADE ON DELETE RESTRICT, last_update timestamptz NOT NULL DEFAULT now());
+  CREATE TABLE payment (payment_id serial PRIMARY KEY, customer_id integer NOT NULL REFERENCES customer ON UPDATE CASCADE ON DELETE RESTRICT,
+    staff_id integer NOT NULL REFERENCES staff ON UPDATE CASCADE ON DELETE RESTRICT,
+    rental_id integer NOT NULL REFERENCES rental ON UPDATE CASCADE ON DELETE SET NULL, amount numeric(5,2) NOT NULL, payment_date timestamptz NOT NULL);
+`;
+
+/** A pagila table's one last_update for all its reference rows. */
+const pagilaStamp = (n: number) => `'2022-02-15 09:${String(30 + n).padStart(2, '0')}:${String((n * 17) % 60).padStart(2, '0')}+00'::timestamptz`;
+
+function pagilaRows(): { label: string; sql: string }[] {
+  const p = PAGILA;
+  const pop = (h: string, shift: number, n: number) => `bench_gen.pop(${h}, ${shift}, ${n}, ${scatter(n)})`;
+  const staff = p.stores * p.staffPerStore;
+  return [
+    { label: `country, city, address: ${PAGILA_COUNTRIES.length}, ${p.cities}, ${p.addresses.toLocaleString('en')} rows`, sql: `
+      INSERT INTO country SELECT n, c, ${pagilaStamp(4)} FROM unnest(${sqlArray(PAGILA_COUNTRIES)}) WITH ORDINALITY AS t(c, n);
+      INSERT INTO city
+      SELECT i, initcap((${sqlArray(SYLLABLES)})[1 + bench_gen.b(h, 0, ${SYLLABLES.length})] || (${sqlArray(SYLLABLES)})[1 + bench_gen.b(h, 16, ${SYLLABLES.length})]
+                        || ${zipfPick(['', 'a', 'pur', 'ville', 'ton', 'burg', 'o', 'stad', 'ia', 'grad', 'abad', 'shan'], 'h', 32)}),
+             bench_gen.z(h, 48, ${PAGILA_COUNTRIES.length}), ${pagilaStamp(5)}
+      FROM generate_series(1, ${p.cities}) i, LATERAL (SELECT hashint8extended(i, 201) AS h) x;
+      INSERT INTO address
+      SELECT i, (1 + bench_gen.b(h, 0, 1999)) || ' ' || initcap((${sqlArray(SYLLABLES)})[1 + bench_gen.b(h, 16, ${SYLLABLES.length})]
+                || (${sqlArray(SYLLABLES)})[1 + bench_gen.b(h, 32, ${SYLLABLES.length})]) || ' ' || ${zipfPick(STREET_KINDS, 'h', 48)},
+             CASE WHEN i <= 4 THEN NULL ELSE '' END, ${zipfPick(DISTRICTS, 'g', 0)}, ${pop('g', 16, p.cities)},
+             CASE WHEN (g >> 48) & 63 = 0 THEN '' ELSE lpad(bench_gen.b(g, 48, 100000)::text, 5, '0') END,
+             lpad(((hashint8extended(i, 203) & 9223372036854775807) % 1000000000000)::text, 12, '0'), ${pagilaStamp(6)}
+      FROM generate_series(1, ${p.addresses}) i, LATERAL (SELECT hashint8extended(i, 202) AS h, hashint8extended(i, 204) AS g) x;
+` },
+    { label: `language, category, actor, film: ${p.actors.toLocaleString('en')} actors, ${p.films.toLocaleString('en')} films`, sql: `
+      INSERT INTO language SELECT n, l, ${pagilaStamp(7)} FROM unnest(${sqlArray(PAGILA_LANGUAGES)}) WITH ORDINALITY AS t(l, n);
+      INSERT INTO category SELECT n, c, ${pagilaStamp(8)} FROM unnest(${sqlArray(PAGILA_CATEGORIES)}) WITH ORDINALITY AS t(c, n);
+      INSERT INTO actor
+      SELECT i, upper(${zipfPick(FIRST_NAMES, 'h', 0)}), upper(${zipfPick(LAST_NAMES, 'h', 16)}), ${pagilaStamp(9)}
+      FROM generate_series(1, ${p.actors}) i, LATERAL (SELECT hashint8extended(i, 205) AS h) x;
+      INSERT INTO film (film_id, title, description, release_year, language_id, original_language_id, rental_duration, rental_rate, length,
+                        replacement_cost, rating, last_update, special_features, fulltext)
+      SELECT i, title, description, release_year, 1, NULL, rental_duration, rental_rate, length, replacement_cost, rating, ${pagilaStamp(10)},
+             special_features, to_tsvector('pg_catalog.english', title || ' ' || description)
+      FROM (
+        SELECT i, upper((${sqlArray(WORDS)})[1 + bench_gen.b(h, 0, ${WORDS.length})] || ' ' || (${sqlArray(WORDS)})[1 + bench_gen.b(h, 16, ${WORDS.length})]) AS title,
+               'A ' || ${zipfPick(FILM_ADJECTIVES, 'g', 0)} || ' ' || ${zipfPick(FILM_GENRES, 'g', 16)} || ' of a ' || ${zipfPick(FILM_NOUNS, 'g', 32)}
+                 || ' And a ' || ${zipfPick(FILM_NOUNS, 'g', 48)} || ' who must ' || ${zipfPick(FILM_VERBS, 'k', 0)} || ' a ' || ${zipfPick(FILM_NOUNS, 'k', 16)}
+                 || ' in ' || ${zipfPick(FILM_PLACES, 'k', 32)} AS description,
+               2024 - bench_gen.z(h, 32, 30) AS release_year, 3 + bench_gen.b(h, 48, 5) AS rental_duration,
+               (ARRAY[0.99, 2.99, 4.99])[1 + bench_gen.b(k, 48, 3)] AS rental_rate, 46 + bench_gen.b(m, 0, 140) AS length,
+               9.99 + bench_gen.b(m, 16, 21) AS replacement_cost, (ARRAY['PG-13', 'NC-17', 'R', 'PG', 'G'])[bench_gen.z(m, 32, 5)]::mpaa_rating AS rating,
+               ${zipfPick(SPECIAL_FEATURES, 'm', 48)}::text[] AS special_features
+        FROM generate_series(1, ${p.films}) i,
+             LATERAL (SELECT hashint8extended(i, 206) AS h, hashint8extended(i, 207) AS g, hashint8extended(i, 208) AS k, hashint8extended(i, 209) AS m) x
+        OFFSET 0
+      ) f;
+      -- Three to ten actors a film, the stars in many films; one category a film.
+      INSERT INTO film_actor
+      SELECT DISTINCT ON (actor_id, film_id) actor_id, film_id, ${pagilaStamp(11)}
+      FROM (
+        SELECT 1 + (${pop('h', 0, p.actors)} - 1 + (k - 1) * 37) % ${p.actors} AS actor_id, i AS film_id
+        FROM generate_series(1, ${p.films}) i, LATERAL (SELECT hashint8extended(i, 210) AS h) x, generate_series(1, 3 + bench_gen.b(h, 32, 8)) k
+      ) fa;
+      INSERT INTO film_category SELECT i, bench_gen.z(hashint8extended(i, 211), 0, ${PAGILA_CATEGORIES.length}), ${pagilaStamp(12)} FROM generate_series(1, ${p.films}) i;
+` },
+    { label: `store, staff, customer, inventory: ${p.stores} stores, ${p.customers.toLocaleString('en')} customers, ${p.inventory.toLocaleString('en')} copies`, sql: `
+      INSERT INTO store SELECT i, (i - 1) * ${p.staffPerStore} + 1, i, ${pagilaStamp(13)} FROM generate_series(1, ${p.stores}) i;
+      INSERT INTO staff
+      SELECT i, first, last, ${p.stores} + i, first || '.' || last || '@sakilastaff.com', 1 + (i - 1) / ${p.staffPerStore}, true, first,
+             '8cb2237d0679ca88db6464eac60da96345513964', ${pagilaStamp(14)}, NULL
+      FROM (SELECT i, ${zipfPick(FIRST_NAMES, 'hashint8extended(i, 212)', 0)} AS first, ${zipfPick(LAST_NAMES, 'hashint8extended(i, 212)', 16)} AS last
+            FROM generate_series(1, ${staff}) i OFFSET 0) s;
+      INSERT INTO customer
+      SELECT i, bench_gen.z(h, 32, ${p.stores}), first, last, first || '.' || last || '@sakilacustomer.org', ${p.stores + staff} + i, true,
+             '2022-02-14'::date + bench_gen.z(h, 48, 6) - 1, ${pagilaStamp(15)}, CASE WHEN (h >> 40) & 31 = 0 THEN 0 ELSE 1 END
+      FROM (SELECT i, h, upper(${zipfPick(FIRST_NAMES, 'h', 0)}) AS first, upper(${zipfPick(LAST_NAMES, 'h', 16)}) AS last
+            FROM generate_series(1, ${p.customers}) i, LATERAL (SELECT hashint8extended(i, 213) AS h) x OFFSET 0) c;
+      -- Popular films have more copies, the big stores more of everything.
+      INSERT INTO inventory
+      SELECT i, ${pop('h', 0, p.films)}, bench_gen.z(h, 32, ${p.stores}), ${pagilaStamp(16)}
+      FROM generate_series(1, ${p.inventory}) i, LATERAL (SELECT hashint8extended(i, 214) AS h) x;
+` },
+    { label: `rental, payment: ${p.rentals.toLocaleString('en')} rentals`, sql: `
+      -- In order over two years, in the stores' opening hours (10:00–22:00) to the second; most back
+      -- within the film's rental period, some days late, the last ones still out.
+      INSERT INTO rental
+      SELECT r.i, r.rental_date, r.inventory_id, r.customer_id,
+             CASE WHEN r.i > ${p.rentals - Math.round(p.rentals / 150)} AND (r.h >> 60) & 3 <> 0 THEN NULL
+                  ELSE r.rental_date + (f.rental_duration - 2 + bench_gen.z(r.h, 40, 9)) * interval '1 day' + bench_gen.b(r.h, 24, 36000) * interval '1 second' END,
+             (inv.store_id - 1) * ${p.staffPerStore} + 1 + bench_gen.b(r.h, 56, ${p.staffPerStore}), ${pagilaStamp(17)}
+      FROM (
+        SELECT i, h, ${pop('hashint8extended(i, 216)', 0, p.inventory)} AS inventory_id, ${pop('hashint8extended(i, 216)', 32, p.customers)} AS customer_id,
+               to_timestamp(1640995200 + ((i - 1)::bigint * 730 / ${p.rentals}) * 86400 + 36000
+                            + floor((bench_gen.f(h, 0) + bench_gen.f(h, 16)) * 21600)) AS rental_date
+        FROM generate_series(1, ${p.rentals}) i, LATERAL (SELECT hashint8extended(i, 215) AS h) x
+        OFFSET 0
+      ) r
+      JOIN inventory inv ON inv.inventory_id = r.inventory_id
+      JOIN film f ON f.film_id = inv.film_id;
+      INSERT INTO payment
+      SELECT row_number() OVER (ORDER BY r.rental_id), r.customer_id, r.staff_id, r.rental_id,
+             f.rental_rate + GREATEST(0, extract(day FROM r.return_date - r.rental_date)::int - f.rental_duration),
+             r.rental_date + bench_gen.b(hashint8extended(r.rental_id, 217), 0, 3600) * interval '1 second'
+               + (hashint8extended(r.rental_id, 217) >> 16 & 1048575) % 1000000 * interval '1 microsecond'
+      FROM rental r JOIN inventory inv USING (inventory_id) JOIN film f USING (film_id)
+      WHERE r.return_date IS NOT NULL;
+` },
+  ];
+}
+
+const PAGILA_INDEXES = `
+  ALTER TABLE store ADD CONSTRAINT store_manager_staff_id_fkey FOREIGN KEY (manager_staff_id) REFERENCES staff ON UPDATE CASCADE ON DELETE RESTRICT;
+  CREATE INDEX idx_actor_last_name ON actor (last_name);
+  CREATE INDEX idx_fk_address_id ON customer (address_id);
+  CREATE INDEX idx_fk_city_id ON address (city_id);
+  CREATE INDEX idx_fk_country_id ON city (country_id);
+  CREATE INDEX idx_fk_film_id ON film_actor (film_id);
+  CREATE INDEX idx_fk_inventory_id ON rental (inventory_id);
+  CREATE INDEX idx_fk_language_id ON film (language_id);
+  CREATE INDEX idx_fk_original_language_id ON film (original_language_id);
+  CREATE INDEX idx_fk_store_id ON customer (store_id);
+  CREATE INDEX idx_last_name ON customer (last_name);
+  CREATE INDEX idx_store_id_film_id ON inventory (store_id, film_id);
+  CREATE INDEX idx_title ON film (title);
+  CREATE UNIQUE INDEX idx_unq_manager_staff_id ON store (manager_staff_id);
+  CREATE UNIQUE INDEX idx_unq_rental_rental_date_inventory_id_customer_id ON rental (rental_date, inventory_id, customer_id);
+  CREATE INDEX film_fulltext_idx ON film USING gist (fulltext);
+  CREATE INDEX idx_fk_payment_customer_id ON payment (customer_id);
+  CREATE INDEX idx_fk_payment_staff_id ON payment (staff_id);
+  CREATE INDEX idx_fk_payment_rental_id ON payment (rental_id);
+  CREATE VIEW customer_list AS
+    SELECT cu.customer_id AS id, cu.first_name || ' ' || cu.last_name AS name, a.address, a.postal_code AS "zip code", a.phone, city.city,
+           country.country, CASE WHEN cu.activebool THEN 'active' ELSE '' END AS notes, cu.store_id AS sid
+    FROM customer cu JOIN address a USING (address_id) JOIN city USING (city_id) JOIN country USING (country_id);
+  CREATE VIEW sales_by_store AS
+    SELECT c.city || ',' || cy.country AS store, m.first_name || ' ' || m.last_name AS manager, sum(p.amount) AS total_sales
+    FROM payment p JOIN rental r USING (rental_id) JOIN inventory i USING (inventory_id) JOIN store s ON s.store_id = i.store_id
+    JOIN address a ON a.address_id = s.address_id JOIN city c USING (city_id) JOIN country cy USING (country_id)
+    JOIN staff m ON m.staff_id = s.manager_staff_id
+    GROUP BY cy.country, c.city, s.store_id, m.first_name, m.last_name;
+  DO $$
+  DECLARE t text;
+  BEGIN
+    FOREACH t IN ARRAY ARRAY['actor', 'address', 'category', 'city', 'country', 'customer', 'film', 'film_actor', 'film_category',
+                             'inventory', 'language', 'rental', 'staff', 'store'] LOOP
+      EXECUTE format('CREATE TRIGGER last_updated BEFORE UPDATE ON %I FOR EACH ROW EXECUTE FUNCTION last_updated()', t);
+    END LOOP;
+    -- The serial columns' sequences continue after the rows inserted with explicit ids, as in a dump of pagila.
+    FOR t IN SELECT format('SELECT setval(%L, (SELECT max(%I) FROM %I))', pg_get_serial_sequence(c.table_name, c.column_name), c.column_name, c.table_name)
+             FROM information_schema.columns c WHERE c.table_schema = 'public' AND c.column_default LIKE 'nextval(%' LOOP
+      EXECUTE t;
+    END LOOP;
+  END $$;
+`;
+
+async function generatePagila(cluster: BenchCluster, database: string, log: (message: string) => void): Promise<void> {
+  const { clients: [a], step, end } = await openSessions(cluster, database, 1, log);
+  try {
+    await a.query(SKEWED_HELPERS);
+    await a.query(PAGILA_SCHEMA);
+    // Each step needs the rows of the ones before it (their foreign keys): one session.
+    for (const { label, sql } of pagilaRows()) await step(a, label, sql);
+    await step(a, 'indexes, foreign keys, views, triggers', PAGILA_INDEXES);
+    await a.query('DROP SCHEMA bench_gen CASCADE');
+    await step(a, 'VACUUM (FREEZE, ANALYZE)', 'VACUUM (FREEZE, ANALYZE)');
+    await a.query('CHECKPOINT');
+  } finally {
+    await end();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
