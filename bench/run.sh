@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # npm run bench [-- OPTIONS]: Lifeboat beside the bare tools, measured in the same run; prints medians
 # and ratios, asserts nothing.
-#   --only sqlite|snapshot|pg|mariadb|diff   run one benchmark (default: all, in that order; snapshot: an
-#                          incremental SQLite snapshot after a 1 % change, bench/sqliteSnapshot.mjs; diff: lifeboat
-#                          diff of two 1,000,000-row tables beside COPY, bench/diffCompare.ts)
+#   --only sqlite|snapshot|pg|mariadb|diff|pgsizes   run one benchmark (default: all but pgsizes, in that order; snapshot:
+#                          an incremental SQLite snapshot after a 1 % change, bench/sqliteSnapshot.mjs; diff: lifeboat diff of
+#                          two 1,000,000-row tables beside COPY, bench/diffCompare.ts; pgsizes: PostgreSQL archive sizes,
+#                          pg_dump -Fc beside -Z0 | zstd -2 and -3, on four datasets, bench/pgSizes.ts)
 #   --rounds N             measured rounds, for each (defaults: SQLite 7, PostgreSQL 3, MariaDB 3, diff 3)
 #   --sweep, --no-node24   SQLite only: see bench/sqliteBackup.mjs
 #   --node PATH, --warmup N   PostgreSQL, MariaDB and diff: the Node that runs Lifeboat's CLI; uncounted rounds (diff: 1 by default)
@@ -19,7 +20,7 @@ sqlite_args=()
 pg_args=()
 maria_args=()
 diff_args=()
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --only) [[ $# -ge 2 ]] || usage; only="$2"; shift 2 ;;
@@ -40,8 +41,8 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 case "$only" in
-  ""|sqlite|snapshot|pg|mariadb|diff) ;;
-  *) echo "bench/run.sh: --only takes sqlite, snapshot, pg, mariadb or diff, not \"$only\"" >&2; exit 2 ;;
+  ""|sqlite|snapshot|pg|mariadb|diff|pgsizes) ;;
+  *) echo "bench/run.sh: --only takes sqlite, snapshot, pg, mariadb, diff or pgsizes, not \"$only\"" >&2; exit 2 ;;
 esac
 
 if [[ -z "$only" || "$only" == sqlite ]]; then
@@ -62,4 +63,7 @@ fi
 if [[ -z "$only" || "$only" == diff ]]; then
   [[ -n "$only" ]] || echo
   node --import tsx bench/diffCompare.ts "${diff_args[@]}"
+fi
+if [[ "$only" == pgsizes ]]; then
+  node --import tsx bench/pgSizes.ts
 fi
