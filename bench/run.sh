@@ -5,7 +5,7 @@
 #                          incremental SQLite snapshot after a 1 % change, bench/sqliteSnapshot.mjs; diff: lifeboat
 #                          diff of two 1,000,000-row tables beside COPY, bench/diffCompare.ts)
 #   --rounds N             measured rounds, for each (defaults: SQLite 7, PostgreSQL 3, MariaDB 3, diff 3)
-#   --sweep, --no-node24   SQLite only: see bench/sqliteBackup.mjs
+#   --sweep                SQLite only: see bench/sqliteBackup.mjs
 #   --node PATH, --warmup N   PostgreSQL, MariaDB and diff: the Node that runs Lifeboat's CLI; uncounted rounds (diff: 1 by default)
 #   --scale F, --restore   MariaDB only: a smaller database (0.04: about 60 MiB); also time restores (bench/mariadbBackup.ts)
 #   --profile              diff only: one more comparison under node --cpu-prof, its top costs printed
@@ -26,7 +26,7 @@ while [[ $# -gt 0 ]]; do
     --only=*) only="${1#--only=}"; shift ;;
     --rounds) [[ $# -ge 2 ]] || usage; sqlite_args+=("$1" "$2"); pg_args+=("$1" "$2"); maria_args+=("$1" "$2"); diff_args+=("$1" "$2"); shift 2 ;;
     --rounds=*) sqlite_args+=("$1"); pg_args+=("$1"); maria_args+=("$1"); diff_args+=("$1"); shift ;;
-    --sweep|--no-node24) sqlite_args+=("$1"); shift ;;
+    --sweep) sqlite_args+=("$1"); shift ;;
     --node|--warmup) [[ $# -ge 2 ]] || usage; pg_args+=("$1" "$2"); maria_args+=("$1" "$2"); diff_args+=("$1" "$2"); shift 2 ;;
     --node=*|--warmup=*) pg_args+=("$1"); maria_args+=("$1"); diff_args+=("$1"); shift ;;
     --scale) [[ $# -ge 2 ]] || usage; maria_args+=("$1" "$2"); shift 2 ;;
