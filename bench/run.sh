@@ -13,6 +13,8 @@
 #   --no-restore           PostgreSQL only: backups only
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Lifeboat needs Node 22.16+: the benchmarks and the CLI they time run on the Node 24 under .tools/.
+source scripts/node24.sh
 
 only=""
 sqlite_args=()
