@@ -7,10 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Buffer } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
-import { createRequire } from 'node:module';
-
-const require = createRequire(import.meta.url);
-const Database = require('better-sqlite3');
+import { DatabaseSync } from 'node:sqlite';
 
 /** Bump when the schema or the rows change, so a cached database from an older generator is rebuilt. */
 export const GENERATOR_VERSION = 1;
@@ -49,12 +46,13 @@ export function ensureBenchDatabase(dataDir, log = () => {}) {
 }
 
 function describe(file) {
-  const db = new Database(file, { readonly: true, fileMustExist: true });
+  const db = new DatabaseSync(file, { readOnly: true });
   try {
-    const pragma = name => db.pragma(name, { simple: true });
-    const tables = db.prepare("select name from sqlite_schema where type = 'table' and name not like 'sqlite_%' order by name").pluck().all();
-    const indexes = db.prepare("select count(*) from sqlite_schema where type = 'index' and sql is not null").pluck().get();
-    const rows = Object.fromEntries(tables.map(t => [t, db.prepare(`select count(*) from "${t}"`).pluck().get()]));
+    const value = sql => Object.values(db.prepare(sql).get())[0];
+    const pragma = name => value(`PRAGMA ${name}`);
+    const tables = db.prepare("select name from sqlite_schema where type = 'table' and name not like 'sqlite_%' order by name").all().map(r => r.name);
+    const indexes = value("select count(*) from sqlite_schema where type = 'index' and sql is not null");
+    const rows = Object.fromEntries(tables.map(t => [t, value(`select count(*) from "${t}"`)]));
     return {
       bytes: fs.statSync(file).size,
       pageSize: pragma('page_size'),
@@ -120,11 +118,13 @@ function generate(file) {
   const keystream = crypto.createCipheriv('aes-256-ctr', crypto.createHash('sha256').update(String(SEED)).digest(), Buffer.alloc(16));
   const noise = n => keystream.update(Buffer.alloc(n));
 
-  const db = new Database(file);
-  db.pragma('page_size = 4096');
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = OFF');
-  db.pragma('cache_size = -262144');
+  const db = new DatabaseSync(file);
+  db.exec('PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA cache_size = -262144;');
+  const transaction = work => from => {
+    db.exec('BEGIN');
+    work(from);
+    db.exec('COMMIT');
+  };
   db.exec(`
     CREATE TABLE customers (
       id INTEGER PRIMARY KEY, email TEXT NOT NULL, name TEXT NOT NULL, country TEXT NOT NULL,
@@ -147,8 +147,8 @@ function generate(file) {
 
   const load = (sql, count, row) => {
     const insert = db.prepare(sql);
-    const batch = db.transaction(from => {
-      for (let i = from; i < Math.min(from + 50_000, count); i++) insert.run(row(i + 1));
+    const batch = transaction(from => {
+      for (let i = from; i < Math.min(from + 50_000, count); i++) insert.run(...row(i + 1));
     });
     for (let from = 0; from < count; from += 50_000) batch(from);
   };
@@ -173,7 +173,7 @@ function generate(file) {
   });
   {
     const insert = db.prepare('INSERT INTO order_lines VALUES (?, ?, ?, ?, ?, ?)');
-    const batch = db.transaction(from => {
+    const batch = transaction(from => {
       for (let order = from; order < Math.min(from + 20_000, SCALE.orders + 1); order++) {
         const lines = int(1, SCALE.linesPerOrderMax);
         for (let line = 1; line <= lines; line++) {
@@ -227,6 +227,6 @@ function generate(file) {
   `);
   // Leave an empty WAL: every tool then reads the same bytes from the main file, and a tool that
   // checkpoints on close (the sqlite3 shell does) cannot change the database between runs.
-  db.pragma('wal_checkpoint(TRUNCATE)');
+  db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
   db.close();
 }

@@ -6,7 +6,7 @@
 #                          two 1,000,000-row tables beside COPY, bench/diffCompare.ts; pgsizes: PostgreSQL archive sizes,
 #                          pg_dump -Fc beside -Z0 | zstd -2 and -3, on four datasets, bench/pgSizes.ts)
 #   --rounds N             measured rounds, for each (defaults: SQLite 7, PostgreSQL 3, MariaDB 3, diff 3)
-#   --sweep, --no-node24   SQLite only: see bench/sqliteBackup.mjs
+#   --sweep                SQLite only: see bench/sqliteBackup.mjs
 #   --node PATH, --warmup N   PostgreSQL, MariaDB and diff: the Node that runs Lifeboat's CLI; uncounted rounds (diff: 1 by default)
 #   --scale F, --restore   MariaDB only: a smaller database (0.04: about 60 MiB); also time restores (bench/mariadbBackup.ts)
 #   --profile              diff only: one more comparison under node --cpu-prof, its top costs printed
@@ -14,6 +14,8 @@
 #   --no-restore           PostgreSQL only: backups only
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Lifeboat needs Node 22.16+: the benchmarks and the CLI they time run on the Node 24 under .tools/.
+source scripts/node24.sh
 
 only=""
 sqlite_args=()
@@ -27,7 +29,7 @@ while [[ $# -gt 0 ]]; do
     --only=*) only="${1#--only=}"; shift ;;
     --rounds) [[ $# -ge 2 ]] || usage; sqlite_args+=("$1" "$2"); pg_args+=("$1" "$2"); maria_args+=("$1" "$2"); diff_args+=("$1" "$2"); shift 2 ;;
     --rounds=*) sqlite_args+=("$1"); pg_args+=("$1"); maria_args+=("$1"); diff_args+=("$1"); shift ;;
-    --sweep|--no-node24) sqlite_args+=("$1"); shift ;;
+    --sweep) sqlite_args+=("$1"); shift ;;
     --node|--warmup) [[ $# -ge 2 ]] || usage; pg_args+=("$1" "$2"); maria_args+=("$1" "$2"); diff_args+=("$1" "$2"); shift 2 ;;
     --node=*|--warmup=*) pg_args+=("$1"); maria_args+=("$1"); diff_args+=("$1"); shift ;;
     --scale) [[ $# -ge 2 ]] || usage; maria_args+=("$1" "$2"); shift 2 ;;

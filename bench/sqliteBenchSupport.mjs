@@ -60,7 +60,7 @@ export function benchScratch(tmp) {
 /** The environment without Lifeboat settings from the caller's shell, which would change what is measured. */
 function cleanEnv() {
   const env = { ...process.env, XDG_CONFIG_HOME: path.join(DATA, 'xdg-config') };
-  for (const name of ['LIFEBOAT_CONFIG', 'LIFEBOAT_BACKUP_DIR', 'LIFEBOAT_SQLITE_DRIVER']) delete env[name];
+  for (const name of ['LIFEBOAT_CONFIG', 'LIFEBOAT_BACKUP_DIR']) delete env[name];
   return env;
 }
 

@@ -18,12 +18,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import { createRequire } from 'node:module';
+import { DatabaseSync } from 'node:sqlite';
 import { ensureBenchDatabase } from './generateDb.mjs';
 import { CONFIG, DATA, DIST_CLI, ROOT, SQLITE3, benchScratch, fmt, line, loadNote, median, mib, stat, table } from './sqliteBenchSupport.mjs';
-
-const require = createRequire(import.meta.url);
-const Database = require('better-sqlite3');
 
 const TMP = path.join(DATA, 'tmp-snapshot');
 
@@ -101,12 +98,12 @@ async function main() {
 /** Rewrites rows spread over the whole file, without changing any row's size (no page splits):
  *  events (the largest table) and customers, a different set each round. */
 function changeScattered(file, round) {
-  const db = new Database(file);
+  const db = new DatabaseSync(file);
   try {
-    db.transaction(() => {
-      db.prepare("UPDATE events SET payload = substr(payload, 2) || substr(payload, 1, 1) WHERE id % ? = ?").run(EVERY, round);
-      db.prepare('UPDATE customers SET balance = balance + 1 WHERE id % ? = ?').run(EVERY / 4, round);
-    })();
+    db.exec('BEGIN');
+    db.prepare("UPDATE events SET payload = substr(payload, 2) || substr(payload, 1, 1) WHERE id % ? = ?").run(EVERY, round);
+    db.prepare('UPDATE customers SET balance = balance + 1 WHERE id % ? = ?').run(EVERY / 4, round);
+    db.exec('COMMIT');
   } finally {
     db.close();
   }

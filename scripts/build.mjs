@@ -1,8 +1,7 @@
-// Bundles the extension (Node, CJS, `vscode` external), the CLI (dist/cli.js, the `lifeboat` bin),
-// the SQLite checker process, and the diff webview page (browser, dist/webview/). better-sqlite3's
-// JavaScript is bundled; its native binary is loaded from dist/native/<runtime>/ (see
-// src/engines/sqlite/loadDriver.ts), so the same bundle runs on any runtime that has a matching
-// binary, or falls back to node:sqlite.
+// Bundles the extension (Node, CJS, `vscode` external), the CLI, the SQLite checker process, and
+// the diff webview page (browser, dist/webview/). No native module: SQLite is Node's built-in
+// node:sqlite. The CLI is two files: dist/cli.js (the `lifeboat` bin, src/cli/entry.ts) checks
+// the Node version in syntax any Node parses, then loads dist/lifeboatCli.js (src/cli/main.ts).
 //   --production  minified, no source maps (the VSIX)
 //   --webview     only the webview page (the browser test builds just what it serves)
 import * as esbuild from 'esbuild';
@@ -13,7 +12,7 @@ const common = {
   bundle: true,
   platform: 'node',
   format: 'cjs',
-  target: 'node20',
+  target: 'node22',
   sourcemap: production ? false : 'linked',
   minify: production,
   logLevel: 'warning',
@@ -37,7 +36,8 @@ const webview = esbuild.build({
 
 await Promise.all(webviewOnly ? [webview] : [
   esbuild.build({ ...common, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist' }),
-  esbuild.build({ ...common, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } }),
+  esbuild.build({ ...common, entryPoints: { lifeboatCli: 'src/cli/main.ts' }, outdir: 'dist' }),
+  esbuild.build({ platform: 'node', format: 'cjs', target: 'node6', logLevel: 'warning', minify: production, entryPoints: { cli: 'src/cli/entry.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } }),
   esbuild.build({ ...common, entryPoints: { sqliteChecker: 'src/engines/sqlite/checker.ts' }, outdir: 'dist' }),
   webview,
 ]);

@@ -5,5 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+source scripts/node24.sh
 bash scripts/package.sh >/dev/null
 exec node --import tsx scripts/demo.ts "$@"

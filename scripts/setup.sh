@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Everything a fresh machine of this kind lacks for the tests and the demo, installed when it is
-# missing: Debian packages (only those missing), npm packages (`npm ci`, when node_modules is
-# missing or does not match package-lock.json: scripts/nodeModulesCurrent.mjs), and the .tools/
-# folder (Node 24 and code-server; see scripts/setup-tools.sh). `npm test` and `npm run demo` run
-# it first; when nothing is missing it takes well under a second and changes nothing.
+# missing: Debian packages (only those missing), the .tools/ folder (Node 24 and code-server; see
+# scripts/setup-tools.sh), and npm packages (`npm ci` on that Node 24, when node_modules is missing
+# or does not match package-lock.json: scripts/nodeModulesCurrent.mjs). `npm test` and
+# `npm run demo` run it first; when nothing is missing it takes well under a second and changes
+# nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,13 +15,15 @@ if [ -n "${npm_lifecycle_event:-}" ]; then
   for name in $(compgen -e); do case "$name" in npm_*|NODE) unset "$name" ;; esac; done
 fi
 
-# Binaries the tests use, and the Debian package that provides each.
+# Binaries the tests use, and the Debian package that provides each (a compiler and krb5's headers
+# for the native modules of code-server's install).
 declare -A needs=(
   [/usr/lib/postgresql/15/bin/initdb]=postgresql-15
   [/usr/sbin/mariadbd]=mariadb-server
   [/usr/bin/mariadb]=mariadb-client
   [/usr/bin/chromium]=chromium
   [/usr/bin/sqlite3]=sqlite3
+  [/usr/bin/zstd]=zstd
   [/usr/include/krb5.h]=libkrb5-dev
   [/usr/bin/g++]=g++
   [/usr/bin/make]=make
@@ -38,6 +41,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# Node 24 first (npm installs it into .tools/node24), then the project's packages with npm running
+# on it: Lifeboat's engines field asks for Node 22.16+, which npm on Debian's Node 20 warns about.
+bash scripts/setup-tools.sh
+source scripts/node24.sh
+
 if [ ! -e node_modules ]; then
   echo "setup: npm ci (node_modules is missing)"
   npm ci --no-audit --no-fund
@@ -51,4 +59,3 @@ elif ! why=$(node scripts/nodeModulesCurrent.mjs 2>&1); then
     npm ci --no-audit --no-fund
   fi
 fi
-bash scripts/setup-tools.sh

@@ -1,13 +1,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import type { Browser, Locator } from 'playwright-core';
 import { compareTables, MergeConflictError, type DiffProgress, type DiffRow, type MergeSelection, type TableComparison } from '../../src/diff';
 import { ROOT } from '../support/cli';
 import { createDiffDatabases, CUSTOMERS, ORDERS_ROWS } from '../support/diffTables';
 import { buildWebview, DiffPage, launchChromium, serveDiffPage, type DiffPageServer } from '../support/diffWebview';
 import { engineContext } from '../support/engineContext';
+import { openDatabase } from '../support/sqlite';
 import { tempFolder } from '../support/temp';
 import { DARK_MODERN, LIGHT_MODERN } from '../support/webviewThemes';
 
@@ -343,7 +343,7 @@ describe('the diff webview in Chromium', () => {
     assert.deepEqual(apply.selection, { mode: 'ids', ids: [edited.id, deleted.id] });
 
     // Someone writes to production between the comparison and Apply.
-    const production = new BetterSqlite3(productionDb);
+    const production = openDatabase(productionDb);
     production.prepare('UPDATE customers SET name = ? WHERE id = ?').run('Someone else', Number(edited.key[0]));
     production.prepare('DELETE FROM customers WHERE id = ?').run(Number(deleted.key[0]));
     production.close();

@@ -55,7 +55,10 @@ describe('lifeboat CLI', () => {
   });
 
   it('rejects a compression level that does not exist before doing any work', async () => {
-    const result = await runCli(['backup', source, '--backup-dir', tmp.file('levels'), '--level', '15']);
+    const zstd = await runCli(['backup', source, '--backup-dir', tmp.file('levels'), '--level', '20']);
+    assert.equal(zstd.code, 2);
+    assert.match(zstd.stderr, /zstd compression level 20 does not exist.*1 \(fastest\) to 19/s, 'the default codec, zstd');
+    const result = await runCli(['backup', source, '--backup-dir', tmp.file('levels'), '--compression', 'gzip', '--level', '15']);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /gzip compression level 15 does not exist.*1 \(fastest\) to 9/s);
     assert.equal(fs.existsSync(tmp.file('levels')), false, 'nothing was written');

@@ -1,17 +1,17 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import BetterSqlite3 from 'better-sqlite3';
 import { backupDatabase, restoreBackup } from '../../src/engines';
 import { runCli, json } from '../support/cli';
 import { engineContext, monotonic } from '../support/engineContext';
+import { exactRows, openDatabase, pragmaValue } from '../support/sqlite';
 import { createSampleDatabase, dumpRows } from '../support/sqliteFixtures';
 import { tempFolder } from '../support/temp';
 import { ledger, startWriter, stopWriter } from '../support/writerProcess';
 
 function eventsUpTo(file: string, maxId: number): unknown[] {
-  const db = new BetterSqlite3(file, { readonly: true });
+  const db = openDatabase(file, { readOnly: true });
   try {
-    return db.prepare('SELECT id, batch, payload FROM events WHERE id <= ? ORDER BY id').raw().all(maxId);
+    return exactRows(db, 'SELECT id, batch, payload FROM events WHERE id <= ? ORDER BY id', maxId);
   } finally {
     db.close();
   }
@@ -68,8 +68,8 @@ describe('backup while another process writes', () => {
       const restore = await runCli(['restore', made.id, '--to', target, '--backup-dir', folder, '--json']);
       assert.equal(restore.code, 0, restore.stderr);
       await stopWriter(writer);
-      const db = new BetterSqlite3(target, { readonly: true });
-      assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+      const db = openDatabase(target, { readOnly: true });
+      assert.equal(pragmaValue(db, 'integrity_check'), 'ok');
       db.close();
       const copy = ledger(target);
       assert.equal(copy.total, copy.count);

@@ -5,7 +5,6 @@ import { after, before, describe, it } from 'node:test';
 import { listBackups, type CatalogEntry } from '../../src/core/catalog';
 import { restoreBackup, verifyBackup, type ServerTarget } from '../../src/engines';
 import { loadSqliteDriver } from '../../src/engines/sqlite/loadDriver';
-import { skipWithoutCodec } from '../support/codecs';
 import { engineContext } from '../support/engineContext';
 import { startMariadb, type MariadbServer } from '../support/mariadbServer';
 import { startPostgres, type PostgresServer } from '../support/postgresServer';
@@ -29,7 +28,6 @@ describe('backups written by Lifeboat 0.1.0', () => {
   let pg: PostgresServer;
   let maria: MariadbServer;
   const byKind = (connection: string, kind: RegExp) => entries.filter(e => e.manifest.connection.id === connection && kind.test(e.manifest.kind));
-  const codecSkip = (entry: CatalogEntry) => skipWithoutCodec(entry.manifest.files.some(f => f.codec === 'zstd') ? 'zstd' : 'none');
 
   before(async () => {
     fs.cpSync(FIXTURE, folder, { recursive: true });
@@ -52,7 +50,6 @@ describe('backups written by Lifeboat 0.1.0', () => {
 
   it('verifies every one quickly, and records it', async () => {
     for (const entry of entries) {
-      if (codecSkip(entry)) continue;
       const { ctx } = engineContext(folder);
       const verification = await verifyBackup(entry, ctx, { quick: true });
       assert.equal(verification.ok, true, `${entry.manifest.id}: ${JSON.stringify(verification.checks)}`);
@@ -64,7 +61,6 @@ describe('backups written by Lifeboat 0.1.0', () => {
   it('restores every SQLite backup with its rows', async () => {
     const driver = loadSqliteDriver();
     for (const entry of byKind('fixture-sqlite', /./)) {
-      if (codecSkip(entry)) continue;
       const target = tmp.file(`${entry.manifest.id}.db`);
       const { ctx } = engineContext(folder);
       await restoreBackup(entry, { target }, ctx);
@@ -86,7 +82,6 @@ describe('backups written by Lifeboat 0.1.0', () => {
     // The fixtures' objects belong to "postgres"; a plain SQL dump sets owners whatever --no-owner says.
     await pg.query('CREATE ROLE postgres');
     for (const [i, entry] of byKind('fixture-pg', /./).entries()) {
-      if (codecSkip(entry)) continue;
       const database = `restored_${i}`;
       const { ctx } = engineContext(folder);
       await restoreBackup(entry, { target: database, noOwner: true, noPrivileges: true }, ctx, target);
@@ -94,7 +89,7 @@ describe('backups written by Lifeboat 0.1.0', () => {
       assert.deepEqual(rows.map(r => [r.id, r.name, r.price]), ITEMS, entry.manifest.id);
       assert.deepEqual((await pg.query<{ x: number }>('SELECT x FROM "Odd.Schema"."T" ORDER BY x', database)).map(r => r.x), [7, 8]);
     }
-    const custom = byKind('fixture-pg', /pg_dump-custom/).find(e => !codecSkip(e))!;
+    const custom = byKind('fixture-pg', /pg_dump-custom/)[0];
     const { ctx } = engineContext(folder);
     const drill = await verifyBackup(custom, ctx, { deep: true }, target);
     assert.equal(drill.ok, true, JSON.stringify(drill.checks));
@@ -103,7 +98,6 @@ describe('backups written by Lifeboat 0.1.0', () => {
   it('restores every MariaDB backup with its rows', async () => {
     const target: ServerTarget = { connection: maria.connectionFor(), access: { password: maria.password } };
     for (const [i, entry] of byKind('fixture-maria', /./).entries()) {
-      if (codecSkip(entry)) continue;
       const database = `restored_${i}`;
       const { ctx } = engineContext(folder);
       await restoreBackup(entry, { target: database }, ctx, target);

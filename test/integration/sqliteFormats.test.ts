@@ -4,12 +4,12 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import BetterSqlite3 from 'better-sqlite3';
 import type { SqliteConnection } from '../../src/core/connection';
 import type { LifeboatError } from '../../src/core/errors';
 import { backupDatabase, restoreBackup, verifyBackup } from '../../src/engines';
 import { CHINOOK_SQLITE } from '../support/chinook';
 import { engineContext } from '../support/engineContext';
+import { exactRows, openDatabase, pragmaValue } from '../support/sqlite';
 import { addHostileContent, createSampleDatabase, dumpRows, rowidsOf } from '../support/sqliteFixtures';
 import { listFiles, tempFolder } from '../support/temp';
 
@@ -18,9 +18,9 @@ const SQLITE3 = spawnSync('sqlite3', ['--version']).status === 0;
 const sqlite = (file: string, id = 'app'): SqliteConnection => ({ engine: 'sqlite', id, name: path.basename(file), path: file });
 
 function pragmas(file: string): Record<string, unknown> {
-  const db = new BetterSqlite3(file, { readonly: true });
+  const db = openDatabase(file, { readOnly: true });
   try {
-    return Object.fromEntries(['user_version', 'application_id', 'page_size', 'encoding', 'journal_mode', 'auto_vacuum', 'integrity_check'].map(p => [p, db.pragma(p, { simple: true })]));
+    return Object.fromEntries(['user_version', 'application_id', 'page_size', 'encoding', 'journal_mode', 'auto_vacuum', 'integrity_check'].map(p => [p, pragmaValue(db, p)]));
   } finally {
     db.close();
   }
@@ -61,11 +61,11 @@ describe('SQLite SQL dump and VACUUM INTO', () => {
       const rowidTables = name === 'Chinook' ? [] : ['no_key', 'customers', 'edge', 'gen'];
       assert.deepEqual(rowidsOf(target, rowidTables), rowidsOf(source, rowidTables), 'rows keep their rowids');
       if (name !== 'Chinook') {
-        const db = new BetterSqlite3(target, { readonly: true });
-        const edge = db.prepare('SELECT i, r, t, b FROM edge ORDER BY id').safeIntegers(true).raw().all();
+        const db = openDatabase(target, { readOnly: true });
+        const edge = exactRows(db, 'SELECT i, r, t, b FROM edge ORDER BY id');
         db.close();
-        const db2 = new BetterSqlite3(source, { readonly: true });
-        assert.deepEqual(edge, db2.prepare('SELECT i, r, t, b FROM edge ORDER BY id').safeIntegers(true).raw().all(), '64-bit integers, reals, NUL in text exactly');
+        const db2 = openDatabase(source, { readOnly: true });
+        assert.deepEqual(edge, exactRows(db2, 'SELECT i, r, t, b FROM edge ORDER BY id'), '64-bit integers, reals, NUL in text exactly');
         db2.close();
       }
       if (SQLITE3) assert.equal(cliDump(target), cliDump(source), 'sqlite3 .dump of the restored database equals that of the source');
@@ -78,9 +78,9 @@ describe('SQLite SQL dump and VACUUM INTO', () => {
   it('VACUUM INTO makes a compact copy, recorded in the manifest, that restores the same rows', async () => {
     const source = tmp.file('sparse.db');
     createSampleDatabase(source, { rows: 8000, wal: false });
-    const db = new BetterSqlite3(source);
+    const db = openDatabase(source);
     db.exec('PRAGMA foreign_keys = OFF; DELETE FROM customers WHERE id > 4000; DELETE FROM attachments WHERE id <= 1000;');
-    const freePages = db.pragma('freelist_count', { simple: true }) as number;
+    const freePages = pragmaValue(db, 'freelist_count') as number;
     db.close();
     assert.ok(freePages > 10, `the source has free pages (${freePages})`);
     const { ctx } = engineContext(tmp.file('backups-vacuum'));

@@ -2,7 +2,6 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import type { SqliteConnection } from '../../src/core/connection';
 import { removeBackupFiles } from '../../src/core/catalog';
 import type { LifeboatError } from '../../src/core/errors';
@@ -10,6 +9,7 @@ import { backupDatabase, restoreBackup, verifyBackup } from '../../src/engines';
 import { CHINOOK_SQLITE } from '../support/chinook';
 import { engineContext, monotonic } from '../support/engineContext';
 import { sha256File } from '../support/hash';
+import { openDatabase } from '../support/sqlite';
 import { ODD_TABLE, createSampleDatabase, dumpRows } from '../support/sqliteFixtures';
 import { listFiles, tempFolder } from '../support/temp';
 
@@ -65,8 +65,8 @@ describe('SQLite backup → verify → restore', () => {
     const target = tmp.file('existing.db');
     // An existing database with uncheckpointed rows in its -wal: the restore must not replay them.
     createSampleDatabase(target, { rows: 10 });
-    const writer = new BetterSqlite3(target);
-    writer.pragma('wal_autocheckpoint = 0');
+    const writer = openDatabase(target);
+    writer.exec('PRAGMA wal_autocheckpoint = 0');
     writer.exec("INSERT INTO customers (name) VALUES ('only in the old wal')");
     fs.copyFileSync(target + '-wal', tmp.file('saved-wal'));
     writer.close();

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import type { SqliteConnection } from '../../src/core/connection';
 import { beginBackup, finishBackup, listBackups, type CatalogEntry } from '../../src/core/catalog';
 import type { LifeboatError } from '../../src/core/errors';
@@ -12,6 +11,7 @@ import { collectUnusedShared, deleteBackup } from '../../src/core/backupDeletion
 import { backupDatabase, restoreBackup, verifyBackup } from '../../src/engines';
 import { engineContext } from '../support/engineContext';
 import { sha256File } from '../support/hash';
+import { openDatabase, pragmaValue } from '../support/sqlite';
 import { backupApiCopy, changeScattered, createLargeDatabase, differingPages, packFiles } from '../support/sqliteSnapshots';
 import { startWriter, stopWriter, ledger } from '../support/writerProcess';
 import { listFiles, tempFolder } from '../support/temp';
@@ -19,9 +19,9 @@ import { listFiles, tempFolder } from '../support/temp';
 const connection = (file: string, id = 'big'): SqliteConnection => ({ engine: 'sqlite', id, name: id, path: file });
 
 function integrityOk(file: string): boolean {
-  const db = new BetterSqlite3(file, { readonly: true });
+  const db = openDatabase(file, { readOnly: true });
   try {
-    return db.pragma('integrity_check', { simple: true }) === 'ok';
+    return pragmaValue(db, 'integrity_check') === 'ok';
   } finally {
     db.close();
   }

@@ -2,46 +2,24 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SqliteConnection } from '../../src/core/connection';
 import { backupDatabase, restoreBackup } from '../../src/engines';
-import { skipWithoutCodec } from '../support/codecs';
 import { engineContext } from '../support/engineContext';
 import { sha256File } from '../support/hash';
+import { backup, openDatabase } from '../support/sqlite';
 import { tempFolder } from '../support/temp';
 
-/**
- * zstd needs Node 22.15+, where better-sqlite3 as installed here does not load: scripts/test.sh
- * runs this file on Node 24, whose node:sqlite is then both the engine's driver (its row iterator
- * writes the SQL dump) and the test's own.
- */
-interface NodeSqlite {
-  DatabaseSync: new (file: string, options?: { readOnly?: boolean }) => {
-    exec(sql: string): void;
-    prepare(sql: string): { all(...params: unknown[]): Record<string, unknown>[]; setReadBigInts(on: boolean): void };
-    close(): void;
-  };
-  backup(db: InstanceType<NodeSqlite['DatabaseSync']>, target: string): Promise<number>;
-}
-function nodeSqlite(): NodeSqlite | undefined {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require('node:sqlite') as NodeSqlite;
-  } catch {
-    return undefined;
-  }
-}
-const sqlite = nodeSqlite();
-const skip = skipWithoutCodec('zstd') || (sqlite ? false : `this Node (${process.versions.node}) has no node:sqlite`);
-
+/** zstd (Node 22.15+) with node:sqlite, the engine's driver (its row iterator writes the SQL dump)
+ *  and the test's own. */
 const connection = (file: string, id: string): SqliteConnection => ({ engine: 'sqlite', id, name: id, path: file });
 
 function exec(file: string, sql: string): void {
-  const db = new sqlite!.DatabaseSync(file);
+  const db = openDatabase(file);
   db.exec(sql);
   db.close();
 }
 
 /** Every table's rows, ordered by all their columns, and the schema. */
 function rows(file: string): unknown {
-  const db = new sqlite!.DatabaseSync(file, { readOnly: true });
+  const db = openDatabase(file, { readOnly: true });
   try {
     const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").all().map(r => String(r.name));
     return {
@@ -72,7 +50,7 @@ const SCHEMA = `
   CREATE TRIGGER t AFTER DELETE ON items BEGIN INSERT INTO edge VALUES (OLD.id, NULL, 'deleted; ' || OLD.label, NULL); END;
   PRAGMA user_version = 7;`;
 
-describe('SQLite formats with zstd (Node 24, node:sqlite)', { skip }, () => {
+describe('SQLite formats with zstd (node:sqlite)', () => {
   const tmp = tempFolder();
   after(() => tmp.dispose());
 
@@ -82,8 +60,8 @@ describe('SQLite formats with zstd (Node 24, node:sqlite)', { skip }, () => {
     const { ctx } = engineContext(tmp.file('backups-snap'));
     const first = await backupDatabase(connection(source, 'snap'), { codec: 'zstd', sqliteFormat: 'snapshot' }, ctx);
     exec(source, 'UPDATE items SET data = randomblob(100) WHERE id % 300 = 0;');
-    const db = new sqlite!.DatabaseSync(source, { readOnly: true });
-    await sqlite!.backup(db, tmp.file('copy.db'));
+    const db = openDatabase(source, { readOnly: true });
+    await backup(db, tmp.file('copy.db'));
     db.close();
     const second = await backupDatabase(connection(source, 'snap'), { codec: 'zstd', sqliteFormat: 'snapshot' }, ctx);
     assert.equal(second.manifest.parent, first.manifest.id);
@@ -101,7 +79,7 @@ describe('SQLite formats with zstd (Node 24, node:sqlite)', { skip }, () => {
     assert.equal(entry.manifest.files[0].name, 'database.sql.zst');
     await restoreBackup(entry, { target: tmp.file('dump-restored.db') }, ctx);
     assert.deepEqual(rows(tmp.file('dump-restored.db')), rows(source));
-    const check = new sqlite!.DatabaseSync(tmp.file('dump-restored.db'), { readOnly: true });
+    const check = openDatabase(tmp.file('dump-restored.db'), { readOnly: true });
     assert.equal(check.prepare('PRAGMA user_version').all()[0].user_version, 7);
     check.close();
   });

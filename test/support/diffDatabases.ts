@@ -1,4 +1,3 @@
-import BetterSqlite3 from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { createConnection, type Connection as MysqlConnection } from 'mysql2/promise';
@@ -8,6 +7,7 @@ import type { TableSideSpec } from '../../src/diff';
 import type { MariadbServer } from './mariadbServer';
 import type { PostgresServer } from './postgresServer';
 import { seedFromEnv, type Rng } from './rng';
+import { openDatabase, transaction } from './sqlite';
 
 /**
  * The test side of the diff engine's integration tests: one object per database engine that can
@@ -236,8 +236,13 @@ export async function mariadbDiffDb(server: MariadbServer): Promise<DiffDb> {
  * under the space's name; the engine opens the files themselves.
  */
 export function sqliteDiffDb(folder: string): DiffDb {
-  const handle = new BetterSqlite3(':memory:');
-  handle.defaultSafeIntegers(true);
+  const handle = openDatabase(':memory:');
+  /** A statement that reads every integer exactly, as a bigint. */
+  const prepare = (sql: string) => {
+    const statement = handle.prepare(sql);
+    statement.setReadBigInts(true);
+    return statement;
+  };
   const files = new Map<string, string>();
   const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
   const fileOf = (space: string) => {
@@ -245,7 +250,7 @@ export function sqliteDiffDb(folder: string): DiffDb {
     if (!file) throw new Error(`SQLite space "${space}" was not created`);
     return file;
   };
-  const bind = (params?: unknown[]) => (params ?? []).map(p => typeof p === 'boolean' ? (p ? 1 : 0) : p);
+  const bind = (params?: unknown[]) => (params ?? []).map(p => typeof p === 'boolean' ? (p ? 1 : 0) : p) as (string | number | bigint | null | Uint8Array)[];
   const db: DiffDb = {
     dialect: 'sqlite',
     label: 'SQLite',
@@ -259,15 +264,15 @@ export function sqliteDiffDb(folder: string): DiffDb {
       if (files.has(space)) return;
       const file = path.join(folder, `space-${files.size + 1}.db`);
       files.set(space, file);
-      handle.prepare('ATTACH DATABASE ? AS ' + quote(space)).run(file);
+      prepare('ATTACH DATABASE ? AS ' + quote(space)).run(file);
       handle.exec(`PRAGMA ${quote(space)}.journal_mode = WAL`);
     },
     async exec(sql, params) {
-      if (params?.length) handle.prepare(sql).run(...bind(params));
+      if (params?.length) prepare(sql).run(...bind(params));
       else handle.exec(sql);
     },
     async rows<T>(sql: string, params?: unknown[]) {
-      return handle.prepare(sql).all(...bind(params)).map(row => fromSafeIntegers(row as Record<string, unknown>)) as T[];
+      return prepare(sql).all(...bind(params)).map(row => fromSafeIntegers({ ...row })) as T[];
     },
     param: () => '?',
     differs(a, b, column) {
@@ -283,25 +288,25 @@ export function sqliteDiffDb(folder: string): DiffDb {
       handle.exec(`DROP TABLE IF EXISTS ${db.table(loc)}`);
     },
     async insert(loc, columns, rows) {
-      const statement = handle.prepare(`INSERT INTO ${db.table(loc)} (${columns.map(quote).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`);
-      handle.transaction(() => { for (const row of rows) statement.run(...bind(row)); })();
+      const statement = prepare(`INSERT INTO ${db.table(loc)} (${columns.map(quote).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`);
+      transaction(handle, () => { for (const row of rows) statement.run(...bind(row)); });
     },
     async copyTable(from, to, def) {
       await db.createTable(to, def);
       handle.exec(`INSERT INTO ${db.table(to)} SELECT * FROM ${db.table(from)}`);
     },
     async fingerprint(loc) {
-      const columns = handle.prepare(`PRAGMA ${quote(loc.space)}.table_info(${quote(loc.name)})`).all() as { name: string }[];
+      const columns = prepare(`PRAGMA ${quote(loc.space)}.table_info(${quote(loc.name)})`).all() as { name: string }[];
       // The storage class and an exact text of each value: REAL with 17 digits, the rest as literals.
       const parts = columns.map(c => {
         const q = quote(c.name);
         return `typeof(${q}) || ':' || CASE WHEN typeof(${q}) = 'real' THEN printf('%!.17g', ${q}) ELSE quote(${q}) END`;
       }).join(` || ',' || `);
-      const texts = handle.prepare(`SELECT ${parts} AS t FROM ${db.table(loc)}`).pluck().all() as string[];
+      const texts = prepare(`SELECT ${parts} AS t FROM ${db.table(loc)}`).all().map(row => row.t as string);
       return hashOfSorted(texts.map(t => createHash('md5').update(t).digest('hex')));
     },
     async rowCount(loc) {
-      return Number(handle.prepare(`SELECT count(*) FROM ${db.table(loc)}`).pluck().get());
+      return Number(prepare(`SELECT count(*) AS n FROM ${db.table(loc)}`).get()!.n);
     },
     async analyze(loc) {
       handle.exec(`ANALYZE ${db.table(loc)}`);

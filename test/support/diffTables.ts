@@ -1,4 +1,4 @@
-import BetterSqlite3 from 'better-sqlite3';
+import { openDatabase, transaction, type Database } from './sqlite';
 
 /**
  * A restored copy and a production database after an accident, as two SQLite files:
@@ -31,11 +31,11 @@ export const CUSTOMERS = {
 };
 
 export function createDiffDatabases(backupFile: string, productionFile: string): void {
-  const backup = new BetterSqlite3(backupFile);
-  const production = new BetterSqlite3(productionFile);
+  const backup = openDatabase(backupFile);
+  const production = openDatabase(productionFile);
   try {
     for (const db of [backup, production]) {
-      db.pragma('journal_mode = WAL');
+      db.exec('PRAGMA journal_mode = WAL');
       db.exec(`
         CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT NOT NULL, balance NUMERIC(12,2), active INTEGER NOT NULL, updated_at TEXT NOT NULL, note TEXT);
         CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT, updated_at TEXT NOT NULL);
@@ -44,7 +44,7 @@ export function createDiffDatabases(backupFile: string, productionFile: string):
       `);
     }
     const names = ['Zoë Adler', 'Renée Blanc', 'Łukasz Nowak', '山田太郎', "Seán O'Brien", 'Nguyễn Văn An', 'Ada Lovelace'];
-    const customer = (id: number, changed: boolean) => [
+    const customer = (id: number, changed: boolean): (string | number | null)[] => [
       id,
       changed && id % 3 === 0 ? `${names[id % names.length]} (renamed)` : `${names[id % names.length]} ${id}`,
       `c${id}@example.com`,
@@ -53,35 +53,35 @@ export function createDiffDatabases(backupFile: string, productionFile: string):
       new Date(Date.UTC(2025, 0, 1) + id * 60_000).toISOString().replace('T', ' ').replace('Z', ''),
       changed && id % 3 === 2 ? 'VIP since the spring' : id % 4 === 0 ? null : `note ${id}`,
     ];
-    const insertCustomer = (db: BetterSqlite3.Database) => db.prepare('INSERT INTO customers VALUES (?, ?, ?, ?, ?, ?, ?)');
-    backup.transaction(() => {
+    const insertCustomer = (db: Database) => db.prepare('INSERT INTO customers VALUES (?, ?, ?, ?, ?, ?, ?)');
+    transaction(backup, () => {
       const insert = insertCustomer(backup);
-      for (let id = 1; id <= CUSTOMERS.lastId; id++) if (CUSTOMERS.inBackup(id)) insert.run(customer(id, false));
-    })();
-    production.transaction(() => {
+      for (let id = 1; id <= CUSTOMERS.lastId; id++) if (CUSTOMERS.inBackup(id)) insert.run(...customer(id, false));
+    });
+    transaction(production, () => {
       const insert = insertCustomer(production);
-      for (let id = 1; id <= CUSTOMERS.lastId; id++) if (CUSTOMERS.inProduction(id)) insert.run(customer(id, CUSTOMERS.changedInProduction(id)));
-    })();
+      for (let id = 1; id <= CUSTOMERS.lastId; id++) if (CUSTOMERS.inProduction(id)) insert.run(...customer(id, CUSTOMERS.changedInProduction(id)));
+    });
 
-    backup.transaction(() => {
+    transaction(backup, () => {
       const insert = backup.prepare('INSERT INTO orders VALUES (?, ?, ?, ?)');
       for (let id = 1; id <= ORDERS_ROWS; id++) insert.run(id, 1 + (id * 7) % 5000, ((id * 13) % 100000) / 100, new Date(Date.UTC(2025, 3, 1) + id * 20_000).toISOString().slice(0, 19).replace('T', ' '));
-    })();
+    });
 
     const settings = [['currency', 'EUR'], ['locale', 'de-DE'], ['max_cart', '40'], ['retention_days', '30'], ['theme', 'dark'], ['vat', '0.19']];
-    backup.transaction(() => {
+    transaction(backup, () => {
       for (const [key, value] of settings) backup.prepare('INSERT INTO settings VALUES (?, ?, ?)').run(key, value, '2025-04-01 09:00:00');
-    })();
-    production.transaction(() => {
+    });
+    transaction(production, () => {
       for (const [key, value] of settings) {
         if (key === 'retention_days') continue;
         production.prepare('INSERT INTO settings VALUES (?, ?, ?)').run(key, key === 'vat' ? '0.21' : value, key === 'vat' ? '2025-04-02 10:31:00' : '2025-04-01 09:00:00');
       }
-    })();
+    });
 
-    const log = (db: BetterSqlite3.Database, rows: [string, string, string, number][]) => db.transaction(() => {
+    const log = (db: Database, rows: [string, string, string, number][]) => transaction(db, () => {
       for (const [actor, action, at, copies] of rows) for (let i = 0; i < copies; i++) db.prepare('INSERT INTO audit_log VALUES (?, ?, ?)').run(actor, action, at);
-    })();
+    });
     log(backup, [['alice', 'login', '2025-04-02 10:00', 3], ['bob', 'refund #4411', '2025-04-02 10:12', 1], ['carol', 'export', '2025-04-02 10:20', 2]]);
     log(production, [['alice', 'login', '2025-04-02 10:00', 1], ['carol', 'export', '2025-04-02 10:20', 2], ['mallory', 'DELETE customers', '2025-04-02 10:30', 1]]);
   } finally {

@@ -1,5 +1,5 @@
-import BetterSqlite3 from 'better-sqlite3';
 import { createHash } from 'node:crypto';
+import { exactRows, openDatabase, transaction } from './sqlite';
 
 /**
  * Generated SQLite databases for tests: thousands of rows, BLOBs with every byte value, unicode
@@ -9,9 +9,9 @@ export const ODD_TABLE = 'odd "table"; DROP TABLE x;--  名前 🚣';
 
 export function createSampleDatabase(file: string, options: { rows?: number; wal?: boolean; blobBytes?: number } = {}): void {
   const rows = options.rows ?? 5000;
-  const db = new BetterSqlite3(file);
+  const db = openDatabase(file);
   try {
-    if (options.wal ?? true) db.pragma('journal_mode = WAL');
+    if (options.wal ?? true) db.exec('PRAGMA journal_mode = WAL');
     db.exec(`
       CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT UNIQUE, balance NUMERIC, created_at TEXT);
       CREATE TABLE attachments (id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCES customers(id), data BLOB, sha TEXT);
@@ -26,7 +26,7 @@ export function createSampleDatabase(file: string, options: { rows?: number; wal
     const odd = db.prepare(`INSERT INTO "${ODD_TABLE.replace(/"/g, '""')}" VALUES (?, ?, ?)`);
     const noKey = db.prepare('INSERT INTO no_key VALUES (?, ?)');
     const names = ['Zoë', 'Renée', 'Łukasz', '山田太郎', 'Ödön', "O'Brien", 'Nguyễn', 'محمد', '🚣 Rower'];
-    db.transaction(() => {
+    transaction(db, () => {
       for (let i = 1; i <= rows; i++) {
         customer.run(`${names[i % names.length]} ${i}`, `c${i}@example.com`, (i * 37.5) % 5000, new Date(Date.UTC(2024, 0, 1) + i * 60_000).toISOString());
         if (i % 5 === 0) {
@@ -37,25 +37,26 @@ export function createSampleDatabase(file: string, options: { rows?: number; wal
         if (i % 10 === 0) odd.run(`weird ${i} "quoted" 'single'`, 'ñ€𝄞', i / 3);
         if (i % 7 === 0) noKey.run('dup', 1);
       }
-    })();
+    });
   } finally {
     db.close();
   }
 }
 
-/** Every table's rows in a fixed order, for comparing two databases row for row. */
+/** Every table's rows in a fixed order, for comparing two databases row for row (integers exact,
+ *  as bigints: exactRows). */
 export function dumpRows(file: string): Record<string, unknown[]> {
-  const db = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
+  const db = openDatabase(file, { readOnly: true, mustExist: true });
   try {
-    const tables = (db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map(t => t.name);
+    const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").all().map(t => String(t.name));
     const result: Record<string, unknown[]> = {};
     for (const name of tables) {
       const quoted = `"${name.replace(/"/g, '""')}"`;
-      const columns = (db.prepare(`PRAGMA table_info(${quoted})`).all() as unknown[]).length;
+      const columns = db.prepare(`PRAGMA table_info(${quoted})`).all().length;
       const order = Array.from({ length: columns }, (_, i) => i + 1).join(', ');
-      result[name] = db.prepare(`SELECT * FROM ${quoted} ORDER BY ${order}`).raw().all();
+      result[name] = exactRows(db, `SELECT * FROM ${quoted} ORDER BY ${order}`);
     }
-    result['(schema)'] = db.prepare('SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name').raw().all();
+    result['(schema)'] = exactRows(db, 'SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name');
     return result;
   } finally {
     db.close();
@@ -70,7 +71,7 @@ export function dumpRows(file: string): Record<string, unknown[]> {
  * has several statements, statistics (sqlite_stat1), user_version and application_id.
  */
 export function addHostileContent(file: string): void {
-  const db = new BetterSqlite3(file);
+  const db = openDatabase(file);
   try {
     db.exec(`
       CREATE TABLE edge (id INTEGER PRIMARY KEY AUTOINCREMENT, i INTEGER, r REAL, t TEXT, b BLOB, anything);
@@ -86,7 +87,7 @@ export function addHostileContent(file: string): void {
     `);
     const edge = db.prepare('INSERT INTO edge (i, r, t, b, anything) VALUES (?, ?, ?, ?, ?)');
     const big = 9223372036854775807n;
-    const rows: unknown[][] = [
+    const rows: (string | number | bigint | null | Uint8Array)[][] = [
       [big, 0.1, 'line1\nline2\r\nline3\r', Buffer.alloc(0), null],
       [-big - 1n, 0.30000000000000004, "it's \"quoted\" ; -- not a comment /* nor this */", Buffer.from([0, 1, 2, 255]), 1.5],
       [0, Infinity, 'nul\u0000inside', Buffer.from('X\'00\'', 'utf8'), 'text'],
@@ -95,7 +96,6 @@ export function addHostileContent(file: string): void {
       [2, 1.7976931348623157e308, 'CREATE TRIGGER x BEGIN; END;', null, -0.5],
       [3, 123456789.12345678, ' \t leading and trailing spaces \t ', null, 'x'.repeat(5000)],
     ];
-    db.defaultSafeIntegers(true);
     for (const row of rows) edge.run(...row);
     db.exec("DELETE FROM edge WHERE id = 4; INSERT INTO kv VALUES ('a', 1), ('b', NULL), ('c', X'00'), ('d', 'e');");
     db.exec('INSERT INTO gen (a) VALUES (1), (2), (NULL);');
@@ -108,9 +108,9 @@ export function addHostileContent(file: string): void {
 
 /** Each rowid table's rows with their rowids, which dumpRows leaves out. */
 export function rowidsOf(file: string, tables: string[]): Record<string, unknown[]> {
-  const db = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
+  const db = openDatabase(file, { readOnly: true, mustExist: true });
   try {
-    return Object.fromEntries(tables.map(t => [t, db.prepare(`SELECT rowid, * FROM "${t.replace(/"/g, '""')}" ORDER BY rowid`).raw().all()]));
+    return Object.fromEntries(tables.map(t => [t, exactRows(db, `SELECT rowid, * FROM "${t.replace(/"/g, '""')}" ORDER BY rowid`)]));
   } finally {
     db.close();
   }

@@ -1,6 +1,6 @@
-import BetterSqlite3 from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { backup, openDatabase } from './sqlite';
 import { listFiles } from './temp';
 
 /**
@@ -9,7 +9,7 @@ import { listFiles } from './temp';
  * a restored snapshot with.
  */
 export function createLargeDatabase(file: string, rows: number): void {
-  const db = new BetterSqlite3(file);
+  const db = openDatabase(file);
   try {
     // Rows of about 400 bytes: a label that compresses and a payload that does not, about nine to
     // a 4 KiB page; ids in order, so row n lives in about page n / 9.
@@ -26,19 +26,19 @@ export function createLargeDatabase(file: string, rows: number): void {
 /** Rewrites the payload of every `every`-th row (starting at `offset`) with new bytes of the same
  *  size: one leaf page each, spread over the whole file, no page split. */
 export function changeScattered(file: string, every: number, offset = 0): number {
-  const db = new BetterSqlite3(file);
+  const db = openDatabase(file);
   try {
-    return db.prepare('UPDATE items SET payload = randomblob(300) WHERE id % ? = ?').run(every, offset).changes;
+    return Number(db.prepare('UPDATE items SET payload = randomblob(300) WHERE id % ? = ?').run(every, offset).changes);
   } finally {
     db.close();
   }
 }
 
-/** A copy made with SQLite's online backup API (better-sqlite3), as of now. */
+/** A copy made with SQLite's online backup API (node:sqlite's backup()), as of now. */
 export async function backupApiCopy(file: string, target: string): Promise<void> {
-  const db = new BetterSqlite3(file, { readonly: true });
+  const db = openDatabase(file, { readOnly: true });
   try {
-    await db.backup(target);
+    await backup(db, target);
   } finally {
     db.close();
   }

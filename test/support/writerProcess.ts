@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import * as path from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
+import { openDatabase } from './sqlite';
 
 /** Starts sqliteWriter.cjs on `db`: a process that commits batches continuously until stopped. */
 export function startWriter(db: string): Promise<ChildProcess> {
@@ -24,7 +24,7 @@ export async function stopWriter(child: ChildProcess): Promise<number> {
 /** The writer's ledger and what the rows say: in a consistent copy, total = count and
  *  last_batch = maxBatch. */
 export function ledger(file: string) {
-  const db = new BetterSqlite3(file, { readonly: true });
+  const db = openDatabase(file, { readOnly: true });
   try {
     const l = db.prepare('SELECT total, last_batch FROM ledger').get() as { total: number; last_batch: number };
     const e = db.prepare('SELECT count(*) AS n, max(batch) AS b, max(id) AS maxId FROM events').get() as { n: number; b: number; maxId: number };

@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import BetterSqlite3 from 'better-sqlite3';
 import type { LifeboatError } from '../../src/core/errors';
 import { StatementSplitter } from '../../src/engines/sqlite/sqlStatements';
+import { exactRows, openDatabase } from '../support/sqlite';
 
 const SCRIPT = `CREATE TABLE t (a TEXT, "b;c" TEXT, [d;] INTEGER, \`e;\` BLOB);
 INSERT INTO t VALUES ('semi; colon', 'it''s', 1, X'3b');
@@ -32,18 +32,18 @@ function runInBatches(chunkSize: number): unknown[] {
   const rest = splitter.end();
   if (rest) batches.push(rest);
   assert.equal(batches.join(''), SCRIPT, 'nothing lost or repeated');
-  const db = new BetterSqlite3(':memory:');
+  const db = openDatabase(':memory:');
   for (const batch of batches) db.exec(batch);
-  const result = [db.prepare('SELECT * FROM t ORDER BY 3').raw().all(), db.prepare('SELECT * FROM log').raw().all(), batches.length];
+  const result = [exactRows(db, 'SELECT * FROM t ORDER BY 3'), exactRows(db, 'SELECT * FROM log'), batches.length];
   db.close();
   return result;
 }
 
 describe('SQL statement splitter (sqlite3_complete)', () => {
   it('cuts only at the end of complete statements, whatever the chunk boundaries', () => {
-    const db = new BetterSqlite3(':memory:');
+    const db = openDatabase(':memory:');
     db.exec(SCRIPT);
-    const expected = [db.prepare('SELECT * FROM t ORDER BY 3').raw().all(), db.prepare('SELECT * FROM log').raw().all()];
+    const expected = [exactRows(db, 'SELECT * FROM t ORDER BY 3'), exactRows(db, 'SELECT * FROM log')];
     db.close();
     for (const size of [1, 2, 3, 7, 64, SCRIPT.length]) {
       const [rows, log, batches] = runInBatches(size);

@@ -17,7 +17,7 @@ export function registerBackup(program: Command): void {
   program.command('backup')
     .description('Back up a database with a manifest: SQLite (online copy, integrity_check; a folder connection: every database in it), PostgreSQL (pg_dump in an exported snapshot, checked with pg_restore --list) or MySQL/MariaDB (mariadb-dump/mysqldump in one snapshot, with its binary-log position).')
     .argument('<connection>', 'connection id or name from the config file, or a SQLite file path / sqlite:// URI')
-    .option('-c, --compression <codec>', 'zstd, gzip or none (default: the config file\'s, else zstd where this Node has it (22.15+), else gzip)')
+    .option('-c, --compression <codec>', 'zstd, gzip or none (default: the config file\'s, else zstd)')
     .option('-l, --level <n>', 'compression level (zstd 1–19, default 2; gzip 1–9, default 6)', parseLevel)
     .option('--sqlite-format <format>', 'SQLite: copy (the database file, default), sql (a SQL dump: schema, rows as INSERTs, PRAGMAs) or snapshot (incremental: only pages no earlier snapshot stored)')
     .option('--vacuum', 'SQLite, copy format: a compact copy made with VACUUM INTO (no free pages) instead of the online backup API')

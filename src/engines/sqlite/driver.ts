@@ -1,7 +1,7 @@
 /**
- * The little Lifeboat needs from a SQLite library, so that the engine runs on better-sqlite3
- * where its native binary loads and on Node's built-in node:sqlite where it does not
- * (see loadDriver.ts for the choice).
+ * The little Lifeboat needs from a SQLite library: one small interface, implemented on Node's
+ * built-in node:sqlite (nodeSqliteDriver.ts; loadDriver.ts says why that one), so that the engine
+ * depends on these calls only.
  */
 export type Row = Record<string, unknown>;
 
@@ -24,7 +24,7 @@ export interface SqliteDatabase {
   /**
    * Copies this database into a new file `target` with SQLite's online backup API, in steps of
    * `pagesPerStep` pages, calling `onStep` after each. `onStep` may return the size of the next
-   * step (drivers that cannot change it ignore that). Throwing from `onStep` stops the copy; the
+   * step (node:sqlite cannot change it and ignores that). Throwing from `onStep` stops the copy; the
    * promise then rejects with that error. The caller removes `target` on failure.
    */
   backupTo(target: string, options: { pagesPerStep: number; onStep: (step: BackupStep) => number | void }): Promise<void>;
@@ -32,7 +32,7 @@ export interface SqliteDatabase {
 }
 
 export interface SqliteDriver {
-  /** "better-sqlite3" or "node:sqlite". */
+  /** "node:sqlite" (manifests that Lifeboat 0.1.0 wrote on Node 20 name "better-sqlite3"). */
   readonly name: string;
   /** The driver's version (package or Node version). */
   readonly version: string;

@@ -17,7 +17,7 @@ export function createNodeSqliteDriver(): SqliteDriver | undefined {
   try {
     // A plain require keeps bundlers and older runtimes from failing at load time.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    sqlite = require('node:sqlite') as NodeSqliteModule;
+    sqlite = withoutSqliteExperimentalWarning(() => require('node:sqlite') as NodeSqliteModule);
   } catch {
     return undefined;
   }
@@ -57,4 +57,25 @@ export function createNodeSqliteDriver(): SqliteDriver | undefined {
       return wrapped;
     },
   };
+}
+
+/**
+ * Runs `load` with Node 22's one-time "ExperimentalWarning: SQLite is an experimental feature"
+ * left unprinted (Node 24 no longer prints it): loading node:sqlite is Lifeboat's choice, not
+ * something a user of the CLI, or of a SQLite check in the editor's log, can act on. Every other
+ * warning, and this one emitted outside `load`, goes through as usual.
+ */
+export function withoutSqliteExperimentalWarning<T>(load: () => T): T {
+  const emitWarning = process.emitWarning;
+  process.emitWarning = function (this: NodeJS.Process, warning: string | Error, ...rest: unknown[]) {
+    const type = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
+    const text = typeof warning === 'string' ? warning : warning.message;
+    if (type === 'ExperimentalWarning' && /^SQLite is an experimental feature/.test(text)) return;
+    return (emitWarning as (...args: unknown[]) => void).call(this, warning, ...rest);
+  } as typeof process.emitWarning;
+  try {
+    return load();
+  } finally {
+    process.emitWarning = emitWarning;
+  }
 }

@@ -1,9 +1,9 @@
 import { DiskFullError, LifeboatError, explainIoError } from '../../core/errors';
 
 /**
- * SQLite failures in words a person can act on. better-sqlite3 puts the result code name in
- * `code` ("SQLITE_NOTADB"); node:sqlite puts "ERR_SQLITE_ERROR" there and the text in `errstr`,
- * so both the code and the message are consulted.
+ * SQLite failures in words a person can act on. node:sqlite puts "ERR_SQLITE_ERROR" in `code` and
+ * the text in `errstr` (the driver's own "must exist" check puts "SQLITE_CANTOPEN" in `code`), so
+ * both the code and the message are consulted.
  */
 export function explainSqliteError(error: unknown, file: string, action: string): LifeboatError {
   if (error instanceof LifeboatError) return error;
