@@ -6,15 +6,15 @@ import { candidateFolders, probeToolFolders, type ToolFolder } from './toolDisco
 /**
  * zstd's own command-line tool as the compressor of a dump stream, joined to the dump tool by an
  * OS pipe: the uncompressed bytes go from the dump tool straight into zstd, and only the
- * compressed ones enter Lifeboat (to be hashed and written to every destination). Measured on the
- * bench's 879 MiB pg_dump stream, this is what makes Lifeboat's CPU that of `pg_dump | zstd`:
- * compressing in Node's zlib costs the same compression, plus reading every uncompressed byte
- * through a pipe into Node (about 0.5 CPU-s per GB) and handing it to zlib in blocks.
+ * compressed ones enter Lifeboat (to be hashed and written to every destination).
  *
- * Used where it is installed (Debian/Ubuntu: apt-get install zstd; Homebrew: brew install zstd)
- * and nothing in Lifeboat needs to see the uncompressed bytes (a MariaDB dump's scanner does);
- * otherwise Node's zlib compresses, with the same format and levels. LIFEBOAT_ZSTD_CLI=none turns
- * it off; LIFEBOAT_ZSTD_CLI=/path/to/zstd names the binary.
+ * Opt-in, by measurement (bench/pgBackup.ts, 1.16 GB database, 2 cores, 5 paired rounds, Node 24,
+ * 2026-12-02): against Node's zlib it used the same CPU (8.0 CPU-s each) and 30 % less memory
+ * (peak RSS 118 MiB against 172), but took 9 % longer (8.3 s against 7.6 s): through a 64 KiB
+ * pipe pg_dump and zstd take turns, where Node's 32 MiB run-ahead (blockBuffer.ts) lets them
+ * overlap. So Node's zlib stays the default; LIFEBOAT_ZSTD_CLI=auto (find it like the other
+ * tools) or =/path/to/zstd turns this on for a PostgreSQL stream that Lifeboat need not read
+ * (not plain format), e.g. where memory is tight.
  */
 export interface ZstdCli {
   path: string;
@@ -27,12 +27,13 @@ const MIN_VERSION = [1, 4];
 
 let found: Promise<ZstdCli | undefined> | undefined;
 
-/** The zstd CLI to compress with, or undefined (none installed, too old, or turned off). */
+/** The zstd CLI to compress with when LIFEBOAT_ZSTD_CLI asks for it, or undefined (not asked for,
+ *  none installed, or too old). */
 export function findZstdCli(): Promise<ZstdCli | undefined> {
   const setting = process.env.LIFEBOAT_ZSTD_CLI;
-  if (setting === 'none') return Promise.resolve(undefined);
+  if (!setting || setting === 'none') return Promise.resolve(undefined);
   found ??= (async () => {
-    const folders = setting ? [{ dir: path.dirname(setting), source: 'setting' as const }] : candidateFolders('zstd', undefined, USUAL_PLACES);
+    const folders = setting !== 'auto' ? [{ dir: path.dirname(setting), source: 'setting' as const }] : candidateFolders('zstd', undefined, USUAL_PLACES);
     const probed: ToolFolder[] = await probeToolFolders('zstd', folders, banner => /v(\d+\.\d+\.\d+)/.exec(banner)?.[1]);
     const usable = probed.find(f => {
       const [major, minor] = f.version.split('.').map(Number);

@@ -7,6 +7,7 @@ import { readManifest, type CatalogEntry } from '../../src/core/catalog';
 import { CODEC_SUFFIX, defaultCodec, defaultLevel } from '../../src/core/codec';
 import { defaultParallelJobs } from '../../src/core/parallelism';
 import { SCRATCH_FOLDER } from '../../src/core/scratch';
+import { findZstdCli } from '../../src/core/zstdCli';
 import { backupDatabase, restoreBackup, verifyBackup, type BackupOptions, type ServerTarget } from '../../src/engines';
 import { displayName } from '../../src/engines/postgres/tableNames';
 import { configuredCli, json, runCli } from '../support/cli';
@@ -42,6 +43,8 @@ interface FormatCase {
   restores: { jobs?: number; readFrom: 'stored file' | 'stream' | 'scratch copy' }[];
   /** Stored payload names (directory: the folder's files match this). */
   payload: RegExp;
+  /** Set while the backup runs (LIFEBOAT_ZSTD_CLI: the zstd CLI behind pg_dump). */
+  env?: Record<string, string>;
 }
 
 const FORMATS: FormatCase[] = [
@@ -59,6 +62,9 @@ const ZSTD: FormatCase = {
   name: 'custom, zstd by Lifeboat', options: { codec: 'zstd' }, payload: /^database\.dump\.zst$/,
   restores: [{ jobs: 1, readFrom: 'stream' }, { jobs: 2, readFrom: 'scratch copy' }],
 };
+
+/** The opt-in path: pg_dump's stream compressed by the zstd CLI (src/core/zstdCli.ts). */
+const ZSTD_CLI: FormatCase = { ...ZSTD, name: 'custom, zstd by the zstd CLI (LIFEBOAT_ZSTD_CLI=auto)', env: { LIFEBOAT_ZSTD_CLI: 'auto' } };
 
 /** The rest of the codec × format combinations, each restored once, on Chinook only: the
  *  hostile database's cases above already prove what depends on the data, not on the codec. */
@@ -112,12 +118,20 @@ describe('PostgreSQL backup → restore → verify', () => {
 
   describe('fidelity: restored into a new database, schema and every row are identical', () => {
     for (const source of [HOSTILE, CHINOOK]) {
-      for (const format of [...FORMATS, ZSTD, ...(source === CHINOOK ? EVERY_CODEC : [])]) {
+      for (const format of [...FORMATS, ZSTD, ZSTD_CLI, ...(source === CHINOOK ? EVERY_CODEC : [])]) {
         const restoresText = format.restores.map(r => r.jobs ? `jobs ${r.jobs}` : 'the default jobs').join(' and ');
-        it(`${source === HOSTILE ? 'hostile' : 'Chinook'}: ${format.name}, restored with ${restoresText}`, async () => {
+        it(`${source === HOSTILE ? 'hostile' : 'Chinook'}: ${format.name}, restored with ${restoresText}`, async t => {
           const folder = tmp.file(`fidelity-${++restoreCount}`);
           const { ctx, progress } = engineContext(folder);
-          const entry = await backupDatabase(server.connectionFor(source), format.options, ctx, target.access);
+          const saved = { ...process.env };
+          Object.assign(process.env, format.env);
+          const cli = format.env ? await findZstdCli() : undefined;
+          if (format.env && !cli) {
+            process.env = saved;
+            return t.skip('no zstd CLI installed (apt-get install zstd)');
+          }
+          const entry = await backupDatabase(server.connectionFor(source), format.options, ctx, target.access).finally(() => { process.env = saved; });
+          assert.equal(entry.manifest.options.compressedBy, cli ? `zstd ${cli.version}` : undefined, 'the zstd CLI compressed the stream only when asked to');
           assert.ok(monotonic(progress) && progress.at(-1)!.fraction === 1, 'backup progress only grows and ends at 100 %');
           const names = storedNames(entry, folder);
           assert.ok(names.length > 0 && names.every(n => format.payload.test(n)), `stored files: ${names.join(', ')}`);

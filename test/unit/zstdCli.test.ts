@@ -51,7 +51,15 @@ function hasContentChecksum(frame: Buffer): boolean {
 
 describe('the zstd CLI behind a dump tool', () => {
   const tmp = tempFolder();
-  before(async () => { zstd = await findZstdCli(); });
+  const asked = process.env.LIFEBOAT_ZSTD_CLI;
+  before(async () => {
+    process.env.LIFEBOAT_ZSTD_CLI = 'auto';
+    zstd = await findZstdCli();
+  });
+  after(() => {
+    if (asked === undefined) delete process.env.LIFEBOAT_ZSTD_CLI;
+    else process.env.LIFEBOAT_ZSTD_CLI = asked;
+  });
   after(() => tmp.dispose());
 
   it('stores what decodes to exactly the tool\'s output, with zstd\'s content checksum and its byte count', async (t) => {
@@ -129,15 +137,18 @@ describe('the zstd CLI behind a dump tool', () => {
     await assert.rejects(compressed.done, (e: LifeboatError) => /the fake dump exited with status 3/.test(e.message));
   });
 
-  it('LIFEBOAT_ZSTD_CLI=none turns it off', async (t) => {
+  it('is off unless LIFEBOAT_ZSTD_CLI asks for it (auto or a path), and off with none', async (t) => {
     if (skipped(t)) return;
     const saved = process.env.LIFEBOAT_ZSTD_CLI;
-    process.env.LIFEBOAT_ZSTD_CLI = 'none';
     try {
+      delete process.env.LIFEBOAT_ZSTD_CLI;
       assert.equal(await findZstdCli(), undefined);
+      process.env.LIFEBOAT_ZSTD_CLI = 'none';
+      assert.equal(await findZstdCli(), undefined);
+      process.env.LIFEBOAT_ZSTD_CLI = 'auto';
+      assert.equal((await findZstdCli())?.path, zstd!.path);
     } finally {
-      if (saved === undefined) delete process.env.LIFEBOAT_ZSTD_CLI;
-      else process.env.LIFEBOAT_ZSTD_CLI = saved;
+      process.env.LIFEBOAT_ZSTD_CLI = saved;
     }
   });
 });
