@@ -380,3 +380,32 @@ export function finishRun(began: number, loadAtStart: number, lowestFree: number
   fs.writeFileSync(lastRun, `${JSON.stringify(samples, null, 1)}\n`);
   console.log(`Samples: ${path.relative(ROOT, lastRun)}`);
 }
+
+/**
+ * The generators' cache markers: one JSON file, one marker per generated database (what generator
+ * made it, when, its figures). A file that does not read, or whose shape `accept` refuses (an
+ * older layout), reads as no markers: everything is rebuilt.
+ */
+export function generationMarkers<M>(file: string, accept: (markers: object) => boolean = () => true): {
+  read(): Record<string, M>;
+  /** Sets (or, with undefined, removes) the marker of `name`. */
+  write(name: string, marker: M | undefined): void;
+} {
+  const read = (): Record<string, M> => {
+    try {
+      const markers = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, M>;
+      return typeof markers === 'object' && markers !== null && accept(markers) ? markers : {};
+    } catch {
+      return {};
+    }
+  };
+  return {
+    read,
+    write(name, marker) {
+      const markers = read();
+      if (marker) markers[name] = marker;
+      else delete markers[name];
+      fs.writeFileSync(file, `${JSON.stringify(markers, null, 1)}\n`);
+    },
+  };
+}

@@ -30,6 +30,8 @@ import {
   createTestUser, endProcess, mariadbBinaries, mysqlAccount, quoteIdentifier, settingArgs, waitUntilReady, type MariadbSettingValue,
 } from '../test/support/mariadbServer';
 import { isRoot, logTail, processEnded, randomPassword, runTool, trackServer, type RunAs } from '../test/support/serverHarness';
+import { uint32Draws, vocabularyInOrder } from './vocabulary';
+import { generationMarkers } from './benchSupport';
 
 /** Bump when the schema, the rows or the scale change: a cached database of another version is rebuilt. */
 export const GENERATOR_VERSION = 1;
@@ -287,20 +289,7 @@ interface Marker {
   tableRows: Record<string, number>;
 }
 
-function readMarkers(): Record<string, Marker> {
-  try {
-    return JSON.parse(fs.readFileSync(MARKER_FILE, 'utf8')) as Record<string, Marker>;
-  } catch {
-    return {};
-  }
-}
-
-function writeMarker(name: string, marker: Marker | undefined): void {
-  const markers = readMarkers();
-  if (marker) markers[name] = marker;
-  else delete markers[name];
-  fs.writeFileSync(MARKER_FILE, `${JSON.stringify(markers, null, 1)}\n`);
-}
+const markers = generationMarkers<Marker>(MARKER_FILE);
 
 /** The benchmark database of `scale`, generated first when missing, of another generator version, or when `force`. */
 export async function ensureBenchDatabase(server: BenchServer, options: { scale?: number; force?: boolean; log?: (message: string) => void } = {}): Promise<BenchDatabase> {
@@ -308,11 +297,11 @@ export async function ensureBenchDatabase(server: BenchServer, options: { scale?
   const scale = options.scale ?? 1;
   if (!(scale > 0 && scale <= 4)) throw new Error(`--scale ${scale}: give a number above 0 and at most 4 (1 = about 1.2 GB).`);
   const name = databaseName(scale);
-  let marker: Marker | undefined = readMarkers()[name];
+  let marker: Marker | undefined = markers.read()[name];
   const exists = (await server.query('SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', undefined, [name])).length > 0;
   let generatedMs: number | null = null;
   if (options.force || !exists || marker?.version !== GENERATOR_VERSION || marker.scale !== scale) {
-    writeMarker(name, undefined);
+    markers.write(name, undefined);
     log(`Generating the MariaDB benchmark database "${name}" (generator v${GENERATOR_VERSION}, scale ${scale}; once, cached afterwards)…`);
     const started = performance.now();
     await generate(server, name, scale, log);
@@ -325,7 +314,7 @@ export async function ensureBenchDatabase(server: BenchServer, options: { scale?
       tableRows[table] = Number(n);
     }
     marker = { version: GENERATOR_VERSION, scale, at: new Date().toISOString(), generatedMs, rows: Object.values(tableRows).reduce((a, b) => a + b, 0), tableRows };
-    writeMarker(name, marker);
+    markers.write(name, marker);
   }
   return { name, scale, ...(await describe(server, name, marker!.tableRows)), rows: marker!.rows, generatedMs };
 }
@@ -347,16 +336,8 @@ async function describe(server: BenchServer, name: string, tableRows: Record<str
 // INFILE (no file on disk, no SQL parsing of values), the secondary indexes built afterwards by
 // sorting (ALTER TABLE … ADD INDEX) rather than row by row.
 
-/** A small, fast, seedable generator (mulberry32): the same rows on every machine. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
+/** The rows' draws (bench/vocabulary.ts): the same rows on every machine. */
+const random = uint32Draws;
 
 type Rng = () => number;
 const below = (r: Rng, n: number) => r() % n;
@@ -387,10 +368,6 @@ class Vocabulary {
   }
 }
 
-const STOP_WORDS = `the of and to a in is for on that with as by at from this be are was it or an will not have has your our we you
-  they their which can all more been if would one new also after before about into than other only its over some these when
-  there any may such so most just through where very well while each both should must under between same per via`.trim().split(/\s+/);
-
 /** Application words: orders, payments, places, days. */
 const DOMAIN_WORDS = `
   account active address advance agent agree almost already amount annual answer apply april area around article august author
@@ -411,8 +388,6 @@ const DOMAIN_WORDS = `
   subject summer sunday supplier support system tax team term thursday ticket time total track trade transfer travel tuesday type
   unit update urgent user value vendor vienna visit volume warehouse wednesday week weight west winter work year yellow zone`.trim().split(/\s+/);
 
-const SYLLABLES = ['ka', 'lo', 'ren', 'mi', 'sta', 'vor', 'dul', 'bex', 'tri', 'an', 'el', 'or', 'qui', 'zen', 'po', 'ra', 'nis', 'tal', 'fe', 'gor'];
-
 /** About 6,700 words: stop words, then application words, their inflections, then rare coined words (names, jargon). */
 function buildVocabulary(): Vocabulary {
   const r = random(7);
@@ -423,11 +398,7 @@ function buildVocabulary(): Vocabulary {
     }
     return items;
   };
-  const inflected = DOMAIN_WORDS.flatMap(w => [`${w}s`, `${w}ed`, `${w}ing`, `re${w}`, `${w}er`]);
-  const coined: string[] = [];
-  for (const a of SYLLABLES) for (const b of SYLLABLES) for (const c of SYLLABLES) coined.push(a + b + c);
-  const words = [...new Set([...STOP_WORDS, ...shuffle([...DOMAIN_WORDS]), ...shuffle(inflected), ...shuffle(coined).slice(0, 4000)])];
-  return new Vocabulary(words);
+  return new Vocabulary(vocabularyInOrder(DOMAIN_WORDS, shuffle));
 }
 
 const VOCABULARY = buildVocabulary();

@@ -31,6 +31,8 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Client, type ClientConfig } from 'pg';
 import { freePort } from '../test/support/freePort';
+import { SYLLABLES, uint32Draws, vocabularyInOrder } from './vocabulary';
+import { generationMarkers } from './benchSupport';
 import {
   commandFor, findAccount, isRoot, logTail, randomPassword, runTool, trackServer, type RunAs,
 } from '../test/support/serverHarness';
@@ -291,21 +293,7 @@ interface Marker {
 }
 
 /** One marker per database (an older, single-database file reads as none: everything is rebuilt). */
-function readMarkers(): Record<string, Marker> {
-  try {
-    const markers = JSON.parse(fs.readFileSync(MARKER_FILE, 'utf8')) as Record<string, Marker>;
-    return typeof markers === 'object' && markers !== null && !('version' in markers) ? markers : {};
-  } catch {
-    return {};
-  }
-}
-
-function writeMarker(database: string, marker: Marker | undefined): void {
-  const markers = readMarkers();
-  if (marker) markers[database] = marker;
-  else delete markers[database];
-  fs.writeFileSync(MARKER_FILE, `${JSON.stringify(markers, null, 1)}\n`);
-}
+const markers = generationMarkers<Marker>(MARKER_FILE, file => !('version' in file));
 
 /**
  * The database of `dataset` (default: "bench", real-world skew), generated first when missing,
@@ -318,11 +306,11 @@ export async function ensureBenchDatabase(
   const dataset = options.dataset ?? 'skewed';
   const spec = DATASETS[dataset];
   const name = spec.database;
-  const marker = readMarkers()[name];
+  const marker = markers.read()[name];
   const exists = (await cluster.query(`SELECT 1 FROM pg_database WHERE datname = '${name}'`)).length > 0;
   let generatedMs: number | null = null;
   if (options.force || !exists || marker?.version !== spec.version) {
-    writeMarker(name, undefined);
+    markers.write(name, undefined);
     log(`Generating the PostgreSQL benchmark database "${name}" (${describeDataset(dataset)}; once, cached afterwards)…`);
     const started = performance.now();
     await cluster.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
@@ -334,7 +322,7 @@ export async function ensureBenchDatabase(
   // Exact row counts take a few seconds: counted once, after generation, and kept in the marker.
   const cachedRows = generatedMs === null ? marker?.rows : undefined;
   const facts = await databaseFacts(cluster, name, cachedRows === undefined);
-  if (cachedRows === undefined) writeMarker(name, { version: spec.version, at: new Date().toISOString(), generatedMs, ...facts });
+  if (cachedRows === undefined) markers.write(name, { version: spec.version, at: new Date().toISOString(), generatedMs, ...facts });
   return { name, dataset, version: spec.version, ...facts, rows: cachedRows ?? facts.rows, generatedMs };
 }
 
@@ -679,19 +667,8 @@ function uniformShop(scale: Scale): ShopRows {
 // ---------------------------------------------------------------------------------------------
 // "bench": real-world skew. The same tables, filled the way a shop's application fills them.
 
-/** A small seedable generator (mulberry32), for the vocabulary's order only: the same on every machine. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
-
 function shuffled<T>(items: T[], seed: number): T[] {
-  const r = seeded(seed);
+  const r = uint32Draws(seed);
   for (let i = items.length - 1; i > 0; i--) {
     const j = r() % (i + 1);
     [items[i], items[j]] = [items[j], items[i]];
@@ -699,22 +676,8 @@ function shuffled<T>(items: T[], seed: number): T[] {
   return items;
 }
 
-const STOP_WORDS = `the of and to a in is for on that with as by at from this be are was it or an will not have has your our we
-  you they their which can all more been if would one new also after before about into than other only its over some these when
-  there any may such so most just through where very well while each both should must under between same per via`.trim().split(/\s+/);
-
-const SYLLABLES = ['ka', 'lo', 'ren', 'mi', 'sta', 'vor', 'dul', 'bex', 'tri', 'an', 'el', 'or', 'qui', 'zen', 'po', 'ra', 'nis', 'tal', 'fe', 'gor'];
-
-/**
- * The vocabulary in order of frequency (as mariadbGenerate.ts builds its own): stop words, then
- * the application's words, their inflections, then rare coined words (names, jargon).
- */
-const VOCABULARY: readonly string[] = (() => {
-  const inflected = WORDS.flatMap(w => [`${w}s`, `${w}ed`, `${w}ing`, `re${w}`, `${w}er`]);
-  const coined: string[] = [];
-  for (const a of SYLLABLES) for (const b of SYLLABLES) for (const c of SYLLABLES) coined.push(a + b + c);
-  return [...new Set([...STOP_WORDS, ...shuffled([...WORDS], 1), ...shuffled(inflected, 2), ...shuffled(coined, 3).slice(0, 4000)])];
-})();
+/** The vocabulary in order of frequency (bench/vocabulary.ts), each list in an order of its own seed. */
+const VOCABULARY: readonly string[] = vocabularyInOrder(WORDS, (items, list) => shuffled(items, list + 1));
 
 if (VOCABULARY.some(w => w.length > 63 || !/^[a-z]+$/.test(w))) throw new Error('Vocabulary words must be lowercase letters, at most 63 (a name[] element).');
 
