@@ -2,30 +2,6 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Transform } from 'node:stream';
 
-/** A pass-through stream that hashes (SHA-256) and counts what flows through it. */
-export class HashingStream extends Transform {
-  private readonly hash: Hash = createHash('sha256');
-  bytes = 0;
-  private digestHex?: string;
-
-  constructor(private readonly onBytes?: (bytes: number) => void) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null, data?: Buffer) => void): void {
-    this.hash.update(chunk);
-    this.bytes += chunk.length;
-    this.onBytes?.(this.bytes);
-    done(null, chunk);
-  }
-
-  /** Hex digest; valid once the stream has ended. */
-  get sha256(): string {
-    this.digestHex ??= this.hash.digest('hex');
-    return this.digestHex;
-  }
-}
-
 /** A pass-through stream that only counts what flows through it. */
 export class ByteCounter extends Transform {
   bytes = 0;
@@ -38,6 +14,23 @@ export class ByteCounter extends Transform {
     this.bytes += chunk.length;
     this.onBytes?.(this.bytes);
     done(null, chunk);
+  }
+}
+
+/** A pass-through stream that hashes (SHA-256) and counts what flows through it. */
+export class HashingStream extends ByteCounter {
+  private readonly hash: Hash = createHash('sha256');
+  private digestHex?: string;
+
+  override _transform(chunk: Buffer, encoding: BufferEncoding, done: (error?: Error | null, data?: Buffer) => void): void {
+    this.hash.update(chunk);
+    super._transform(chunk, encoding, done);
+  }
+
+  /** Hex digest; valid once the stream has ended. */
+  get sha256(): string {
+    this.digestHex ??= this.hash.digest('hex');
+    return this.digestHex;
   }
 }
 

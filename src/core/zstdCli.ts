@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { runTool, type ToolRun } from './processes';
-import { candidateFolders, probeToolFolders, type ToolFolder } from './toolDiscovery';
+import { candidateFolders, compareVersions, probeToolFolders } from './toolDiscovery';
 
 /**
  * zstd's own command-line tool as the compressor of a dump stream, joined to the dump tool by an
@@ -23,29 +23,31 @@ export interface ZstdCli {
 
 const USUAL_PLACES = ['/usr/bin', '/usr/local/bin', '/opt/homebrew/bin', '/opt/local/bin'];
 /** 1.4 reads and writes the frames Node's zlib does; older ones are not worth the check. */
-const MIN_VERSION = [1, 4];
+const MIN_VERSION = '1.4';
 
-let found: Promise<ZstdCli | undefined> | undefined;
+/** Each setting's lookup, done once per process. */
+const found = new Map<string, Promise<ZstdCli | undefined>>();
 
 /** The zstd CLI to compress with when LIFEBOAT_ZSTD_CLI asks for it, or undefined (not asked for,
  *  none installed, or too old). */
 export function findZstdCli(): Promise<ZstdCli | undefined> {
   const setting = process.env.LIFEBOAT_ZSTD_CLI;
   if (!setting || setting === 'none') return Promise.resolve(undefined);
-  found ??= (async () => {
-    const folders = setting !== 'auto' ? [{ dir: path.dirname(setting), source: 'setting' as const }] : candidateFolders('zstd', undefined, USUAL_PLACES);
-    const probed: ToolFolder[] = await probeToolFolders('zstd', folders, banner => /v(\d+\.\d+\.\d+)/.exec(banner)?.[1]);
-    const usable = probed.find(f => {
-      const [major, minor] = f.version.split('.').map(Number);
-      return major > MIN_VERSION[0] || (major === MIN_VERSION[0] && minor >= MIN_VERSION[1]);
-    });
-    return usable ? { path: path.join(usable.dir, 'zstd'), version: usable.version } : undefined;
-  })();
-  return found;
+  let lookup = found.get(setting);
+  if (!lookup) {
+    lookup = (async () => {
+      const folders = setting !== 'auto' ? [{ dir: path.dirname(setting), source: 'setting' as const }] : candidateFolders('zstd', undefined, USUAL_PLACES);
+      const probed = await probeToolFolders('zstd', folders, banner => /v(\d+\.\d+\.\d+)/.exec(banner)?.[1]);
+      const usable = probed.find(f => compareVersions(f.version, MIN_VERSION) >= 0);
+      return usable ? { path: path.join(usable.dir, 'zstd'), version: usable.version } : undefined;
+    })();
+    found.set(setting, lookup);
+  }
+  return lookup;
 }
 
 /** A zstd CLI run: its ToolRun, and what it said it read and wrote once it has exited. */
-export interface ZstdRun extends ToolRun {
+interface ZstdRun extends ToolRun {
   /** Bytes zstd read (the uncompressed content) and wrote, from its final report; undefined if it gave none. */
   sizes(): { read: number; written: number } | undefined;
 }
@@ -56,7 +58,7 @@ export interface ZstdRun extends ToolRun {
  * every decompression checks the content (see manifest.ts, StoredFile). `-vv` makes zstd's last
  * report give exact byte counts ("(921666714 B => 264021970 B, …)"), which become the content size.
  */
-export function startZstd(zstd: ZstdCli, input: Readable, level: number, signal: AbortSignal | undefined, label: string): ZstdRun {
+function startZstd(zstd: ZstdCli, input: Readable, level: number, signal: AbortSignal | undefined, label: string): ZstdRun {
   const run = runTool({
     label, command: zstd.path, args: [`-${level}`, '-T1', '--check', '-c', '-vv', '--no-progress'], env: {},
     stdin: input, stdout: 'pipe', signal,
