@@ -5,7 +5,7 @@ import { beginBackup, commitBackup, removeBackupFiles, type CatalogEntry } from 
 import type { Destination } from './destination';
 import { CancelledError, LifeboatError, errorMessage, isCancelled } from './errors';
 import { elapsedMs, type JobContext } from './job';
-import { MANIFEST_FORMAT, MANIFEST_VERSION, type Manifest, type StoredFile, type VerificationCheck } from './manifest';
+import { MANIFEST_FORMAT, MANIFEST_VERSION, type Codec, type Manifest, type StoredFile, type VerificationCheck } from './manifest';
 import { createScratch, type Scratch } from './scratch';
 import { deleteOwnShared } from './sharedFiles';
 import { adoptFile, fileSource, storeStreamToAll, type CopyFailure, type StoreOptions as PipelineStoreOptions } from './storePipeline';
@@ -170,25 +170,34 @@ export class BackupWriter {
    * one destination that can take the file without copying it (the same file system), it is
    * hashed and moved in; otherwise read once into every destination. The file is gone afterwards.
    */
-  async storeFinished(name: string, file: string, onBytes?: (read: number, total: number) => void): Promise<StoredFile> {
+  async storeFinished(name: string, file: string, onBytes?: (read: number, total: number) => void, compressed?: { codec: Codec; contentSize?: number }): Promise<StoredFile> {
     await this.open();
-    const only = this.live.length === 1 ? this.live[0] : undefined;
+    const only = this.adoptingDestination();
     let stored: StoredFile;
-    if (only?.adopt) {
+    if (only) {
       try {
-        stored = await adoptFile({ destination: only, key: `${this.prefix}/${name}`, name, source: file, signal: this.ctx.signal, onBytes });
+        stored = await adoptFile({ destination: only, key: `${this.prefix}/${name}`, name, source: file, signal: this.ctx.signal, onBytes, stored: compressed });
       } catch (error) {
         if (isCancelled(error) || this.ctx.signal?.aborted) throw error;
         await this.drop(only, error);
         throw error;
       }
     } else {
-      stored = await this.storeFile(name, file, { codec: 'none', onBytes });
+      stored = await this.storeFile(name, file, compressed && compressed.codec !== 'none'
+        ? { codec: compressed.codec, onBytes, precompressed: { contentSize: Promise.resolve(compressed.contentSize) } }
+        : { codec: 'none', onBytes });
       this.files.pop();
       await fs.promises.rm(file, { force: true });
     }
     this.files.push(stored);
     return stored;
+  }
+
+  /** The one destination this backup goes to, when it can take a finished local file by a rename
+   *  (storeFinished): a tool may then write its output straight into scratch. */
+  adoptingDestination(): Destination | undefined {
+    const only = this.live.length === 1 ? this.live[0] : undefined;
+    return only?.adopt ? only : undefined;
   }
 
   /**

@@ -116,14 +116,18 @@ export async function storeStreamToAll(options: Omit<StoreOptions, 'destination'
 }
 
 /**
- * Stores a finished local file as it is (a dump tool already compressed it): hashed in one read,
- * then moved into the destination when it can take it without copying (same file system), so a
- * large archive is not written twice. The source file is gone afterwards.
+ * Stores a finished local file as it is (a dump tool, or the zstd CLI behind one, already
+ * compressed it): hashed in one read, then moved into the destination when it can take it without
+ * copying (same file system), so a large archive is not written twice. The source file is gone
+ * afterwards. `stored` says what the file is when it is not the content itself: its codec, and the
+ * content's size when the compressor counted it.
  */
-export async function adoptFile(options: Omit<StoreOptions, 'codec' | 'level' | 'observers'> & { source: string }): Promise<StoredFile> {
+export async function adoptFile(options: Omit<StoreOptions, 'codec' | 'level' | 'observers' | 'precompressed'> & { source: string; stored?: { codec: Codec; contentSize?: number } }): Promise<StoredFile> {
   const { destination } = options;
+  const codec = options.stored?.codec ?? 'none';
   if (!destination.adopt) {
-    const file = await storeFile({ ...options, codec: 'none' });
+    const file = codec === 'none' ? await storeFile({ ...options, codec })
+      : await storeFile({ ...options, codec, precompressed: { contentSize: Promise.resolve(options.stored?.contentSize) } });
     await fs.promises.rm(options.source, { force: true });
     return file;
   }
@@ -136,7 +140,9 @@ export async function adoptFile(options: Omit<StoreOptions, 'codec' | 'level' | 
     throw explainIoError(error, `read ${options.source}`);
   }
   const { size } = await destination.adopt(options.key, options.source);
-  return { name: options.name, size, sha256: hash.sha256, codec: 'none', contentSize: size, contentSha256: hash.sha256 };
+  if (codec === 'none') return { name: options.name, size, sha256: hash.sha256, codec, contentSize: size, contentSha256: hash.sha256 };
+  const contentSize = options.stored?.contentSize;
+  return { name: options.name, size, sha256: hash.sha256, codec, ...(contentSize === undefined ? {} : { contentSize }) };
 }
 
 /**

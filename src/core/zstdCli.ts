@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
+import { DiskFullError } from './errors';
 import { runTool, type ToolRun } from './processes';
 import { candidateFolders, compareVersions, probeToolFolders } from './toolDiscovery';
 
@@ -8,13 +9,20 @@ import { candidateFolders, compareVersions, probeToolFolders } from './toolDisco
  * OS pipe: the uncompressed bytes go from the dump tool straight into zstd, and only the
  * compressed ones enter Lifeboat (to be hashed and written to every destination).
  *
- * Opt-in, by measurement (bench/pgBackup.ts, 1.16 GB database, 2 cores, 5 paired rounds, Node 24,
- * 2026-12-02): against Node's zlib it used the same CPU (8.0 CPU-s each) and 30 % less memory
- * (peak RSS 118 MiB against 172), but took 9 % longer (8.3 s against 7.6 s): through a 64 KiB
- * pipe pg_dump and zstd take turns, where Node's 32 MiB run-ahead (blockBuffer.ts) lets them
- * overlap. So Node's zlib stays the default; LIFEBOAT_ZSTD_CLI=auto (find it like the other
- * tools) or =/path/to/zstd turns this on for a PostgreSQL stream that Lifeboat need not read
- * (not plain format), e.g. where memory is tight.
+ * Where it is used, by measurement (bench/pgBackup.ts, 2 cores, Node 24):
+ * - By default, where zstd is installed and the backup goes to one local folder: zstd writes the
+ *   stored file into scratch itself (compressDumpInto) and Lifeboat hashes it once and renames it
+ *   in, so no byte of the dump enters Node. Against Node's zlib (1.2 GB database, 5 paired
+ *   rounds, 2026-12-02): 0.90× the CPU (6.0 against 6.5 CPU-s), peak RSS 136 MiB against 164,
+ *   1.04× the wall time (6.7 against 6.5 s: the SHA-256 now follows the dump instead of running
+ *   beside it).
+ * - Streamed into Lifeboat (compressDump), for several destinations, only when
+ *   LIFEBOAT_ZSTD_CLI=auto or =/path/to/zstd asks for it: it used the same CPU as Node's zlib and
+ *   30 % less memory, but took 9 % longer (8.3 s against 7.6 s, 1.16 GB database, 5 paired
+ *   rounds): through a 64 KiB pipe pg_dump and zstd take turns, where Node's 32 MiB run-ahead
+ *   (blockBuffer.ts) lets them overlap, and Node still reads every stored byte.
+ * LIFEBOAT_ZSTD_CLI=none never uses it. Only for a PostgreSQL stream Lifeboat need not read (not
+ * plain format, whose COPY rows Lifeboat counts).
  */
 export interface ZstdCli {
   path: string;
@@ -28,10 +36,13 @@ const MIN_VERSION = '1.4';
 /** Each setting's lookup, done once per process. */
 const found = new Map<string, Promise<ZstdCli | undefined>>();
 
-/** The zstd CLI to compress with when LIFEBOAT_ZSTD_CLI asks for it, or undefined (not asked for,
- *  none installed, or too old). */
-export function findZstdCli(): Promise<ZstdCli | undefined> {
-  const setting = process.env.LIFEBOAT_ZSTD_CLI;
+/**
+ * The zstd CLI to compress with, or undefined (not wanted, none installed, or too old): the one
+ * LIFEBOAT_ZSTD_CLI names (auto: found like the other tools), for any PostgreSQL stream; unset,
+ * only `intoFile` (zstd can write the one local copy itself); none: never.
+ */
+export function findZstdCli(use: { intoFile: boolean }): Promise<ZstdCli | undefined> {
+  const setting = process.env.LIFEBOAT_ZSTD_CLI || (use.intoFile ? 'auto' : undefined);
   if (!setting || setting === 'none') return Promise.resolve(undefined);
   let lookup = found.get(setting);
   if (!lookup) {
@@ -54,14 +65,20 @@ interface ZstdRun extends ToolRun {
 
 /**
  * Compresses `input` (a dump tool's stdout, not read by Node) with the zstd CLI at `level`, into
- * its stdout (read by the caller). One thread, as Node's zlib would; the content checksum on, so
- * every decompression checks the content (see manifest.ts, StoredFile). `-vv` makes zstd's last
- * report give exact byte counts ("(921666714 B => 264021970 B, …)"), which become the content size.
+ * its stdout (read by the caller) or, with `into`, straight into that file. One thread, as Node's
+ * zlib would; the content checksum on, so every decompression checks the content (see
+ * manifest.ts, StoredFile). `-vv` makes zstd's last report give exact byte counts ("(921666714 B
+ * => 264021970 B, …)"), which become the content size. A full disk under `into` is reported as
+ * such, never as a failed or damaged backup.
  */
-function startZstd(zstd: ZstdCli, input: Readable, level: number, signal: AbortSignal | undefined, label: string): ZstdRun {
+function startZstd(zstd: ZstdCli, input: Readable, level: number, signal: AbortSignal | undefined, label: string, into?: string): ZstdRun {
   const run = runTool({
-    label, command: zstd.path, args: [`-${level}`, '-T1', '--check', '-c', '-vv', '--no-progress'], env: {},
-    stdin: input, stdout: 'pipe', signal,
+    label, command: zstd.path, args: [`-${level}`, '-T1', '--check', '-vv', '--no-progress', ...(into ? ['-o', into] : ['-c'])], env: {},
+    stdin: input, stdout: into ? 'ignore' : 'pipe', signal,
+    explain: tail => tail.some(line => /No space left on device|Disk quota exceeded/i.test(line))
+      ? new DiskFullError(`Could not write the backup: the disk is full (zstd: ${tail.find(line => /space|quota/i.test(line))?.trim()}).`,
+        'Free some space or choose another backup folder; nothing partial was kept.')
+      : undefined,
   });
   return {
     ...run,
@@ -75,10 +92,8 @@ function startZstd(zstd: ZstdCli, input: Readable, level: number, signal: AbortS
   };
 }
 
-/** A dump tool's output compressed by the zstd CLI: the stream of stored bytes to store, and the two tools settled as one. */
+/** A dump tool's output compressed by the zstd CLI: the two tools settled as one, and what zstd counted. */
 export interface CompressedDump {
-  /** zstd's stdout: the stored bytes. */
-  stored: Readable;
   /** Resolves once both tools have exited well. When zstd failed, the dump tool's broken pipe is
    *  its consequence, so zstd's error is the one thrown; otherwise the dump tool's. */
   done: Promise<void>;
@@ -88,15 +103,27 @@ export interface CompressedDump {
   written(): number | undefined;
 }
 
-export function compressDump(dump: ToolRun, zstd: ZstdCli, level: number, signal: AbortSignal | undefined, label: string): CompressedDump {
+/** The stored bytes come out of zstd's stdout, for Lifeboat to hash and write to every destination. */
+export function compressDump(dump: ToolRun, zstd: ZstdCli, level: number, signal: AbortSignal | undefined, label: string): CompressedDump & { stored: Readable } {
   const run = startZstd(zstd, dump.child.stdout!, level, signal, label);
+  return { ...settleBoth(dump, run), stored: run.child.stdout! };
+}
+
+/**
+ * zstd writes the stored bytes into `file` itself (a scratch file that one local destination then
+ * takes by a rename, BackupWriter.storeFinished): none of the bytes enter Node while the dump runs.
+ */
+export function compressDumpInto(dump: ToolRun, zstd: ZstdCli, level: number, signal: AbortSignal | undefined, label: string, file: string): CompressedDump {
+  return settleBoth(dump, startZstd(zstd, dump.child.stdout!, level, signal, label, file));
+}
+
+function settleBoth(dump: ToolRun, run: ZstdRun): CompressedDump {
   const done = Promise.allSettled([dump.done, run.done]).then(([d, z]) => {
     if (z.status === 'rejected') throw z.reason;
     if (d.status === 'rejected') throw d.reason;
   });
   done.catch(() => undefined);
   return {
-    stored: run.child.stdout!,
     done,
     contentSize: run.done.then(() => run.sizes()?.read, () => undefined),
     written: () => run.sizes()?.written,

@@ -7,6 +7,7 @@ import type { ServerConnection } from '../../src/core/connection';
 import type { JobContext } from '../../src/core/job';
 import { defaultParallelJobs } from '../../src/core/parallelism';
 import { SCRATCH_FOLDER } from '../../src/core/scratch';
+import { findZstdCli, type ZstdCli } from '../../src/core/zstdCli';
 import { backupDatabase, restoreBackup, verifyBackup, type BackupOptions, type ServerTarget } from '../../src/engines';
 import { engineContext } from '../support/engineContext';
 import {
@@ -34,6 +35,8 @@ describe('PostgreSQL failures', () => {
   let server: PostgresServer;
   let target: ServerTarget;
   let folderCount = 0;
+  /** The zstd CLI a zstd backup to one folder is compressed by (zstdCli.ts), where installed. */
+  let zstdCli: ZstdCli | undefined;
   const newFolder = (label: string) => tmp.file(`${++folderCount}-${label}`);
 
   before(async () => {
@@ -41,6 +44,7 @@ describe('PostgreSQL failures', () => {
     target = { connection: server.connectionFor('postgres'), access: { password: server.password } };
     await loadChinook(server, CHINOOK);
     await createBigDatabase(server, BIG, BIG_ROWS);
+    zstdCli = process.env.LIFEBOAT_ZSTD_CLI ? undefined : await findZstdCli({ intoFile: true });
   });
   after(async () => {
     await server?.stop();
@@ -138,8 +142,9 @@ describe('PostgreSQL failures', () => {
   });
 
   describe('cancel', () => {
-    for (const options of [{ codec: 'gzip' }, { codec: 'gzip', format: 'directory', jobs: 2 }] as BackupOptions[]) {
-      const name = options.format === 'directory' ? 'directory, 2 jobs (pg_dump writes the files)' : 'custom (Lifeboat compresses pg_dump\'s output)';
+    for (const options of [{ codec: 'gzip' }, { codec: 'zstd' }, { codec: 'gzip', format: 'directory', jobs: 2 }] as BackupOptions[]) {
+      const name = options.format === 'directory' ? 'directory, 2 jobs (pg_dump writes the files)'
+        : options.codec === 'zstd' ? 'custom, zstd (the zstd CLI writes pg_dump\'s output into scratch, where installed)' : 'custom (Lifeboat compresses pg_dump\'s output)';
       it(`${name}: stops pg_dump in the middle, kills every process of it, keeps nothing`, async () => {
         const controller = new AbortController();
         let atAbort: SeenTool[] = [];
@@ -154,7 +159,7 @@ describe('PostgreSQL failures', () => {
           onProgress: u => {
             progress.push(u.message);
             if (!controller.signal.aborted && u.message.startsWith('Dumping')) {
-              atAbort = runningTools(['pg_dump']);
+              atAbort = runningTools(['pg_dump', 'zstd']);
               groups = [...new Set(atAbort.map(t => processGroupOf(t.pid)).filter((g): g is number => g !== undefined))];
               abortedAt = u.message;
               controller.abort();
@@ -165,6 +170,7 @@ describe('PostgreSQL failures', () => {
         }));
         assert.ok(abortedAt, `the dump reported progress (saw: ${progress.join(' | ')})`);
         assert.ok(atAbort.length >= (options.jobs ?? 1), `pg_dump (and its workers) ran when Cancel came: ${atAbort.length} running at "${abortedAt}"`);
+        if (options.codec === 'zstd' && zstdCli) assert.ok(atAbort.some(t => t.comm === 'zstd'), 'the zstd CLI was compressing when Cancel came');
         assert.deepEqual(atSettle, { pids: [], inGroups: [] }, 'no pg_dump, worker or other process of its group ran when the job settled');
         assert.deepEqual(runningTools(), [], 'no pg_dump, pg_restore or psql is left running');
         assert.equal(error.code, 'cancelled');
@@ -216,14 +222,16 @@ describe('PostgreSQL failures', () => {
     });
     after(() => mounted?.unmount());
 
-    for (const options of [{ codec: 'gzip' }, { codec: 'gzip', format: 'directory', jobs: 2 }] as BackupOptions[]) {
-      const name = options.format === 'directory' ? 'pg_dump writing the files' : 'Lifeboat writing pg_dump\'s compressed output';
+    for (const options of [{ codec: 'gzip' }, { codec: 'zstd' }, { codec: 'gzip', format: 'directory', jobs: 2 }] as BackupOptions[]) {
+      const name = options.format === 'directory' ? 'pg_dump writing the files'
+        : options.codec === 'zstd' ? 'the zstd CLI writing pg_dump\'s compressed output into scratch (where installed)' : 'Lifeboat writing pg_dump\'s compressed output';
       it(`${name}: io, says the disk is full, keeps nothing`, async t => {
         if (skip) return t.skip(`no 1 MB tmpfs here (${skip})`);
         const folder = path.join(disk, options.format ?? 'custom');
         const { ctx } = engineContext(folder);
         const error = await expectLifeboatError(backupDatabase(server.connectionFor(BIG), options, ctx, target.access), 'io', /disk is full|out of disk space/);
         assert.match(error.hint ?? '', /Free some space or choose another backup folder; nothing partial was kept/);
+        if (options.codec === 'zstd' && zstdCli) assert.match(error.message, /\(zstd: .*No space left on device/, 'the zstd CLI is the writer that found the disk full');
         assertNothingKept(folder, 'disk full');
         assert.deepEqual(runningTools(), [], 'pg_dump is not left running');
         // The space is free again: a small backup fits.

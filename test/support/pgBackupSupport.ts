@@ -285,7 +285,7 @@ export async function watching<T>(names: string[], work: () => Promise<T>): Prom
 }
 
 /** The watched tools descending from this process that are running now (zombies excluded). */
-export function runningTools(names: string[] = ['pg_dump', 'pg_restore', 'psql']): SeenTool[] {
+export function runningTools(names: string[] = ['pg_dump', 'pg_restore', 'psql', 'zstd']): SeenTool[] {
   const parents = new Map<number, number>();
   const comms = new Map<number, string>();
   for (const name of fs.readdirSync('/proc')) {

@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { compressor, decompressBlock } from '../../src/core/codec';
-import { LifeboatError } from '../../src/core/errors';
+import { isDiskFull, LifeboatError } from '../../src/core/errors';
 import { runTool } from '../../src/core/processes';
-import { readStoredFile, storeStreamToAll } from '../../src/core/storePipeline';
-import { compressDump, findZstdCli, type ZstdCli } from '../../src/core/zstdCli';
+import { adoptFile, readStoredFile, storeStreamToAll } from '../../src/core/storePipeline';
+import { compressDump, compressDumpInto, findZstdCli, type ZstdCli } from '../../src/core/zstdCli';
+import { mountTmpfs } from '../support/pgBackupSupport';
 import { LocalFolderDestination } from '../../src/storage/local';
 import { tempFolder } from '../support/temp';
 
@@ -54,7 +55,7 @@ describe('the zstd CLI behind a dump tool', () => {
   const asked = process.env.LIFEBOAT_ZSTD_CLI;
   before(async () => {
     process.env.LIFEBOAT_ZSTD_CLI = 'auto';
-    zstd = await findZstdCli();
+    zstd = await findZstdCli({ intoFile: false });
   });
   after(() => {
     if (asked === undefined) delete process.env.LIFEBOAT_ZSTD_CLI;
@@ -137,18 +138,59 @@ describe('the zstd CLI behind a dump tool', () => {
     await assert.rejects(compressed.done, (e: LifeboatError) => /the fake dump exited with status 3/.test(e.message));
   });
 
-  it('is off unless LIFEBOAT_ZSTD_CLI asks for it (auto or a path), and off with none', async (t) => {
+  it('zstd writes the stored file itself: adopted into the folder by a rename, its hash and zstd\'s content count in the entry', async (t) => {
+    if (skipped(t)) return;
+    const destination = new LocalFolderDestination(tmp.file('into'));
+    const scratch = tmp.file('into-scratch');
+    fs.mkdirSync(scratch);
+    const output = `${scratch}/database.dump.zst`;
+    const compressed = compressDumpInto(fakeDump(5 * 1024 * 1024 + 3), zstd!, 2, undefined, 'zstd of the fake dump', output);
+    await compressed.done;
+    const inode = fs.statSync(output).ino;
+    const file = await adoptFile({ destination, key: 'c/b/database.dump.zst', name: 'database.dump.zst', source: output, stored: { codec: 'zstd', contentSize: await compressed.contentSize } });
+    const storedPath = destination.localPath('c/b/database.dump.zst');
+    assert.equal(fs.statSync(storedPath).ino, inode, 'renamed in, not copied');
+    assert.equal(fs.existsSync(output), false);
+    assert.equal(fs.statSync(storedPath).mode & 0o777, 0o600);
+    const stored = fs.readFileSync(storedPath);
+    assert.deepEqual(file, { name: 'database.dump.zst', size: stored.length, sha256: createHash('sha256').update(stored).digest('hex'), codec: 'zstd', contentSize: 5 * 1024 * 1024 + 3 });
+    assert.equal(compressed.written(), stored.length);
+    assert.equal(decompressBlock('zstd', stored).length, 5 * 1024 * 1024 + 3);
+    assert.ok(hasContentChecksum(stored));
+    await readStoredFile({ destination, key: 'c/b/database.dump.zst', file });
+  });
+
+  it('with no room for the file, zstd\'s failure is "the disk is full", never a damaged backup', async (t) => {
+    if (skipped(t)) return;
+    const disk = tmp.file('small');
+    fs.mkdirSync(disk);
+    const mounted = mountTmpfs(disk, '16k');
+    if ('reason' in mounted) return t.skip(`no tmpfs here (${mounted.reason})`);
+    try {
+      const compressed = compressDumpInto(fakeDump(64 * 1024 * 1024), zstd!, 1, undefined, 'zstd of the fake dump', `${disk}/x.zst`);
+      await assert.rejects(compressed.done, (e: LifeboatError) => isDiskFull(e) && e.code === 'io' && /the disk is full \(zstd: .*No space left on device/.test(e.message));
+    } finally {
+      mounted.unmount();
+    }
+  });
+
+  it('is used by default only where it writes the one local copy itself; LIFEBOAT_ZSTD_CLI=auto or a path: for any stream; none: never', async (t) => {
     if (skipped(t)) return;
     const saved = process.env.LIFEBOAT_ZSTD_CLI;
     try {
       delete process.env.LIFEBOAT_ZSTD_CLI;
-      assert.equal(await findZstdCli(), undefined);
+      assert.equal(await findZstdCli({ intoFile: false }), undefined);
+      assert.equal((await findZstdCli({ intoFile: true }))?.path, zstd!.path);
       process.env.LIFEBOAT_ZSTD_CLI = 'none';
-      assert.equal(await findZstdCli(), undefined);
+      assert.equal(await findZstdCli({ intoFile: false }), undefined);
+      assert.equal(await findZstdCli({ intoFile: true }), undefined);
       process.env.LIFEBOAT_ZSTD_CLI = 'auto';
-      assert.equal((await findZstdCli())?.path, zstd!.path);
+      assert.equal((await findZstdCli({ intoFile: false }))?.path, zstd!.path);
+      process.env.LIFEBOAT_ZSTD_CLI = zstd!.path;
+      assert.equal((await findZstdCli({ intoFile: false }))?.path, zstd!.path);
     } finally {
-      process.env.LIFEBOAT_ZSTD_CLI = saved;
+      if (saved === undefined) delete process.env.LIFEBOAT_ZSTD_CLI;
+      else process.env.LIFEBOAT_ZSTD_CLI = saved;
     }
   });
 });

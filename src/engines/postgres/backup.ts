@@ -4,13 +4,13 @@ import * as path from 'node:path';
 import type { BackupWriter, MadeBackup } from '../../core/backupWriter';
 import type { ServerConnection } from '../../core/connection';
 import type { Destination } from '../../core/destination';
-import { LifeboatError, throwIfAborted } from '../../core/errors';
+import { CancelledError, LifeboatError, throwIfAborted } from '../../core/errors';
 import { formatBytes } from '../../core/format';
 import { elapsedMs, linkedController, type JobContext } from '../../core/job';
 import type { StoredFile, VerificationCheck } from '../../core/manifest';
 import { defaultLevel } from '../../core/codec';
 import { runTool, settleToolIntoStore } from '../../core/processes';
-import { compressDump, findZstdCli, type ZstdCli } from '../../core/zstdCli';
+import { compressDump, compressDumpInto, findZstdCli, type ZstdCli } from '../../core/zstdCli';
 import { PhasedProgress } from '../../core/progress';
 import type { Scratch } from '../../core/scratch';
 import type { ServerAccess } from '../access';
@@ -44,7 +44,7 @@ export async function makePostgresBackup(connection: ServerConnection, access: S
     const plan = planDump(resolved.options, tools.major, source.snapshot);
     throwIfAborted(ctx.signal, 'The backup');
     const env = await postgresToolEnv(connection, access.password, scratch);
-    const zstdCli = plan.compressor === 'lifeboat' && plan.codec === 'zstd' && plan.format !== 'plain' ? await findZstdCli() : undefined;
+    const zstdCli = plan.compressor === 'lifeboat' && plan.codec === 'zstd' && plan.format !== 'plain' ? await findZstdCli({ intoFile: writer.adoptingDestination() !== undefined }) : undefined;
     const inspectMs = elapsedMs(started);
     ctx.logger.info(`Backing up ${connection.database} on ${connection.host}:${connection.port} (PostgreSQL ${source.version}, ${formatBytes(source.database.bytes)}) with pg_dump ${tools.version} from ${tools.dir}: ${describePlan(plan)}${resolved.chosen ? ` (${resolved.chosen})` : ''}${zstdCli ? `; compressed by ${zstdCli.path} ${zstdCli.version}` : ''}`);
 
@@ -61,7 +61,8 @@ export async function makePostgresBackup(connection: ServerConnection, access: S
     const run: DumpRun = { connection, tools, plan, env, logFile, writer, ctx, onLine, zstdCli };
     // pg_dump's own files go to scratch first; how large they get is not known beforehand (a
     // compressed archive is a fraction of the database), so their room is not checked here.
-    const dumped = plan.compressor === 'lifeboat' ? await dumpThroughPipeline(run) : await dumpToFiles(run, scratch, progress);
+    const dumped = plan.compressor !== 'lifeboat' ? await dumpToFiles(run, scratch, progress)
+      : zstdCli && writer.adoptingDestination() ? await dumpThroughZstdInto(run, zstdCli, scratch, progress) : await dumpThroughPipeline(run);
     const dumpMs = elapsedMs(dumpStarted);
     await source.close();
 
@@ -121,7 +122,7 @@ interface DumpRun {
   writer: BackupWriter;
   ctx: JobContext;
   onLine: (line: string) => void;
-  /** The zstd CLI that compresses pg_dump's stream, where one is installed and Lifeboat need not read the dump (not plain). */
+  /** The zstd CLI that compresses pg_dump's stream (zstdCli.ts says when). */
   zstdCli?: ZstdCli;
 }
 
@@ -151,20 +152,50 @@ async function dumpThroughPipeline(run: DumpRun): Promise<Dumped> {
   const { controller: work, dispose } = linkedController(ctx.signal);
   const tool = runPgDump(run, { args: [], stdout: 'pipe', signal: work.signal });
   const counter = plan.format === 'plain' ? new CopyRowCounter() : undefined;
-  const compressed = run.zstdCli && compressDump(tool, run.zstdCli, plan.level ?? defaultLevel('zstd'), work.signal, `zstd, compressing pg_dump's output of ${run.connection.database}`);
+  const compressed = run.zstdCli && compressDump(tool, run.zstdCli, plan.level ?? defaultLevel('zstd'), work.signal, zstdLabel(run));
   try {
     const storing = writer.storeStream(plan.payload, compressed ? compressed.stored : tool.child.stdout!, {
       codec: plan.codec, level: plan.level, observers: counter ? [counter] : [], contentHash: false, what: 'read pg_dump\'s output', signal: work.signal,
       ...(compressed ? { precompressed: { contentSize: compressed.contentSize } } : {}),
     });
     const file = await settleToolIntoStore(storing, compressed ? compressed.done : tool.done, work, ctx.signal, 'The backup');
-    const written = compressed?.written();
-    if (written !== undefined && written !== file.size) {
-      throw new LifeboatError('io', `zstd reported ${written} bytes written, but ${file.size} were stored.`, 'Nothing was kept; run the backup again.');
-    }
+    checkZstdCount(compressed?.written(), file);
     return { files: [file], rows: counter?.rows, complete: counter?.complete };
   } finally {
     dispose();
+  }
+}
+
+/**
+ * pg_dump → zstd CLI → a scratch file, by OS pipes only: no byte of the dump enters Node while it
+ * runs. The file is then hashed in one read and renamed into the one local destination
+ * (storeFinished). Taken when the backup has that one destination and the zstd CLI is in use; the
+ * bare `pg_dump | zstd > file` does the same work, so this path costs Lifeboat only its start, the
+ * SHA-256 of the stored bytes and the archive check (bench/pgBackup.ts).
+ */
+async function dumpThroughZstdInto(run: DumpRun, zstd: ZstdCli, scratch: Scratch, progress: PhasedProgress<'prepare' | 'dump' | 'finish'>): Promise<Dumped> {
+  const { plan, writer, ctx } = run;
+  const output = scratch.file(plan.payload);
+  const tool = runPgDump(run, { args: [], stdout: 'pipe' });
+  const compressed = compressDumpInto(tool, zstd, plan.level ?? defaultLevel('zstd'), ctx.signal, zstdLabel(run), output);
+  await compressed.done.catch((error: unknown) => {
+    if (ctx.signal?.aborted) throw new CancelledError('The backup');
+    throw error;
+  });
+  const file = await writer.storeFinished(plan.payload, output, (read, total) => progress.report('finish', read / Math.max(1, total), `Checksumming ${plan.payload}`),
+    { codec: 'zstd', contentSize: await compressed.contentSize });
+  checkZstdCount(compressed.written(), file);
+  return { files: [file] };
+}
+
+function zstdLabel(run: DumpRun): string {
+  return `zstd, compressing pg_dump's output of ${run.connection.database}`;
+}
+
+/** What zstd said it wrote must be what was stored. */
+function checkZstdCount(written: number | undefined, file: StoredFile): void {
+  if (written !== undefined && written !== file.size) {
+    throw new LifeboatError('io', `zstd reported ${written} bytes written, but ${file.size} were stored.`, 'Nothing was kept; run the backup again.');
   }
 }
 
