@@ -8,6 +8,7 @@ import { LifeboatError, explainIoError, isCancelled, CancelledError } from '../c
 import { isOrphan, ownedKind, ownedName } from '../core/orphans';
 import { fsyncFolder } from '../core/fsync';
 import { isInside } from '../core/safePath';
+import { invalidKey, objectKeyParts } from '../core/objectKey';
 import { flushBehindStage } from '../core/flushBehind';
 import type { Destination, ObjectInfo } from '../core/destination';
 
@@ -32,12 +33,9 @@ export class LocalFolderDestination implements Destination {
    *  Folders named ".…" are this folder's own (scratch space, logs), which list() never enters,
    *  so no key leads through one either. */
   localPath(key: string): string {
-    const parts = key.split('/');
+    const parts = objectKeyParts(key);
     const file = path.join(this.location, ...parts);
-    if (!key || path.isAbsolute(key) || key.includes('\0') || parts.some(p => p === '' || p === '.' || p === '..' || p.includes(path.sep))
-      || parts.slice(0, -1).some(p => p.startsWith('.')) || !isInside(this.location, file)) {
-      throw new LifeboatError('usage', `${JSON.stringify(key)} is not a valid object key.`);
-    }
+    if (path.isAbsolute(key) || parts.some(p => p.includes(path.sep)) || !isInside(this.location, file)) throw invalidKey(key);
     return file;
   }
 
