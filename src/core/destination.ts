@@ -22,7 +22,7 @@ export interface ObjectInfo {
 }
 
 export interface Destination {
-  readonly kind: 'local';
+  readonly kind: 'local' | 's3';
   /** Where it is, for people: "/home/me/backups" or "s3://bucket/prefix". */
   readonly location: string;
 
