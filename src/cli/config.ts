@@ -10,6 +10,7 @@ import type { Manifest } from '../core/manifest';
 import { toolAccess, type ServerAccess } from '../engines/access';
 import type { ServerTarget } from '../engines';
 import type { BackupSettings } from '../engines/backupRequest';
+import { parseCredentials, parseDestinationSettings, type DestinationSettings } from '../storage/destinationSettings';
 
 /**
  * The CLI's config file (JSON): where backups go and which connections exist. Passwords are never
@@ -20,7 +21,13 @@ import type { BackupSettings } from '../engines/backupRequest';
  *     "backupJobs": 0, "restoreJobs": 0, "scratchFolder": "/var/tmp/lifeboat",
  *     "connections": [ { "id": "app", "name": "App", "engine": "sqlite", "path": "/srv/app.db" },
  *                      { "id": "crm", "name": "CRM", "engine": "postgres", "host": "db", "port": 5432,
- *                        "user": "backup", "database": "crm", "passwordEnv": "CRM_PASSWORD" } ] }
+ *                        "user": "backup", "database": "crm", "passwordEnv": "CRM_PASSWORD" } ],
+ *     "destinations": [ { "name": "offsite", "location": "s3://backups/lifeboat", "endpoint": "https://…",
+ *                         "region": "auto", "credentialsFile": "/etc/lifeboat/offsite.json" } ] }
+ *
+ * A destination is used by its name (--backup-dir offsite, --copy-to offsite). Its keys are in the
+ * 0600 credentials file it names ({"accessKeyId": …, "secretAccessKey": …}), or come from the AWS
+ * default chain; never in the config file itself.
  */
 export interface CliConnection {
   connection: Connection;
@@ -30,8 +37,11 @@ export interface CliConnection {
 
 export interface CliConfig extends BackupSettings {
   file?: string;
-  /** Where backups go and are listed from: a folder (or a file:// URL of one). */
+  /** Where backups go and are listed from: a folder (or a file:// URL of one), s3://bucket/prefix,
+   *  or the name of one of `destinations`. */
   backupFolder: string;
+  /** Destinations configured by name (S3 buckets and their settings, with their keys read). */
+  destinations: DestinationSettings[];
   connections: CliConnection[];
   /** PostgreSQL restore jobs when --jobs is not given: 0 automatic (lifeboat.postgres.restoreJobs). */
   restoreJobs: number;
@@ -72,11 +82,14 @@ export function loadConfig(options: { config?: string; backupDir?: string; pgBin
   }
   const base = file ? path.dirname(file) : process.cwd();
   const connections = Array.isArray(raw.connections) ? raw.connections.map(c => readConnection(c, base)) : [];
-  const folder = options.backupDir ?? process.env.LIFEBOAT_BACKUP_DIR ?? (typeof raw.backupFolder === 'string' ? resolveLocation(base, raw.backupFolder) : defaultBackupFolder());
+  const destinations = readDestinations(raw.destinations, base, file);
+  const named = (location: string, from: string) => destinations.some(d => d.name === location) ? location : resolveLocation(from, location);
+  const folder = options.backupDir ?? process.env.LIFEBOAT_BACKUP_DIR ?? (typeof raw.backupFolder === 'string' ? named(raw.backupFolder, base) : defaultBackupFolder());
   const scratch = options.scratchDir ?? (typeof raw.scratchFolder === 'string' ? path.resolve(base, raw.scratchFolder) : undefined);
   return {
     ...(file ? { file } : {}),
-    backupFolder: resolveLocation(process.cwd(), folder),
+    backupFolder: named(folder, process.cwd()),
+    destinations,
     compression: typeof raw.compression === 'string' ? parseCodec(raw.compression) : defaultCodec(),
     ...(raw.compressionLevel !== undefined && raw.compressionLevel !== null ? { compressionLevel: whole(raw.compressionLevel, 'compressionLevel', 1, 22) } : {}),
     backupJobs: raw.backupJobs === undefined ? 0 : whole(raw.backupJobs, 'backupJobs', 0, 64),
@@ -93,6 +106,22 @@ export function loadConfig(options: { config?: string; backupDir?: string; pgBin
 /** A folder relative to the config file, or a location with a scheme (file://…) as it is. */
 function resolveLocation(base: string, location: string): string {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(location) ? location : path.resolve(base, location);
+}
+
+/** The "destinations" list: each entry checked, names unique, keys read from its 0600 file. */
+function readDestinations(value: unknown, base: string, file: string | undefined): DestinationSettings[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new LifeboatError('usage', `"destinations" in ${file ?? 'the config file'} must be a list.`);
+  const seen = new Set<string>();
+  return value.map((entry, i) => {
+    const { settings, credentialsFile } = parseDestinationSettings(entry, `#${i + 1} in ${file ?? 'the config file'}`);
+    if (seen.has(settings.name)) throw new LifeboatError('usage', `Two destinations in ${file ?? 'the config file'} are named "${settings.name}".`);
+    seen.add(settings.name);
+    const location = resolveLocation(base, settings.location);
+    if (!credentialsFile) return { ...settings, location };
+    const keys = path.resolve(base, credentialsFile);
+    return { ...settings, location, credentials: parseCredentials(readPrivateFile(keys, `credentials file of destination "${settings.name}"`), `The credentials file ${keys}`) };
+  });
 }
 
 function whole(value: unknown, name: string, min: number, max: number): number {
@@ -166,17 +195,20 @@ export function readPassword(c: CliConnection): string | undefined {
     }
     return value;
   }
-  if (c.passwordFile) {
-    let stat: fs.Stats;
-    try {
-      stat = fs.statSync(c.passwordFile);
-    } catch {
-      throw new LifeboatError('usage', `The password file ${c.passwordFile} of "${c.connection.name}" does not exist.`);
-    }
-    if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) {
-      throw new LifeboatError('usage', `The password file ${c.passwordFile} can be read by other users (mode ${(stat.mode & 0o777).toString(8)}).`, `Run: chmod 600 ${c.passwordFile}`);
-    }
-    return fs.readFileSync(c.passwordFile, 'utf8').replace(/\r?\n$/, '');
-  }
+  if (c.passwordFile) return readPrivateFile(c.passwordFile, `password file of "${c.connection.name}"`).replace(/\r?\n$/, '');
   return undefined;
+}
+
+/** A file that holds a secret, refused unless only its owner can read it (0600). */
+function readPrivateFile(file: string, what: string): string {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch {
+    throw new LifeboatError('usage', `The ${what} (${file}) does not exist.`);
+  }
+  if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) {
+    throw new LifeboatError('usage', `The ${what} (${file}) can be read by other users (mode ${(stat.mode & 0o777).toString(8)}).`, `Run: chmod 600 ${file}`);
+  }
+  return fs.readFileSync(file, 'utf8');
 }

@@ -18,7 +18,7 @@ export function buildProgram(): Command {
     .version(LIFEBOAT_VERSION)
     .description('Back up, verify and restore databases with manifests and checksums.')
     .option('--config <file>', 'config file (default: ./lifeboat.json, then ~/.config/lifeboat/config.json; or LIFEBOAT_CONFIG)')
-    .option('--backup-dir <folder>', 'backup folder (default: the config file\'s backupFolder, LIFEBOAT_BACKUP_DIR, or ~/.local/share/lifeboat/backups)')
+    .option('--backup-dir <location>', 'where backups are: a folder, s3://bucket/prefix, or a destination named in the config file (default: the config file\'s backupFolder, LIFEBOAT_BACKUP_DIR, or ~/.local/share/lifeboat/backups)')
     .option('--pg-bin-dir <folder>', 'folder of pg_dump, pg_restore and psql (default: the config file\'s postgresBinDir, else PATH and the usual install folders, newest that fits the server)')
     .option('--mysql-bin-dir <folder>', 'folder of mariadb-dump/mysqldump and the mariadb/mysql client (default: the config file\'s mysqlBinDir, else PATH and the usual install folders)')
     .option('--scratch-dir <folder>', 'where jobs keep intermediate files (default: the config file\'s scratchFolder, else a dot-folder in the backup folder)')

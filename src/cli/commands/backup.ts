@@ -34,7 +34,7 @@ export function registerBackup(program: Command): void {
     .option('--exclude-table-data <pattern>', 'PostgreSQL: this table\'s definition but not its rows (repeatable)', collect)
     .option('--no-owner', 'PostgreSQL: do not record object owners')
     .option('--no-privileges', 'PostgreSQL: do not record GRANTs')
-    .option('--copy-to <location>', 'also write the same backup, checked the same way, to this folder (repeatable): each copy is complete on its own, and one that fails is named and removed while the others are kept', collect)
+    .option('--copy-to <location>', 'also write the same backup, checked the same way, to this folder, s3://bucket/prefix or configured destination (repeatable): each copy is complete on its own, and one that fails is named and removed while the others are kept', collect)
     .addHelpText('after', '\nExamples:\n  lifeboat backup /srv/app.db --backup-dir /var/backups/lifeboat --json\n  lifeboat backup /srv/app.db --sqlite-format snapshot\n  lifeboat backup crm --format directory --jobs 4\n  lifeboat backup crm -t public.orders -t public.customers --compression zstd')
     .action(action(async (ctx, reference: string, flags: BackupFlags) => {
       const cli = resolveConnection(ctx.config, reference);
@@ -46,7 +46,7 @@ export function registerBackup(program: Command): void {
         sqliteFormat: flags.sqliteFormat, vacuum: flags.vacuum,
       }, ctx.config, cli.connection.engine);
       const access = cli.connection.engine === 'sqlite' ? {} : accessFor(ctx.config, cli);
-      const destinations = [ctx.job.destination, ...(flags.copyTo ?? []).map(openDestination)];
+      const destinations = [ctx.job.destination, ...(flags.copyTo ?? []).map(location => openDestination(location, ctx.config.destinations))];
       const run = await runBackup(cli.connection, request, destinations, ctx.job, access);
       const described = run.backups.filter(b => b.copies.length > 0).map(b => {
         const { entry } = b.copies[0];

@@ -1,0 +1,86 @@
+import { LifeboatError } from '../core/errors';
+
+/**
+ * A destination configured once (the CLI's config file, later the editor's lifeboat.destinations)
+ * and used by its name: where it is, and for an S3 bucket how to reach it. Credentials are never
+ * part of the settings people write: the caller fills them in from a 0600 file or SecretStorage,
+ * or leaves them out for the AWS default chain (environment, shared config and credentials files,
+ * SSO, container and instance roles).
+ */
+export interface DestinationSettings {
+  /** The label people use: "offsite-r2". */
+  name: string;
+  /** "s3://bucket/prefix", or a folder. */
+  location: string;
+  /** S3-compatible stores: their endpoint URL. */
+  endpoint?: string;
+  region?: string;
+  /** Path-style addressing; on by default for a custom endpoint. */
+  pathStyle?: boolean;
+  storageClass?: string;
+  serverSideEncryption?: 'AES256' | 'aws:kms';
+  kmsKeyId?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const STORAGE_CLASS = /^[A-Z_]{2,40}$/;
+
+/** One entry of a "destinations" list, checked field by field; `where` names it in errors. The
+ *  credentials file it may name is returned apart, for the caller to read. */
+export function parseDestinationSettings(value: unknown, where: string): { settings: DestinationSettings; credentialsFile?: string } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad(where, 'must be an object');
+  const v = value as Record<string, unknown>;
+  const known = new Set(['name', 'location', 'endpoint', 'region', 'pathStyle', 'storageClass', 'serverSideEncryption', 'kmsKeyId', 'credentialsFile']);
+  for (const key of Object.keys(v)) {
+    if (/secret|accessKey|password|token/i.test(key)) throw bad(where, `holds "${key}": keys are never kept in settings; name a credentialsFile (mode 0600) or use the AWS default chain`);
+    if (!known.has(key)) throw bad(where, `has an unknown field "${key}" (known: ${[...known].join(', ')})`);
+  }
+  const text = (key: string, test?: RegExp): string | undefined => {
+    const field = v[key];
+    if (field === undefined) return undefined;
+    if (typeof field !== 'string' || !field.trim() || (test && !test.test(field))) throw bad(where, `has an invalid "${key}": ${JSON.stringify(field)}`);
+    return field.trim();
+  };
+  const name = text('name', NAME);
+  if (!name) throw bad(where, 'needs a "name" (letters, digits, ".", "_", "-")');
+  const location = text('location');
+  if (!location) throw bad(where, 'needs a "location" (s3://bucket/prefix or a folder)');
+  const endpoint = text('endpoint');
+  if (endpoint !== undefined && !/^https?:\/\/[^\s/]+(\/[^\s]*)?$/i.test(endpoint)) throw bad(where, `has an endpoint that is not an http(s) URL: ${JSON.stringify(endpoint)}`);
+  if (v.pathStyle !== undefined && typeof v.pathStyle !== 'boolean') throw bad(where, 'has a "pathStyle" that is not true or false');
+  const sse = text('serverSideEncryption');
+  if (sse !== undefined && sse !== 'AES256' && sse !== 'aws:kms') throw bad(where, 'has a "serverSideEncryption" other than "AES256" (SSE-S3) or "aws:kms" (SSE-KMS)');
+  const kmsKeyId = text('kmsKeyId');
+  if (kmsKeyId && sse !== 'aws:kms') throw bad(where, 'names a kmsKeyId without "serverSideEncryption": "aws:kms"');
+  const region = text('region', /^[a-z0-9-]{2,40}$/);
+  const storageClass = text('storageClass', STORAGE_CLASS);
+  const credentialsFile = text('credentialsFile');
+  return {
+    settings: {
+      name, location,
+      ...(endpoint ? { endpoint } : {}), ...(region ? { region } : {}), ...(typeof v.pathStyle === 'boolean' ? { pathStyle: v.pathStyle } : {}),
+      ...(storageClass ? { storageClass } : {}), ...(sse ? { serverSideEncryption: sse } : {}), ...(kmsKeyId ? { kmsKeyId } : {}),
+    },
+    ...(credentialsFile ? { credentialsFile } : {}),
+  };
+}
+
+/** The keys of a credentials file: JSON with accessKeyId and secretAccessKey (and sessionToken). */
+export function parseCredentials(text: string, where: string): NonNullable<DestinationSettings['credentials']> {
+  let value: Record<string, unknown>;
+  try {
+    value = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new LifeboatError('usage', `${where} is not JSON.`, 'Write it as {"accessKeyId": "…", "secretAccessKey": "…"}.');
+  }
+  const { accessKeyId, secretAccessKey, sessionToken } = value;
+  if (typeof accessKeyId !== 'string' || !accessKeyId || typeof secretAccessKey !== 'string' || !secretAccessKey || (sessionToken !== undefined && typeof sessionToken !== 'string')) {
+    throw new LifeboatError('usage', `${where} does not hold an accessKeyId and a secretAccessKey.`, 'Write it as {"accessKeyId": "…", "secretAccessKey": "…"} (and "sessionToken" for temporary keys).');
+  }
+  return { accessKeyId, secretAccessKey, ...(typeof sessionToken === 'string' ? { sessionToken } : {}) };
+}
+
+function bad(where: string, what: string): LifeboatError {
+  return new LifeboatError('usage', `The destination ${where} ${what}.`);
+}
