@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { LIFEBOAT_VERSION } from '../core/version';
 import { registerBackup } from './commands/backup';
 import { registerDelete } from './commands/delete';
+import { registerCopy } from './commands/copy';
 import { registerDiff } from './commands/diff';
 import { registerMerge } from './commands/merge';
 import { registerUndoMerge } from './commands/undoMerge';
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerList(program);
   registerVerify(program);
   registerRestore(program);
+  registerCopy(program);
   registerDelete(program);
   registerTestConnection(program);
   registerDiff(program);

@@ -118,6 +118,49 @@ describe('S3 destinations (CLI, fauxqs)', () => {
     assert.deepEqual(await tableChecksums(pg, 'chinook_from_s3'), await tableChecksums(pg, 'chinook'), 'the copy in the bucket restores to the same rows');
   });
 
+  it('lifeboat copy adds a checked copy of a local backup to the bucket (with the blocks a snapshot needs); a damaged source copies nothing', async () => {
+    const local = tmp.file('copy-local');
+    const cli = config({ backupFolder: local });
+    const db = openDatabase(source);
+    const first = JSON.parse((await cli.ok('backup', 'shop', '--sqlite-format', 'snapshot')).stdout) as Made;
+    db.exec("UPDATE customers SET balance = balance + 1 WHERE id % 50 = 0");
+    db.close();
+    const second = JSON.parse((await cli.ok('backup', 'shop', '--sqlite-format', 'snapshot')).stdout) as Made;
+    assert.notEqual(first.backup.id, second.backup.id);
+
+    const copied = JSON.parse((await cli.ok('copy', second.backup.id, '--to', 'offsite')).stdout) as { backup: { to: string; bytes: number; copies: { location: string; kind: string }[] } };
+    assert.equal(copied.backup.to, `s3://${bucket.bucket}/lifeboat`);
+    assert.deepEqual(copied.backup.copies.map(c => c.kind), ['local', 's3'], 'the copy\'s manifest names both copies');
+    const remote = config({ backupFolder: 'offsite' });
+    await remote.ok('verify', second.backup.id);
+    const restored = tmp.file('copied-snapshot.db');
+    await remote.ok('restore', second.backup.id, '--to', restored);
+    const [a, b] = [openDatabase(restored, { readOnly: true }), openDatabase(source, { readOnly: true })];
+    try {
+      const rows = (d: typeof a) => JSON.stringify(d.prepare('SELECT id, balance FROM customers ORDER BY id').all());
+      assert.equal(rows(a), rows(b), 'the copied snapshot restores to the source\'s rows');
+    } finally {
+      a.close();
+      b.close();
+    }
+    const again = await cli.run('copy', second.backup.id, '--to', 'offsite');
+    assert.equal(again.code, 2, 'a copy that is there already is not made twice');
+    assert.match(again.stdout, /already holds the backup/);
+
+    // The first backup's stored file, one byte changed: the copy refuses it and leaves nothing.
+    const prefix = first.backup.location.slice(local.length + 1);
+    const payload = first.backup.manifest.files[0];
+    const file = `${local}/${prefix}/${payload.name}`;
+    const bytes = fs.readFileSync(file);
+    bytes[Math.floor(bytes.length / 2)] ^= 0x20;
+    fs.writeFileSync(file, bytes);
+    const before = await bucketKeys();
+    const damaged = await cli.run('copy', first.backup.id, '--to', 'offsite');
+    assert.equal(damaged.code, 3, damaged.stdout);
+    assert.match(damaged.stdout, /does not match its manifest/);
+    assert.deepEqual((await bucketKeys()).filter(k => !before.includes(k)), [], 'nothing of the refused copy is in the bucket');
+  });
+
   it('refuses a credentials file others can read, and keys written into the config, before anything is sent', async () => {
     const loose = tmp.file('loose-keys.json');
     fs.writeFileSync(loose, JSON.stringify(TEST_CREDENTIALS), { mode: 0o644 });

@@ -1,0 +1,111 @@
+import { text } from 'node:stream/consumers';
+import { pipeline } from 'node:stream/promises';
+import { Writable } from 'node:stream';
+import { beginBackup, commitBackup, listBackups, removeBackupFiles, type CatalogEntry } from './catalog';
+import type { Destination } from './destination';
+import { CancelledError, LifeboatError, isCancelled } from './errors';
+import { HashingStream } from './hashing';
+import type { Logger } from './logger';
+import { MANIFEST_FILE, parseManifest, type Manifest, type StoredFile } from './manifest';
+import { sharedKey } from './sharedFiles';
+
+/**
+ * Adds a copy of an existing backup to another destination (a second folder, a bucket): every
+ * stored file is streamed from the source into the target, hashed on the way and checked against
+ * the manifest's size and SHA-256; the shared files an incremental snapshot needs go along where
+ * the target lacks them (one it has already is read back and checked). The manifest is written
+ * last, naming every copy now known, so a copy cut short (failed, cancelled, killed) is never a
+ * backup, and what it wrote is removed. The source is only read.
+ */
+export interface CopyOptions {
+  signal?: AbortSignal;
+  logger?: Logger;
+  onBytes?: (copied: number, total: number) => void;
+}
+
+export interface CopiedBackup {
+  entry: CatalogEntry;
+  /** Bytes copied (stored files and the shared files the target lacked). */
+  bytes: number;
+  /** Shared files the target already held, checked instead of copied. */
+  sharedReused: number;
+}
+
+export async function copyBackup(entry: CatalogEntry, from: Destination, to: Destination, options: CopyOptions = {}): Promise<CopiedBackup> {
+  const { manifest, prefix } = entry;
+  if (from.location === to.location) throw new LifeboatError('usage', `The backup ${manifest.id} is already in ${to.location}.`, 'Copy it to another folder or bucket.');
+  const existing = (await listBackups(to, { connectionId: manifest.connection.id })).entries.find(e => e.manifest.id === manifest.id);
+  if (existing) throw new LifeboatError('usage', `${to.location} already holds the backup ${manifest.id}.`, 'Verify that copy (lifeboat verify --deep), or delete it first to copy it again.');
+
+  const shared = manifest.shared ?? [];
+  const have = new Set<string>();
+  for await (const object of to.list(`${manifest.connection.id}/`)) have.add(object.key);
+  const total = [...manifest.files, ...shared].reduce((n, f) => n + f.size, 0);
+  let done = 0;
+  let copiedBytes = 0;
+  const copiedShared: string[] = [];
+  let sharedReused = 0;
+  const marker = await beginBackup(to, prefix);
+  try {
+    for (const file of manifest.files) {
+      await copyStoredFile(from, to, `${prefix}/${file.name}`, file, options.signal, read => options.onBytes?.(done + read, total));
+      done += file.size;
+      copiedBytes += file.size;
+    }
+    for (const file of shared) {
+      const key = sharedKey(manifest.connection.id, file.name);
+      if (have.has(key)) {
+        await checkStoredFile(to, key, file, options.signal);
+        sharedReused++;
+      } else {
+        await copyStoredFile(from, to, key, file, options.signal, read => options.onBytes?.(done + read, total));
+        copiedShared.push(key);
+        copiedBytes += file.size;
+      }
+      done += file.size;
+    }
+    const copies = [...(manifest.copies ?? [{ location: from.location, kind: from.kind }])];
+    if (!copies.some(c => c.location === to.location)) copies.push({ location: to.location, kind: to.kind });
+    // The manifest as written (with the checks made at backup time), not the source copy's own
+    // verification records, which speak of that copy only.
+    const written = parseManifest(await text(await from.read(`${prefix}/${MANIFEST_FILE}`)), `${prefix}/${MANIFEST_FILE}`);
+    const copied: Manifest = { ...written, copies };
+    await commitBackup(to, prefix, marker, copied);
+    options.logger?.info(`Copied ${manifest.id} from ${from.location} to ${to.location}: ${copiedBytes} bytes copied, every byte checked against its manifest.`);
+    return { entry: { prefix, manifest: copied }, bytes: copiedBytes, sharedReused };
+  } catch (error) {
+    // Nothing of the copy stays: its folder (payload and marker) and the shared files it brought.
+    await removeBackupFiles(to, prefix).catch(() => undefined);
+    await to.delete(marker).catch(() => undefined);
+    for (const key of copiedShared) await to.delete(key).catch(() => undefined);
+    if (options.signal?.aborted || isCancelled(error)) throw new CancelledError('The copy');
+    throw error;
+  }
+}
+
+/** One stored file from `from` to `to`, its bytes checked against the manifest on the way; a
+ *  mismatch removes what was written and names the source copy as damaged. */
+async function copyStoredFile(from: Destination, to: Destination, key: string, file: StoredFile, signal: AbortSignal | undefined, onBytes: (read: number) => void): Promise<void> {
+  const source = await from.read(key).catch((error: unknown) => {
+    throw error instanceof LifeboatError && error.code === 'not-found'
+      ? new LifeboatError('verification', `${file.name} is missing from the backup in ${from.location}.`, 'That copy is incomplete: copy from another one.', { cause: error })
+      : error;
+  });
+  const hash = new HashingStream(onBytes);
+  const writing = to.write(key, hash, signal);
+  await Promise.all([pipeline(source, hash, { end: true }).catch((error: unknown) => { hash.destroy(error as Error); throw error; }), writing]);
+  if (hash.bytes !== file.size || hash.sha256 !== file.sha256) {
+    await to.delete(key);
+    throw new LifeboatError('verification', `${file.name} in ${from.location} does not match its manifest (${hash.bytes !== file.size ? `${hash.bytes} bytes, the manifest says ${file.size}` : 'its SHA-256 differs'}).`,
+      'That copy is damaged, so it was not copied: copy from another one, or verify it (lifeboat verify).');
+  }
+}
+
+/** A file the target already holds, read back and checked against the manifest. */
+async function checkStoredFile(to: Destination, key: string, file: StoredFile, signal: AbortSignal | undefined): Promise<void> {
+  const hash = new HashingStream();
+  await pipeline(await to.read(key), hash, new Writable({ write(_chunk, _encoding, done) { done(); } }), { signal });
+  if (hash.bytes !== file.size || hash.sha256 !== file.sha256) {
+    throw new LifeboatError('verification', `${to.location} already holds ${key}, but not the bytes the backup needs.`, 'Check that folder or bucket: a shared file there is damaged.');
+  }
+}
