@@ -213,14 +213,20 @@ export async function createKeylessPair(db: DiffDb, rng: Rng, options: { backup:
   // More copies of some rows on each side, and some copies gone (the oracle decides which rows then differ).
   await db.insert(options.production, names, draw(Math.ceil(options.rows / 10)));
   await db.insert(options.backup, names, draw(Math.ceil(options.rows / 12)));
+  const deleted = new Set<unknown[]>();
   for (const [loc, n] of [[options.production, 6], [options.backup, 4]] as const) {
     for (const row of draw(n)) {
+      deleted.add(row);
       const match = options.columns.map((c, i) => row[i] === null ? `${db.quote(c.name)} IS NULL` : `${db.quote(c.name)} = ${db.param(1 + row.slice(0, i).filter(v => v !== null).length)}`).join(' AND ');
       const params = row.filter(v => v !== null);
       // Remove every copy of one row value: whole groups disappear too.
       await db.exec(`DELETE FROM ${db.table(loc)} WHERE ${match}`, params);
     }
   }
+  // Whatever the draws, one row is on both sides in different numbers, with several surplus
+  // copies in the backup: more than production's extra copies of any row could make up.
+  const kept = pool.find(row => !deleted.has(row));
+  if (kept) await db.insert(options.backup, names, Array.from({ length: Math.ceil(options.rows / 10) + 3 }, () => kept));
   return { def, backup: options.backup, production: options.production, key: [], values: options.columns };
 }
 
