@@ -93,7 +93,11 @@ async function copyStoredFile(from: Destination, to: Destination, key: string, f
   });
   const hash = new HashingStream(onBytes);
   const writing = to.write(key, hash, signal);
-  await Promise.all([pipeline(source, hash, { end: true }).catch((error: unknown) => { hash.destroy(error as Error); throw error; }), writing]);
+  const [read, wrote] = await Promise.allSettled([pipeline(source, hash).catch((error: unknown) => { hash.destroy(error as Error); throw error; }), writing]);
+  // The target's own error explains the source's broken pipe; a write that failed because the
+  // source did carries the source's error (destination.ts).
+  if (wrote.status === 'rejected') throw wrote.reason;
+  if (read.status === 'rejected') throw read.reason;
   if (hash.bytes !== file.size || hash.sha256 !== file.sha256) {
     await to.delete(key);
     throw new LifeboatError('verification', `${file.name} in ${from.location} does not match its manifest (${hash.bytes !== file.size ? `${hash.bytes} bytes, the manifest says ${file.size}` : 'its SHA-256 differs'}).`,

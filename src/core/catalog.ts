@@ -7,7 +7,7 @@ import type { Destination, ObjectInfo } from './destination';
 import { isOrphan, ownedKind, ownedName, removeOrphanFolders } from './orphans';
 import { sweepSecretsFolders } from './runtimeFolder';
 import { scratchRoot } from './scratch';
-import { SHARED_FOLDER, deleteOwnShared } from './sharedFiles';
+import { SHARED_FOLDER, deleteOwnShared, sharedKey } from './sharedFiles';
 import { isVerificationRecordKey, withVerificationRecords, writeVerificationRecord } from './verificationLog';
 import { writableVerification } from './verificationRecord';
 
@@ -111,10 +111,28 @@ async function removeAbandoned(destination: Destination, markers: ObjectInfo[], 
       await destination.delete(marker.key);
     } else {
       await removeBackupFiles(destination, backupPrefix);
-      await deleteOwnShared(destination, backupPrefix);
+      // Its own new blocks, unless a complete backup lists them: a copy of a snapshot brings
+      // blocks named after an older backup (backupCopy.ts), which a newer one may need.
+      const referenced = await sharedInUse(destination, backupPrefix.split('/')[0], manifests);
+      if (referenced) await deleteOwnShared(destination, backupPrefix, referenced);
       logger?.info(`Removed ${backupPrefix}: a backup that was interrupted before its manifest was written.`);
     }
   }
+}
+
+/** The shared files the complete backups of `connectionId` list, or undefined when a manifest
+ *  cannot be read (then none is taken for unused). */
+async function sharedInUse(destination: Destination, connectionId: string, manifests: Set<string>): Promise<Set<string> | undefined> {
+  const names = new Set<string>();
+  for (const prefix of manifests) {
+    if (prefix.split('/')[0] !== connectionId) continue;
+    try {
+      for (const file of (await readManifest(destination, prefix)).shared ?? []) names.add(sharedKey(connectionId, file.name));
+    } catch {
+      return undefined;
+    }
+  }
+  return names;
 }
 
 /** Marks a backup as in progress; call `finishBackup` after its manifest is written. */

@@ -16,8 +16,24 @@ export type ErrorCode =
   | 'conflict'           // the data changed under us (a merge found rows changed since the diff)
   | 'cancelled';         // the user or a signal stopped the operation
 
+/** Where an error keeps the brands of its classes (see LifeboatError's instanceof). */
+const BRANDS = Symbol.for('lifeboat.errorBrands');
+
 export class LifeboatError extends Error {
   override readonly name = 'LifeboatError';
+  /**
+   * `instanceof` by brand, not by prototype: the S3 destination is a bundle of its own
+   * (scripts/build.mjs) with its own copy of these classes, and its errors must still be
+   * LifeboatErrors (and CancelledErrors) to the CLI and the editor. Each class names its brand;
+   * minification may rename the classes, never these strings.
+   */
+  static readonly brand: string = 'LifeboatError';
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    const brands = typeof value === 'object' && value !== null ? (value as { [BRANDS]?: unknown })[BRANDS] : undefined;
+    return Array.isArray(brands) && brands.includes((this as typeof LifeboatError).brand);
+  }
+
   constructor(
     readonly code: ErrorCode,
     message: string,
@@ -25,6 +41,9 @@ export class LifeboatError extends Error {
     options?: { cause?: unknown },
   ) {
     super(message, options);
+    const brands: string[] = [];
+    for (let c: unknown = new.target; typeof c === 'function' && Object.hasOwn(c, 'brand'); c = Object.getPrototypeOf(c)) brands.push((c as typeof LifeboatError).brand);
+    Object.defineProperty(this, BRANDS, { value: brands });
   }
 
   /** One line for logs and notifications: the message, then what to do. */
@@ -34,6 +53,7 @@ export class LifeboatError extends Error {
 }
 
 export class CancelledError extends LifeboatError {
+  static override readonly brand: string = 'CancelledError';
   constructor(what = 'The operation') {
     super('cancelled', `${what} was cancelled; nothing was kept.`);
   }
@@ -42,6 +62,7 @@ export class CancelledError extends LifeboatError {
 /** A disk (the destination's, a restore target's, scratch space) ran out of room: the
  *  circumstances of the job, never a sign that the backup is damaged. */
 export class DiskFullError extends LifeboatError {
+  static override readonly brand: string = 'DiskFullError';
   constructor(message: string, hint = 'Free some space or choose another folder; nothing partial was kept.', options?: { cause?: unknown }) {
     super('io', message, hint, options);
   }

@@ -23,8 +23,11 @@ export function ownSharedName(backupId: string, suffix: string): string {
 }
 
 /** Removes the shared files that the backup at `backupPrefix` created: only for a backup that has
- *  no manifest (cancelled or killed), whose files no other backup can reference yet. */
-export async function deleteOwnShared(destination: Destination, backupPrefix: string): Promise<void> {
+ *  no manifest (cancelled or killed), whose files no other backup references yet; the keys in
+ *  `keep` (files a complete backup lists) stay. */
+export async function deleteOwnShared(destination: Destination, backupPrefix: string, keep: ReadonlySet<string> = new Set()): Promise<void> {
   const [connectionId, backupId] = backupPrefix.split('/');
-  for await (const object of destination.list(sharedKey(connectionId, ownSharedName(backupId, '')))) await destination.delete(object.key);
+  for await (const object of destination.list(sharedKey(connectionId, ownSharedName(backupId, '')))) {
+    if (!keep.has(object.key)) await destination.delete(object.key);
+  }
 }

@@ -47,7 +47,7 @@ export function parseDestinationSettings(value: unknown, where: string): { setti
   const location = text('location');
   if (!location) throw bad(where, 'needs a "location" (s3://bucket/prefix or a folder)');
   const endpoint = text('endpoint');
-  if (endpoint !== undefined && !/^https?:\/\/[^\s/]+(\/[^\s]*)?$/i.test(endpoint)) throw bad(where, `has an endpoint that is not an http(s) URL: ${JSON.stringify(endpoint)}`);
+  if (endpoint !== undefined && !/^https?:\/\/[^\s/@]+(\/[^\s@]*)?$/i.test(endpoint)) throw bad(where, 'has an endpoint that is not an http(s) URL without user or password (keys go in the credentialsFile)');
   if (v.pathStyle !== undefined && typeof v.pathStyle !== 'boolean') throw bad(where, 'has a "pathStyle" that is not true or false');
   const sse = text('serverSideEncryption');
   if (sse !== undefined && sse !== 'AES256' && sse !== 'aws:kms') throw bad(where, 'has a "serverSideEncryption" other than "AES256" (SSE-S3) or "aws:kms" (SSE-KMS)');

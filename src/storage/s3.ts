@@ -1,14 +1,14 @@
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
-  AbortMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
+  AbortMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
   type S3ClientConfig, type ServerSideEncryption, type StorageClass,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Destination, ObjectInfo } from '../core/destination';
 import { CancelledError, LifeboatError, errorMessage, isCancelled } from '../core/errors';
 import { objectKeyParts } from '../core/objectKey';
-import { isOrphan, ownedName } from '../core/orphans';
+import { isOrphan, ownedName, writerTag } from '../core/orphans';
 import { s3LocationText } from './s3Location';
 
 /**
@@ -49,6 +49,8 @@ export const DEFAULT_QUEUE_SIZE = 4;
 const UPLOADS_FOLDER = '.lifeboat-uploads';
 /** Uploads without a marker are taken once this old (another host's may be under way). */
 const UNMARKED_AGE_MS = 24 * 3600 * 1000;
+/** Keys of a backup folder or a connection's shared blocks (catalog.ts, sharedFiles.ts). */
+const BACKUP_LAYOUT = /^[a-z0-9][a-z0-9-]*\/(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z-[0-9a-f]{4}|blocks)\/[^/]+$/;
 
 export class S3Destination implements Destination {
   readonly kind = 's3' as const;
@@ -98,30 +100,27 @@ export class S3Destination implements Destination {
     let size = 0;
     const counted = new Transform({ transform(chunk: Buffer, _enc, done) { size += chunk.length; done(null, chunk); } });
     const feeding = pipeline(data, counted).catch((error: unknown) => error);
+    // Names this write on the object, so that a write cancelled while its last request was
+    // already on the wire can tell its own object from an older one.
+    const writer = writerTag();
     const upload = new Upload({
       client: this.client, partSize: this.partSize, queueSize: this.queueSize, leavePartsOnError: false,
-      params: {
-        Bucket: this.options.bucket, Key: bucketKey, Body: counted,
-        ...(this.options.storageClass ? { StorageClass: this.options.storageClass as StorageClass } : {}),
-        ...(this.options.serverSideEncryption ? { ServerSideEncryption: this.options.serverSideEncryption as ServerSideEncryption } : {}),
-        ...(this.options.kmsKeyId ? { SSEKMSKeyId: this.options.kmsKeyId } : {}),
-      },
+      params: { Bucket: this.options.bucket, Key: bucketKey, Body: counted, Metadata: { 'lifeboat-writer': writer }, ...this.storageParams() },
     });
-    // The upload id exists once the first part is on its way: recorded for the sweep from then on.
+    // The upload id is known once the first part is stored: the upload is recorded for the sweep from then on.
     let marker: Promise<string | undefined> | undefined;
     upload.on('httpUploadProgress', () => {
       if (!marker && upload.uploadId) marker = this.mark(key, upload.uploadId).catch(() => undefined);
     });
-    const onAbort = () => {
-      data.destroy();
-      counted.destroy();
-      void upload.abort().catch(() => undefined);
-    };
+    // Cancel stops the source, and lets the requests under way settle (an aborted request may
+    // still have been stored): what landed is removed below.
+    const onAbort = () => counted.destroy(new CancelledError());
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       await upload.done();
       const fed = await feeding;
       if (fed) throw fed;
+      if (signal?.aborted) throw new CancelledError();
       return { size };
     } catch (error) {
       data.destroy();
@@ -134,6 +133,7 @@ export class S3Destination implements Destination {
         await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.options.bucket, Key: bucketKey, UploadId: upload.uploadId }))
           .catch((why: unknown) => { if (!isMissing(why)) abortFailure = why; });
       }
+      await this.removeOwn(bucketKey, writer);
       if (signal?.aborted || isCancelled(error)) throw new CancelledError();
       const first = fed instanceof Error && !/premature close|aborted/i.test(fed.message) ? fed : error;
       if (first instanceof LifeboatError) throw first;
@@ -145,6 +145,26 @@ export class S3Destination implements Destination {
     }
   }
 
+  /** After a write that failed or was cancelled: its own object, if one landed, is removed; an
+   *  older object under the key (another writer's) is left as it is. */
+  private async removeOwn(bucketKey: string, writer: string): Promise<void> {
+    try {
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.options.bucket, Key: bucketKey }));
+      if (head.Metadata?.['lifeboat-writer'] === writer) await this.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: bucketKey }));
+    } catch {
+      // Nothing there, or the store cannot be asked: the first error is what the caller reports.
+    }
+  }
+
+  /** Storage class and server-side encryption, for every object this destination writes. */
+  private storageParams(): { StorageClass?: StorageClass; ServerSideEncryption?: ServerSideEncryption; SSEKMSKeyId?: string } {
+    return {
+      ...(this.options.storageClass ? { StorageClass: this.options.storageClass as StorageClass } : {}),
+      ...(this.options.serverSideEncryption ? { ServerSideEncryption: this.options.serverSideEncryption as ServerSideEncryption } : {}),
+      ...(this.options.kmsKeyId ? { SSEKMSKeyId: this.options.kmsKeyId } : {}),
+    };
+  }
+
   async delete(key: string): Promise<void> {
     const bucketKey = this.bucketKey(key);
     await this.call(`delete ${this.location}/${key}`, () => this.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: bucketKey })));
@@ -152,6 +172,8 @@ export class S3Destination implements Destination {
 
   async sweepStale(): Promise<string[]> {
     const removed: string[] = [];
+    // Keys with a marker, live or dead: their uploads are the markers' to judge, never the
+    // unmarked-upload pass's (a live upload may run for longer than a day).
     const marked = new Set<string>();
     let token: string | undefined;
     do {
@@ -160,12 +182,10 @@ export class S3Destination implements Destination {
         const name = object.Key?.split('/').pop() ?? '';
         const target = this.markedKey(object.Key);
         if (!object.Key || target === undefined) continue;
+        marked.add(this.bucketKey(target, true));
         if (!isOrphan(name, object.LastModified ?? new Date(0))) continue;
         const uploadId = await this.readText(object.Key);
-        if (uploadId) {
-          marked.add(uploadId);
-          await this.abortUpload(this.bucketKey(target), uploadId);
-        }
+        if (uploadId) await this.abortUpload(this.bucketKey(target, true), uploadId);
         await this.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: object.Key }));
         removed.push(`${this.location}/${target} (upload ${uploadId ?? 'unknown'})`);
       }
@@ -178,7 +198,10 @@ export class S3Destination implements Destination {
       const page = await this.call(`list the unfinished uploads of ${this.location}`, () => this.client.send(
         new ListMultipartUploadsCommand({ Bucket: this.options.bucket, Prefix: this.bucketKey('', true), KeyMarker: keyMarker, UploadIdMarker: idMarker })));
       for (const upload of page.Uploads ?? []) {
-        if (!upload.Key || !upload.UploadId || marked.has(upload.UploadId)) continue;
+        if (!upload.Key || !upload.UploadId || marked.has(upload.Key)) continue;
+        // Only keys laid out as Lifeboat lays out backups: "<connection>/<backup or blocks>/…".
+        const relative = this.relativeKey(upload.Key);
+        if (!relative || !BACKUP_LAYOUT.test(relative)) continue;
         if (Date.now() - (upload.Initiated?.getTime() ?? Date.now()) < UNMARKED_AGE_MS) continue;
         await this.abortUpload(upload.Key, upload.UploadId);
         removed.push(`${this.location}/${this.relativeKey(upload.Key) ?? upload.Key} (upload ${upload.UploadId})`);
@@ -211,7 +234,7 @@ export class S3Destination implements Destination {
 
   private async mark(key: string, uploadId: string): Promise<string> {
     const markerKey = this.bucketKey(`${UPLOADS_FOLDER}/${ownedName(key, 'partial')}`, true);
-    await this.client.send(new PutObjectCommand({ Bucket: this.options.bucket, Key: markerKey, Body: uploadId }));
+    await this.client.send(new PutObjectCommand({ Bucket: this.options.bucket, Key: markerKey, Body: uploadId, ...this.storageParams() }));
     return markerKey;
   }
 
@@ -260,6 +283,7 @@ export class S3Destination implements Destination {
 
 function isMissing(error: unknown): boolean {
   const name = (error as { name?: string }).name ?? '';
+  if (name === 'NoSuchBucket') return false;
   return name === 'NoSuchKey' || name === 'NotFound' || name === 'NoSuchUpload' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404;
 }
 

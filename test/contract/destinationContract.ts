@@ -162,6 +162,23 @@ export function destinationContract(name: string, makeBackend: () => Promise<Con
         await assertNothingAt(b, 'app/b1/database.sqlite.gz');
       });
 
+      contract('Cancel at any moment, even once the source has ended: the write stores the object whole and resolves, or rejects with CancelledError and leaves nothing', async (b, d) => {
+        // A store's last request may already be on the wire when Cancel comes: what it stored must go.
+        for (const delayMs of [0, 1, 2, 5, 10, 20, 40]) {
+          const key = `app/b${delayMs}/database.sqlite.gz`;
+          const data = distinctBytes(256 * 1024 + delayMs);
+          const controller = new AbortController();
+          const writing = d.write(key, Readable.from([data]), controller.signal);
+          setTimeout(() => controller.abort(), delayMs);
+          const outcome = await writing.then(() => undefined, (error: unknown) => error);
+          if (outcome === undefined) assert.equal(sha256(await readBytes(d, key)), sha256(data), `${delayMs} ms: resolved, so stored whole`);
+          else {
+            assert.ok(outcome instanceof CancelledError, `${delayMs} ms: ${String(outcome)}`);
+            await assertNothingAt(b, key);
+          }
+        }
+      });
+
       contract('an aborted replacement leaves the old object as it was', async (b, d) => {
         const old = distinctBytes(200 * 1024);
         await put(d, 'app/b1/x', old);

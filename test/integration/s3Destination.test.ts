@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { sha256 } from '../contract/sources';
 import { configuredCli, startCli } from '../support/cli';
 import { startS3Server, TEST_CREDENTIALS, type S3TestServer } from '../support/s3Server';
@@ -9,6 +9,7 @@ import type { S3DestinationOptions } from '../../src/storage/s3';
 import { createSampleDatabase } from '../support/sqliteFixtures';
 import { openDatabase } from '../support/sqlite';
 import { tempFolder } from '../support/temp';
+import { deadPid, ownedNameOf } from '../support/orphans';
 import { loadChinook, tableChecksums } from '../support/pgFidelity';
 import { startPostgres, type PostgresServer } from '../support/postgresServer';
 import { stopServersAfterTests } from '../support/serverHarness';
@@ -143,6 +144,24 @@ describe('S3 destinations (CLI, fauxqs)', () => {
       a.close();
       b.close();
     }
+    // A copy of the first backup killed at the target (its writing marker left by a dead
+    // process): the sweep removes that copy, never the blocks the second backup's copy needs.
+    const firstPrefix = first.backup.location.slice(local.length + 1);
+    await client.send(new PutObjectCommand({ Bucket: bucket.bucket, Key: `lifeboat/${firstPrefix}/${ownedNameOf('backup', 'writing', deadPid())}`, Body: '{}' }));
+    await remote.ok('list');
+    await remote.ok('verify', second.backup.id);
+
+    const nowhere = configuredCli(tmp.file('nowhere.json'), {
+      backupFolder: local,
+      destinations: [{ name: 'nowhere', location: 's3://no-such-bucket-lifeboat/x', endpoint: server.endpoint, credentialsFile: keys }],
+    });
+    const missingBucket = await nowhere.run('copy', second.backup.id, '--to', 'nowhere');
+    assert.equal(missingBucket.code, 5, missingBucket.stdout);
+    assert.match(missingBucket.stdout, /the bucket \\"no-such-bucket-lifeboat\\" does not exist/, 'the store\'s own reason, through the S3 bundle, as a LifeboatError');
+    const listMissing = await nowhere.run('--backup-dir', 'nowhere', 'list');
+    assert.equal(listMissing.code, 5, listMissing.stdout);
+    assert.match(listMissing.stdout, /"hint": "Create the bucket/);
+
     const again = await cli.run('copy', second.backup.id, '--to', 'offsite');
     assert.equal(again.code, 2, 'a copy that is there already is not made twice');
     assert.match(again.stdout, /already holds the backup/);
