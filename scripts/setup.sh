@@ -24,6 +24,7 @@ declare -A needs=(
   [/usr/bin/chromium]=chromium
   [/usr/bin/sqlite3]=sqlite3
   [/usr/bin/zstd]=zstd
+  [/usr/bin/age]=age
   [/usr/include/krb5.h]=libkrb5-dev
   [/usr/bin/g++]=g++
   [/usr/bin/make]=make

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { registerSecretVariable } from '../core/childEnv';
 import { parseConnectionUri, validateConnection, type Connection } from '../core/connection';
 import { LifeboatError } from '../core/errors';
+import { parseIdentities, type AgeIdentity } from '../core/ageFormat';
 import { defaultCodec, parseCodec } from '../core/codec';
 import type { Manifest } from '../core/manifest';
 import { toolAccess, type ServerAccess } from '../engines/access';
@@ -33,6 +34,8 @@ export interface CliConnection {
   connection: Connection;
   passwordEnv?: string;
   passwordFile?: string;
+  /** age recipients ("age1…") every backup of it is encrypted to. */
+  encryptTo?: string[];
 }
 
 export interface CliConfig extends BackupSettings {
@@ -51,6 +54,8 @@ export interface CliConfig extends BackupSettings {
   postgresBinDir?: string;
   /** Where mariadb-dump/mysqldump and the client are. */
   mysqlBinDir?: string;
+  /** An age identity file (0600) that encrypted backups are decrypted with. */
+  identityFile?: string;
 }
 
 export function defaultConfigPaths(): string[] {
@@ -63,7 +68,7 @@ export function defaultBackupFolder(): string {
   return path.join(dataHome, 'lifeboat', 'backups');
 }
 
-export function loadConfig(options: { config?: string; backupDir?: string; pgBinDir?: string; mysqlBinDir?: string; scratchDir?: string }): CliConfig {
+export function loadConfig(options: { config?: string; backupDir?: string; pgBinDir?: string; mysqlBinDir?: string; scratchDir?: string; identity?: string }): CliConfig {
   const explicit = options.config ?? process.env.LIFEBOAT_CONFIG;
   const file = explicit ? path.resolve(explicit) : defaultConfigPaths().find(p => fs.existsSync(p));
   let raw: Record<string, unknown> = {};
@@ -100,6 +105,8 @@ export function loadConfig(options: { config?: string; backupDir?: string; pgBin
       : typeof raw.postgresBinDir === 'string' ? { postgresBinDir: path.resolve(base, raw.postgresBinDir) } : {}),
     ...(options.mysqlBinDir ? { mysqlBinDir: path.resolve(options.mysqlBinDir) }
       : typeof raw.mysqlBinDir === 'string' ? { mysqlBinDir: path.resolve(base, raw.mysqlBinDir) } : {}),
+    ...(options.identity ?? process.env.LIFEBOAT_AGE_IDENTITY_FILE ? { identityFile: path.resolve(options.identity ?? process.env.LIFEBOAT_AGE_IDENTITY_FILE!) }
+      : typeof raw.identityFile === 'string' ? { identityFile: path.resolve(base, raw.identityFile) } : {}),
   };
 }
 
@@ -132,7 +139,10 @@ function whole(value: unknown, name: string, min: number, max: number): number {
 }
 
 function readConnection(value: unknown, base: string): CliConnection {
-  const { passwordEnv, passwordFile, ...rest } = value as Record<string, unknown>;
+  const { passwordEnv, passwordFile, encryptTo, ...rest } = value as Record<string, unknown>;
+  if (encryptTo !== undefined && (!Array.isArray(encryptTo) || !encryptTo.every(r => typeof r === 'string'))) {
+    throw new LifeboatError('usage', `"encryptTo" of connection ${JSON.stringify(rest.id ?? rest.name)} must be a list of age recipients (age1…).`);
+  }
   if (rest.engine === 'sqlite' && typeof rest.path === 'string') rest.path = path.resolve(base, rest.path);
   const connection = validateConnection(rest);
   // The variable holds a password: Lifeboat reads it, no child process gets it.
@@ -141,6 +151,7 @@ function readConnection(value: unknown, base: string): CliConnection {
     connection,
     ...(typeof passwordEnv === 'string' ? { passwordEnv } : {}),
     ...(typeof passwordFile === 'string' ? { passwordFile: path.resolve(base, passwordFile) } : {}),
+    ...(encryptTo ? { encryptTo: encryptTo as string[] } : {}),
   };
 }
 
@@ -211,4 +222,10 @@ function readPrivateFile(file: string, what: string): string {
     throw new LifeboatError('usage', `The ${what} (${file}) can be read by other users (mode ${(stat.mode & 0o777).toString(8)}).`, `Run: chmod 600 ${file}`);
   }
   return fs.readFileSync(file, 'utf8');
+}
+
+/** The age identities of `config.identityFile` (0600, as age-keygen writes it), or none. */
+export function readIdentities(config: CliConfig): AgeIdentity[] {
+  if (!config.identityFile) return [];
+  return parseIdentities(readPrivateFile(config.identityFile, 'age identity file'), `The identity file ${config.identityFile}`);
 }

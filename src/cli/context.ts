@@ -3,7 +3,8 @@ import { sweepDeadWriters } from '../core/catalog';
 import { LifeboatError, errorMessage } from '../core/errors';
 import { jobContext, type JobContext } from '../core/job';
 import { openDestination } from '../storage/openDestination';
-import { loadConfig, type CliConfig } from './config';
+import { loadConfig, readIdentities, type CliConfig } from './config';
+import { useIdentities } from '../core/ageKeys';
 import { EXIT, exitCodeFor } from './exitCodes';
 import { Output, humanLines } from './output';
 
@@ -22,6 +23,7 @@ interface GlobalOptions {
   pgBinDir?: string;
   mysqlBinDir?: string;
   scratchDir?: string;
+  identity?: string;
   json?: boolean;
   quiet?: boolean;
   verbose?: boolean;
@@ -41,7 +43,8 @@ export function action<Args extends unknown[]>(run: (ctx: CommandContext, ...arg
     process.once('SIGTERM', onSignal);
     let code: number;
     try {
-      const config = loadConfig({ config: globals.config, backupDir: globals.backupDir, pgBinDir: globals.pgBinDir, mysqlBinDir: globals.mysqlBinDir, scratchDir: globals.scratchDir });
+      const config = loadConfig({ config: globals.config, backupDir: globals.backupDir, pgBinDir: globals.pgBinDir, mysqlBinDir: globals.mysqlBinDir, scratchDir: globals.scratchDir, identity: globals.identity });
+      useIdentities(readIdentities(config));
       const destination = openDestination(config.backupFolder, config.destinations);
       const job = jobContext(destination, output.logger, { signal: controller.signal, onProgress: output.progress(), ...(config.scratchFolder ? { scratchFolder: config.scratchFolder } : {}) });
       await sweepDeadWriters(job);

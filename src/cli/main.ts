@@ -23,6 +23,7 @@ export function buildProgram(): Command {
     .option('--pg-bin-dir <folder>', 'folder of pg_dump, pg_restore and psql (default: the config file\'s postgresBinDir, else PATH and the usual install folders, newest that fits the server)')
     .option('--mysql-bin-dir <folder>', 'folder of mariadb-dump/mysqldump and the mariadb/mysql client (default: the config file\'s mysqlBinDir, else PATH and the usual install folders)')
     .option('--scratch-dir <folder>', 'where jobs keep intermediate files (default: the config file\'s scratchFolder, else a dot-folder in the backup folder)')
+    .option('--identity <file>', 'age identity file (AGE-SECRET-KEY-1…, mode 0600) to decrypt encrypted backups with (default: the config file\'s identityFile, or LIFEBOAT_AGE_IDENTITY_FILE)')
     .option('--json', 'print the result as JSON on stdout (progress as JSON lines on stderr)')
     .option('-q, --quiet', 'no progress output')
     .option('-v, --verbose', 'log each step on stderr')

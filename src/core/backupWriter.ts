@@ -10,6 +10,7 @@ import { createScratch, type Scratch } from './scratch';
 import { deleteOwnShared } from './sharedFiles';
 import { adoptFile, fileSource, storeStreamToAll, type CopyFailure, type StoreOptions as PipelineStoreOptions } from './storePipeline';
 import { LIFEBOAT_TOOL } from './version';
+import type { EncryptionPlan } from './ageKeys';
 
 /**
  * The one way a backup is written, whatever made it (an engine's dump or copy, a merge's undo
@@ -93,7 +94,11 @@ export class BackupWriter {
   private isOpen = false;
   private finished = false;
 
-  constructor(readonly source: BackupSource, destinations: Destination[], private readonly ctx: Pick<JobContext, 'scratchParent' | 'logger' | 'signal'>, now = new Date()) {
+  /** Every stored file of this backup is encrypted so, when set (ageKeys.ts). */
+  readonly encryption?: EncryptionPlan;
+
+  constructor(readonly source: BackupSource, destinations: Destination[], private readonly ctx: Pick<JobContext, 'scratchParent' | 'logger' | 'signal'>, now = new Date(), options: { encryption?: EncryptionPlan } = {}) {
+    this.encryption = options.encryption;
     if (destinations.length === 0) throw new Error('a backup needs at least one destination');
     const locations = destinations.map(d => d.location);
     const twice = locations.find((location, i) => locations.indexOf(location) !== i);
@@ -150,6 +155,7 @@ export class BackupWriter {
     await this.open();
     const { file, failures } = await storeStreamToAll({
       destinations: [...this.live], key: `${this.prefix}/${name}`, name, source, ...options, signal: options.signal ?? this.ctx.signal,
+      ...(this.encryption ? { encryption: this.encryption } : {}),
     }).catch(async (error: unknown) => {
       source.destroy();
       throw error;
@@ -196,6 +202,8 @@ export class BackupWriter {
   /** The one destination this backup goes to, when it can take a finished local file by a rename
    *  (storeFinished): a tool may then write its output straight into scratch. */
   adoptingDestination(): Destination | undefined {
+    // An encrypted backup's files pass through the encryptor: none is moved in as it is.
+    if (this.encryption) return undefined;
     const only = this.live.length === 1 ? this.live[0] : undefined;
     return only?.adopt ? only : undefined;
   }
@@ -317,8 +325,8 @@ export interface MadeBackup {
  * is committed; on any failure or Cancel nothing is left anywhere, and scratch is always removed.
  */
 export async function writeBackup(source: BackupSource, destinations: Destination[], ctx: Pick<JobContext, 'scratchParent' | 'logger' | 'signal'>,
-  make: (writer: BackupWriter) => Promise<MadeBackup>): Promise<WrittenBackup> {
-  const writer = new BackupWriter(source, destinations, ctx);
+  make: (writer: BackupWriter) => Promise<MadeBackup>, options: { encryption?: EncryptionPlan } = {}): Promise<WrittenBackup> {
+  const writer = new BackupWriter(source, destinations, ctx, new Date(), options);
   try {
     const made = await make(writer);
     return await writer.commit(made.parts, made.perDestination);

@@ -24,10 +24,16 @@ export const MERGE_UNDO_KIND = 'merge-undo';
 export interface StoredFile {
   /** Name inside the backup's folder, e.g. "database.sqlite.gz". */
   name: string;
-  /** Bytes as stored (after compression) and their SHA-256 (hex). */
+  /** Bytes as stored (after compression, and encryption when there is one) and their SHA-256 (hex). */
   size: number;
   sha256: string;
   codec: Codec;
+  /**
+   * Set when the stored bytes are encrypted (after compression): the age format, to these
+   * recipients ("age1…", or "passphrase"). Never a key. `age -d -i key.txt file | zstd -d`
+   * gives the content back without Lifeboat (core/ageFormat.ts).
+   */
+  encryption?: FileEncryption;
   /**
    * Bytes of the content before compression, where Lifeboat saw or was told them (absent when
    * the zstd CLI compressed a dump tool's output and gave no count).
@@ -118,6 +124,11 @@ export interface Manifest {
   copies?: BackupCopy[];
   /** Lifeboat's version that wrote it. */
   createdBy: string;
+}
+
+export interface FileEncryption {
+  format: 'age';
+  to: string[];
 }
 
 export interface BackupCopy {

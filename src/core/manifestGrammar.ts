@@ -10,6 +10,8 @@ import { CONNECTION_ID_PATTERN, ENGINE_LABELS } from './connection';
  */
 
 /** What newBackupId writes: "2026-11-25T14-38-15-123Z-3fa9". */
+/** An age X25519 recipient (Bech32, 58 data characters) or the word for a passphrase. */
+const AGE_TO_PATTERN = /^(age1[02-9ac-hj-np-z]{58}|passphrase)$/;
 export const BACKUP_ID_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z-[0-9a-f]{4}$/;
 /** A stored file's name: one plain path component, never "." or "..", never an option ("-x"). */
 const FILE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
@@ -154,7 +156,16 @@ export const consistencyValue: FieldCheck = (value, field) => {
   freeText(value, field);
 };
 
-export const storedFile = shape({ name: fileName, size: count, sha256, codec, contentSize: optional(count), contentSha256: optional(sha256) });
+/** How a stored file is encrypted: the age format, to these recipients ("age1…") or a passphrase. */
+export const encryption: FieldCheck = (value, field) => {
+  const object = record(value, field);
+  if (object.format !== 'age') fail(`${field}.format`, object.format, '"age"');
+  const to = list(object.to, `${field}.to`);
+  if (to.length === 0 || to.length > 64) fail(`${field}.to`, object.to, '1 to 64 recipients');
+  to.forEach((item, i) => { if (typeof item !== 'string' || !AGE_TO_PATTERN.test(item)) fail(`${field}.to[${i}]`, item, 'an age recipient (age1…) or "passphrase"'); });
+};
+
+export const storedFile = shape({ name: fileName, size: count, sha256, codec, contentSize: optional(count), contentSha256: optional(sha256), encryption: optional(encryption) });
 
 export const tableFigures = shape({
   name: freeText, schema: optional(freeText), table: optional(freeText), oid: optional(count), dependents: optional(each(count)),

@@ -10,6 +10,7 @@ import { flushBehindStage } from './flushBehind';
 import type { Codec, StoredFile } from './manifest';
 import type { Destination } from './destination';
 import { FanOut } from './fanOut';
+import { decryptor, describeEncryption, encryptor, hasIdentities, type EncryptionPlan } from './ageKeys';
 
 /**
  * The one pass every stored byte goes through: read → hash content → compress → hash stored
@@ -38,6 +39,8 @@ export interface StoreOptions {
    * size once the source has ended, if the compressor told it.
    */
   precompressed?: { contentSize: Promise<number | undefined> };
+  /** Encrypt the stored bytes (after compression) to these recipients (ageKeys.ts). */
+  encryption?: EncryptionPlan;
 }
 
 export async function storeFile(options: StoreOptions & { source: string }): Promise<StoredFile> {
@@ -76,9 +79,10 @@ export async function storeStreamToAll(options: Omit<StoreOptions, 'destination'
   const content = precompressed ? undefined : options.contentHash === false ? new ByteCounter(onContent) : new HashingStream(onContent);
   const stored = new HashingStream(precompressed ? onContent : undefined);
   const fan = new FanOut(destinations.length);
+  const encrypting = options.encryption ? [encryptor(options.encryption)] : [];
   const stages = content
-    ? [options.source, new BlockBuffer(), content, ...(options.observers ?? []), compressor(codec, options.level), stored, fan]
-    : [options.source, stored, fan];
+    ? [options.source, new BlockBuffer(), content, ...(options.observers ?? []), compressor(codec, options.level), ...encrypting, stored, fan]
+    : [options.source, ...encrypting, stored, fan];
   const firstFailure = watchFirstFailure(stages);
   const producing = pipeline(stages, { signal });
   const writes = destinations.map((destination, i) => destination.write(key, fan.branches[i], signal).catch((error: unknown) => {
@@ -110,7 +114,10 @@ export async function storeStreamToAll(options: Omit<StoreOptions, 'destination'
   const contentSize = content ? content.bytes : await precompressed?.contentSize;
   const contentSha256 = content instanceof HashingStream ? content.sha256 : undefined;
   return {
-    file: { name: options.name, size: stored.bytes, sha256: stored.sha256, codec, ...(contentSize === undefined ? {} : { contentSize }), ...(contentSha256 === undefined ? {} : { contentSha256 }) },
+    file: {
+      name: options.name, size: stored.bytes, sha256: stored.sha256, codec, ...(contentSize === undefined ? {} : { contentSize }), ...(contentSha256 === undefined ? {} : { contentSha256 }),
+      ...(options.encryption ? { encryption: describeEncryption(options.encryption) } : {}),
+    },
     failures,
   };
 }
@@ -169,6 +176,12 @@ export async function readStoredFile(options: {
   hashesChecked?: boolean;
 }): Promise<void> {
   const { destination, key, file, signal } = options;
+  // An encrypted file only checked, by a process that holds no key for it (verifying an
+  // off-site copy, say): its stored bytes are what can be checked, and they are.
+  if (file.encryption && !hasIdentities() && !options.sink && !options.target) {
+    await checkStoredBytes(destination, key, file, signal, true);
+    return;
+  }
   const stored = new HashingStream(read => options.onBytes?.(read, file.size));
   // Stored as it is, the content is the stored bytes: hashing them twice would double the CPU a
   // restore spends beside the restore tool.
@@ -179,6 +192,9 @@ export async function readStoredFile(options: {
   let decoding: Transform | undefined;
   let firstFailure: (() => FirstFailure | undefined) | undefined;
   try {
+    // Encrypted after compression, so decrypted before it: a changed byte fails its chunk's tag.
+    // Made first: with no identity to decrypt with, nothing is opened or created.
+    const decrypting = file.encryption ? [decryptor(file.encryption)] : [];
     // The source first: if it is missing, no target file has been created yet.
     const source = await destination.read(key).catch((error: unknown) => {
       // The manifest lists the file, so a missing one is a damaged backup, not a wrong name.
@@ -193,7 +209,7 @@ export async function readStoredFile(options: {
         : [new Writable({ write(_chunk, _enc, done) { done(); } })]);
     }
     // Run-ahead after decoding: the decompressor keeps working while a restore tool is busy.
-    const stages = [source, stored, decoding, new BlockBuffer(), ...(stage ? [stage] : []), ...sinks];
+    const stages = [source, stored, ...decrypting, decoding, new BlockBuffer(), ...(stage ? [stage] : []), ...sinks];
     firstFailure = watchFirstFailure(stages);
     await pipeline(stages, { signal });
   } catch (error) {
@@ -230,13 +246,16 @@ export async function readStoredFile(options: {
 }
 
 /** Reads the stored bytes once more, only to compare them with the manifest; a read that fails
- *  proves nothing, so only a mismatch is thrown. */
-async function checkStoredBytes(destination: Destination, key: string, file: StoredFile, signal?: AbortSignal): Promise<void> {
+ *  proves nothing, so only a mismatch is thrown (unless `readFailures`: then the failure is). */
+async function checkStoredBytes(destination: Destination, key: string, file: StoredFile, signal?: AbortSignal, readFailures = false): Promise<void> {
   const stored = new HashingStream();
   try {
     await pipeline(await destination.read(key), stored, new Writable({ write(_chunk, _enc, done) { done(); } }), { signal });
-  } catch {
-    return;
+  } catch (error) {
+    if (!readFailures) return;
+    if (signal?.aborted || isCancelled(error)) throw new CancelledError();
+    if (error instanceof LifeboatError && error.code === 'not-found') throw new LifeboatError('verification', `${file.name} is missing from the backup (${error.message})`, 'The backup is incomplete: restore from another copy, and delete this one.', { cause: error });
+    throw explainIoError(error, `read ${file.name}`);
   }
   if (stored.bytes !== file.size) throw damaged(file, [`its size is ${stored.bytes} bytes, the manifest says ${file.size}`]);
   if (stored.sha256 !== file.sha256) throw damaged(file, [`its SHA-256 is ${stored.sha256}, the manifest says ${file.sha256}`]);

@@ -36,7 +36,11 @@ export interface Engine<C extends Connection = Connection> {
 }
 
 /** Options every engine's backup takes; engines read the parts that apply to them. */
-export type BackupOptions = SqliteBackupOptions & Omit<PostgresBackupOptions, 'codec' | 'level'> & { codec: Codec };
+export type BackupOptions = SqliteBackupOptions & Omit<PostgresBackupOptions, 'codec' | 'level'> & {
+  codec: Codec;
+  /** Encrypt every stored file to these age recipients ("age1…"), after compression (core/ageKeys.ts). */
+  encryptTo?: string[];
+};
 
 export interface RestoreOptions {
   /** SQLite: the file to create. Server engines: the database to create (or, with overwrite, to

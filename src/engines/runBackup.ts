@@ -1,3 +1,4 @@
+import { encryptionPlan, type EncryptionPlan } from '../core/ageKeys';
 import { writeBackup, type WrittenBackup } from '../core/backupWriter';
 import { validateLevel } from '../core/codec';
 import type { Connection } from '../core/connection';
@@ -34,13 +35,30 @@ export async function runBackup(connection: Connection, request: BackupOptions, 
 }
 
 async function backupOne(connection: Connection, request: BackupOptions, destinations: Destination[], ctx: JobContext, access: ServerAccess): Promise<WrittenBackup> {
+  const encryption = encryptionFor(connection, request);
   const engine = await ENGINES[connection.engine].load();
   const source = connection.engine === 'sqlite' ? connection.path : `${connection.host}:${connection.port}/${connection.database}`;
   const written = await writeBackup({ id: connection.id, name: connection.name, engine: connection.engine, source }, destinations, ctx,
-    writer => engine.backup(connection, request, writer, ctx, access));
+    writer => engine.backup(connection, request, writer, ctx, access), { encryption });
   if (connection.engine === 'sqlite' && request.sqliteFormat === 'snapshot') await (await import('./sqlite/backup')).collectAfterSnapshot(written, ctx);
   for (const line of describeBackupRun({ connectionName: connection.name, backups: [written] })) ctx.logger.info(line);
   return written;
+}
+
+/**
+ * What the backup is encrypted to, checked before anything runs. Formats whose stored files are
+ * read in place are refused: an incremental SQLite snapshot reads blocks out of its packs, and a
+ * PostgreSQL directory archive is read by pg_restore where it lies.
+ */
+function encryptionFor(connection: Connection, request: BackupOptions): EncryptionPlan | undefined {
+  if (!request.encryptTo?.length) return undefined;
+  if (connection.engine === 'sqlite' && request.sqliteFormat === 'snapshot') {
+    throw new LifeboatError('unsupported', 'An incremental SQLite snapshot cannot be encrypted yet.', 'Use --sqlite-format copy or sql with --encrypt-to.');
+  }
+  if (connection.engine === 'postgres' && request.format === 'directory') {
+    throw new LifeboatError('unsupported', 'A PostgreSQL directory-format backup cannot be encrypted yet.', 'Use the custom format (--format custom) with --encrypt-to.');
+  }
+  return encryptionPlan({ recipients: request.encryptTo });
 }
 
 /**

@@ -8,6 +8,8 @@ describe('manifest', () => {
   it('round-trips through JSON', () => {
     const m = sampleManifest();
     assert.deepEqual(parseManifest(serializeManifest(m), 'test'), m);
+    const encrypted = { ...m, files: [{ ...m.files[0], encryption: { format: 'age' as const, to: ['age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p', 'passphrase'] } }] };
+    assert.deepEqual(parseManifest(serializeManifest(encrypted), 'test'), encrypted);
   });
 
   it('rejects what is not a trustworthy manifest, saying why', () => {
@@ -24,6 +26,9 @@ describe('manifest', () => {
       [JSON.stringify({ ...sampleManifest(), shared: { name: 'x.pack' } }), /shared is \{"name":"x\.pack"\}, not a list/],
       [JSON.stringify({ ...sampleManifest(), shared: [{ ...file, name: '../other/x.pack' }] }), /shared\[0\]\.name is "\.\.\/other\/x\.pack", not a plain file name/],
       [JSON.stringify({ ...sampleManifest(), shared: [{ ...file, name: 'x.pack', sha256: '' }] }), /shared\[0\]\.sha256 is "", not a SHA-256/],
+      [JSON.stringify({ ...sampleManifest(), files: [{ ...file, encryption: { format: 'gpg', to: ['passphrase'] } }] }), /files\[0\]\.encryption\.format is "gpg", not "age"/],
+      [JSON.stringify({ ...sampleManifest(), files: [{ ...file, encryption: { format: 'age', to: [] } }] }), /files\[0\]\.encryption\.to is \[\], not 1 to 64 recipients/],
+      [JSON.stringify({ ...sampleManifest(), files: [{ ...file, encryption: { format: 'age', to: ['AGE-SECRET-KEY-1QQQQ'] } }] }), /files\[0\]\.encryption\.to\[0\] is "AGE-SECRET-KEY-1QQQQ", not an age recipient/],
     ];
     for (const [text, message] of cases) assert.throws(() => parseManifest(text, 'x/manifest.json'), message);
   });

@@ -10,7 +10,7 @@ import { collect, parseLevel, parsePositive } from './options';
 interface BackupFlags {
   compression?: string; level?: number; pagesPerStep?: number; format?: string; compressor?: string; jobs?: number;
   schemaOnly?: boolean; dataOnly?: boolean; schema?: string[]; excludeSchema?: string[]; table?: string[]; excludeTable?: string[];
-  excludeTableData?: string[]; owner?: boolean; privileges?: boolean; sqliteFormat?: string; vacuum?: boolean; copyTo?: string[];
+  excludeTableData?: string[]; owner?: boolean; privileges?: boolean; sqliteFormat?: string; vacuum?: boolean; copyTo?: string[]; encryptTo?: string[];
 }
 
 export function registerBackup(program: Command): void {
@@ -34,6 +34,7 @@ export function registerBackup(program: Command): void {
     .option('--exclude-table-data <pattern>', 'PostgreSQL: this table\'s definition but not its rows (repeatable)', collect)
     .option('--no-owner', 'PostgreSQL: do not record object owners')
     .option('--no-privileges', 'PostgreSQL: do not record GRANTs')
+    .option('--encrypt-to <recipient>', 'encrypt every stored file (after compression) to this age recipient, age1… as age-keygen prints it (repeatable; default: the connection\'s encryptTo in the config file). `age -d -i key.txt` decrypts it without Lifeboat', collect)
     .option('--copy-to <location>', 'also write the same backup, checked the same way, to this folder, s3://bucket/prefix or configured destination (repeatable): each copy is complete on its own, and one that fails is named and removed while the others are kept', collect)
     .addHelpText('after', '\nExamples:\n  lifeboat backup /srv/app.db --backup-dir /var/backups/lifeboat --json\n  lifeboat backup /srv/app.db --sqlite-format snapshot\n  lifeboat backup crm --format directory --jobs 4\n  lifeboat backup crm -t public.orders -t public.customers --compression zstd')
     .action(action(async (ctx, reference: string, flags: BackupFlags) => {
@@ -43,7 +44,7 @@ export function registerBackup(program: Command): void {
         jobs: flags.jobs, schemaOnly: flags.schemaOnly, dataOnly: flags.dataOnly, schemas: flags.schema, excludeSchemas: flags.excludeSchema,
         tables: flags.table, excludeTables: flags.excludeTable, excludeTableData: flags.excludeTableData,
         noOwner: flags.owner === false ? true : undefined, noPrivileges: flags.privileges === false ? true : undefined,
-        sqliteFormat: flags.sqliteFormat, vacuum: flags.vacuum,
+        sqliteFormat: flags.sqliteFormat, vacuum: flags.vacuum, encryptTo: flags.encryptTo ?? cli.encryptTo,
       }, ctx.config, cli.connection.engine);
       const access = cli.connection.engine === 'sqlite' ? {} : accessFor(ctx.config, cli);
       const destinations = [ctx.job.destination, ...(flags.copyTo ?? []).map(location => openDestination(location, ctx.config.destinations))];

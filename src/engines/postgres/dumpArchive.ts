@@ -30,7 +30,7 @@ export function archivePath(entry: CatalogEntry, destination: Destination): stri
 
 /** The same for a backup whose manifest is not written yet. */
 export function archivePathOf(prefix: string, files: StoredFile[], format: PgFormat, destination: Destination): string | undefined {
-  if (!destination.localPath || files.some(f => f.codec !== 'none')) return undefined;
+  if (!destination.localPath || files.some(f => f.codec !== 'none' || f.encryption)) return undefined;
   if (format === 'directory') return destination.localPath(prefix);
   return destination.localPath(`${prefix}/${files[0].name}`);
 }
