@@ -11,7 +11,7 @@ import type { Manifest } from '../core/manifest';
 import { toolAccess, type ServerAccess } from '../engines/access';
 import type { ServerTarget } from '../engines';
 import type { BackupSettings } from '../engines/backupRequest';
-import { parseCredentials, parseDestinationSettings, type DestinationSettings } from '../storage/destinationSettings';
+import { parseCredentials, parseDestinationSettings, type DestinationSettings, type S3Keys } from '../storage/destinationSettings';
 
 /**
  * The CLI's config file (JSON): where backups go and which connections exist. Passwords are never
@@ -127,7 +127,11 @@ function readDestinations(value: unknown, base: string, file: string | undefined
     const location = resolveLocation(base, settings.location);
     if (!credentialsFile) return { ...settings, location };
     const keys = path.resolve(base, credentialsFile);
-    return { ...settings, location, credentials: parseCredentials(readPrivateFile(keys, `credentials file of destination "${settings.name}"`), `The credentials file ${keys}`) };
+    // Read when the destination is first used: a file that cannot be read fails that destination
+    // only, not every command (one that backs up to a folder, say).
+    let read: Promise<S3Keys> | undefined;
+    const credentials = () => read ??= Promise.resolve().then(() => parseCredentials(readPrivateFile(keys, `credentials file of destination "${settings.name}"`), `The credentials file ${keys}`));
+    return { ...settings, location, credentials };
   });
 }
 

@@ -3,6 +3,7 @@ import { LIFEBOAT_VERSION } from '../core/version';
 import { registerBackup } from './commands/backup';
 import { registerDelete } from './commands/delete';
 import { registerCopy } from './commands/copy';
+import { registerSweep } from './commands/sweep';
 import { registerDiff } from './commands/diff';
 import { registerMerge } from './commands/merge';
 import { registerUndoMerge } from './commands/undoMerge';
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerRestore(program);
   registerCopy(program);
   registerDelete(program);
+  registerSweep(program);
   registerTestConnection(program);
   registerDiff(program);
   registerMerge(program);

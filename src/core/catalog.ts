@@ -82,9 +82,14 @@ export async function sweepDeadWriters(ctx: { destination: Destination; scratchP
   }
 }
 
-/** Partial files and scratch folders of dead writers, and backups they left unfinished. */
-async function sweepDestination(destination: Destination, logger?: Logger): Promise<void> {
-  for (const item of await destination.sweepStale()) logger?.info(`Removed ${item}: left behind by a backup that was interrupted.`);
+/** Partial files and scratch folders of dead writers, unfinished uploads, and backups they left
+ *  unfinished, in one destination: removed, and returned as they are named in the log. */
+export async function sweepDestination(destination: Destination, logger?: Logger): Promise<string[]> {
+  const removed: string[] = [];
+  for (const item of await destination.sweepStale()) {
+    logger?.info(`Removed ${item}: left behind by a backup that was interrupted.`);
+    removed.push(item);
+  }
   const manifests = new Set<string>();
   const markers: ObjectInfo[] = [];
   for await (const object of destination.list('')) {
@@ -94,7 +99,8 @@ async function sweepDestination(destination: Destination, logger?: Logger): Prom
     if (parts[2] === MANIFEST_FILE) manifests.add(`${parts[0]}/${parts[1]}`);
     else if (ownedKind(parts[2]) === 'writing') markers.push(object);
   }
-  await removeAbandoned(destination, markers, manifests, logger);
+  removed.push(...await removeAbandoned(destination, markers, manifests, logger));
+  return removed;
 }
 
 /**
@@ -102,7 +108,8 @@ async function sweepDestination(destination: Destination, logger?: Logger): Prom
  * marker whose process is gone means the backup was killed: without a manifest, its payload is
  * removed; with one, only the marker is (the kill came after the manifest).
  */
-async function removeAbandoned(destination: Destination, markers: ObjectInfo[], manifests: Set<string>, logger?: Logger): Promise<void> {
+async function removeAbandoned(destination: Destination, markers: ObjectInfo[], manifests: Set<string>, logger?: Logger): Promise<string[]> {
+  const removed: string[] = [];
   for (const marker of markers) {
     const name = marker.key.split('/')[2];
     if (!isOrphan(name, marker.modified)) continue;
@@ -116,8 +123,10 @@ async function removeAbandoned(destination: Destination, markers: ObjectInfo[], 
       const referenced = await sharedInUse(destination, backupPrefix.split('/')[0], manifests);
       if (referenced) await deleteOwnShared(destination, backupPrefix, referenced);
       logger?.info(`Removed ${backupPrefix}: a backup that was interrupted before its manifest was written.`);
+      removed.push(`${destination.location}/${backupPrefix}`);
     }
   }
+  return removed;
 }
 
 /** The shared files the complete backups of `connectionId` list, or undefined when a manifest

@@ -20,7 +20,15 @@ export interface DestinationSettings {
   storageClass?: string;
   serverSideEncryption?: 'AES256' | 'aws:kms';
   kmsKeyId?: string;
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Keys, or how to read them when the destination is first used (a credentials file that
+   *  cannot be read then fails that destination only, not every command). */
+  credentials?: S3Keys | (() => Promise<S3Keys>);
+}
+
+export interface S3Keys {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -67,7 +75,7 @@ export function parseDestinationSettings(value: unknown, where: string): { setti
 }
 
 /** The keys of a credentials file: JSON with accessKeyId and secretAccessKey (and sessionToken). */
-export function parseCredentials(text: string, where: string): NonNullable<DestinationSettings['credentials']> {
+export function parseCredentials(text: string, where: string): S3Keys {
   let value: Record<string, unknown>;
   try {
     value = JSON.parse(text) as Record<string, unknown>;

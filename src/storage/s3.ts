@@ -10,6 +10,7 @@ import { CancelledError, LifeboatError, errorMessage, isCancelled } from '../cor
 import { objectKeyParts } from '../core/objectKey';
 import { isOrphan, ownedName, writerTag } from '../core/orphans';
 import { s3LocationText } from './s3Location';
+import type { S3Keys } from './destinationSettings';
 
 /**
  * An S3 bucket (AWS, or an S3-compatible store: MinIO, R2, B2, Ceph) under a prefix. Objects are
@@ -38,8 +39,9 @@ export interface S3DestinationOptions {
   /** 'AES256' (SSE-S3) or 'aws:kms' with `kmsKeyId`. */
   serverSideEncryption?: 'AES256' | 'aws:kms';
   kmsKeyId?: string;
-  /** Explicit keys (from SecretStorage or a 0600 file); otherwise the AWS default chain. */
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Explicit keys (from SecretStorage or a 0600 file), or a function that reads them when first
+   *  needed; otherwise the AWS default chain. */
+  credentials?: S3Keys | (() => Promise<S3Keys>);
   partSize?: number;
   queueSize?: number;
 }
@@ -264,6 +266,8 @@ export class S3Destination implements Destination {
 
   /** An S3 error as a person should read it: the service's own code and words, and what to check. */
   private explain(error: unknown, action: string, cause2?: unknown): LifeboatError {
+    // Lifeboat's own words (the credentials file that cannot be read) stay as they are.
+    if (error instanceof LifeboatError) return error;
     const name = (error as { name?: string }).name ?? '';
     const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
     const cause = cause2 === undefined ? error : new AggregateError([error, cause2], errorMessage(error));

@@ -180,6 +180,29 @@ describe('S3 destinations (CLI, fauxqs)', () => {
     assert.deepEqual((await bucketKeys()).filter(k => !before.includes(k)), [], 'nothing of the refused copy is in the bucket');
   });
 
+  it('lifeboat sweep --to: a killed backup\'s copy in a bucket that is not the backup folder is swept on request', async () => {
+    const big = tmp.file('big-copy.db');
+    createSampleDatabase(big, { rows: 3000, blobBytes: 96 * 1024 });
+    const cli = config({ backupFolder: tmp.file('sweep-local'), connections: [{ id: 'bigcopy', name: 'BigCopy', engine: 'sqlite', path: big }] });
+    const child = startCli(['--config', cli.file, 'backup', 'bigcopy', '--compression', 'none', '--copy-to', 'offsite']);
+    const exited = new Promise(resolve => child.once('close', resolve));
+    const underWay = async () => (await bucketKeys()).some(k => k.includes('.lifeboat-uploads/') && k.includes('bigcopy/'));
+    let marked = false;
+    while (!marked && child.exitCode === null) {
+      marked = await underWay();
+      if (!marked) await new Promise(resolve => setTimeout(resolve, 10));
+    }
+    child.kill('SIGKILL');
+    await exited;
+    assert.ok(marked, 'the copy was uploading when the backup was killed');
+    const leftInBucket = async () => (await bucketKeys()).filter(k => k.includes('bigcopy/'));
+    assert.ok((await leftInBucket()).length > 0, 'the killed writer left its marker and in-progress backup behind');
+    const swept = JSON.parse((await cli.ok('sweep', '--to', 'offsite')).stdout) as { swept: { location: string; removed: string[] }[] };
+    const inBucket = swept.swept.find(s => s.location === `s3://${bucket.bucket}/lifeboat`)!;
+    assert.ok(inBucket.removed.some(r => /\(upload .+\)$/.test(r)), `the unfinished upload is named: ${inBucket.removed.join(', ')}`);
+    assert.deepEqual(await leftInBucket(), [], 'nothing of the killed copy is left in the bucket');
+  });
+
   it('refuses a credentials file others can read, and keys written into the config, before anything is sent', async () => {
     const loose = tmp.file('loose-keys.json');
     fs.writeFileSync(loose, JSON.stringify(TEST_CREDENTIALS), { mode: 0o644 });
@@ -193,6 +216,8 @@ describe('S3 destinations (CLI, fauxqs)', () => {
     const refused = await cli.run('backup', 'shop');
     assert.equal(refused.code, 2, refused.stdout + refused.stderr);
     assert.match(refused.stdout, /can be read by other users.*chmod 600/s);
+    const elsewhere = await cli.run('--backup-dir', tmp.file('elsewhere'), 'list');
+    assert.equal(elsewhere.code, 0, `a command that does not use the destination is not stopped by its keys file: ${elsewhere.stdout}`);
     const inline = configuredCli(tmp.file('inline.json'), {
       destinations: [{ name: 'offsite', location: `s3://${bucket.bucket}/lifeboat`, secretAccessKey: 'x' }],
     });
