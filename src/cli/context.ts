@@ -44,7 +44,7 @@ export function action<Args extends unknown[]>(run: (ctx: CommandContext, ...arg
     let code: number;
     try {
       const config = loadConfig({ config: globals.config, backupDir: globals.backupDir, pgBinDir: globals.pgBinDir, mysqlBinDir: globals.mysqlBinDir, scratchDir: globals.scratchDir, identity: globals.identity });
-      useIdentities(readIdentities(config));
+      useIdentities(() => readIdentities(config));
       const destination = openDestination(config.backupFolder, config.destinations);
       const job = jobContext(destination, output.logger, { signal: controller.signal, onProgress: output.progress(), ...(config.scratchFolder ? { scratchFolder: config.scratchFolder } : {}) });
       await sweepDeadWriters(job);

@@ -19,6 +19,8 @@ import { LifeboatError } from './errors';
 
 const INTRO = 'age-encryption.org/v1';
 const CHUNK = 64 * 1024;
+/** The longest header read (with the nonce): far more than 64 recipients' stanzas. */
+const MAX_HEADER = 64 * 1024;
 const TAG = 16;
 /** The work factor Lifeboat writes for a passphrase (age's own default: 2^18). */
 const SCRYPT_LOG_N = 18;
@@ -26,7 +28,10 @@ const SCRYPT_LOG_N = 18;
 const SCRYPT_MAX_LOG_N = 22;
 
 export type AgeRecipient = { kind: 'x25519'; publicKey: Buffer } | { kind: 'scrypt'; passphrase: string };
-export type AgeIdentity = { kind: 'x25519'; secretKey: Buffer } | { kind: 'scrypt'; passphrase: string };
+export type AgeIdentity = { kind: 'x25519'; secretKey: Buffer } | { kind: 'scrypt'; passphrase: string }
+  /** The file key itself, as the process that encrypted a file knows it (it can read its own
+   *  output back, for the checks at backup time, without anyone's secret key). */
+  | { kind: 'file-key'; fileKey: Buffer };
 
 // --- keys: "age1…" recipients and "AGE-SECRET-KEY-1…" identities are Bech32 ----------------
 
@@ -91,9 +96,16 @@ function bech32Decode(text: string): { hrp: string; bytes: Buffer } | undefined 
 export function parseRecipient(text: string): AgeRecipient {
   const decoded = bech32Decode(text.trim());
   if (!decoded || decoded.hrp !== 'age' || decoded.bytes.length !== 32) {
-    throw new LifeboatError('usage', `"${text.trim().slice(0, 80)}" is not an age recipient.`, 'Give a public key as age-keygen prints it: age1… (62 characters).');
+    // A secret key given where a public one belongs is not repeated back into logs.
+    const shown = /^age-secret-key-/i.test(text.trim()) ? 'an AGE-SECRET-KEY (a secret key, not shown)' : `"${text.trim().slice(0, 80)}"`;
+    throw new LifeboatError('usage', `${shown} is not an age recipient.`, 'Give a public key as age-keygen prints it (age1…, 62 characters); age-keygen -y key.txt prints the one of a key file.');
   }
   return { kind: 'x25519', publicKey: decoded.bytes };
+}
+
+/** A recipient as age writes it: lower-case Bech32 "age1…", whatever case it was given in. */
+export function recipientText(recipient: { publicKey: Buffer }): string {
+  return bech32Encode('age', recipient.publicKey);
 }
 
 /** The identities in an age identity file (age-keygen's output: comments and AGE-SECRET-KEY-1… lines). */
@@ -201,6 +213,8 @@ interface Stanza { type: string; args: string[]; body: Buffer }
 /** Unwraps the file key from the stanzas with one of `identities`, or undefined. */
 function unwrap(stanzas: Stanza[], identities: AgeIdentity[]): Buffer | undefined {
   for (const identity of identities) {
+    // Checked by the header MAC like any other: a wrong one fails there.
+    if (identity.kind === 'file-key') return identity.fileKey;
     for (const s of stanzas) {
       if (identity.kind === 'scrypt' && s.type === 'scrypt') {
         if (stanzas.length !== 1) throw damaged('an scrypt stanza must be the only one');
@@ -288,7 +302,7 @@ function sealChunk(key: Buffer, nonce: Buffer, plaintext: Buffer, out: Buffer[])
 }
 
 /** Encrypts a stream to `recipients` in the age format. */
-export function ageEncrypt(recipients: AgeRecipient[]): Transform {
+export function ageEncrypt(recipients: AgeRecipient[]): Transform & { readonly fileKey: Buffer } {
   if (recipients.length === 0) throw new LifeboatError('usage', 'Encryption needs at least one recipient.');
   if (recipients.some(r => r.kind === 'scrypt') && recipients.length > 1) throw new LifeboatError('usage', 'A passphrase cannot be combined with other recipients (the age format allows it alone).');
   const fileKey = randomBytes(16);
@@ -304,7 +318,7 @@ export function ageEncrypt(recipients: AgeRecipient[]): Transform {
     headerSent = true;
     return out;
   };
-  return new Transform({
+  const stream = new Transform({
     transform(chunk: Buffer, _enc, done: TransformCallback) {
       held.push(chunk);
       const out = sealed();
@@ -320,6 +334,7 @@ export function ageEncrypt(recipients: AgeRecipient[]): Transform {
       done();
     },
   });
+  return Object.assign(stream, { fileKey });
 }
 
 /**
@@ -375,14 +390,15 @@ export function ageDecrypt(identities: AgeIdentity[]): Transform {
 
 /** Parses the header once it is all in `bytes` (undefined until then): the payload key and the header's length with the nonce. */
 function readHeader(bytes: Buffer, identities: AgeIdentity[]): { payloadKey: Buffer; length: number } | undefined {
+  if (bytes.length >= INTRO.length + 1 && !bytes.subarray(0, INTRO.length + 1).equals(Buffer.from(`${INTRO}\n`))) throw notAge();
   const end = bytes.indexOf('\n--- ');
-  if (end < 0) {
-    if (bytes.length > 64 * 1024) throw damaged('its header is longer than any Lifeboat writes or reads');
-    if (bytes.length >= INTRO.length + 1 && !bytes.subarray(0, INTRO.length + 1).equals(Buffer.from(`${INTRO}\n`))) throw notAge();
+  const macEnd = end < 0 ? -1 : bytes.indexOf('\n', end + 5);
+  if (macEnd < 0 || bytes.length < macEnd + 1 + 16) {
+    // Bounded, whether or not the end of the header was seen: a file that never ends its header
+    // is damage, not a reason to keep reading it into memory.
+    if (bytes.length > MAX_HEADER) throw damaged('its header is longer than any Lifeboat writes or reads');
     return undefined;
   }
-  const macEnd = bytes.indexOf('\n', end + 5);
-  if (macEnd < 0 || bytes.length < macEnd + 1 + 16) return undefined;
   const text = bytes.subarray(0, macEnd).toString('latin1');
   const lines = text.split('\n');
   if (lines[0] !== INTRO) throw notAge();

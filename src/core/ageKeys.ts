@@ -1,5 +1,5 @@
 import type { Transform } from 'node:stream';
-import { ageDecrypt, ageEncrypt, parseRecipient, type AgeIdentity, type AgeRecipient } from './ageFormat';
+import { ageDecrypt, ageEncrypt, parseRecipient, recipientText, type AgeIdentity, type AgeRecipient } from './ageFormat';
 import { LifeboatError } from './errors';
 import type { FileEncryption } from './manifest';
 
@@ -22,38 +22,57 @@ export function encryptionPlan(options: { recipients?: string[]; passphrase?: st
     if (options.passphrase.length < 8) throw new LifeboatError('usage', 'The passphrase is shorter than 8 characters.', 'Use a long passphrase, or age recipients (age-keygen).');
     return { recipients: [{ kind: 'scrypt', passphrase: options.passphrase }], to: ['passphrase'] };
   }
-  const to = [...new Set((options.recipients ?? []).map(r => r.trim()))];
+  const recipients = (options.recipients ?? []).map(parseRecipient) as { kind: 'x25519'; publicKey: Buffer }[];
+  // As age writes them (lower case), once each: the manifest's grammar takes only that form.
+  const to = [...new Set(recipients.map(recipientText))];
   if (to.length === 0) throw new LifeboatError('usage', 'Encryption needs at least one recipient (age1…).');
   return { recipients: to.map(parseRecipient), to };
 }
 
-export function encryptor(plan: EncryptionPlan): Transform {
-  return ageEncrypt(plan.recipients);
+/** File keys of what this process encrypted, by the SHA-256 of the stored bytes: it reads its own
+ *  output back (the checks a backup makes before its manifest) without anyone's secret key. */
+const ownFileKeys = new Map<string, Buffer>();
+
+/** The encrypting stage; `stored(sha256)` is called once the stored bytes' hash is known. */
+export function encryptor(plan: EncryptionPlan): Transform & { remember(storedSha256: string): void } {
+  const stream = ageEncrypt(plan.recipients);
+  return Object.assign(stream, { remember: (storedSha256: string) => { ownFileKeys.set(storedSha256, stream.fileKey); } });
 }
 
 export function describeEncryption(plan: EncryptionPlan): FileEncryption {
   return { format: 'age', to: [...plan.to] };
 }
 
-let identities: AgeIdentity[] = [];
+let given: () => AgeIdentity[] = () => [];
+let loaded: AgeIdentity[] | undefined;
 
-/** The identities (age secret keys, or a passphrase) this process decrypts backups with. */
-export function useIdentities(list: AgeIdentity[]): void {
-  identities = [...list];
+/** The identities (age secret keys, or a passphrase) this process decrypts backups with, or how
+ *  to read them when a backup first needs them (so a key file is read only by work that uses it). */
+export function useIdentities(list: AgeIdentity[] | (() => AgeIdentity[])): void {
+  given = typeof list === 'function' ? list : () => list;
+  loaded = undefined;
 }
 
-/** Whether this process was given anything to decrypt with. */
-export function hasIdentities(): boolean {
-  return identities.length > 0;
+function identities(): AgeIdentity[] {
+  loaded ??= given();
+  return loaded;
 }
 
-/** The decrypting stage for a file encrypted as `encryption`; a clear error when this process
- *  was given nothing to decrypt it with. */
-export function decryptor(encryption: FileEncryption): Transform {
-  if (identities.length === 0) {
+/** Whether this process can decrypt `file`: it holds identities, or wrote the file itself. */
+export function canDecrypt(file: { sha256: string }): boolean {
+  return ownFileKeys.has(file.sha256) || identities().length > 0;
+}
+
+/** The decrypting stage for `file` (encrypted as its `encryption` says); a clear error when this
+ *  process was given nothing to decrypt it with. */
+export function decryptor(file: { sha256: string; encryption: FileEncryption }): Transform {
+  const own = ownFileKeys.get(file.sha256);
+  if (own) return ageDecrypt([{ kind: 'file-key', fileKey: own }]);
+  const { encryption } = file;
+  if (identities().length === 0) {
     const passphrase = encryption.to.includes('passphrase');
     throw new LifeboatError('usage', `The backup is encrypted ${passphrase ? 'with a passphrase' : `to ${encryption.to.join(', ')}`}, and no ${passphrase ? 'passphrase' : 'identity'} was given to decrypt it.`,
       passphrase ? 'Decrypt it with the age command (age -d, which asks for the passphrase): the CLI takes identity files only, so far.' : 'Give the identity file of one of its recipients (--identity key.txt, mode 0600, as age-keygen writes it).');
   }
-  return ageDecrypt(identities);
+  return ageDecrypt(identities());
 }

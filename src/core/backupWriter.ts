@@ -10,7 +10,7 @@ import { createScratch, type Scratch } from './scratch';
 import { deleteOwnShared } from './sharedFiles';
 import { adoptFile, fileSource, storeStreamToAll, type CopyFailure, type StoreOptions as PipelineStoreOptions } from './storePipeline';
 import { LIFEBOAT_TOOL } from './version';
-import type { EncryptionPlan } from './ageKeys';
+import { describeEncryption, type EncryptionPlan } from './ageKeys';
 
 /**
  * The one way a backup is written, whatever made it (an engine's dump or copy, a merge's undo
@@ -263,7 +263,7 @@ export class BackupWriter {
         timings: { ...parts.timings, totalMs: elapsedMs(this.started) },
         verifications: [{ at: completedAt, kind: 'at-backup', ok: true, durationMs: parts.checkMs ?? 0, checks, by: LIFEBOAT_TOOL }],
         parent: own?.parent ?? parts.parent ?? null,
-        encryption: null,
+        encryption: this.encryption ? describeEncryption(this.encryption) : null,
         copies: locations,
         createdBy: LIFEBOAT_TOOL,
       };

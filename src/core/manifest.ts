@@ -2,7 +2,7 @@ import type { EngineName } from './connection';
 import { LifeboatError } from './errors';
 import { formatBytes } from './format';
 import {
-  FieldError, backupId, connectionId, consistencyValue, each, engine, finite, isRecord, isoTime, kind, list, nullable, optionValue, optional, shape, shown,
+  FieldError, backupId, connectionId, consistencyValue, each, encryption, engine, finite, isRecord, isoTime, kind, list, nullable, optionValue, optional, shape, shown,
   storedFile, tableFigures, freeText, toolName, toolVersion, values,
 } from './manifestGrammar';
 
@@ -118,7 +118,9 @@ export interface Manifest {
   timings: Record<string, number>;
   verifications: Verification[];
   parent: string | null;
-  encryption: null;
+  /** Set when the backup's files are encrypted (each file's `encryption` says how): a Lifeboat
+   *  older than encryption refuses such a manifest, rather than take ciphertext for damage. */
+  encryption: FileEncryption | null;
   /** The destinations that held the whole payload when this manifest was written (backupWriter.ts):
    *  where the other copies of this backup are. Absent in manifests of Lifeboat 0.1.0. */
   copies?: BackupCopy[];
@@ -187,7 +189,7 @@ const checkManifest = shape({
   // Each verification record is checked where verifications are read.
   verifications: list,
   parent: nullable(backupId),
-  encryption: (value, field) => { if (value !== null) throw new FieldError(field, 'is set: this Lifeboat reads no encrypted backups'); },
+  encryption: nullable(encryption),
   copies: optional(each(shape({ location: freeText, kind }))),
   createdBy: freeText,
 });

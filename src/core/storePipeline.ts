@@ -10,7 +10,7 @@ import { flushBehindStage } from './flushBehind';
 import type { Codec, StoredFile } from './manifest';
 import type { Destination } from './destination';
 import { FanOut } from './fanOut';
-import { decryptor, describeEncryption, encryptor, hasIdentities, type EncryptionPlan } from './ageKeys';
+import { canDecrypt, decryptor, describeEncryption, encryptor, type EncryptionPlan } from './ageKeys';
 
 /**
  * The one pass every stored byte goes through: read → hash content → compress → hash stored
@@ -111,6 +111,8 @@ export async function storeStreamToAll(options: Omit<StoreOptions, 'destination'
   if (producerError && (lost.length === 0 || (first && first.stage !== fan && first.stage !== stored))) throw producerError;
   if (lost.length > 0) throw lost[0];
   if (producerError) throw producerError;
+  // This process may read back what it just encrypted (the archive check) without a secret key.
+  for (const stage of encrypting) stage.remember(stored.sha256);
   const contentSize = content ? content.bytes : await precompressed?.contentSize;
   const contentSha256 = content instanceof HashingStream ? content.sha256 : undefined;
   return {
@@ -178,7 +180,7 @@ export async function readStoredFile(options: {
   const { destination, key, file, signal } = options;
   // An encrypted file only checked, by a process that holds no key for it (verifying an
   // off-site copy, say): its stored bytes are what can be checked, and they are.
-  if (file.encryption && !hasIdentities() && !options.sink && !options.target) {
+  if (file.encryption && !canDecrypt(file) && !options.sink && !options.target) {
     await checkStoredBytes(destination, key, file, signal, true);
     return;
   }
@@ -194,7 +196,7 @@ export async function readStoredFile(options: {
   try {
     // Encrypted after compression, so decrypted before it: a changed byte fails its chunk's tag.
     // Made first: with no identity to decrypt with, nothing is opened or created.
-    const decrypting = file.encryption ? [decryptor(file.encryption)] : [];
+    const decrypting = file.encryption ? [decryptor({ sha256: file.sha256, encryption: file.encryption })] : [];
     // The source first: if it is missing, no target file has been created yet.
     const source = await destination.read(key).catch((error: unknown) => {
       // The manifest lists the file, so a missing one is a damaged backup, not a wrong name.
@@ -222,6 +224,8 @@ export async function readStoredFile(options: {
     const cause = first?.error ?? error;
     const into = options.target ?? `the reader of ${file.name}`;
     if (isDiskFull(cause)) throw explainIoError(cause, `write ${into}`);
+    // "No key opens it" can also mean a changed recipient stanza: the stored bytes tell which.
+    if (file.encryption && cause instanceof LifeboatError && cause.code === 'usage' && !options.hashesChecked) await checkStoredBytes(destination, key, file, signal);
     if (cause instanceof LifeboatError) throw cause;
     const code = String((cause as NodeJS.ErrnoException).code ?? '');
     // Whatever the codec (zlib's Z_* codes, zstd's own), a stream that does not decode is damage.

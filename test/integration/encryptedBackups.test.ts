@@ -18,7 +18,7 @@ import { tempFolder } from '../support/temp';
 // verify and the PostgreSQL drill decrypt with an identity file, refuse clearly without one, and
 // the manifest names the recipients, never a key.
 
-interface Made { backup: { id: string; location: string; manifest: { files: { name: string; codec: string; encryption?: { format: string; to: string[] } }[] } } }
+interface Made { backup: { id: string; location: string; manifest: { files: { name: string; codec: string; encryption?: { format: string; to: string[] } }[]; encryption?: unknown } } }
 
 stopServersAfterTests();
 
@@ -112,8 +112,16 @@ describe('encrypted backups (age, CLI)', () => {
       connections: [{ id: 'music', name: 'Music', engine: 'postgres', host: pg.host, port: pg.port, user: pg.user, database: 'chinook', passwordEnv: 'LIFEBOAT_ENC_PG_PASSWORD' }],
       destinations: [{ name: 'offsite', location: `s3://${bucket.bucket}/enc`, endpoint: s3.endpoint, credentialsFile: keys }],
     }, { LIFEBOAT_ENC_PG_PASSWORD: pg.password });
-    const made = JSON.parse((await cli.ok('backup', 'music', '--format', 'custom', '--encrypt-to', recipient)).stdout) as Made;
-    assert.deepEqual(made.backup.manifest.files.map(f => f.encryption?.to), [[recipient]]);
+    // The backup itself needs no key: it checks the archive with the key of the file it wrote.
+    // The format is left to Lifeboat, and 2 dump jobs asked for by the config: still one stream.
+    const noKey = configuredCli(tmp.file('pg-nokey.json'), { ...JSON.parse(fs.readFileSync(cli.file, 'utf8')), identityFile: undefined, backupJobs: 2 }, { LIFEBOAT_ENC_PG_PASSWORD: pg.password });
+    const made = JSON.parse((await noKey.ok('backup', 'music', '--encrypt-to', recipient.toUpperCase())).stdout) as Made & { backup: { manifest: { options: { format?: string }; encryption: unknown } } };
+    assert.deepEqual(made.backup.manifest.files.map(f => f.encryption?.to), [[recipient]], 'the recipient as age writes it');
+    assert.equal(made.backup.manifest.options.format, 'custom');
+    assert.deepEqual(made.backup.manifest.encryption, { format: 'age', to: [recipient] }, 'a Lifeboat older than encryption refuses the manifest');
+    const withoutKey = await noKey.run('verify', made.backup.id);
+    assert.equal(withoutKey.code, 2, `no key is a usage error, not damage: ${withoutKey.stdout}`);
+    assert.match(withoutKey.stdout, /no identity was given/);
     const drill = JSON.parse((await cli.ok('verify', made.backup.id, '--deep')).stdout) as { ok: boolean };
     assert.equal(drill.ok, true);
     await cli.ok('restore', made.backup.id, '--database', 'chinook_decrypted', '--jobs', '2');

@@ -4,7 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ageDecrypt, ageEncrypt, newIdentity, parseIdentities, parseRecipient, recipientOf, type AgeIdentity, type AgeRecipient } from '../../src/core/ageFormat';
+import { ageDecrypt, ageEncrypt, newIdentity, parseIdentities, parseRecipient, recipientOf, recipientText, type AgeIdentity, type AgeRecipient } from '../../src/core/ageFormat';
 import { LifeboatError } from '../../src/core/errors';
 import { tempFolder } from '../support/temp';
 
@@ -133,6 +133,14 @@ describe('the age format', () => {
     }
     await assert.rejects(decrypt(sealed, parseIdentities(newIdentity().identity, 'other')), (e: LifeboatError) => e.code === 'usage' && /X25519/.test(e.message));
     await assert.rejects(decrypt(Buffer.from('not an age file at all, just some text\n'.repeat(10)), identities), (e: LifeboatError) => e.code === 'verification' && /not in the age format/.test(e.message));
+    // A header that never ends is refused once it is longer than any real one, not read on.
+    const endless = Buffer.concat([sealed.subarray(0, headerEnd), Buffer.alloc(2 * 1024 * 1024, 0x41)]);
+    await assert.rejects(decrypt(endless, identities), (e: LifeboatError) => e.code === 'verification' && /header is longer/.test(e.message));
+  });
+
+  it('recipients are recorded as age writes them; a secret key given as a recipient is not repeated', () => {
+    assert.equal(recipientText(parseRecipient(recipient.toUpperCase()) as { publicKey: Buffer }), recipient);
+    assert.throws(() => parseRecipient(identity), (e: LifeboatError) => e.code === 'usage' && !e.message.includes(identity.slice(20)) && /secret key, not shown/.test(e.message));
   });
 });
 

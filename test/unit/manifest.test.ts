@@ -75,7 +75,7 @@ describe('manifest', () => {
       ['timings', { totalMs: 'fast' }, /timings\.totalMs is "fast", not a finite number/],
       ['verifications', {}, /verifications is \{\}, not a list/],
       ['parent', '../x', /parent is "\.\.\/x", not a backup id/],
-      ['encryption', { key: 'x' }, /encryption is set/],
+      ['encryption', { key: 'x' }, /encryption\.format is .*, not "age"/],
       ['server', null, /server is null, not an object/],
     ];
     for (const [field, value, message] of cases) {

@@ -82,6 +82,9 @@ export async function listArchive(pgRestore: string, env: NodeJS.ProcessEnv, sou
       // pg_restore closing its input early is expected; a damaged stored file is not, and it
       // explains pg_restore's own failure (a stream cut short by damage reads as "too short").
       if (fed instanceof LifeboatError && fed.code === 'verification' && !/premature|EPIPE/i.test(fed.message)) throw fed;
+      // Nothing to decrypt the archive with, or the wrong key: that, not "damaged", is the answer.
+      // (pg_restore closing early makes the feed stop as cancelled: that is no answer.)
+      if (fed instanceof LifeboatError && fed.code === 'usage') throw fed;
       if (ran) throw ran;
     } else {
       await run.done;

@@ -60,8 +60,15 @@ export interface ResolvedOptions {
  * of these, Lifeboat picks the faster of one compressed stream and parallel jobs for this
  * database's shape (dumpStrategy.ts); a schema-only dump is small, so it is one stream.
  */
-export function resolveFormat(options: PostgresBackupOptions, shape: Omit<StrategyInput, 'codec' | 'jobs'>): ResolvedOptions {
+export function resolveFormat(options: PostgresBackupOptions & { encryptTo?: string[] }, shape: Omit<StrategyInput, 'codec' | 'jobs'>): ResolvedOptions {
   if (options.format) return { options: { ...options, format: options.format } };
+  if (options.encryptTo?.length) {
+    // An encrypted archive is one stream: a directory archive is read in place, so it cannot be
+    // encrypted yet (runBackup refuses it when asked for by name).
+    const single = { ...options, format: 'custom' as const, compressor: options.compressor ?? 'lifeboat' as const };
+    delete single.jobs;
+    return { options: single, chosen: 'chosen by Lifeboat: one stream in the custom format, which an encrypted backup needs' };
+  }
   if (options.jobs !== undefined && options.jobs > 1) return { options: { ...options, format: 'directory' } };
   if (options.compressor || options.schemaOnly) return { options: { ...options, format: 'custom' } };
   const strategy = chooseDumpStrategy({ ...shape, codec: options.codec, ...(options.jobs ? { jobs: options.jobs } : {}) });
