@@ -225,7 +225,8 @@ export async function readStoredFile(options: {
     const into = options.target ?? `the reader of ${file.name}`;
     if (isDiskFull(cause)) throw explainIoError(cause, `write ${into}`);
     // "No key opens it" can also mean a changed recipient stanza: the stored bytes tell which.
-    if (file.encryption && cause instanceof LifeboatError && cause.code === 'usage' && !options.hashesChecked) await checkStoredBytes(destination, key, file, signal);
+    // (Only once it was read: with no key given at all, nothing was.)
+    if (file.encryption && first !== undefined && cause instanceof LifeboatError && cause.code === 'usage' && !options.hashesChecked) await checkStoredBytes(destination, key, file, signal);
     if (cause instanceof LifeboatError) throw cause;
     const code = String((cause as NodeJS.ErrnoException).code ?? '');
     // Whatever the codec (zlib's Z_* codes, zstd's own), a stream that does not decode is damage.
