@@ -22,11 +22,13 @@ export function encryptionPlan(options: { recipients?: string[]; passphrase?: st
     if (options.passphrase.length < 8) throw new LifeboatError('usage', 'The passphrase is shorter than 8 characters.', 'Use a long passphrase, or age recipients (age-keygen).');
     return { recipients: [{ kind: 'scrypt', passphrase: options.passphrase }], to: ['passphrase'] };
   }
-  const recipients = (options.recipients ?? []).map(parseRecipient) as { kind: 'x25519'; publicKey: Buffer }[];
   // As age writes them (lower case), once each: the manifest's grammar takes only that form.
-  const to = [...new Set(recipients.map(recipientText))];
-  if (to.length === 0) throw new LifeboatError('usage', 'Encryption needs at least one recipient (age1…).');
-  return { recipients: to.map(parseRecipient), to };
+  const byText = new Map((options.recipients ?? []).map(text => {
+    const recipient = parseRecipient(text) as { kind: 'x25519'; publicKey: Buffer };
+    return [recipientText(recipient), recipient] as const;
+  }));
+  if (byText.size === 0) throw new LifeboatError('usage', 'Encryption needs at least one recipient (age1…).');
+  return { recipients: [...byText.values()], to: [...byText.keys()] };
 }
 
 /** File keys of what this process encrypted, by the SHA-256 of the stored bytes: it reads its own

@@ -1,7 +1,7 @@
 import { text } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
-import { Writable } from 'node:stream';
-import { beginBackup, commitBackup, listBackups, removeBackupFiles, type CatalogEntry } from './catalog';
+import { beginBackup, commitBackup, removeBackupFiles, type CatalogEntry } from './catalog';
+import { checkStoredBytes } from './storePipeline';
 import type { Destination } from './destination';
 import { CancelledError, LifeboatError, isCancelled } from './errors';
 import { HashingStream } from './hashing';
@@ -34,12 +34,13 @@ export interface CopiedBackup {
 export async function copyBackup(entry: CatalogEntry, from: Destination, to: Destination, options: CopyOptions = {}): Promise<CopiedBackup> {
   const { manifest, prefix } = entry;
   if (from.location === to.location) throw new LifeboatError('usage', `The backup ${manifest.id} is already in ${to.location}.`, 'Copy it to another folder or bucket.');
-  const existing = (await listBackups(to, { connectionId: manifest.connection.id })).entries.find(e => e.manifest.id === manifest.id);
-  if (existing) throw new LifeboatError('usage', `${to.location} already holds the backup ${manifest.id}.`, 'Verify that copy (lifeboat verify --deep), or delete it first to copy it again.');
-
-  const shared = manifest.shared ?? [];
+  // One listing of the target's connection says both whether the backup is there already and
+  // which shared files it holds.
   const have = new Set<string>();
   for await (const object of to.list(`${manifest.connection.id}/`)) have.add(object.key);
+  if (have.has(`${prefix}/${MANIFEST_FILE}`)) throw new LifeboatError('usage', `${to.location} already holds the backup ${manifest.id}.`, 'Verify that copy (lifeboat verify --deep), or delete it first to copy it again.');
+
+  const shared = manifest.shared ?? [];
   const total = [...manifest.files, ...shared].reduce((n, f) => n + f.size, 0);
   let done = 0;
   let copiedBytes = 0;
@@ -55,7 +56,7 @@ export async function copyBackup(entry: CatalogEntry, from: Destination, to: Des
     for (const file of shared) {
       const key = sharedKey(manifest.connection.id, file.name);
       if (have.has(key)) {
-        await checkStoredFile(to, key, file, options.signal);
+        await checkStoredBytes(to, key, file, options.signal, true);
         sharedReused++;
       } else {
         await copyStoredFile(from, to, key, file, options.signal, read => options.onBytes?.(done + read, total));
@@ -102,14 +103,5 @@ async function copyStoredFile(from: Destination, to: Destination, key: string, f
     await to.delete(key);
     throw new LifeboatError('verification', `${file.name} in ${from.location} does not match its manifest (${hash.bytes !== file.size ? `${hash.bytes} bytes, the manifest says ${file.size}` : 'its SHA-256 differs'}).`,
       'That copy is damaged, so it was not copied: copy from another one, or verify it (lifeboat verify).');
-  }
-}
-
-/** A file the target already holds, read back and checked against the manifest. */
-async function checkStoredFile(to: Destination, key: string, file: StoredFile, signal: AbortSignal | undefined): Promise<void> {
-  const hash = new HashingStream();
-  await pipeline(await to.read(key), hash, new Writable({ write(_chunk, _encoding, done) { done(); } }), { signal });
-  if (hash.bytes !== file.size || hash.sha256 !== file.sha256) {
-    throw new LifeboatError('verification', `${to.location} already holds ${key}, but not the bytes the backup needs.`, 'Check that folder or bucket: a shared file there is damaged.');
   }
 }

@@ -110,6 +110,8 @@ export async function sweepDestination(destination: Destination, logger?: Logger
  */
 async function removeAbandoned(destination: Destination, markers: ObjectInfo[], manifests: Set<string>, logger?: Logger): Promise<string[]> {
   const removed: string[] = [];
+  // Read once per connection, however many of its backups were abandoned.
+  const inUse = new Map<string, Promise<Set<string> | undefined>>();
   for (const marker of markers) {
     const name = marker.key.split('/')[2];
     if (!isOrphan(name, marker.modified)) continue;
@@ -120,7 +122,9 @@ async function removeAbandoned(destination: Destination, markers: ObjectInfo[], 
       await removeBackupFiles(destination, backupPrefix);
       // Its own new blocks, unless a complete backup lists them: a copy of a snapshot brings
       // blocks named after an older backup (backupCopy.ts), which a newer one may need.
-      const referenced = await sharedInUse(destination, backupPrefix.split('/')[0], manifests);
+      const connectionId = backupPrefix.split('/')[0];
+      if (!inUse.has(connectionId)) inUse.set(connectionId, sharedInUse(destination, connectionId, manifests));
+      const referenced = await inUse.get(connectionId);
       if (referenced) await deleteOwnShared(destination, backupPrefix, referenced);
       logger?.info(`Removed ${backupPrefix}: a backup that was interrupted before its manifest was written.`);
       removed.push(`${destination.location}/${backupPrefix}`);

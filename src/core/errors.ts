@@ -70,6 +70,14 @@ export class DiskFullError extends LifeboatError {
 
 const DISK_FULL_CODES = new Set(['ENOSPC', 'EDQUOT']);
 
+const DISK_FULL_HINT = 'Free some space or choose another backup folder; nothing partial was kept.';
+
+/** A tool (pg_dump, zstd) that stopped because the disk it wrote to is full: `action` failed, and
+ *  `said` is the tool's own line. The same words whichever tool found it. */
+export function toolDiskFull(action: string, tool: string, said: string): DiskFullError {
+  return new DiskFullError(`Could not ${action}: the disk is full (${tool}: ${said}).`, DISK_FULL_HINT);
+}
+
 /** True for a DiskFullError, or an error that is (or was caused by) ENOSPC / EDQUOT. */
 export function isDiskFull(error: unknown): boolean {
   return causedBy(error, e => e instanceof DiskFullError || DISK_FULL_CODES.has(String((e as NodeJS.ErrnoException).code)));
@@ -99,8 +107,7 @@ export function explainIoError(error: unknown, action: string): LifeboatError {
   switch (err.code) {
     case 'ENOSPC':
     case 'EDQUOT':
-      return new DiskFullError(`Could not ${action}: the disk is full${where}.`,
-        'Free some space or choose another backup folder; nothing partial was kept.', { cause: error });
+      return new DiskFullError(`Could not ${action}: the disk is full${where}.`, DISK_FULL_HINT, { cause: error });
     case 'EACCES':
     case 'EPERM':
     case 'EROFS':

@@ -30,6 +30,11 @@ export function writerTag(): string {
   return `${HOST}-${process.pid}-${randomBytes(4).toString('hex')}`;
 }
 
+/** An owned name without its owner tag ("x.gz" of "x.gz.partial-<host>-<pid>-<rand>"). */
+export function ownedBase(name: string): string {
+  return name.replace(OWNER_PATTERN, '');
+}
+
 /** The kind of an owned name, or undefined for an ordinary one. */
 export function ownedKind(name: string): OwnedKind | undefined {
   return OWNER_PATTERN.exec(name)?.[1] as OwnedKind | undefined;

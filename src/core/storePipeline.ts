@@ -252,7 +252,7 @@ export async function readStoredFile(options: {
 
 /** Reads the stored bytes once more, only to compare them with the manifest; a read that fails
  *  proves nothing, so only a mismatch is thrown (unless `readFailures`: then the failure is). */
-async function checkStoredBytes(destination: Destination, key: string, file: StoredFile, signal?: AbortSignal, readFailures = false): Promise<void> {
+export async function checkStoredBytes(destination: Destination, key: string, file: StoredFile, signal?: AbortSignal, readFailures = false): Promise<void> {
   const stored = new HashingStream();
   try {
     await pipeline(await destination.read(key), stored, new Writable({ write(_chunk, _enc, done) { done(); } }), { signal });

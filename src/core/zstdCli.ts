@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
-import { DiskFullError } from './errors';
+import { toolDiskFull } from './errors';
 import { runTool, type ToolRun } from './processes';
 import { candidateFolders, compareVersions, probeToolFolders } from './toolDiscovery';
 
@@ -75,10 +75,10 @@ function startZstd(zstd: ZstdCli, input: Readable, level: number, signal: AbortS
   const run = runTool({
     label, command: zstd.path, args: [`-${level}`, '-T1', '--check', '-vv', '--no-progress', ...(into ? ['-o', into] : ['-c'])], env: {},
     stdin: input, stdout: into ? 'ignore' : 'pipe', signal,
-    explain: tail => tail.some(line => /No space left on device|Disk quota exceeded/i.test(line))
-      ? new DiskFullError(`Could not write the backup: the disk is full (zstd: ${tail.find(line => /space|quota/i.test(line))?.trim()}).`,
-        'Free some space or choose another backup folder; nothing partial was kept.')
-      : undefined,
+    explain: tail => {
+      const full = tail.find(line => /No space left on device|Disk quota exceeded/i.test(line));
+      return full ? toolDiskFull('write the backup', 'zstd', full.trim()) : undefined;
+    },
   });
   return {
     ...run,

@@ -31,6 +31,14 @@ export interface S3Keys {
   sessionToken?: string;
 }
 
+/** A destination's settings without what names it: how to reach it. */
+export function howToReach(settings: DestinationSettings | undefined): Omit<DestinationSettings, 'name' | 'location'> {
+  const reach: Partial<DestinationSettings> = { ...settings };
+  delete reach.name;
+  delete reach.location;
+  return reach;
+}
+
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const STORAGE_CLASS = /^[A-Z_]{2,40}$/;
 

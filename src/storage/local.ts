@@ -3,7 +3,8 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import { Readable, Transform } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { ByteCounter } from '../core/hashing';
 import { LifeboatError, explainIoError, isCancelled, CancelledError } from '../core/errors';
 import { isOrphan, ownedKind, ownedName } from '../core/orphans';
 import { fsyncFolder } from '../core/fsync';
@@ -63,16 +64,13 @@ export class LocalFolderDestination implements Destination {
   async write(key: string, data: Readable, signal?: AbortSignal): Promise<{ size: number }> {
     const file = this.localPath(key);
     const partial = path.join(path.dirname(file), ownedName(path.basename(file), 'partial'));
-    let size = 0;
     try {
       const fd = await this.intoFolder(partial, () => openFile(partial, 'wx', 0o600));
-      const counter = new Transform({
-        transform(chunk: Buffer, _enc, done) { size += chunk.length; done(null, chunk); },
-      });
+      const counter = new ByteCounter();
       await pipeline(data, counter, flushBehindStage(partial), fs.createWriteStream(partial, { fd, flush: true }), { signal });
       await fsp.rename(partial, file);
       await fsyncFolder(path.dirname(file));
-      return { size };
+      return { size: counter.bytes };
     } catch (error) {
       await fsp.rm(partial, { force: true });
       if (signal?.aborted || (error as Error).name === 'AbortError' || isCancelled(error)) throw new CancelledError();

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Destination } from '../core/destination';
 import { LifeboatError } from '../core/errors';
-import type { DestinationSettings } from './destinationSettings';
+import { howToReach, type DestinationSettings } from './destinationSettings';
 import { LocalFolderDestination } from './local';
 import { openS3Destination, parseS3Location } from './s3Location';
 
@@ -28,16 +28,7 @@ export function openDestination(location: string, configured: readonly Destinati
     }
   }
   if (scheme === 's3') {
-    return openS3Destination({
-      ...parseS3Location(text),
-      ...(settings?.endpoint ? { endpoint: settings.endpoint } : {}),
-      ...(settings?.region ? { region: settings.region } : {}),
-      ...(settings?.pathStyle !== undefined ? { forcePathStyle: settings.pathStyle } : {}),
-      ...(settings?.storageClass ? { storageClass: settings.storageClass } : {}),
-      ...(settings?.serverSideEncryption ? { serverSideEncryption: settings.serverSideEncryption } : {}),
-      ...(settings?.kmsKeyId ? { kmsKeyId: settings.kmsKeyId } : {}),
-      ...(settings?.credentials ? { credentials: settings.credentials } : {}),
-    });
+    return openS3Destination({ ...howToReach(settings), ...parseS3Location(text) });
   }
   throw new LifeboatError('unsupported', `"${scheme}://" backup locations are not supported by this version of Lifeboat.`, 'Use a folder (a path or a file:// URL) or s3://bucket/prefix.');
 }

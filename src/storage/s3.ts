@@ -1,16 +1,20 @@
-import { Readable, Transform } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   AbortMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
-  type S3ClientConfig, type ServerSideEncryption, type StorageClass,
+  type S3ClientConfig, type ServerSideEncryption, type StorageClass, type _Object,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Destination, ObjectInfo } from '../core/destination';
 import { CancelledError, LifeboatError, errorMessage, isCancelled } from '../core/errors';
 import { objectKeyParts } from '../core/objectKey';
-import { isOrphan, ownedName, writerTag } from '../core/orphans';
+import { isOrphan, ownedBase, ownedName, writerTag } from '../core/orphans';
+import { CONNECTION_ID_PATTERN } from '../core/connection';
+import { BACKUP_ID_PATTERN } from '../core/manifestGrammar';
+import { SHARED_FOLDER } from '../core/sharedFiles';
+import { ByteCounter } from '../core/hashing';
 import { s3LocationText } from './s3Location';
-import type { S3Keys } from './destinationSettings';
+import type { DestinationSettings } from './destinationSettings';
 
 /**
  * An S3 bucket (AWS, or an S3-compatible store: MinIO, R2, B2, Ceph) under a prefix. Objects are
@@ -26,33 +30,25 @@ import type { S3Keys } from './destinationSettings';
  *
  * Memory is bounded by lib-storage: `partSize` × (`queueSize` + 1) bytes per write.
  */
-export interface S3DestinationOptions {
+export type S3DestinationOptions = Omit<DestinationSettings, 'name' | 'location'> & {
   bucket: string;
   /** Key prefix inside the bucket, without leading or trailing '/' ('' for the whole bucket). */
   prefix: string;
-  /** A custom endpoint (S3-compatible stores); AWS's own when absent. */
-  endpoint?: string;
-  region?: string;
-  /** Path-style addressing (bucket in the path): on by default for a custom endpoint. */
-  forcePathStyle?: boolean;
-  storageClass?: string;
-  /** 'AES256' (SSE-S3) or 'aws:kms' with `kmsKeyId`. */
-  serverSideEncryption?: 'AES256' | 'aws:kms';
-  kmsKeyId?: string;
-  /** Explicit keys (from SecretStorage or a 0600 file), or a function that reads them when first
-   *  needed; otherwise the AWS default chain. */
-  credentials?: S3Keys | (() => Promise<S3Keys>);
   partSize?: number;
   queueSize?: number;
-}
+};
 
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 export const DEFAULT_QUEUE_SIZE = 4;
 const UPLOADS_FOLDER = '.lifeboat-uploads';
 /** Uploads without a marker are taken once this old (another host's may be under way). */
 const UNMARKED_AGE_MS = 24 * 3600 * 1000;
-/** Keys of a backup folder or a connection's shared blocks (catalog.ts, sharedFiles.ts). */
-const BACKUP_LAYOUT = /^[a-z0-9][a-z0-9-]*\/(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z-[0-9a-f]{4}|blocks)\/[^/]+$/;
+
+/** A key of a backup folder or of a connection's shared blocks (catalog.ts, sharedFiles.ts). */
+function inBackupLayout(key: string): boolean {
+  const [connection, folder, name, ...more] = key.split('/');
+  return more.length === 0 && !!name && CONNECTION_ID_PATTERN.test(connection) && (BACKUP_ID_PATTERN.test(folder) || folder === SHARED_FOLDER);
+}
 
 export class S3Destination implements Destination {
   readonly kind = 's3' as const;
@@ -69,15 +65,20 @@ export class S3Destination implements Destination {
   }
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    for await (const object of this.objects(prefix)) {
+      const key = this.relativeKey(object.Key);
+      // The backend's own objects (markers of uploads in progress) are no backup's.
+      if (key === undefined || key.split('/').slice(0, -1).some(part => part.startsWith('.'))) continue;
+      yield { key, size: object.Size ?? 0, modified: object.LastModified ?? new Date(0) };
+    }
+  }
+
+  /** Every object under `prefix` (of this destination's keys), page by page. */
+  private async *objects(prefix: string): AsyncGenerator<_Object> {
     let token: string | undefined;
     do {
       const page = await this.call(`list ${this.location}`, () => this.client.send(new ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: this.bucketKey(prefix, true), ContinuationToken: token })));
-      for (const object of page.Contents ?? []) {
-        const key = this.relativeKey(object.Key);
-        // The backend's own objects (markers of uploads in progress) are no backup's.
-        if (key === undefined || key.split('/').slice(0, -1).some(part => part.startsWith('.'))) continue;
-        yield { key, size: object.Size ?? 0, modified: object.LastModified ?? new Date(0) };
-      }
+      yield* page.Contents ?? [];
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
   }
@@ -99,8 +100,7 @@ export class S3Destination implements Destination {
       data.destroy();
       throw new CancelledError();
     }
-    let size = 0;
-    const counted = new Transform({ transform(chunk: Buffer, _enc, done) { size += chunk.length; done(null, chunk); } });
+    const counted = new ByteCounter();
     const feeding = pipeline(data, counted).catch((error: unknown) => error);
     // Names this write on the object, so that a write cancelled while its last request was
     // already on the wire can tell its own object from an older one.
@@ -123,7 +123,7 @@ export class S3Destination implements Destination {
       const fed = await feeding;
       if (fed) throw fed;
       if (signal?.aborted) throw new CancelledError();
-      return { size };
+      return { size: counted.bytes };
     } catch (error) {
       data.destroy();
       counted.destroy();
@@ -177,22 +177,17 @@ export class S3Destination implements Destination {
     // Keys with a marker, live or dead: their uploads are the markers' to judge, never the
     // unmarked-upload pass's (a live upload may run for longer than a day).
     const marked = new Set<string>();
-    let token: string | undefined;
-    do {
-      const page = await this.call(`list ${this.location}`, () => this.client.send(new ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: this.bucketKey(`${UPLOADS_FOLDER}/`, true), ContinuationToken: token })));
-      for (const object of page.Contents ?? []) {
-        const name = object.Key?.split('/').pop() ?? '';
-        const target = this.markedKey(object.Key);
-        if (!object.Key || target === undefined) continue;
-        marked.add(this.bucketKey(target, true));
-        if (!isOrphan(name, object.LastModified ?? new Date(0))) continue;
-        const uploadId = await this.readText(object.Key);
-        if (uploadId) await this.abortUpload(this.bucketKey(target, true), uploadId);
-        await this.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: object.Key }));
-        removed.push(`${this.location}/${target} (upload ${uploadId ?? 'unknown'})`);
-      }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+    for await (const object of this.objects(`${UPLOADS_FOLDER}/`)) {
+      const name = object.Key?.split('/').pop() ?? '';
+      const target = this.markedKey(object.Key);
+      if (!object.Key || target === undefined) continue;
+      marked.add(this.bucketKey(target, true));
+      if (!isOrphan(name, object.LastModified ?? new Date(0))) continue;
+      const uploadId = await this.readText(object.Key);
+      if (uploadId) await this.abortUpload(this.bucketKey(target, true), uploadId);
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: object.Key }));
+      removed.push(`${this.location}/${target} (upload ${uploadId ?? 'unknown'})`);
+    }
     // Uploads a killed writer started before it could mark them: taken once a day old.
     let keyMarker: string | undefined;
     let idMarker: string | undefined;
@@ -203,7 +198,7 @@ export class S3Destination implements Destination {
         if (!upload.Key || !upload.UploadId || marked.has(upload.Key)) continue;
         // Only keys laid out as Lifeboat lays out backups: "<connection>/<backup or blocks>/…".
         const relative = this.relativeKey(upload.Key);
-        if (!relative || !BACKUP_LAYOUT.test(relative)) continue;
+        if (!relative || !inBackupLayout(relative)) continue;
         if (Date.now() - (upload.Initiated?.getTime() ?? Date.now()) < UNMARKED_AGE_MS) continue;
         await this.abortUpload(upload.Key, upload.UploadId);
         removed.push(`${this.location}/${this.relativeKey(upload.Key) ?? upload.Key} (upload ${upload.UploadId})`);
@@ -230,8 +225,7 @@ export class S3Destination implements Destination {
   private markedKey(markerBucketKey: string | undefined): string | undefined {
     const relative = this.relativeKey(markerBucketKey);
     if (!relative?.startsWith(`${UPLOADS_FOLDER}/`)) return undefined;
-    const name = relative.slice(UPLOADS_FOLDER.length + 1);
-    return name.replace(/\.partial-[A-Za-z0-9_]+-\d+-[0-9a-f]{8}$/, '');
+    return ownedBase(relative.slice(UPLOADS_FOLDER.length + 1));
   }
 
   private async mark(key: string, uploadId: string): Promise<string> {
@@ -302,8 +296,8 @@ export function clientConfig(options: S3DestinationOptions): S3ClientConfig {
   const custom = options.endpoint !== undefined;
   return {
     region: options.region ?? (custom ? 'us-east-1' : undefined),
-    ...(custom ? { endpoint: options.endpoint, forcePathStyle: options.forcePathStyle ?? true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' } : {}),
-    ...(options.forcePathStyle !== undefined && !custom ? { forcePathStyle: options.forcePathStyle } : {}),
+    ...(custom ? { endpoint: options.endpoint, forcePathStyle: options.pathStyle ?? true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' } : {}),
+    ...(options.pathStyle !== undefined && !custom ? { forcePathStyle: options.pathStyle } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
   };
 }

@@ -1,5 +1,5 @@
 import type { ServerConnection } from '../../core/connection';
-import { DiskFullError, LifeboatError } from '../../core/errors';
+import { LifeboatError, toolDiskFull } from '../../core/errors';
 import { toolFailed } from '../../core/processes';
 
 /**
@@ -30,7 +30,7 @@ export function explainPostgresTool(tool: string, c: ServerConnection, database:
       return new LifeboatError('connection', `${tool} lost its connection to ${where}: ${firstError(tail)}.`, `Check that the server is running and reachable, then try again.${log}`);
     }
     if (/No space left on device|could not (write|extend).*space/i.test(text)) {
-      return new DiskFullError(`Could not ${tool === 'pg_dump' ? 'write the backup' : 'restore'}: the disk is full (${tool}: ${firstError(tail)}).`, 'Free some space or choose another backup folder; nothing partial was kept.');
+      return toolDiskFull(tool === 'pg_dump' ? 'write the backup' : 'restore', tool, firstError(tail));
     }
     if (/role "(.*)" does not exist/i.test(text)) {
       return new LifeboatError('io', `${tool} failed: ${firstError(tail)}.`, `The backup names owners or grantees that this server lacks: create those roles, or restore with "no owner" (--no-owner) and "no privileges".${log}`);
