@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # npm run bench [-- OPTIONS]: Lifeboat beside the bare tools, measured in the same run; prints medians
 # and ratios, asserts nothing.
-#   --only sqlite|snapshot|pg|mariadb|diff|pgsizes   run one benchmark (default: all but pgsizes, in that order; snapshot:
+#   --only sqlite|snapshot|pg|s3|mariadb|diff|pgsizes   run one benchmark (default: all but pgsizes, in that order; snapshot:
 #                          an incremental SQLite snapshot after a 1 % change, bench/sqliteSnapshot.mjs; diff: lifeboat diff of
 #                          two 1,000,000-row tables beside COPY, bench/diffCompare.ts; pgsizes: PostgreSQL archive sizes,
-#                          pg_dump -Fc beside -Z0 | zstd -2 and -3, on four datasets, bench/pgSizes.ts)
+#                          pg_dump -Fc beside -Z0 | zstd -2 and -3, on four datasets, bench/pgSizes.ts; s3: PostgreSQL to a
+#                          bucket (fauxqs) and a local folder at once, beside the dump alone and the upload alone, with and
+#                          without age encryption, bench/s3Backup.ts)
 #   --rounds N             measured rounds, for each (defaults: SQLite 7, PostgreSQL 3, MariaDB 3, diff 3)
 #   --sweep                SQLite only: see bench/sqliteBackup.mjs
 #   --node PATH, --warmup N   PostgreSQL, MariaDB and diff: the Node that runs Lifeboat's CLI; uncounted rounds (diff: 1 by default)
@@ -20,18 +22,19 @@ source scripts/node24.sh
 only=""
 sqlite_args=()
 pg_args=()
+s3_args=()
 maria_args=()
 diff_args=()
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --only) [[ $# -ge 2 ]] || usage; only="$2"; shift 2 ;;
     --only=*) only="${1#--only=}"; shift ;;
-    --rounds) [[ $# -ge 2 ]] || usage; sqlite_args+=("$1" "$2"); pg_args+=("$1" "$2"); maria_args+=("$1" "$2"); diff_args+=("$1" "$2"); shift 2 ;;
-    --rounds=*) sqlite_args+=("$1"); pg_args+=("$1"); maria_args+=("$1"); diff_args+=("$1"); shift ;;
+    --rounds) [[ $# -ge 2 ]] || usage; sqlite_args+=("$1" "$2"); pg_args+=("$1" "$2"); s3_args+=("$1" "$2"); maria_args+=("$1" "$2"); diff_args+=("$1" "$2"); shift 2 ;;
+    --rounds=*) sqlite_args+=("$1"); pg_args+=("$1"); s3_args+=("$1"); maria_args+=("$1"); diff_args+=("$1"); shift ;;
     --sweep) sqlite_args+=("$1"); shift ;;
-    --node|--warmup) [[ $# -ge 2 ]] || usage; pg_args+=("$1" "$2"); maria_args+=("$1" "$2"); diff_args+=("$1" "$2"); shift 2 ;;
-    --node=*|--warmup=*) pg_args+=("$1"); maria_args+=("$1"); diff_args+=("$1"); shift ;;
+    --node|--warmup) [[ $# -ge 2 ]] || usage; pg_args+=("$1" "$2"); s3_args+=("$1" "$2"); maria_args+=("$1" "$2"); diff_args+=("$1" "$2"); shift 2 ;;
+    --node=*|--warmup=*) pg_args+=("$1"); s3_args+=("$1"); maria_args+=("$1"); diff_args+=("$1"); shift ;;
     --scale) [[ $# -ge 2 ]] || usage; maria_args+=("$1" "$2"); shift 2 ;;
     --scale=*|--restore) maria_args+=("$1"); shift ;;
     --profile) diff_args+=("$1"); shift ;;
@@ -43,8 +46,8 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 case "$only" in
-  ""|sqlite|snapshot|pg|mariadb|diff|pgsizes) ;;
-  *) echo "bench/run.sh: --only takes sqlite, snapshot, pg, mariadb, diff or pgsizes, not \"$only\"" >&2; exit 2 ;;
+  ""|sqlite|snapshot|pg|s3|mariadb|diff|pgsizes) ;;
+  *) echo "bench/run.sh: --only takes sqlite, snapshot, pg, s3, mariadb, diff or pgsizes, not \"$only\"" >&2; exit 2 ;;
 esac
 
 if [[ -z "$only" || "$only" == sqlite ]]; then
@@ -57,6 +60,10 @@ fi
 if [[ -z "$only" || "$only" == pg ]]; then
   [[ -n "$only" ]] || echo
   node --import tsx bench/pgBackup.ts "${pg_args[@]}"
+fi
+if [[ -z "$only" || "$only" == s3 ]]; then
+  [[ -n "$only" ]] || echo
+  node --import tsx bench/s3Backup.ts "${s3_args[@]}"
 fi
 if [[ -z "$only" || "$only" == mariadb ]]; then
   [[ -n "$only" ]] || echo
