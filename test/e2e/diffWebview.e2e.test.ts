@@ -281,7 +281,11 @@ describe('the diff webview in Chromium', () => {
     assert.equal(await $('vscode-button[data-filter="changed"]').getAttribute('aria-pressed'), 'true');
     assert.notEqual(await $('vscode-checkbox[data-option="allowDelete"]').getAttribute('checked'), null);
     assert.equal(await text('vscode-button[data-action="apply"]'), applyLabel);
+    // Put the option back and wait for the page to say so, or this preview lands after the next
+    // test's mark and reads as its answer (a clean-clone run failed that way on a loaded machine).
+    const reset = page.mark();
     await $('vscode-checkbox[data-option="allowDelete"]').click();
+    await page.waitFor('requestPreview', reset, m => !m.options.allowDelete);
     await $('vscode-button[data-filter="all"]').click();
   });
 
@@ -290,7 +294,7 @@ describe('the diff webview in Chromium', () => {
   it('posts apply with the selection; the engine applies it to production and the page shows the outcome', async () => {
     let mark = page.mark();
     await $('vscode-checkbox[data-option="allowDelete"]').click();
-    const withDelete = await page.waitFor('requestPreview', mark);
+    const withDelete = await page.waitFor('requestPreview', mark, m => m.options.allowDelete);
     assert.deepEqual(withDelete.options, { allowDelete: true });
     mark = page.mark();
     await $('vscode-button[data-action="apply"]').click();
