@@ -1,5 +1,8 @@
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { clientConfig, S3Destination, type S3DestinationOptions } from '../../src/storage/s3';
 
 /**
@@ -40,4 +43,38 @@ export async function startS3Server(): Promise<S3TestServer> {
 
 export function s3Destination(options: S3DestinationOptions): S3Destination {
   return new S3Destination(options);
+}
+
+/** A store that checks the access key: s3rver, in one bucket of its own. */
+export interface CheckingS3Server {
+  endpoint: string;
+  bucket: string;
+  /** A client with keys it accepts. */
+  client: S3Client;
+  stop(): Promise<void>;
+}
+
+/**
+ * s3rver (npm, in this process, on a free port of 127.0.0.1), for what fauxqs cannot show: keys
+ * the store refuses. It answers an access key it does not know with 403 InvalidAccessKeyId, as
+ * S3 does; measured here, it let a known key with a wrong secret through, and it has no
+ * AbortMultipartUpload or ListMultipartUploads (ENVIRONMENT notes), so it serves only the
+ * refused-keys cases. Its own keys are S3RVER / S3RVER.
+ */
+export async function startCheckingS3Server(): Promise<CheckingS3Server> {
+  const { default: S3rver } = await import('s3rver');
+  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'lifeboat-s3rver-'));
+  const bucket = `lifeboat-checking-${randomBytes(3).toString('hex')}`;
+  const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory, configureBuckets: [{ name: bucket, configs: [] }] });
+  const { port } = await server.run();
+  const endpoint = `http://127.0.0.1:${port}`;
+  return {
+    endpoint,
+    bucket,
+    client: new S3Client(clientConfig({ bucket, prefix: '', endpoint, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } })),
+    async stop() {
+      await server.close();
+      fs.rmSync(directory, { recursive: true, force: true });
+    },
+  };
 }
