@@ -9,20 +9,22 @@ import { candidateFolders, compareVersions, probeToolFolders } from './toolDisco
  * OS pipe: the uncompressed bytes go from the dump tool straight into zstd, and only the
  * compressed ones enter Lifeboat (to be hashed and written to every destination).
  *
- * Where it is used, by measurement (bench/pgBackup.ts, 2 cores, Node 24):
- * - By default, where zstd is installed and the backup goes to one local folder: zstd writes the
- *   stored file into scratch itself (compressDumpInto) and Lifeboat hashes it once and renames it
- *   in, so no byte of the dump enters Node. Against Node's zlib (1.2 GB database, 5 paired
- *   rounds, 2026-12-02): 0.90× the CPU (6.0 against 6.5 CPU-s), peak RSS 136 MiB against 164,
- *   1.04× the wall time (6.7 against 6.5 s: the SHA-256 now follows the dump instead of running
- *   beside it).
- * - Streamed into Lifeboat (compressDump), for several destinations, only when
- *   LIFEBOAT_ZSTD_CLI=auto or =/path/to/zstd asks for it: it used the same CPU as Node's zlib and
- *   30 % less memory, but took 9 % longer (8.3 s against 7.6 s, 1.16 GB database, 5 paired
- *   rounds): through a 64 KiB pipe pg_dump and zstd take turns, where Node's 32 MiB run-ahead
- *   (blockBuffer.ts) lets them overlap, and Node still reads every stored byte.
- * LIFEBOAT_ZSTD_CLI=none never uses it. Only for a PostgreSQL stream Lifeboat need not read (not
- * plain format, whose COPY rows Lifeboat counts).
+ * Used by default wherever zstd 1.4+ is installed, by measurement (2 cores, Node 24, 1.16 GB
+ * database, pg_dump -Fc -Z0 into zstd -2):
+ * - Into one local folder: zstd writes the stored file into scratch itself (compressDumpInto) and
+ *   Lifeboat hashes it once and renames it in, so no byte of the dump enters Node. Against Node's
+ *   zlib (5 paired rounds, 2026-12-02): 0.90× the CPU (6.0 against 6.5 CPU-s), peak RSS 136 MiB
+ *   against 164, 1.04× the wall time (the SHA-256 now follows the dump instead of running beside it).
+ * - Streamed into Lifeboat (compressDump) for a bucket or several destinations: Node reads only
+ *   the compressed bytes, to hash them and feed every destination. To a local folder and an S3
+ *   bucket at once (fauxqs, 2 rounds, 2026-12-03): 10.1–11.9 CPU-s against 12.5–13.2 for Node's
+ *   zlib, peak RSS 159–167 MiB against 232–252, wall 10.8–13.3 s against 12.8–13.6; to the
+ *   bucket alone 10.3–10.4 CPU-s against 11.0–12.0, RSS 160–164 MiB against 227–229. (Streamed
+ *   to one local folder it had taken 9 % longer than zlib, through 64 KiB pipes where zlib's
+ *   32 MiB run-ahead lets pg_dump and the compressor overlap; that case now writes into the file.)
+ * LIFEBOAT_ZSTD_CLI=none never uses it (Node's zlib compresses instead); =/path/to/zstd names
+ * the one to use. Only for a PostgreSQL stream Lifeboat need not read (not plain format, whose
+ * COPY rows Lifeboat counts).
  */
 export interface ZstdCli {
   path: string;
@@ -38,12 +40,11 @@ const found = new Map<string, Promise<ZstdCli | undefined>>();
 
 /**
  * The zstd CLI to compress with, or undefined (not wanted, none installed, or too old): the one
- * LIFEBOAT_ZSTD_CLI names (auto: found like the other tools), for any PostgreSQL stream; unset,
- * only `intoFile` (zstd can write the one local copy itself); none: never.
+ * LIFEBOAT_ZSTD_CLI names, else one found like the other tools; none: never.
  */
-export function findZstdCli(use: { intoFile: boolean }): Promise<ZstdCli | undefined> {
-  const setting = process.env.LIFEBOAT_ZSTD_CLI || (use.intoFile ? 'auto' : undefined);
-  if (!setting || setting === 'none') return Promise.resolve(undefined);
+export function findZstdCli(): Promise<ZstdCli | undefined> {
+  const setting = process.env.LIFEBOAT_ZSTD_CLI || 'auto';
+  if (setting === 'none') return Promise.resolve(undefined);
   let lookup = found.get(setting);
   if (!lookup) {
     lookup = (async () => {

@@ -44,7 +44,7 @@ describe('PostgreSQL failures', () => {
     target = { connection: server.connectionFor('postgres'), access: { password: server.password } };
     await loadChinook(server, CHINOOK);
     await createBigDatabase(server, BIG, BIG_ROWS);
-    zstdCli = process.env.LIFEBOAT_ZSTD_CLI ? undefined : await findZstdCli({ intoFile: true });
+    zstdCli = process.env.LIFEBOAT_ZSTD_CLI ? undefined : await findZstdCli();
   });
   after(async () => {
     await server?.stop();

@@ -128,10 +128,10 @@ describe('PostgreSQL backup → restore → verify', () => {
           const { ctx, progress } = engineContext(folder);
           const saved = { ...process.env };
           Object.assign(process.env, format.env);
-          // The zstd CLI compresses a zstd stream that Lifeboat need not read (not plain) into the
-          // one backup folder, unless LIFEBOAT_ZSTD_CLI=none (src/core/zstdCli.ts).
+          // The zstd CLI compresses a zstd stream that Lifeboat need not read (not plain), unless
+          // LIFEBOAT_ZSTD_CLI=none (src/core/zstdCli.ts).
           const cli = format.options.codec === 'zstd' && format.options.format !== 'plain' && format.options.compressor !== 'tool'
-            ? await findZstdCli({ intoFile: true }) : undefined;
+            ? await findZstdCli() : undefined;
           if (format === ZSTD_CLI && !cli) {
             process.env = saved;
             return t.skip('no zstd CLI installed (apt-get install zstd)');

@@ -55,7 +55,7 @@ describe('the zstd CLI behind a dump tool', () => {
   const asked = process.env.LIFEBOAT_ZSTD_CLI;
   before(async () => {
     process.env.LIFEBOAT_ZSTD_CLI = 'auto';
-    zstd = await findZstdCli({ intoFile: false });
+    zstd = await findZstdCli();
   });
   after(() => {
     if (asked === undefined) delete process.env.LIFEBOAT_ZSTD_CLI;
@@ -174,20 +174,20 @@ describe('the zstd CLI behind a dump tool', () => {
     }
   });
 
-  it('is used by default only where it writes the one local copy itself; LIFEBOAT_ZSTD_CLI=auto or a path: for any stream; none: never', async (t) => {
+  it('is used by default for any stream where it is installed; LIFEBOAT_ZSTD_CLI=none: never; a path: that one', async (t) => {
     if (skipped(t)) return;
     const saved = process.env.LIFEBOAT_ZSTD_CLI;
     try {
       delete process.env.LIFEBOAT_ZSTD_CLI;
-      assert.equal(await findZstdCli({ intoFile: false }), undefined);
-      assert.equal((await findZstdCli({ intoFile: true }))?.path, zstd!.path);
+      assert.equal((await findZstdCli())?.path, zstd!.path);
       process.env.LIFEBOAT_ZSTD_CLI = 'none';
-      assert.equal(await findZstdCli({ intoFile: false }), undefined);
-      assert.equal(await findZstdCli({ intoFile: true }), undefined);
+      assert.equal(await findZstdCli(), undefined);
       process.env.LIFEBOAT_ZSTD_CLI = 'auto';
-      assert.equal((await findZstdCli({ intoFile: false }))?.path, zstd!.path);
+      assert.equal((await findZstdCli())?.path, zstd!.path);
       process.env.LIFEBOAT_ZSTD_CLI = zstd!.path;
-      assert.equal((await findZstdCli({ intoFile: false }))?.path, zstd!.path);
+      assert.equal((await findZstdCli())?.path, zstd!.path);
+      process.env.LIFEBOAT_ZSTD_CLI = '/nowhere/zstd';
+      assert.equal(await findZstdCli(), undefined, 'a path with no zstd behind it is none, not another one found elsewhere');
     } finally {
       if (saved === undefined) delete process.env.LIFEBOAT_ZSTD_CLI;
       else process.env.LIFEBOAT_ZSTD_CLI = saved;

@@ -44,7 +44,7 @@ export async function makePostgresBackup(connection: ServerConnection, access: S
     const plan = planDump(resolved.options, tools.major, source.snapshot);
     throwIfAborted(ctx.signal, 'The backup');
     const env = await postgresToolEnv(connection, access.password, scratch);
-    const zstdCli = plan.compressor === 'lifeboat' && plan.codec === 'zstd' && plan.format !== 'plain' ? await findZstdCli({ intoFile: writer.adoptingDestination() !== undefined }) : undefined;
+    const zstdCli = plan.compressor === 'lifeboat' && plan.codec === 'zstd' && plan.format !== 'plain' ? await findZstdCli() : undefined;
     const inspectMs = elapsedMs(started);
     ctx.logger.info(`Backing up ${connection.database} on ${connection.host}:${connection.port} (PostgreSQL ${source.version}, ${formatBytes(source.database.bytes)}) with pg_dump ${tools.version} from ${tools.dir}: ${describePlan(plan)}${resolved.chosen ? ` (${resolved.chosen})` : ''}${zstdCli ? `; compressed by ${zstdCli.path} ${zstdCli.version}` : ''}`);
 
