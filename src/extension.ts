@@ -3,9 +3,11 @@ import { BackupCatalog } from './vscode/backupCatalog';
 import { registerBackupCommands } from './vscode/commands/backupCommands';
 import { registerCompareCommands } from './vscode/commands/compareCommands';
 import { registerConnectionCommands } from './vscode/commands/connectionCommands';
+import { registerDestinationCommands } from './vscode/commands/destinationCommands';
 import { registerUndoMerge } from './vscode/commands/undoMergeCommand';
 import { registerViewCommands } from './vscode/commands/viewCommands';
 import { ConnectionStore } from './vscode/connectionStore';
+import { DestinationStore } from './vscode/destinationStore';
 import { trackContextKeys } from './vscode/contextKeys';
 import { JobRunner } from './vscode/jobs';
 import { createLog } from './vscode/log';
@@ -17,16 +19,18 @@ export function activate(context: vscode.ExtensionContext): void {
   const { channel, logger } = createLog();
   const showLog = () => channel.show(true);
   const store = new ConnectionStore(context.secrets, logger);
-  const catalog = new BackupCatalog(context.globalStorageUri, logger);
+  const destinations = new DestinationStore(context.secrets, logger);
+  const catalog = new BackupCatalog(context.globalStorageUri, destinations, logger);
   const tree = new ConnectionsTreeProvider(store, catalog, context.globalStorageUri);
   const treeView = vscode.window.createTreeView('lifeboat.connections', { treeDataProvider: tree, showCollapseAll: true });
   const jobs = new JobRunner(catalog, logger, showLog);
-  const services = { store, catalog, jobs, logger, tree, treeView, globalStorage: context.globalStorageUri, extensionUri: context.extensionUri, memento: context.globalState };
+  const services = { store, destinations, catalog, jobs, logger, tree, treeView, globalStorage: context.globalStorageUri, extensionUri: context.extensionUri, memento: context.globalState };
   context.subscriptions.push(
-    channel, store, catalog, tree, treeView, jobs,
+    channel, store, destinations, catalog, tree, treeView, jobs,
     trackContextKeys(store, catalog),
     ...registerConnectionCommands(services),
     ...registerBackupCommands(services),
+    ...registerDestinationCommands(services),
     ...registerCompareCommands(services),
     registerUndoMerge(services),
     ...registerViewCommands(services, showLog),

@@ -20,9 +20,23 @@ export interface DestinationSettings {
   storageClass?: string;
   serverSideEncryption?: 'AES256' | 'aws:kms';
   kmsKeyId?: string;
+  /** What kind of media holds it, for the 3-2-1 rule (two kinds of media); by default an object
+   *  store for s3://, a local disk for a folder. */
+  media?: MediaKind;
+  /** Whether it is away from the database's site (the "1" of 3-2-1); by default true for s3://. */
+  offsite?: boolean;
   /** Keys, or how to read them when the destination is first used (a credentials file that
    *  cannot be read then fails that destination only, not every command). */
   credentials?: S3Keys | (() => Promise<S3Keys>);
+}
+
+export const MEDIA_KINDS = ['local-disk', 'network-share', 'object-store', 'removable'] as const;
+export type MediaKind = typeof MEDIA_KINDS[number];
+
+/** A destination's media and whether it is off-site, as configured or by its location's kind. */
+export function placeOf(settings: Pick<DestinationSettings, 'location' | 'media' | 'offsite'>): { media: MediaKind; offsite: boolean } {
+  const bucket = /^s3:\/\//i.test(settings.location);
+  return { media: settings.media ?? (bucket ? 'object-store' : 'local-disk'), offsite: settings.offsite ?? bucket };
 }
 
 export interface S3Keys {
@@ -31,11 +45,13 @@ export interface S3Keys {
   sessionToken?: string;
 }
 
-/** A destination's settings without what names it: how to reach it. */
-export function howToReach(settings: DestinationSettings | undefined): Omit<DestinationSettings, 'name' | 'location'> {
+/** A destination's settings without what names and places it: how to reach it. */
+export function howToReach(settings: DestinationSettings | undefined): Omit<DestinationSettings, 'name' | 'location' | 'media' | 'offsite'> {
   const reach: Partial<DestinationSettings> = { ...settings };
   delete reach.name;
   delete reach.location;
+  delete reach.media;
+  delete reach.offsite;
   return reach;
 }
 
@@ -47,7 +63,7 @@ const STORAGE_CLASS = /^[A-Z_]{2,40}$/;
 export function parseDestinationSettings(value: unknown, where: string): { settings: DestinationSettings; credentialsFile?: string } {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad(where, 'must be an object');
   const v = value as Record<string, unknown>;
-  const known = new Set(['name', 'location', 'endpoint', 'region', 'pathStyle', 'storageClass', 'serverSideEncryption', 'kmsKeyId', 'credentialsFile']);
+  const known = new Set(['name', 'location', 'endpoint', 'region', 'pathStyle', 'storageClass', 'serverSideEncryption', 'kmsKeyId', 'media', 'offsite', 'credentialsFile']);
   for (const key of Object.keys(v)) {
     if (/secret|accessKey|password|token/i.test(key)) throw bad(where, `holds "${key}": keys are never kept in settings; name a credentialsFile (mode 0600) or use the AWS default chain`);
     if (!known.has(key)) throw bad(where, `has an unknown field "${key}" (known: ${[...known].join(', ')})`);
@@ -70,6 +86,9 @@ export function parseDestinationSettings(value: unknown, where: string): { setti
   const kmsKeyId = text('kmsKeyId');
   if (kmsKeyId && sse !== 'aws:kms') throw bad(where, 'names a kmsKeyId without "serverSideEncryption": "aws:kms"');
   const region = text('region', /^[a-z0-9-]{2,40}$/);
+  const media = text('media');
+  if (media !== undefined && !(MEDIA_KINDS as readonly string[]).includes(media)) throw bad(where, `has a "media" other than ${MEDIA_KINDS.map(m => `"${m}"`).join(', ')}`);
+  if (v.offsite !== undefined && typeof v.offsite !== 'boolean') throw bad(where, 'has an "offsite" that is not true or false');
   const storageClass = text('storageClass', STORAGE_CLASS);
   const credentialsFile = text('credentialsFile');
   return {
@@ -77,6 +96,7 @@ export function parseDestinationSettings(value: unknown, where: string): { setti
       name, location,
       ...(endpoint ? { endpoint } : {}), ...(region ? { region } : {}), ...(typeof v.pathStyle === 'boolean' ? { pathStyle: v.pathStyle } : {}),
       ...(storageClass ? { storageClass } : {}), ...(sse ? { serverSideEncryption: sse } : {}), ...(kmsKeyId ? { kmsKeyId } : {}),
+      ...(media ? { media: media as MediaKind } : {}), ...(typeof v.offsite === 'boolean' ? { offsite: v.offsite } : {}),
     },
     ...(credentialsFile ? { credentialsFile } : {}),
   };

@@ -1,9 +1,8 @@
 import * as vscode from 'vscode';
-import type { CatalogEntry } from '../core/catalog';
 import { ENGINE_LABELS, describeConnection, type Connection } from '../core/connection';
 import { formatAge, formatBytes } from '../core/format';
 import { totalStoredBytes, verificationState } from '../core/manifest';
-import type { BackupCatalog } from './backupCatalog';
+import type { BackupCatalog, ListedBackup } from './backupCatalog';
 import type { ConnectionStore } from './connectionStore';
 
 /** QuickPicks for commands run from the palette, where no tree node is selected. */
@@ -23,7 +22,7 @@ export async function pickConnection(store: ConnectionStore, placeHolder: string
   return picked?.connection;
 }
 
-export async function pickBackup(catalog: BackupCatalog, placeHolder: string): Promise<CatalogEntry | undefined> {
+export async function pickBackup(catalog: BackupCatalog, placeHolder: string): Promise<ListedBackup | undefined> {
   const { entries } = await catalog.listAll();
   if (entries.length === 0) {
     void vscode.window.showInformationMessage('There are no backups yet. Run "Lifeboat: Backup Database" first.');
@@ -32,7 +31,7 @@ export async function pickBackup(catalog: BackupCatalog, placeHolder: string): P
   const icons = { verified: '$(pass-filled)', unverified: '$(circle-large-outline)', failed: '$(error)' };
   const picked = await vscode.window.showQuickPick(entries.map(e => ({
     label: `${icons[verificationState(e.manifest)]} ${e.manifest.connection.name}`,
-    description: `${new Date(e.manifest.completedAt).toLocaleString()} · ${formatBytes(totalStoredBytes(e.manifest))} · ${formatAge(new Date(e.manifest.completedAt))}`,
+    description: `${new Date(e.manifest.completedAt).toLocaleString()} · ${formatBytes(totalStoredBytes(e.manifest))} · ${formatAge(new Date(e.manifest.completedAt))} · in ${e.places.join(' + ')}`,
     detail: e.manifest.id,
     entry: e,
   })), { placeHolder, matchOnDescription: true, matchOnDetail: true });

@@ -2,6 +2,7 @@ import type * as vscode from 'vscode';
 import type { Logger } from '../core/logger';
 import type { BackupCatalog } from './backupCatalog';
 import type { ConnectionStore } from './connectionStore';
+import type { DestinationStore } from './destinationStore';
 import type { JobRunner } from './jobs';
 import type { ConnectionsTreeProvider } from './tree/connectionsTree';
 import type { TreeNode } from './tree/items';
@@ -9,6 +10,7 @@ import type { TreeNode } from './tree/items';
 /** What commands need, created once in activate(). */
 export interface Services {
   store: ConnectionStore;
+  destinations: DestinationStore;
   catalog: BackupCatalog;
   jobs: JobRunner;
   logger: Logger;

@@ -165,10 +165,10 @@ export function editorStep(editor: () => Editor, prefix = '') {
 /** The editor the end-to-end tests use: Lifeboat's backup folder set (machine scope, as a person
  *  in code-server sets it), the secondary side bar out of the way, screenshots in
  *  test-results/e2e/. */
-export function startLifeboatEditor(options: { home: string; workspace: string; backupFolder: string; settings?: Record<string, unknown> }): Promise<Editor> {
+export function startLifeboatEditor(options: { home: string; workspace: string; backupFolder: string; settings?: Record<string, unknown>; machineSettings?: Record<string, unknown> }): Promise<Editor> {
   return startEditor({
     home: options.home, workspace: options.workspace, screenshots: path.join(ROOT, 'test-results', 'e2e'),
     settings: { 'workbench.secondarySideBar.defaultVisibility': 'hidden', ...options.settings },
-    machineSettings: { 'lifeboat.backupFolder': options.backupFolder },
+    machineSettings: { 'lifeboat.backupFolder': options.backupFolder, ...options.machineSettings },
   });
 }

@@ -1,8 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { CatalogEntry } from '../../core/catalog';
 import { deleteBackup } from '../../core/backupDeletion';
+import { readManifest } from '../../core/catalog';
+import type { Destination } from '../../core/destination';
 import { makeConnectionId, type Connection } from '../../core/connection';
 import { formatBytes, formatDuration } from '../../core/format';
 import { MANIFEST_FILE, describeStored, totalStoredBytes } from '../../core/manifest';
@@ -15,6 +16,7 @@ import { postgresBackupFlow, postgresRestoreFlow } from './postgresFlows';
 import { sqliteBackupFlow } from './sqliteFlows';
 import type { BackupFlowResult } from './flowSteps';
 import { pickBackup, pickConnection } from '../pickers';
+import type { ListedBackup } from '../backupCatalog';
 import type { Services } from '../services';
 import { recordRestoredFrom } from '../restoredFrom';
 import { readSettings } from '../settings';
@@ -35,13 +37,14 @@ export function registerBackupCommands(s: Services): vscode.Disposable[] {
       if (entry) await restore(s, entry);
     }),
     vscode.commands.registerCommand('lifeboat.revealBackup', async (item?: BackupItem | UnreadableBackupItem) => {
-      const prefix = item instanceof UnreadableBackupItem ? item.prefix : (item?.entry ?? await pickBackup(s.catalog, 'Reveal which backup?'))?.prefix;
-      if (prefix) await reveal(s, prefix);
+      if (item instanceof UnreadableBackupItem) return reveal(item.prefix, s.catalog.destination());
+      const entry = item?.entry ?? await pickBackup(s.catalog, 'Reveal which backup?');
+      if (entry) await reveal(entry.prefix, entry.from);
     }),
     vscode.commands.registerCommand('lifeboat.deleteBackup', async (item?: BackupItem | UnreadableBackupItem) => {
-      if (item instanceof UnreadableBackupItem) return remove(s, item.prefix, undefined);
+      if (item instanceof UnreadableBackupItem) return remove(s, item.prefix, s.catalog.destination(), undefined);
       const entry = item?.entry ?? await pickBackup(s.catalog, 'Delete which backup?');
-      if (entry) await remove(s, entry.prefix, entry);
+      if (entry) await remove(s, entry.prefix, entry.from, entry);
     }),
   ];
 }
@@ -64,8 +67,8 @@ async function backup(s: Services, connection: Connection): Promise<void> {
   if (!run) return;
   const [summary, ...rest] = describeBackupRun(run);
   const failed = failedCopies(run);
-  const listed = destinations[0].location === s.catalog.destination().location;
-  if (listed && run.backups.length === 1 && run.backups[0].copies[0]) await revealInTree(s, connection.id, run.backups[0].copies[0].entry.prefix);
+  // Shown in the tree where it is listed (the backup folder or a configured destination; a one-off folder is not).
+  if (run.backups.length === 1 && run.backups[0].copies[0]) await revealInTree(s, connection.id, run.backups[0].copies[0].entry.prefix);
   if (failed) {
     void s.jobs.showError(`${summary} ${rest.join(' ')}`);
     return;
@@ -73,7 +76,7 @@ async function backup(s: Services, connection: Connection): Promise<void> {
   void vscode.window.showInformationMessage([summary, ...rest].join(' '));
 }
 
-async function verify(s: Services, entry: CatalogEntry): Promise<void> {
+async function verify(s: Services, entry: ListedBackup): Promise<void> {
   let options: VerifyOptions = {};
   let server: ServerTarget | undefined;
   if (entry.manifest.engine === 'sqlite') {
@@ -95,7 +98,7 @@ async function verify(s: Services, entry: CatalogEntry): Promise<void> {
       if (!server) return;
     }
   }
-  const verification = await s.jobs.run(`Lifeboat: Verifying ${entry.manifest.connection.name} ${entry.manifest.id}`, ctx => verifyBackup(entry, ctx, options, server));
+  const verification = await s.jobs.run(`Lifeboat: Verifying ${entry.manifest.connection.name} ${entry.manifest.id}`, ctx => verifyBackup(entry, ctx, options, server), entry.from);
   if (!verification) return;
   if (verification.ok) {
     const rto = verification.restoreMs !== undefined ? ` Restore drill: ${formatDuration(verification.restoreMs)} (your recovery time for this backup).` : '';
@@ -106,7 +109,7 @@ async function verify(s: Services, entry: CatalogEntry): Promise<void> {
 }
 
 /** The server a server-engine backup goes back to: its own connection, or one the user picks. */
-async function backupServer(s: Services, entry: CatalogEntry): Promise<ServerTarget | undefined> {
+async function backupServer(s: Services, entry: ListedBackup): Promise<ServerTarget | undefined> {
   const own = s.store.get(entry.manifest.connection.id);
   const connection = own && own.engine !== 'sqlite' ? own
     : await pickConnection(s.store, `The backup's connection "${entry.manifest.connection.name}" is not configured here: which server?`, c => c.engine === entry.manifest.engine);
@@ -114,13 +117,13 @@ async function backupServer(s: Services, entry: CatalogEntry): Promise<ServerTar
   return serverTarget(s, connection);
 }
 
-async function restoreOnServer(s: Services, entry: CatalogEntry): Promise<void> {
+async function restoreOnServer(s: Services, entry: ListedBackup): Promise<void> {
   const server = await backupServer(s, entry);
   if (!server) return;
   const options = entry.manifest.engine === 'postgres' ? await postgresRestoreFlow(s, entry, server) : await mysqlRestoreFlow(entry, server);
   if (!options) return;
   const m = entry.manifest;
-  const result = await s.jobs.run(`Lifeboat: Restoring ${m.connection.name} into ${options.target}`, ctx => restoreBackup(entry, options, ctx, server));
+  const result = await s.jobs.run(`Lifeboat: Restoring ${m.connection.name} into ${options.target}`, ctx => restoreBackup(entry, options, ctx, server), entry.from);
   if (!result || result.engine === 'sqlite') return;
   if (result.createdDatabase) {
     // The restored database becomes a connection, so the next step (comparing its tables with
@@ -135,7 +138,7 @@ async function restoreOnServer(s: Services, entry: CatalogEntry): Promise<void> 
     (result.createdDatabase ? ' It is listed as a connection.' : ''));
 }
 
-async function restore(s: Services, entry: CatalogEntry): Promise<void> {
+async function restore(s: Services, entry: ListedBackup): Promise<void> {
   if (entry.manifest.engine !== 'sqlite') return restoreOnServer(s, entry);
   const m = entry.manifest;
   const proposed = proposeRestorePath(m.connection.source, m.completedAt);
@@ -158,7 +161,7 @@ async function restore(s: Services, entry: CatalogEntry): Promise<void> {
     if (typed !== name) return;
     overwrite = true;
   }
-  const result = await s.jobs.run(`Lifeboat: Restoring ${m.connection.name} into ${path.basename(file)}`, ctx => restoreBackup(entry, { target: file, overwrite }, ctx));
+  const result = await s.jobs.run(`Lifeboat: Restoring ${m.connection.name} into ${path.basename(file)}`, ctx => restoreBackup(entry, { target: file, overwrite }, ctx), entry.from);
   if (result?.engine !== 'sqlite') return;
   const action = await vscode.window.showInformationMessage(
     `Restored ${path.basename(file)}: ${formatBytes(result.bytes)}, ${result.tables.length} tables, identical to the backup (SHA-256) and integrity_check ok.`,
@@ -184,9 +187,15 @@ function proposeRestorePath(source: string, completedAt: string): string {
   return candidate;
 }
 
-async function reveal(s: Services, prefix: string): Promise<void> {
-  const destination = s.catalog.destination();
-  const manifest = vscode.Uri.file(destination.localPath!(`${prefix}/${MANIFEST_FILE}`));
+async function reveal(prefix: string, from: Destination): Promise<void> {
+  const key = `${prefix}/${MANIFEST_FILE}`;
+  if (!from.localPath) {
+    // A copy in a bucket: its manifest, read from there, in an editor of its own.
+    const manifest = await readManifest(from, prefix);
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument({ language: 'json', content: JSON.stringify(manifest, null, 2) }), { preview: true });
+    return;
+  }
+  const manifest = vscode.Uri.file(from.localPath(key));
   // An editor in a browser (code-server, Codespaces) or on a remote host cannot open the OS file
   // manager of the machine that holds the file: show the manifest instead.
   if (vscode.env.uiKind === vscode.UIKind.Web || vscode.env.remoteName) {
@@ -196,17 +205,19 @@ async function reveal(s: Services, prefix: string): Promise<void> {
   }
 }
 
-async function remove(s: Services, prefix: string, entry: CatalogEntry | undefined): Promise<void> {
+async function remove(s: Services, prefix: string, from: Destination, entry: ListedBackup | undefined): Promise<void> {
+  // It is read from, and deleted in, the first place that holds it: the others keep theirs.
+  const others = entry?.places.slice(1) ?? [];
   const what = entry ? `the backup of ${entry.manifest.connection.name} from ${new Date(entry.manifest.completedAt).toLocaleString()}` : `the unreadable backup ${prefix}`;
   const size = entry ? ` (${entry.manifest.shared ? describeStored(entry.manifest) : formatBytes(totalStoredBytes(entry.manifest))})` : '';
   const blocks = entry?.manifest.shared ? ' Its blocks that other snapshots use are kept.' : '';
-  const answer = await vscode.window.showWarningMessage(`Delete ${what}${size}?`, { modal: true, detail: `Its files in ${s.catalog.destination().location}/${prefix} are removed; this cannot be undone.${blocks}` }, 'Delete');
+  const answer = await vscode.window.showWarningMessage(`Delete ${what}${size}?`, { modal: true, detail: `Its files in ${from.location}/${prefix} are removed; this cannot be undone.${blocks}${others.length ? ` Its copies in ${others.join(', ')} are kept.` : ''}` }, 'Delete');
   if (answer !== 'Delete') return;
   try {
     // Then the blocks that only this backup used (an incremental snapshot's): never those a
     // newer snapshot needs.
-    await deleteBackup(s.catalog.destination(), prefix, s.logger);
-    s.logger.info(`Deleted backup ${prefix}`);
+    await deleteBackup(from, prefix, s.logger);
+    s.logger.info(`Deleted backup ${prefix} in ${from.location}`);
   } catch (error) {
     void s.jobs.showError(`Deleting ${prefix} failed: ${(error as Error).message}`);
   } finally {

@@ -7,6 +7,8 @@ import { listServerTables, restoreImpact, type ServerTarget } from '../../engine
 import { proposeDatabaseName } from '../../engines/restoreNames';
 import type { Destination } from '../../core/destination';
 import { openDestination } from '../../storage/openDestination';
+import { placeOf } from '../../storage/destinationSettings';
+import type { ConfiguredDestination } from '../destinationStore';
 import type { BackupRequest } from '../../engines/backupRequest';
 
 /**
@@ -71,15 +73,26 @@ export function codecItems(): Item<Codec>[] {
   ];
 }
 
-/** The backup folder (listed in the view) or a one-off folder; undefined when dismissed. */
-export async function pickDestination(title: string, backupFolder: string): Promise<{ destinations?: Destination[] } | undefined> {
-  const where = await pick(title, 'Where to store it', 'setting', [
-    { value: 'setting' as const, label: `$(folder-library) ${backupFolder}`, detail: 'The backup folder (lifeboat.backupFolder): listed in the Lifeboat view' },
-    { value: 'both' as const, label: '$(files) The backup folder and another folder…', detail: 'Two complete copies, written at once (say one on another disk); the view lists the first' },
-    { value: 'other' as const, label: '$(folder-opened) Another folder…', detail: 'A one-off copy elsewhere (not listed in the view unless it becomes the backup folder)' },
+/**
+ * The backup folder (listed in the view), it and a configured destination at once (lifeboat.destinations:
+ * an off-site bucket, say; both copies listed), a configured destination alone, or a one-off folder;
+ * undefined when dismissed.
+ */
+export async function pickDestination(title: string, backupFolder: string, configured: ConfiguredDestination[] = []): Promise<{ destinations?: Destination[] } | undefined> {
+  type Where = 'setting' | 'both' | 'other' | { with: number } | { only: number };
+  const icon = (d: ConfiguredDestination) => placeOf(d.settings).media === 'object-store' ? '$(cloud-upload)' : '$(folder)';
+  const where = await pick<Where>(title, 'Where to store it', 'setting', [
+    { value: 'setting', label: `$(folder-library) ${backupFolder}`, detail: 'The backup folder (lifeboat.backupFolder): listed in the Lifeboat view' },
+    ...configured.map((d, i) => ({ value: { with: i }, label: `${icon(d)} The backup folder and ${d.settings.name}`, detail: `Two complete copies written at once, the second to ${d.destination.location}${placeOf(d.settings).offsite ? ' (off-site)' : ''}; both listed` })),
+    ...configured.map((d, i) => ({ value: { only: i }, label: `${icon(d)} ${d.settings.name} only`, detail: `${d.destination.location}, from lifeboat.destinations; listed in the view` })),
+    { value: 'both', label: '$(files) The backup folder and another folder…', detail: 'Two complete copies, written at once (say one on another disk); the view lists the first' },
+    { value: 'other', label: '$(folder-opened) Another folder…', detail: 'A one-off copy elsewhere (not listed in the view unless it becomes the backup folder)' },
   ], null);
   if (!where) return undefined;
   if (where === 'setting') return {};
+  if (typeof where === 'object') {
+    return 'with' in where ? { destinations: [openDestination(backupFolder), configured[where.with].destination] } : { destinations: [configured[where.only].destination] };
+  }
   const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Store the backup here' });
   if (!picked?.[0]) return undefined;
   const other = openDestination(picked[0].fsPath);

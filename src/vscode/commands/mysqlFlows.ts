@@ -32,7 +32,7 @@ export async function mysqlBackupFlow(s: Services, connection: ServerConnection,
   const codecs = codecItems();
   const codec = await pick(title(2), 'Compression (by Lifeboat, while the dump runs)', codecs.some(c => c.value === last.codec) ? last.codec : codecs[0].value, codecs, mark);
   if (!codec) return undefined;
-  const where = await pickDestination(title(3), settings.backupFolder);
+  const where = await pickDestination(title(3), settings.backupFolder, await s.destinations.openAll());
   if (!where) return undefined;
 
   await s.memento.update(MEMENTO_KEY(connection.id), { scope: scoped.scope, tables: scoped.tables, codec } satisfies RememberedBackup);

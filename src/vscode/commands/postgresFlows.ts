@@ -68,7 +68,7 @@ export async function postgresBackupFlow(s: Services, connection: ServerConnecti
   const compression = await pick(title(3), 'Compression', compressions.some(c => c.value === last.compression) ? last.compression : compressions[0].value, compressions, mark);
   if (!compression) return undefined;
 
-  const where = await pickDestination(title(4), settings.backupFolder);
+  const where = await pickDestination(title(4), settings.backupFolder, await s.destinations.openAll());
   if (!where) return undefined;
 
   await s.memento.update(MEMENTO_KEY(connection.id), { format, scope, tables, compression } satisfies RememberedBackup);

@@ -1,11 +1,13 @@
 import type { SqliteConnection } from '../../core/connection';
 import type { SqliteFormat } from '../../engines/sqlite/payloads';
-import { pick, type BackupFlowResult, type Item } from './flowSteps';
+import { pick, pickDestination, type BackupFlowResult, type Item } from './flowSteps';
+import { readSettings } from '../settings';
 import type { Services } from '../services';
 
 /**
- * Backup Database on a SQLite connection: one choice, what to store. The choice made last time
- * is on top (remembered per connection), so Enter repeats it; a chain of snapshots stays a chain.
+ * Backup Database on a SQLite connection: what to store, and where once lifeboat.destinations
+ * names somewhere besides the backup folder. The choice made last time is on top (remembered per
+ * connection), so Enter repeats it; a chain of snapshots stays a chain.
  */
 type SqliteChoice = 'copy' | 'vacuum' | 'sql' | 'snapshot';
 
@@ -22,7 +24,10 @@ export async function sqliteBackupFlow(s: Services, connection: SqliteConnection
   const remembered = s.memento.get<SqliteChoice>(MEMENTO_KEY(connection.id));
   const choice = await pick(`Back up ${connection.name}`, 'What to store', remembered ?? 'copy', CHOICES, remembered ? 'last used' : 'default');
   if (!choice) return undefined;
+  const configured = await s.destinations.openAll();
+  const where = configured.length ? await pickDestination(`Back up ${connection.name}`, readSettings(s.globalStorage).backupFolder, configured) : {};
+  if (!where) return undefined;
   await s.memento.update(MEMENTO_KEY(connection.id), choice);
   const sqliteFormat: SqliteFormat = choice === 'vacuum' ? 'copy' : choice;
-  return { request: { sqliteFormat, ...(choice === 'vacuum' ? { vacuum: true } : {}) } };
+  return { request: { sqliteFormat, ...(choice === 'vacuum' ? { vacuum: true } : {}) }, ...where };
 }

@@ -93,6 +93,8 @@ export class ConnectionsTreeProvider implements vscode.TreeDataProvider<TreeNode
       }
       const items: TreeNode[] = listing.entries.map(e => new BackupItem(e, parentId));
       items.push(...listing.problems.map(p => new UnreadableBackupItem(p.prefix, p.message, parentId)));
+      // A destination that cannot be listed says so where its backups would be.
+      items.push(...listing.unreachable.map(u => new MessageItem(`Cannot list ${u.name}`, parentId, u.message, { key: `unreachable:${u.name}`, warning: true })));
       if (items.length === 0) return [new MessageItem('No backups yet', parentId, `Run "Backup Database" to make one. Backups go to ${settings.backupFolder}`)];
       return items;
     }

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
-import type { CatalogEntry } from '../../core/catalog';
 import { ENGINE_LABELS, describeConnection, type Connection } from '../../core/connection';
 import { formatAge, formatBytes, formatDuration } from '../../core/format';
+import { LOCAL_LABEL, type ListedBackup } from '../backupCatalog';
 import { MERGE_UNDO_KIND, describeStored, verificationState, type Manifest, type Verification } from '../../core/manifest';
 
 /**
@@ -47,7 +47,7 @@ export class DetachedConnectionItem extends vscode.TreeItem {
 export class BackupItem extends vscode.TreeItem {
   readonly kind = 'backup';
 
-  constructor(readonly entry: CatalogEntry, readonly parentId: string) {
+  constructor(readonly entry: ListedBackup, readonly parentId: string) {
     const m = entry.manifest;
     const completed = new Date(m.completedAt);
     super(formatTimestamp(completed), vscode.TreeItemCollapsibleState.None);
@@ -59,9 +59,12 @@ export class BackupItem extends vscode.TreeItem {
     const drill = [...m.verifications].reverse().find(v => v.restoreMs !== undefined && v.ok);
     const kind = m.kind === MERGE_UNDO_KIND ? `rows a merge into ${String(m.options.table)} changed (${m.tables[0]?.rows ?? 0}) · ` : m.engine === 'postgres' ? `${String(m.options.format ?? '')} · ` : m.engine === 'mysql' ? 'SQL dump · '
       : m.engine === 'sqlite' ? (m.options.vacuum ? 'compact copy · ' : SQLITE_KINDS[m.kind] ?? '') : '';
-    this.description = `${kind}${describeStored(m)} · ${formatAge(completed)}${drill ? ` · RTO ${formatDuration(drill.restoreMs!)}` : ''}`;
+    // Where its copies are ("in local + offsite-r2"), once there is more than the backup folder's
+    // (descriptions show no icons); a backup found only in a bucket says so.
+    const places = entry.places.length > 1 || entry.places[0] !== LOCAL_LABEL ? ` · in ${entry.places.join(' + ')}` : '';
+    this.description = `${kind}${describeStored(m)} · ${formatAge(completed)}${drill ? ` · RTO ${formatDuration(drill.restoreMs!)}` : ''}${places}`;
     this.iconPath = STATE_ICONS[state];
-    this.tooltip = manifestSummary(m, state);
+    this.tooltip = manifestSummary(m, state, entry);
     this.accessibilityInformation = { label: `Backup ${m.id}, ${state}, ${this.description}` };
   }
 }
@@ -82,10 +85,11 @@ export class UnreadableBackupItem extends vscode.TreeItem {
 export class MessageItem extends vscode.TreeItem {
   readonly kind = 'message';
 
-  constructor(label: string, readonly parentId: string, tooltip?: string) {
+  /** `key`: tells apart two messages under one parent; `warning`: a warning icon instead of info. */
+  constructor(label: string, readonly parentId: string, tooltip?: string, options: { key?: string; warning?: boolean } = {}) {
     super(label, vscode.TreeItemCollapsibleState.None);
-    this.id = `message:${parentId}`;
-    this.iconPath = new vscode.ThemeIcon('info');
+    this.id = `message:${parentId}${options.key ? `:${options.key}` : ''}`;
+    this.iconPath = options.warning ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground')) : new vscode.ThemeIcon('info');
     if (tooltip) this.tooltip = tooltip;
   }
 }
@@ -106,7 +110,7 @@ function formatTimestamp(date: Date): string {
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
 }
 
-function manifestSummary(m: Manifest, state: string): vscode.MarkdownString {
+function manifestSummary(m: Manifest, state: string, entry: ListedBackup): vscode.MarkdownString {
   const rows = m.tables.reduce((n, t) => n + (t.rows ?? 0), 0);
   const lines = [
     `**Backup ${m.id}** — ${state}`,
@@ -120,6 +124,7 @@ function manifestSummary(m: Manifest, state: string): vscode.MarkdownString {
     `| Tables | ${m.tables.length} tables, ${rows.toLocaleString('en')} rows |`,
     ...m.files.map(f => `| ${escape(f.name)} | ${formatBytes(f.size)}${f.contentSize === undefined ? '' : ` (${formatBytes(f.contentSize)} raw)`}, SHA-256 \`${f.sha256.slice(0, 16)}…\` |`),
     `| Took | ${formatDuration(m.timings.totalMs ?? 0)} |`,
+    `| Copies | ${entry.places.map(escape).join(', ')} (read from ${escape(entry.from.location)}) |`,
   ];
   if (m.consistency.snapshotLsn) lines.push(`| Snapshot | WAL ${escape(String(m.consistency.snapshotLsn))} |`);
   if (m.consistency.binlogFile) lines.push(`| Binary log | ${escape(`${String(m.consistency.binlogFile)}:${String(m.consistency.binlogPosition)}`)}${m.consistency.gtid ? `, GTID ${escape(String(m.consistency.gtid))}` : ''} |`);
