@@ -7,6 +7,10 @@ import { openDestination } from '../storage/openDestination';
 import type { DestinationStore } from './destinationStore';
 import { readSettings } from './settings';
 
+/** A destination that has not answered its listing by then is named unreachable, so the tree
+ *  never waits on a store that does not answer (the SDK sets no overall time limit). */
+const LISTING_TIMEOUT_MS = 30_000;
+
 /** The label of the backup folder among the places a backup is found. */
 export const LOCAL_LABEL = 'local';
 
@@ -92,7 +96,8 @@ export class BackupCatalog implements vscode.Disposable {
     const configured = (await this.destinations.openAll()).filter(d => d.destination.location !== folder.location);
     const [local, ...others] = await Promise.all([
       listBackups(folder, { logger: this.logger }),
-      ...configured.map(d => listBackups(d.destination, { logger: this.logger }).catch((error: unknown) => error instanceof Error ? error : new Error(String(error)))),
+      ...configured.map(d => withinTime(listBackups(d.destination, { logger: this.logger }), LISTING_TIMEOUT_MS, `${d.destination.location} did not answer within ${LISTING_TIMEOUT_MS / 1000} s`)
+        .catch((error: unknown) => error instanceof Error ? error : new Error(String(error)))),
     ]);
     const byPrefix = new Map<string, ListedBackup>();
     const add = (entries: CatalogEntry[], from: Destination, place: string) => {
@@ -122,4 +127,11 @@ export class BackupCatalog implements vscode.Disposable {
     this.subscriptions.forEach(s => s.dispose());
     this.changed.dispose();
   }
+}
+
+/** `work`, or a rejection with `message` once `ms` have passed first. */
+function withinTime<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(message)), ms); });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
