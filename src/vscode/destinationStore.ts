@@ -1,3 +1,5 @@
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Destination } from '../core/destination';
 import { errorMessage } from '../core/errors';
@@ -6,6 +8,15 @@ import { parseCredentials, parseDestinationSettings, type DestinationSettings, t
 import { openDestination } from '../storage/openDestination';
 
 const SECRET_PREFIX = 'lifeboat.destinationKeys/';
+
+/** A folder destination's location with ~ expanded; a relative one is refused, as the editor has
+ *  no folder it could be relative to. s3:// and file:// locations are left as they are. */
+function folderLocation(location: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) return location;
+  const expanded = location.replace(/^~(?=$|[\\/])/, os.homedir());
+  if (!path.isAbsolute(expanded)) throw new Error(`the location "${location}" is a relative folder: give an absolute path, ~/…, or s3://bucket/prefix`);
+  return path.normalize(expanded);
+}
 
 /** A destination of lifeboat.destinations, opened: its settings (label, media, off-site) and the store. */
 export interface ConfiguredDestination {
@@ -45,7 +56,7 @@ export class DestinationStore implements vscode.Disposable {
         const { settings, credentialsFile } = parseDestinationSettings(item, `#${i + 1} in lifeboat.destinations`);
         if (credentialsFile) this.logger.warn(`lifeboat.destinations: "${settings.name}" names a credentialsFile, which is the CLI's; the editor keeps keys in its secret storage (Lifeboat: Set Destination Keys…).`);
         if (result.some(d => d.name === settings.name)) throw new Error(`two destinations are named "${settings.name}"`);
-        result.push(settings);
+        result.push({ ...settings, location: folderLocation(settings.location) });
       } catch (error) {
         this.logger.warn(`Skipping a destination in lifeboat.destinations: ${errorMessage(error)}`);
       }
