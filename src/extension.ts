@@ -4,10 +4,12 @@ import { registerBackupCommands } from './vscode/commands/backupCommands';
 import { registerCompareCommands } from './vscode/commands/compareCommands';
 import { registerConnectionCommands } from './vscode/commands/connectionCommands';
 import { registerDestinationCommands } from './vscode/commands/destinationCommands';
+import { registerEncryptionCommands } from './vscode/commands/encryptionCommands';
 import { registerUndoMerge } from './vscode/commands/undoMergeCommand';
 import { registerViewCommands } from './vscode/commands/viewCommands';
 import { ConnectionStore } from './vscode/connectionStore';
 import { DestinationStore } from './vscode/destinationStore';
+import { EncryptionKeys } from './vscode/encryption';
 import { trackContextKeys } from './vscode/contextKeys';
 import { JobRunner } from './vscode/jobs';
 import { createLog } from './vscode/log';
@@ -20,17 +22,19 @@ export function activate(context: vscode.ExtensionContext): void {
   const showLog = () => channel.show(true);
   const store = new ConnectionStore(context.secrets, logger);
   const destinations = new DestinationStore(context.secrets, logger);
+  const encryption = new EncryptionKeys(context.secrets, context.globalState, logger);
   const catalog = new BackupCatalog(context.globalStorageUri, destinations, logger);
   const tree = new ConnectionsTreeProvider(store, catalog, context.globalStorageUri);
   const treeView = vscode.window.createTreeView('lifeboat.connections', { treeDataProvider: tree, showCollapseAll: true });
   const jobs = new JobRunner(catalog, logger, showLog);
-  const services = { store, destinations, catalog, jobs, logger, tree, treeView, globalStorage: context.globalStorageUri, extensionUri: context.extensionUri, memento: context.globalState };
+  const services = { store, destinations, encryption, catalog, jobs, logger, tree, treeView, globalStorage: context.globalStorageUri, extensionUri: context.extensionUri, memento: context.globalState };
   context.subscriptions.push(
-    channel, store, destinations, catalog, tree, treeView, jobs,
+    channel, store, destinations, encryption, catalog, tree, treeView, jobs,
     trackContextKeys(store, catalog),
     ...registerConnectionCommands(services),
     ...registerBackupCommands(services),
     ...registerDestinationCommands(services),
+    ...registerEncryptionCommands(services),
     ...registerCompareCommands(services),
     registerUndoMerge(services),
     ...registerViewCommands(services, showLog),

@@ -3,6 +3,7 @@ import type { Logger } from '../core/logger';
 import type { BackupCatalog } from './backupCatalog';
 import type { ConnectionStore } from './connectionStore';
 import type { DestinationStore } from './destinationStore';
+import type { EncryptionKeys } from './encryption';
 import type { JobRunner } from './jobs';
 import type { ConnectionsTreeProvider } from './tree/connectionsTree';
 import type { TreeNode } from './tree/items';
@@ -11,6 +12,7 @@ import type { TreeNode } from './tree/items';
 export interface Services {
   store: ConnectionStore;
   destinations: DestinationStore;
+  encryption: EncryptionKeys;
   catalog: BackupCatalog;
   jobs: JobRunner;
   logger: Logger;

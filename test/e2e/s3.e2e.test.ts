@@ -110,4 +110,41 @@ describe('Lifeboat with an S3 destination in a real editor', () => {
     assert.deepEqual(dumpRows(target), dumpRows(source), 'the restored file equals the source row for row');
     assert.equal(fs.existsSync(path.join(backups, 'orders')), false, 'nothing was downloaded into the backup folder');
   }));
+
+  it('turns on encryption: says what losing the key means, saves a new identity (0600), encrypts the next backup to it and restores it', () => step('encryption', async () => {
+    const identityFile = tmp.file('home/orders-identity.txt');
+    await wb.runCommand('Lifeboat: Turn On Encryption');
+    assert.match(await wb.dialog(/Turn on encrypted backups\?/), /Lose it and the backups are lost/);
+    await editor.screenshot('s3-04-encryption-warning');
+    await wb.dialogButton('Make a New Identity…');
+    // code-server's own save dialog: a path in the quick input.
+    await wb.waitForPrompt(/Save the new age identity/);
+    const input = wb.quickInput.locator('input');
+    await editor.page.waitForFunction(() => (document.querySelector('.quick-input-widget input') as HTMLInputElement | null)?.value.endsWith('lifeboat-identity.txt'));
+    await input.fill(identityFile);
+    await input.press('Enter');
+    const on = await wb.notification(/New backups are encrypted to age1/);
+    const recipient = /(age1[0-9a-z]+)/.exec(on)![1];
+    assert.ok(on.includes(`saved in ${identityFile}`), on);
+    assert.equal(fs.statSync(identityFile).mode & 0o777, 0o600, 'the identity file is its owner\'s alone');
+    assert.match(fs.readFileSync(identityFile, 'utf8'), new RegExp(`# public key: ${recipient}\nAGE-SECRET-KEY-1[0-9A-Z]+\n$`));
+    await wb.clearNotifications();
+
+    await wb.runCommand('Lifeboat: Backup Database');
+    await wb.pickRow('orders');
+    await wb.chooseRow('Online copy');
+    await wb.chooseRow('The backup folder and offsite-r2');
+    await wb.notification(/Backup of orders checked/);
+    const [folder] = fs.readdirSync(path.join(backups, 'orders'));
+    const manifest = JSON.parse(fs.readFileSync(path.join(backups, 'orders', folder, 'manifest.json'), 'utf8')) as { encryption: { to: string[] } | null; files: { name: string }[] };
+    assert.deepEqual(manifest.encryption?.to, [recipient], 'encrypted to the new identity\'s recipient, no key in the manifest');
+    assert.doesNotMatch(JSON.stringify(manifest), /AGE-SECRET-KEY/);
+
+    await wb.contextMenu(wb.treeRow(/in local \+ offsite-r2/), 'Restore Backup');
+    await wb.waitForPrompt(/Restore into this new file/);
+    const target = await wb.inputValue();
+    await wb.answer(undefined);
+    await wb.notification(/Restored orders-restored-.*identical to the backup/);
+    assert.deepEqual(dumpRows(target), dumpRows(source), 'decrypted with the identity the editor keeps, it equals the source');
+  }));
 });

@@ -61,7 +61,10 @@ async function backup(s: Services, connection: Connection): Promise<void> {
     access = target.access;
   }
   if (!flow) return;
-  const request = parseBackupRequest(flow.request, readSettings(s.globalStorage), connection.engine);
+  // lifeboat.encryptTo, once the person has read what losing the key means.
+  const encryptTo = await s.encryption.recipientsForBackup();
+  if (!encryptTo) return;
+  const request = parseBackupRequest({ ...flow.request, ...(encryptTo.length ? { encryptTo } : {}) }, readSettings(s.globalStorage), connection.engine);
   const destinations = flow.destinations ?? [s.catalog.destination()];
   const run = await s.jobs.run(`Lifeboat: Backing up ${connection.name}`, ctx => runBackup(connection, request, destinations, ctx, access), destinations[0]);
   if (!run) return;
@@ -98,6 +101,9 @@ async function verify(s: Services, entry: ListedBackup): Promise<void> {
       if (!server) return;
     }
   }
+  // A full or deep check decrypts: it needs an identity (a quick one checks the stored bytes without).
+  const decrypts = entry.manifest.engine === 'sqlite' ? !options.quick : options.deep === true;
+  if (decrypts && !(await s.encryption.canRead(entry.manifest))) return;
   const verification = await s.jobs.run(`Lifeboat: Verifying ${entry.manifest.connection.name} ${entry.manifest.id}`, ctx => verifyBackup(entry, ctx, options, server), entry.from);
   if (!verification) return;
   if (verification.ok) {
@@ -139,6 +145,7 @@ async function restoreOnServer(s: Services, entry: ListedBackup): Promise<void> 
 }
 
 async function restore(s: Services, entry: ListedBackup): Promise<void> {
+  if (!(await s.encryption.canRead(entry.manifest))) return;
   if (entry.manifest.engine !== 'sqlite') return restoreOnServer(s, entry);
   const m = entry.manifest;
   const proposed = proposeRestorePath(m.connection.source, m.completedAt);
