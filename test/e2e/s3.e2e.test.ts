@@ -120,7 +120,8 @@ describe('Lifeboat with an S3 destination in a real editor', () => {
     // code-server's own save dialog: a path in the quick input.
     await wb.waitForPrompt(/Save the new age identity/);
     const input = wb.quickInput.locator('input');
-    await editor.page.waitForFunction(() => (document.querySelector('.quick-input-widget input') as HTMLInputElement | null)?.value.endsWith('lifeboat-identity.txt'));
+    // The dialog fills in the proposed path once it has listed the folder: replaced only after that.
+    await editor.page.waitForFunction("document.querySelector('.quick-input-widget input')?.value.endsWith('lifeboat-identity.txt')");
     await input.fill(identityFile);
     await input.press('Enter');
     const on = await wb.notification(/New backups are encrypted to age1/);

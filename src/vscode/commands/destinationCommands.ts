@@ -3,7 +3,8 @@ import { copyBackup } from '../../core/backupCopy';
 import { formatBytes } from '../../core/format';
 import { placeOf } from '../../storage/destinationSettings';
 import { openDestination } from '../../storage/openDestination';
-import type { ListedBackup } from '../backupCatalog';
+import { LOCAL_LABEL, type ListedBackup } from '../backupCatalog';
+import type { Destination } from '../../core/destination';
 import { pickBackup } from '../pickers';
 import type { Services } from '../services';
 import type { BackupItem } from '../tree/items';
@@ -52,7 +53,7 @@ async function setKeys(s: Services): Promise<void> {
 async function copyTo(s: Services, entry: ListedBackup): Promise<void> {
   const m = entry.manifest;
   const others = (await s.destinations.openAll()).filter(d => !entry.places.includes(d.settings.name));
-  const folderHasIt = entry.places.includes('local');
+  const folderHasIt = entry.places.includes(LOCAL_LABEL);
   type Choice = { kind: 'configured'; index: number } | { kind: 'folder' } | { kind: 'backupFolder' };
   const items: (vscode.QuickPickItem & { choice: Choice })[] = [
     ...others.map((d, index) => {
@@ -64,7 +65,7 @@ async function copyTo(s: Services, entry: ListedBackup): Promise<void> {
   ];
   const picked = await vscode.window.showQuickPick(items, { title: `Copy ${m.connection.name} ${m.id} to…`, placeHolder: `It is in ${entry.places.join(', ')}; every byte of the copy is checked against the manifest`, ignoreFocusOut: true });
   if (!picked) return;
-  let to;
+  let to: Destination;
   if (picked.choice.kind === 'configured') to = others[picked.choice.index].destination;
   else if (picked.choice.kind === 'backupFolder') to = s.catalog.destination();
   else {
@@ -73,7 +74,7 @@ async function copyTo(s: Services, entry: ListedBackup): Promise<void> {
     to = openDestination(folder[0].fsPath);
   }
   const target = to;
-  const copied = await s.jobs.run(`Lifeboat: Copying ${m.connection.name} ${m.id} to ${picked.label.replace(/^\$\([^)]+\) /, '')}`, ctx => copyBackup(entry, entry.from, target, {
+  const copied = await s.jobs.run(`Lifeboat: Copying ${m.connection.name} ${m.id} to ${target.location}`, ctx => copyBackup(entry, entry.from, target, {
     signal: ctx.signal, logger: ctx.logger,
     onBytes: (done, total) => ctx.onProgress?.({ fraction: total > 0 ? done / total : 1, message: `Copying ${formatBytes(done)} of ${formatBytes(total)}` }),
   }), entry.from);
