@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { LIFEBOAT_VERSION } from '../core/version';
 import { registerBackup } from './commands/backup';
 import { registerDelete } from './commands/delete';
+import { registerPrune } from './commands/prune';
 import { registerCopy } from './commands/copy';
 import { registerSweep } from './commands/sweep';
 import { registerDiff } from './commands/diff';
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerRestore(program);
   registerCopy(program);
   registerDelete(program);
+  registerPrune(program);
   registerSweep(program);
   registerTestConnection(program);
   registerDiff(program);

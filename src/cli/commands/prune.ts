@@ -1,0 +1,96 @@
+import type { Command } from 'commander';
+import { deleteBackup } from '../../core/backupDeletion';
+import { listBackups, type CatalogEntry } from '../../core/catalog';
+import { LifeboatError, throwIfAborted } from '../../core/errors';
+import { MERGE_UNDO_KIND, verificationState } from '../../core/manifest';
+import { planRetention, type RetentionPolicy } from '../../core/retention';
+import { resolveConnection } from '../config';
+import { action } from '../context';
+
+interface PruneFlags {
+  keepLast?: string; keepHourly?: string; keepDaily?: string; keepWeekly?: string; keepMonthly?: string; keepYearly?: string;
+  keepWithin?: string; timeZone?: string; dryRun?: boolean;
+}
+
+/**
+ * lifeboat prune: retention (src/core/retention.ts) applied to the backups of one destination,
+ * per connection: which go and why each kept one stays, then (without --dry-run) the deletions,
+ * oldest first, each as `lifeboat delete` does it. A merge's undo backups are left out: they are
+ * undone, not restored, and go with Undo Merge or by hand.
+ */
+export function registerPrune(program: Command): void {
+  program.command('prune')
+    .description('Delete the backups a retention policy does not keep, in --backup-dir, for each connection (restic\'s rules, ORed): never the newest verified backup or any newer one until verified, nor one a kept backup needs, nor one dated in the future (reported). Try --dry-run first.')
+    .argument('[connection]', 'only this connection\'s backups (default: every connection in the folder)')
+    .option('--keep-last <n>', 'the n newest')
+    .option('--keep-hourly <n>', 'the newest of each of the last n hours that have backups')
+    .option('--keep-daily <n>', 'the newest of each of the last n days that have backups')
+    .option('--keep-weekly <n>', 'the newest of each of the last n weeks (from Monday 00:00) that have backups')
+    .option('--keep-monthly <n>', 'the newest of each of the last n months that have backups')
+    .option('--keep-yearly <n>', 'the newest of each of the last n years that have backups')
+    .option('--keep-within <duration>', 'every backup made within this long of the newest one: 36h, 14d, 8w, 1w3d')
+    .option('--time-zone <zone>', 'the zone hours, days, weeks, months and years are counted in (IANA, default UTC)')
+    .option('--dry-run', 'say what would be deleted and why each kept backup is kept; delete nothing')
+    .addHelpText('after', '\nExamples:\n  lifeboat prune --keep-daily 7 --keep-weekly 5 --keep-monthly 12 --dry-run\n  lifeboat --backup-dir offsite prune crm --keep-last 30 --time-zone Europe/Berlin')
+    .action(action(async (ctx, reference: string | undefined, flags: PruneFlags) => {
+      const policy = policyFrom(flags);
+      const connectionId = reference ? resolveConnection(ctx.config, reference).connection.id : undefined;
+      const destination = ctx.job.destination;
+      const listing = await listBackups(destination, { ...(connectionId ? { connectionId } : {}), logger: ctx.job.logger });
+      const byConnection = new Map<string, CatalogEntry[]>();
+      for (const entry of listing.entries) {
+        if (entry.manifest.kind === MERGE_UNDO_KIND) continue;
+        byConnection.set(entry.manifest.connection.id, [...(byConnection.get(entry.manifest.connection.id) ?? []), entry]);
+      }
+      const now = new Date();
+      const results = [];
+      const human: string[] = [];
+      for (const [connection, entries] of byConnection) {
+        const plan = planRetention(entries.map(e => ({ id: e.manifest.id, completedAt: e.manifest.completedAt, verified: verificationState(e.manifest) === 'verified' })), policy, { now });
+        const prefixOf = new Map(entries.map(e => [e.manifest.id, e.prefix]));
+        const doomed = plan.decisions.filter(d => !d.keep).map(d => d.id).reverse();
+        const deleted: string[] = [];
+        if (!flags.dryRun) {
+          for (const id of doomed) {
+            // Cancel stops between deletions: each backup is deleted whole or not at all.
+            throwIfAborted(ctx.job.signal, 'Pruning');
+            await deleteBackup(destination, prefixOf.get(id)!, ctx.job.logger);
+            deleted.push(id);
+          }
+        }
+        results.push({ connection, kept: plan.decisions.filter(d => d.keep).map(d => ({ id: d.id, reasons: d.reasons })), [flags.dryRun ? 'wouldDelete' : 'deleted']: flags.dryRun ? doomed : deleted, futureDated: plan.futureDated });
+        human.push(`${connection}: ${flags.dryRun ? 'would delete' : 'deleted'} ${doomed.length}, kept ${plan.decisions.length - doomed.length}`);
+        for (const d of plan.decisions) human.push(`  ${d.keep ? 'keep  ' : flags.dryRun ? 'delete' : 'gone  '} ${d.id}${d.keep ? `  (${d.reasons.join('; ')})` : ''}`);
+        for (const id of plan.futureDated) human.push(`  keep   ${id}  (dated in the future: check this machine's clock and the one that wrote it)`);
+      }
+      if (results.length === 0) human.push(`No backups in ${destination.location}${connectionId ? ` for ${connectionId}` : ''}.`);
+      ctx.output.result({ ok: true, dryRun: !!flags.dryRun, folder: destination.location, policy, connections: results }, human);
+    }));
+}
+
+function policyFrom(flags: PruneFlags): RetentionPolicy {
+  const count = (value: string | undefined, name: string): number | undefined => {
+    if (value === undefined) return undefined;
+    if (!/^\d+$/.test(value)) throw new LifeboatError('usage', `--keep-${name} needs a whole number (got "${value}").`);
+    return Number(value);
+  };
+  const policy: RetentionPolicy = {
+    last: count(flags.keepLast, 'last'), hourly: count(flags.keepHourly, 'hourly'), daily: count(flags.keepDaily, 'daily'),
+    weekly: count(flags.keepWeekly, 'weekly'), monthly: count(flags.keepMonthly, 'monthly'), yearly: count(flags.keepYearly, 'yearly'),
+    withinMs: flags.keepWithin === undefined ? undefined : parseDuration(flags.keepWithin),
+    timeZone: flags.timeZone,
+  };
+  for (const key of Object.keys(policy) as (keyof RetentionPolicy)[]) if (policy[key] === undefined) delete policy[key];
+  return policy;
+}
+
+const UNIT_MS: Record<string, number> = { h: 3600_000, d: 86_400_000, w: 7 * 86_400_000 };
+
+/** "36h", "14d", "8w", "1w3d12h": hours, days and weeks (months and years have no fixed length). */
+export function parseDuration(text: string): number {
+  const parts = [...text.matchAll(/(\d+)([hdw])/g)];
+  if (parts.length === 0 || parts.map(p => p[0]).join('') !== text) {
+    throw new LifeboatError('usage', `"${text}" is not a duration.`, 'Write it in hours, days and weeks: 36h, 14d, 8w, 1w3d12h.');
+  }
+  return parts.reduce((ms, [, n, unit]) => ms + Number(n) * UNIT_MS[unit], 0);
+}

@@ -1,0 +1,105 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { configuredCli, json } from '../support/cli';
+import { startS3Server, TEST_CREDENTIALS, type S3TestServer } from '../support/s3Server';
+import { createSampleDatabase } from '../support/sqliteFixtures';
+import { tempFolder } from '../support/temp';
+
+// lifeboat prune: retention applied to real backups in a local folder and in an S3 bucket
+// (fauxqs): a dry run first, then the deletions; the newest verified backup and a newer one whose
+// check failed are kept whatever the rules say; a policy that keeps nothing is refused.
+
+interface Made { backup: { id: string; location: string; manifest: { files: { name: string }[] } } }
+interface Pruned { dryRun: boolean; connections: { connection: string; kept: { id: string; reasons: string[] }[]; deleted?: string[]; wouldDelete?: string[] }[] }
+
+describe('lifeboat prune', () => {
+  const tmp = tempFolder('lifeboat-prune');
+  const source = tmp.file('shop.db');
+  const keys = tmp.file('keys.json');
+  let server: S3TestServer;
+  let bucket: string;
+
+  before(async () => {
+    createSampleDatabase(source, { rows: 300 });
+    server = await startS3Server();
+    bucket = (await server.newBucket('')).bucket;
+    fs.writeFileSync(keys, JSON.stringify(TEST_CREDENTIALS), { mode: 0o600 });
+  });
+  after(async () => {
+    await server?.stop();
+    tmp.dispose();
+  });
+
+  const cliIn = (backupFolder: string) => configuredCli(tmp.file(`config-${Math.random().toString(36).slice(2)}.json`), {
+    backupFolder,
+    connections: [{ id: 'shop', name: 'Shop', engine: 'sqlite', path: source }],
+    destinations: [{ name: 'offsite', location: `s3://${bucket}/lifeboat`, endpoint: server.endpoint, credentialsFile: keys }],
+  });
+
+  async function backups(cli: ReturnType<typeof cliIn>, count: number): Promise<Made['backup'][]> {
+    const made: Made['backup'][] = [];
+    for (let i = 0; i < count; i++) made.push(json<Made>(await cli.ok('backup', 'shop')).backup);
+    return made;
+  }
+
+  const listed = async (cli: ReturnType<typeof cliIn>) => json<{ backups: { id: string }[] }>(await cli.ok('list', 'shop')).backups.map(b => b.id);
+
+  it('in a local folder: --dry-run names what would go and why the rest stays; then prune deletes exactly that', async () => {
+    const folder = tmp.file('local');
+    const cli = cliIn(folder);
+    const [b1, b2, b3, b4] = await backups(cli, 4);
+    const dry = json<Pruned>(await cli.ok('prune', 'shop', '--keep-last', '2', '--dry-run'));
+    assert.equal(dry.dryRun, true);
+    assert.deepEqual(dry.connections[0].wouldDelete, [b1.id, b2.id], 'the oldest two, oldest first');
+    assert.deepEqual(dry.connections[0].kept.map(k => k.id), [b4.id, b3.id]);
+    assert.deepEqual(dry.connections[0].kept[0].reasons, ['last', 'newest verified']);
+    assert.equal((await listed(cli)).length, 4, 'a dry run deletes nothing');
+
+    const done = json<Pruned>(await cli.ok('prune', 'shop', '--keep-last', '2'));
+    assert.deepEqual(done.connections[0].deleted, [b1.id, b2.id]);
+    assert.deepEqual(await listed(cli), [b4.id, b3.id]);
+    assert.deepEqual(fs.readdirSync(path.join(folder, 'shop')).sort(), [path.basename(b3.location), path.basename(b4.location)].sort(), 'the pruned backups\' folders are gone');
+  });
+
+  it('keeps the newest verified backup and a newer one whose check failed, whatever --keep-last says', async () => {
+    const folder = tmp.file('failed-check');
+    const cli = cliIn(folder);
+    const [b1, b2, b3] = await backups(cli, 3);
+    // The newest is damaged, and verify records the failure: the newest verified is now b2.
+    const stored = path.join(folder, b3.location.slice(folder.length + 1), b3.manifest.files[0].name);
+    const bytes = fs.readFileSync(stored);
+    bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+    fs.writeFileSync(stored, bytes);
+    assert.equal((await cli.run('verify', b3.id)).code, 3);
+    const done = json<Pruned>(await cli.ok('prune', 'shop', '--keep-last', '1'));
+    assert.deepEqual(done.connections[0].deleted, [b1.id]);
+    assert.deepEqual(done.connections[0].kept.map(k => [k.id, k.reasons]), [[b3.id, ['last', 'newer than the newest verified, not verified yet']], [b2.id, ['newest verified']]]);
+  });
+
+  it('in an S3 bucket: retention works on the bucket\'s own backups', async () => {
+    const cli = cliIn('offsite');
+    const [, , b3] = await backups(cli, 3);
+    const done = json<Pruned>(await cli.ok('prune', '--keep-last', '1'));
+    assert.equal(done.connections[0].deleted?.length, 2);
+    assert.deepEqual(await listed(cli), [b3.id]);
+    const client = server.client({ bucket, prefix: '', endpoint: server.endpoint, credentials: TEST_CREDENTIALS });
+    const objects = ((await client.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map(o => o.Key!);
+    assert.deepEqual(objects.filter(k => k.endsWith('manifest.json')).length, 1, objects.join(', '));
+    assert.ok(objects.every(k => k.includes(b3.id) || !k.includes('/shop/')), `nothing of the pruned backups is left: ${objects.join(', ')}`);
+  });
+
+  it('refuses a policy that keeps nothing and a duration it cannot read, deleting nothing', async () => {
+    const cli = cliIn(tmp.file('local'));
+    const before = await listed(cli);
+    const none = await cli.run('prune', 'shop');
+    assert.equal(none.code, 2, none.stdout + none.stderr);
+    assert.match(none.stdout + none.stderr, /keeps nothing: it has no rule/);
+    const bad = await cli.run('prune', 'shop', '--keep-within', '3 months');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stdout + bad.stderr, /is not a duration.*36h, 14d, 8w/s);
+    assert.deepEqual(await listed(cli), before);
+  });
+});
