@@ -1,3 +1,4 @@
+import { whileReading } from './backupHolds';
 import { text } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { beginBackup, commitBackup, removeBackupFiles, type CatalogEntry } from './catalog';
@@ -32,6 +33,11 @@ export interface CopiedBackup {
 }
 
 export async function copyBackup(entry: CatalogEntry, from: Destination, to: Destination, options: CopyOptions = {}): Promise<CopiedBackup> {
+  // The source is held while it is read, so that retention there keeps it (backupHolds.ts).
+  return whileReading(from, entry.prefix, options.logger, () => copyHeld(entry, from, to, options));
+}
+
+async function copyHeld(entry: CatalogEntry, from: Destination, to: Destination, options: CopyOptions): Promise<CopiedBackup> {
   const { manifest, prefix } = entry;
   if (from.location === to.location) throw new LifeboatError('usage', `The backup ${manifest.id} is already in ${to.location}.`, 'Copy it to another folder or bucket.');
   // One listing of the target's connection says both whether the backup is there already and

@@ -92,14 +92,21 @@ export async function sweepDestination(destination: Destination, logger?: Logger
   }
   const manifests = new Set<string>();
   const markers: ObjectInfo[] = [];
+  const readers: string[] = [];
   for await (const object of destination.list('')) {
     const parts = object.key.split('/');
     // A marker or manifest planted in the shared folder must not make it a backup to remove.
     if (parts.length !== 3 || parts[1] === SHARED_FOLDER) continue;
     if (parts[2] === MANIFEST_FILE) manifests.add(`${parts[0]}/${parts[1]}`);
     else if (ownedKind(parts[2]) === 'writing') markers.push(object);
+    else if (ownedKind(parts[2]) === 'reading' && isOrphan(parts[2], object.modified)) readers.push(object.key);
   }
   removed.push(...await removeAbandoned(destination, markers, manifests, logger));
+  // A killed reader's marker holds nothing (backupHolds.ts); on a local folder sweepStale took it already.
+  for (const key of readers) {
+    await destination.delete(key);
+    removed.push(`${destination.location}/${key}`);
+  }
   return removed;
 }
 

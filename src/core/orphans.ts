@@ -13,11 +13,12 @@ import { randomBytes } from 'node:crypto';
  *   work     a job's scratch folder
  *   aside    the previous file during a restore over it
  *   writing  the marker of a backup in progress, removed once its manifest is written
+ *   reading  the marker of a backup being read (restored, verified, copied), so retention keeps it
  */
-export type OwnedKind = 'partial' | 'work' | 'aside' | 'writing';
+export type OwnedKind = 'partial' | 'work' | 'aside' | 'writing' | 'reading';
 
 const HOST = os.hostname().replace(/[^A-Za-z0-9]/g, '_');
-const OWNER_PATTERN = /\.(partial|work|aside|writing)-([A-Za-z0-9_]+)-(\d+)-[0-9a-f]{8}$/;
+const OWNER_PATTERN = /\.(partial|work|aside|writing|reading)-([A-Za-z0-9_]+)-(\d+)-[0-9a-f]{8}$/;
 /** Files from other hosts (a shared folder) are only taken once this old. */
 const FOREIGN_AGE_MS = 24 * 3600 * 1000;
 

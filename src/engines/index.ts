@@ -1,3 +1,4 @@
+import { whileReading } from '../core/backupHolds';
 import { appendVerification, type CatalogEntry } from '../core/catalog';
 import type { Connection, ServerConnection } from '../core/connection';
 import { LifeboatError } from '../core/errors';
@@ -43,7 +44,8 @@ export async function backupDatabase(connection: Connection, options: BackupOpti
 export async function verifyBackup(entry: CatalogEntry, ctx: JobContext, options: VerifyOptions = {}, server?: ServerTarget): Promise<Verification> {
   if (entry.manifest.kind === MERGE_UNDO_KIND) return verifyMergeUndo(entry, ctx);
   const engine = await ENGINES[entry.manifest.engine].load();
-  return options.deep ? engine.drill(entry, ctx, options, server) : engine.verify(entry, ctx, options, server);
+  // Held while it is read, so that retention elsewhere keeps it (core/backupHolds.ts).
+  return whileReading(ctx.destination, entry.prefix, ctx.logger, () => options.deep ? engine.drill(entry, ctx, options, server) : engine.verify(entry, ctx, options, server));
 }
 
 export async function restoreBackup(entry: CatalogEntry, options: RestoreOptions, ctx: JobContext, server?: ServerTarget): Promise<RestoreResult> {
@@ -51,7 +53,8 @@ export async function restoreBackup(entry: CatalogEntry, options: RestoreOptions
     throw new LifeboatError('usage', `Backup ${entry.manifest.id} holds the rows a merge changed, not a database.`, 'Undo the merge instead (Undo Merge in the editor, lifeboat undo-merge on the command line).');
   }
   refuseInapplicable(entry.manifest.engine, 'restore', options);
-  return (await ENGINES[entry.manifest.engine].load()).restore(entry, options, ctx, server);
+  const engine = await ENGINES[entry.manifest.engine].load();
+  return whileReading(ctx.destination, entry.prefix, ctx.logger, () => engine.restore(entry, options, ctx, server));
 }
 
 /** Tables of a server database with their sizes (for choosing what to back up). */

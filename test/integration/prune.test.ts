@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { configuredCli, json } from '../support/cli';
+import { configuredCli, json, startCli } from '../support/cli';
+import { deadPid, ownedNameOf } from '../support/orphans';
 import { startS3Server, TEST_CREDENTIALS, type S3TestServer } from '../support/s3Server';
 import { createSampleDatabase } from '../support/sqliteFixtures';
 import { tempFolder } from '../support/temp';
@@ -89,6 +90,41 @@ describe('lifeboat prune', () => {
     const objects = ((await client.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map(o => o.Key!);
     assert.deepEqual(objects.filter(k => k.endsWith('manifest.json')).length, 1, objects.join(', '));
     assert.ok(objects.every(k => k.includes(b3.id) || !k.includes('/shop/')), `nothing of the pruned backups is left: ${objects.join(', ')}`);
+  });
+
+  it('keeps a backup being restored (its reading marker), and a killed reader\'s marker holds nothing', async () => {
+    const folder = tmp.file('held');
+    const big = tmp.file('big.db');
+    createSampleDatabase(big, { rows: 1000, blobBytes: 96 * 1024 });
+    const cli = configuredCli(tmp.file('held.json'), { backupFolder: folder, connections: [{ id: 'big', name: 'Big', engine: 'sqlite', path: big }] });
+    const [b1, b2] = [json<Made>(await cli.ok('backup', 'big')).backup, json<Made>(await cli.ok('backup', 'big')).backup];
+    const b1Folder = path.join(folder, 'big', path.basename(b1.location));
+
+    // A real restore marks the backup while it reads it, and removes the mark at its end.
+    const restore = startCli(['--config', cli.file, 'restore', b1.id, '--to', tmp.file('big-restored.db')]);
+    const exited = new Promise<number | null>(resolve => restore.once('close', resolve));
+    let marker: string | undefined;
+    while (!marker && restore.exitCode === null) {
+      marker = fs.readdirSync(b1Folder).find(f => f.startsWith('backup.reading-'));
+      if (!marker) await new Promise(resolve => setTimeout(resolve, 5));
+    }
+    assert.ok(marker, 'the restore marked the backup as being read');
+    assert.equal(await exited, 0);
+    assert.deepEqual(fs.readdirSync(b1Folder).filter(f => f.includes('.reading-')), [], 'the marker goes when the restore ends');
+
+    // While a live reader's marker is there (this test process's), prune deletes nothing under it.
+    const live = path.join(b1Folder, ownedNameOf('backup', 'reading', process.pid));
+    fs.writeFileSync(live, '{}\n');
+    const during = json<Pruned>(await cli.ok('prune', 'big', '--keep-last', '1'));
+    assert.deepEqual(during.connections[0].deleted, [], 'nothing is deleted under the reader');
+    assert.ok(during.connections[0].kept.find(k => k.id === b1.id)!.reasons.includes('in use'));
+    fs.rmSync(live);
+
+    // A reader killed before it could clean up: its marker is swept and holds nothing.
+    fs.writeFileSync(path.join(b1Folder, ownedNameOf('backup', 'reading', deadPid())), '{}\n');
+    const after = json<Pruned>(await cli.ok('prune', 'big', '--keep-last', '1'));
+    assert.deepEqual(after.connections[0].deleted, [b1.id]);
+    assert.deepEqual(json<{ backups: { id: string }[] }>(await cli.ok('list', 'big')).backups.map(b => b.id), [b2.id]);
   });
 
   it('refuses a policy that keeps nothing and a duration it cannot read, deleting nothing', async () => {

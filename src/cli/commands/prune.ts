@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { deleteBackup } from '../../core/backupDeletion';
+import { heldBackups } from '../../core/backupHolds';
 import { listBackups, type CatalogEntry } from '../../core/catalog';
 import { LifeboatError, throwIfAborted } from '../../core/errors';
 import { MERGE_UNDO_KIND, verificationState } from '../../core/manifest';
@@ -20,7 +21,7 @@ interface PruneFlags {
  */
 export function registerPrune(program: Command): void {
   program.command('prune')
-    .description('Delete the backups a retention policy does not keep, in --backup-dir, for each connection (restic\'s rules, ORed): never the newest verified backup or any newer one until verified, nor one a kept backup needs, nor one dated in the future (reported). Try --dry-run first.')
+    .description('Delete the backups a retention policy does not keep, in --backup-dir, for each connection (restic\'s rules, ORed): never the newest verified backup or any newer one until verified, nor one being restored, verified or copied right now, nor one dated in the future (reported). Try --dry-run first.')
     .argument('[connection]', 'only this connection\'s backups (default: every connection in the folder)')
     .option('--keep-last <n>', 'the n newest')
     .option('--keep-hourly <n>', 'the newest of each of the last n hours that have backups')
@@ -42,11 +43,14 @@ export function registerPrune(program: Command): void {
         if (entry.manifest.kind === MERGE_UNDO_KIND) continue;
         byConnection.set(entry.manifest.connection.id, [...(byConnection.get(entry.manifest.connection.id) ?? []), entry]);
       }
+      // Backups being read right now (restored, verified, copied) by any process are kept.
+      const held = await heldBackups(destination, connectionId);
       const now = new Date();
       const results = [];
       const human: string[] = [];
       for (const [connection, entries] of byConnection) {
-        const plan = planRetention(entries.map(e => ({ id: e.manifest.id, completedAt: e.manifest.completedAt, verified: verificationState(e.manifest) === 'verified' })), policy, { now });
+        const holds = new Set(entries.filter(e => held.has(e.prefix)).map(e => e.manifest.id));
+        const plan = planRetention(entries.map(e => ({ id: e.manifest.id, completedAt: e.manifest.completedAt, verified: verificationState(e.manifest) === 'verified' })), policy, { now, holds });
         const prefixOf = new Map(entries.map(e => [e.manifest.id, e.prefix]));
         const doomed = plan.decisions.filter(d => !d.keep).map(d => d.id).reverse();
         const deleted: string[] = [];
