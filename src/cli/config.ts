@@ -1,3 +1,4 @@
+import { retentionFromConfig, type RetentionPolicy } from '../core/retention';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -36,6 +37,8 @@ export interface CliConnection {
   passwordFile?: string;
   /** age recipients ("age1…") every backup of it is encrypted to. */
   encryptTo?: string[];
+  /** What lifeboat prune keeps of its backups when no --keep-… flag is given. */
+  retention?: RetentionPolicy;
 }
 
 export interface CliConfig extends BackupSettings {
@@ -143,7 +146,7 @@ function whole(value: unknown, name: string, min: number, max: number): number {
 }
 
 function readConnection(value: unknown, base: string): CliConnection {
-  const { passwordEnv, passwordFile, encryptTo, ...rest } = value as Record<string, unknown>;
+  const { passwordEnv, passwordFile, encryptTo, retention, ...rest } = value as Record<string, unknown>;
   if (encryptTo !== undefined && (!Array.isArray(encryptTo) || !encryptTo.every(r => typeof r === 'string'))) {
     throw new LifeboatError('usage', `"encryptTo" of connection ${JSON.stringify(rest.id ?? rest.name)} must be a list of age recipients (age1…).`);
   }
@@ -156,6 +159,7 @@ function readConnection(value: unknown, base: string): CliConnection {
     ...(typeof passwordEnv === 'string' ? { passwordEnv } : {}),
     ...(typeof passwordFile === 'string' ? { passwordFile: path.resolve(base, passwordFile) } : {}),
     ...(encryptTo ? { encryptTo: encryptTo as string[] } : {}),
+    ...(retention !== undefined ? { retention: retentionFromConfig(retention, `connection ${JSON.stringify(connection.id)}`) } : {}),
   };
 }
 

@@ -71,6 +71,37 @@ export function parseRetentionPolicy(policy: RetentionPolicy): RetentionPolicy {
   return policy;
 }
 
+const UNIT_MS: Record<string, number> = { h: 3600_000, d: 86_400_000, w: 7 * 86_400_000 };
+
+/** "36h", "14d", "8w", "1w3d12h": hours, days and weeks (months and years have no fixed length). */
+export function parseDuration(text: string): number {
+  const parts = [...text.matchAll(/(\d+)([hdw])/g)];
+  if (parts.length === 0 || parts.map(p => p[0]).join('') !== text) {
+    throw new LifeboatError('usage', `"${text}" is not a duration.`, 'Write it in hours, days and weeks: 36h, 14d, 8w, 1w3d12h.');
+  }
+  return parts.reduce((ms, [, n, unit]) => ms + Number(n) * UNIT_MS[unit], 0);
+}
+
+/** A policy as a config file writes it: {"last": 7, "daily": 14, "within": "30d", "timeZone": "Europe/Berlin"}. */
+export function retentionFromConfig(value: unknown, where: string): RetentionPolicy {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new LifeboatError('usage', `The retention of ${where} must be an object such as {"daily": 14, "monthly": 12}.`);
+  const policy: RetentionPolicy = {};
+  for (const [key, field] of Object.entries(value as Record<string, unknown>)) {
+    if (key === 'within') {
+      if (typeof field !== 'string') throw new LifeboatError('usage', `"within" in the retention of ${where} must be a duration such as "30d".`);
+      policy.withinMs = parseDuration(field);
+    } else if (key === 'timeZone') {
+      if (typeof field !== 'string') throw new LifeboatError('usage', `"timeZone" in the retention of ${where} must be an IANA zone name.`);
+      policy.timeZone = field;
+    } else if ((['last', ...PERIODS] as string[]).includes(key)) {
+      policy[key as 'last' | Period] = field as number;
+    } else {
+      throw new LifeboatError('usage', `The retention of ${where} has an unknown rule "${key}".`, 'Known: last, hourly, daily, weekly, monthly, yearly, within, timeZone.');
+    }
+  }
+  return parseRetentionPolicy(policy);
+}
+
 export function planRetention(backups: readonly RetainedBackup[], policy: RetentionPolicy, options: { now: Date; holds?: ReadonlySet<string> }): RetentionPlan {
   parseRetentionPolicy(policy);
   const now = options.now.getTime();

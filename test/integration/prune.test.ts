@@ -14,7 +14,7 @@ import { tempFolder } from '../support/temp';
 // check failed are kept whatever the rules say; a policy that keeps nothing is refused.
 
 interface Made { backup: { id: string; location: string; manifest: { files: { name: string }[] } } }
-interface Pruned { dryRun: boolean; connections: { connection: string; kept: { id: string; reasons: string[] }[]; deleted?: string[]; wouldDelete?: string[] }[] }
+interface Pruned { dryRun: boolean; connections: { connection: string; kept: { id: string; reasons: string[] }[]; deleted?: string[]; wouldDelete?: string[]; skipped?: string }[] }
 
 describe('lifeboat prune', () => {
   const tmp = tempFolder('lifeboat-prune');
@@ -125,6 +125,29 @@ describe('lifeboat prune', () => {
     const after = json<Pruned>(await cli.ok('prune', 'big', '--keep-last', '1'));
     assert.deepEqual(after.connections[0].deleted, [b1.id]);
     assert.deepEqual(json<{ backups: { id: string }[] }>(await cli.ok('list', 'big')).backups.map(b => b.id), [b2.id]);
+  });
+
+  it('without --keep flags, each connection\'s retention from the config file; one without is left alone', async () => {
+    const folder = tmp.file('configured');
+    const other = tmp.file('other.db');
+    createSampleDatabase(other, { rows: 50 });
+    const cli = configuredCli(tmp.file('configured.json'), {
+      backupFolder: folder,
+      connections: [{ id: 'shop', name: 'Shop', engine: 'sqlite', path: source, retention: { last: 1, within: '1h', timeZone: 'Europe/Berlin' } }, { id: 'other', name: 'Other', engine: 'sqlite', path: other }],
+    });
+    const [s1, s2] = [json<Made>(await cli.ok('backup', 'shop')).backup, json<Made>(await cli.ok('backup', 'shop')).backup];
+    await cli.ok('backup', 'other');
+    await cli.ok('backup', 'other');
+    // within 1h of the newest keeps both of shop's; its policy is what is used, not a default.
+    const pruned = json<Pruned>(await cli.ok('prune', '--dry-run'));
+    const shop = pruned.connections.find(c => c.connection === 'shop')!;
+    assert.deepEqual(shop.kept.map(k => k.id), [s2.id, s1.id]);
+    assert.deepEqual(shop.kept[1].reasons, ['within']);
+    assert.equal(pruned.connections.find(c => c.connection === 'other')!.skipped, 'no retention policy');
+    const bad = configuredCli(tmp.file('bad-retention.json'), { backupFolder: folder, connections: [{ id: 'shop', name: 'Shop', engine: 'sqlite', path: source, retention: { weekly: 2, forever: true } }] });
+    const refused = await bad.run('list');
+    assert.equal(refused.code, 2);
+    assert.match(json<{ error: { message: string } }>(refused).error.message, /unknown rule "forever"/);
   });
 
   it('refuses a policy that keeps nothing and a duration it cannot read, deleting nothing', async () => {

@@ -4,7 +4,7 @@ import { heldBackups } from '../../core/backupHolds';
 import { listBackups, type CatalogEntry } from '../../core/catalog';
 import { LifeboatError, throwIfAborted } from '../../core/errors';
 import { MERGE_UNDO_KIND, verificationState } from '../../core/manifest';
-import { planRetention, type RetentionPolicy } from '../../core/retention';
+import { parseDuration, planRetention, type RetentionPolicy } from '../../core/retention';
 import { resolveConnection } from '../config';
 import { action } from '../context';
 
@@ -34,7 +34,12 @@ export function registerPrune(program: Command): void {
     .option('--dry-run', 'say what would be deleted and why each kept backup is kept; delete nothing')
     .addHelpText('after', '\nExamples:\n  lifeboat prune --keep-daily 7 --keep-weekly 5 --keep-monthly 12 --dry-run\n  lifeboat --backup-dir offsite prune crm --keep-last 30 --time-zone Europe/Berlin')
     .action(action(async (ctx, reference: string | undefined, flags: PruneFlags) => {
-      const policy = policyFrom(flags);
+      // The flags' policy for every connection, or else each connection's own from the config file.
+      const given = policyFrom(flags);
+      const configured = new Map(ctx.config.connections.filter(c => c.retention).map(c => [c.connection.id, c.retention!]));
+      if (!given && configured.size === 0) {
+        throw new LifeboatError('usage', 'The retention policy keeps nothing: it has no rule.', 'Give --keep-last, --keep-daily, … (for example --keep-last 7 --keep-daily 14 --keep-monthly 12), or a "retention" for the connection in the config file.');
+      }
       const connectionId = reference ? resolveConnection(ctx.config, reference).connection.id : undefined;
       const destination = ctx.job.destination;
       const listing = await listBackups(destination, { ...(connectionId ? { connectionId } : {}), logger: ctx.job.logger });
@@ -49,6 +54,12 @@ export function registerPrune(program: Command): void {
       const results = [];
       const human: string[] = [];
       for (const [connection, entries] of byConnection) {
+        const policy = given ?? configured.get(connection);
+        if (!policy) {
+          human.push(`${connection}: no retention policy in the config file; left alone`);
+          results.push({ connection, skipped: 'no retention policy' });
+          continue;
+        }
         const holds = new Set(entries.filter(e => held.has(e.prefix)).map(e => e.manifest.id));
         const plan = planRetention(entries.map(e => ({ id: e.manifest.id, completedAt: e.manifest.completedAt, verified: verificationState(e.manifest) === 'verified' })), policy, { now, holds });
         const prefixOf = new Map(entries.map(e => [e.manifest.id, e.prefix]));
@@ -62,17 +73,18 @@ export function registerPrune(program: Command): void {
             deleted.push(id);
           }
         }
-        results.push({ connection, kept: plan.decisions.filter(d => d.keep).map(d => ({ id: d.id, reasons: d.reasons })), [flags.dryRun ? 'wouldDelete' : 'deleted']: flags.dryRun ? doomed : deleted, futureDated: plan.futureDated });
+        results.push({ connection, policy, kept: plan.decisions.filter(d => d.keep).map(d => ({ id: d.id, reasons: d.reasons })), [flags.dryRun ? 'wouldDelete' : 'deleted']: flags.dryRun ? doomed : deleted, futureDated: plan.futureDated });
         human.push(`${connection}: ${flags.dryRun ? 'would delete' : 'deleted'} ${doomed.length}, kept ${plan.decisions.length - doomed.length}`);
         for (const d of plan.decisions) human.push(`  ${d.keep ? 'keep  ' : flags.dryRun ? 'delete' : 'gone  '} ${d.id}${d.keep ? `  (${d.reasons.join('; ')})` : ''}`);
         for (const id of plan.futureDated) human.push(`  keep   ${id}  (dated in the future: check this machine's clock and the one that wrote it)`);
       }
       if (results.length === 0) human.push(`No backups in ${destination.location}${connectionId ? ` for ${connectionId}` : ''}.`);
-      ctx.output.result({ ok: true, dryRun: !!flags.dryRun, folder: destination.location, policy, connections: results }, human);
+      ctx.output.result({ ok: true, dryRun: !!flags.dryRun, folder: destination.location, connections: results }, human);
     }));
 }
 
-function policyFrom(flags: PruneFlags): RetentionPolicy {
+/** The policy the flags give, or undefined when they give no rule (--time-zone alone is none). */
+function policyFrom(flags: PruneFlags): RetentionPolicy | undefined {
   const count = (value: string | undefined, name: string): number | undefined => {
     if (value === undefined) return undefined;
     if (!/^\d+$/.test(value)) throw new LifeboatError('usage', `--keep-${name} needs a whole number (got "${value}").`);
@@ -85,16 +97,5 @@ function policyFrom(flags: PruneFlags): RetentionPolicy {
     timeZone: flags.timeZone,
   };
   for (const key of Object.keys(policy) as (keyof RetentionPolicy)[]) if (policy[key] === undefined) delete policy[key];
-  return policy;
-}
-
-const UNIT_MS: Record<string, number> = { h: 3600_000, d: 86_400_000, w: 7 * 86_400_000 };
-
-/** "36h", "14d", "8w", "1w3d12h": hours, days and weeks (months and years have no fixed length). */
-export function parseDuration(text: string): number {
-  const parts = [...text.matchAll(/(\d+)([hdw])/g)];
-  if (parts.length === 0 || parts.map(p => p[0]).join('') !== text) {
-    throw new LifeboatError('usage', `"${text}" is not a duration.`, 'Write it in hours, days and weeks: 36h, 14d, 8w, 1w3d12h.');
-  }
-  return parts.reduce((ms, [, n, unit]) => ms + Number(n) * UNIT_MS[unit], 0);
+  return Object.keys(policy).some(key => key !== 'timeZone') ? policy : undefined;
 }
