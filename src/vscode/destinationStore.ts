@@ -1,4 +1,3 @@
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Destination } from '../core/destination';
@@ -6,6 +5,7 @@ import { errorMessage } from '../core/errors';
 import type { Logger } from '../core/logger';
 import { parseCredentials, parseDestinationSettings, type DestinationSettings, type S3Keys } from '../storage/destinationSettings';
 import { openDestination } from '../storage/openDestination';
+import { expandHome } from './settings';
 
 const SECRET_PREFIX = 'lifeboat.destinationKeys/';
 
@@ -13,7 +13,7 @@ const SECRET_PREFIX = 'lifeboat.destinationKeys/';
  *  no folder it could be relative to. s3:// and file:// locations are left as they are. */
 function folderLocation(location: string): string {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) return location;
-  const expanded = location.replace(/^~(?=$|[\\/])/, os.homedir());
+  const expanded = expandHome(location);
   if (!path.isAbsolute(expanded)) throw new Error(`the location "${location}" is a relative folder: give an absolute path, ~/…, or s3://bucket/prefix`);
   return path.normalize(expanded);
 }

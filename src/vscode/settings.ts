@@ -1,3 +1,4 @@
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { codecAvailable, defaultCodec, parseCodec } from '../core/codec';
@@ -24,7 +25,7 @@ export interface LifeboatSettings {
 export function readSettings(globalStorage: vscode.Uri): LifeboatSettings {
   const config = vscode.workspace.getConfiguration('lifeboat');
   const configured = (config.get<string>('backupFolder') ?? '').trim();
-  const expanded = configured.replace(/^~(?=$|[\\/])/, process.env.HOME ?? '~');
+  const expanded = expandHome(configured);
   return {
     backupFolder: configured ? path.resolve(expanded) : path.join(globalStorage.fsPath, 'backups'),
     backupFolderIsDefault: !configured,
@@ -33,9 +34,14 @@ export function readSettings(globalStorage: vscode.Uri): LifeboatSettings {
     backupJobs: config.get<number>('postgres.backupJobs') ?? 0,
     ...(config.get<string>('postgres.binDir')?.trim() ? { postgresBinDir: config.get<string>('postgres.binDir')!.trim() } : {}),
     restoreJobs: config.get<number>('postgres.restoreJobs') ?? 0,
-    ...(config.get<string>('scratchFolder')?.trim() ? { scratchFolder: path.resolve(config.get<string>('scratchFolder')!.trim().replace(/^~(?=$|[\\/])/, process.env.HOME ?? '~')) } : {}),
+    ...(config.get<string>('scratchFolder')?.trim() ? { scratchFolder: path.resolve(expandHome(config.get<string>('scratchFolder')!.trim())) } : {}),
     ...(config.get<string>('mysql.binDir')?.trim() ? { mysqlBinDir: config.get<string>('mysql.binDir')!.trim() } : {}),
   };
+}
+
+/** A path setting with a leading ~ as the user's home folder, as people write it. */
+export function expandHome(text: string): string {
+  return text.replace(/^~(?=$|[\\/])/, os.homedir());
 }
 
 /** The codec set, if this runtime has it; otherwise (or if unset or unknown) the default. */

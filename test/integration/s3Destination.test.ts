@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { sha256 } from '../contract/sources';
 import { configuredCli, startCli } from '../support/cli';
-import { startS3Server, TEST_CREDENTIALS, type S3TestServer } from '../support/s3Server';
+import { startS3Server, TEST_CREDENTIALS, untilUploadMarked, type S3TestServer } from '../support/s3Server';
 import type { S3DestinationOptions } from '../../src/storage/s3';
 import { createSampleDatabase } from '../support/sqliteFixtures';
 import { openDatabase } from '../support/sqlite';
@@ -237,11 +237,7 @@ describe('S3 destinations (CLI, fauxqs)', () => {
     child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
     const exited = new Promise(resolve => child.once('close', resolve));
     // Killed, without a chance to clean up, once its multipart upload is under way (marked).
-    let marked = false;
-    while (!marked && child.exitCode === null) {
-      marked = (await bucketKeys()).some(k => k.includes('.lifeboat-uploads/'));
-      if (!marked) await new Promise(resolve => setTimeout(resolve, 10));
-    }
+    const marked = await untilUploadMarked(client, bucket.bucket, child);
     child.kill('SIGKILL');
     await exited;
     assert.ok(marked, `the upload was under way when the backup was killed (output: ${output.slice(-300)})`);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { configuredCli, json, startCli } from '../support/cli';
-import { startCheckingS3Server, startS3Server, TEST_CREDENTIALS, type S3TestServer } from '../support/s3Server';
+import { startCheckingS3Server, startS3Server, TEST_CREDENTIALS, untilUploadMarked, type S3TestServer } from '../support/s3Server';
 import type { S3DestinationOptions } from '../../src/storage/s3';
 import { createSampleDatabase } from '../support/sqliteFixtures';
 import { listFiles, tempFolder } from '../support/temp';
@@ -108,11 +108,7 @@ describe('S3 failures (CLI)', () => {
     child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
     const exited = new Promise<number | null>(resolve => child.once('close', resolve));
     // Cancelled once the multipart upload is under way (its marker stored).
-    let underWay = false;
-    while (!underWay && child.exitCode === null) {
-      underWay = (await keysIn(client, bucket.bucket)).some(k => k.includes('.lifeboat-uploads/'));
-      if (!underWay) await new Promise(resolve => setTimeout(resolve, 10));
-    }
+    const underWay = await untilUploadMarked(client, bucket.bucket, child);
     child.kill('SIGINT');
     const code = await exited;
     assert.ok(underWay, `the upload was under way when Cancel came (output: ${output.slice(-300)})`);
@@ -132,11 +128,7 @@ describe('S3 failures (CLI)', () => {
     child.stdout!.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
     child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
     const exited = new Promise<number | null>(resolve => child.once('close', resolve));
-    let underWay = false;
-    while (!underWay && child.exitCode === null) {
-      underWay = (await keysIn(doomedClient, doomedBucket.bucket)).some(k => k.includes('.lifeboat-uploads/'));
-      if (!underWay) await new Promise(resolve => setTimeout(resolve, 10));
-    }
+    const underWay = await untilUploadMarked(doomedClient, doomedBucket.bucket, child);
     await doomed.stop();
     const code = await exited;
     assert.ok(underWay, `the upload was under way when the store stopped (output: ${stderr.slice(-300)})`);

@@ -1,4 +1,4 @@
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -77,4 +77,15 @@ export async function startCheckingS3Server(): Promise<CheckingS3Server> {
       fs.rmSync(directory, { recursive: true, force: true });
     },
   };
+}
+
+/** Waits until a Lifeboat upload into `bucket` is under way (its marker is stored), or `child`
+ *  has exited first; says which. */
+export async function untilUploadMarked(client: S3Client, bucket: string, child: { exitCode: number | null }): Promise<boolean> {
+  while (child.exitCode === null) {
+    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
+    if ((page.Contents ?? []).some(o => o.Key!.includes('.lifeboat-uploads/'))) return true;
+    await new Promise(resolve => setTimeout(resolve, 10));
+  }
+  return false;
 }

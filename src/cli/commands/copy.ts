@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { copyBackup } from '../../core/backupCopy';
+import { copyBackup, copyProgress } from '../../core/backupCopy';
 import { formatBytes } from '../../core/format';
 import { openDestination } from '../../storage/openDestination';
 import { action } from '../context';
@@ -14,10 +14,9 @@ export function registerCopy(program: Command): void {
     .action(action(async (ctx, id: string, flags: { to: string }) => {
       const entry = await findEntry(ctx, id);
       const to = openDestination(flags.to, ctx.config.destinations);
-      const onProgress = ctx.job.onProgress;
       const copied = await copyBackup(entry, ctx.job.destination, to, {
         signal: ctx.job.signal, logger: ctx.job.logger,
-        onBytes: (done, total) => onProgress?.({ fraction: total > 0 ? done / total : 1, message: `Copying ${formatBytes(done)} of ${formatBytes(total)}` }),
+        onBytes: copyProgress(ctx.job.onProgress),
       });
       const m = copied.entry.manifest;
       ctx.output.result({ ok: true, backup: { id: m.id, from: ctx.job.destination.location, to: to.location, bytes: copied.bytes, sharedReused: copied.sharedReused, copies: m.copies } },

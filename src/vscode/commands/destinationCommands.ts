@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { copyBackup } from '../../core/backupCopy';
+import { copyBackup, copyProgress } from '../../core/backupCopy';
 import { formatBytes } from '../../core/format';
 import { placeOf } from '../../storage/destinationSettings';
 import { openDestination } from '../../storage/openDestination';
@@ -76,7 +76,7 @@ async function copyTo(s: Services, entry: ListedBackup): Promise<void> {
   const target = to;
   const copied = await s.jobs.run(`Lifeboat: Copying ${m.connection.name} ${m.id} to ${target.location}`, ctx => copyBackup(entry, entry.from, target, {
     signal: ctx.signal, logger: ctx.logger,
-    onBytes: (done, total) => ctx.onProgress?.({ fraction: total > 0 ? done / total : 1, message: `Copying ${formatBytes(done)} of ${formatBytes(total)}` }),
+    onBytes: copyProgress(ctx.onProgress),
   }), entry.from);
   if (!copied) return;
   void vscode.window.showInformationMessage(`Copied ${m.id} to ${target.location}: ${formatBytes(copied.bytes)}, every byte checked against its manifest.`);
