@@ -1,4 +1,6 @@
-import { retentionFromConfig, type RetentionPolicy } from '../core/retention';
+import type { RetentionPolicy } from '../core/retention';
+import { DEFAULT_POLICY, parsePolicy, type ConnectionPolicy } from '../core/policy';
+import { parseWebhooks, type Webhook } from '../core/alerts';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -39,6 +41,8 @@ export interface CliConnection {
   encryptTo?: string[];
   /** What lifeboat prune keeps of its backups when no --keep-… flag is given. */
   retention?: RetentionPolicy;
+  /** Its tier (RPO, RTO) and schedules: the connection's "tier", "rpo", "rto" and "schedules". */
+  policy: ConnectionPolicy;
 }
 
 export interface CliConfig extends BackupSettings {
@@ -59,6 +63,9 @@ export interface CliConfig extends BackupSettings {
   mysqlBinDir?: string;
   /** An age identity file (0600) that encrypted backups are decrypted with. */
   identityFile?: string;
+  /** A 0600 file of the webhooks scheduled work alerts ({"webhooks": [{"kind": "slack", "url": …}]}):
+   *  their URLs can hold secrets, so they are not in the config file itself. */
+  alertsFile?: string;
 }
 
 export function defaultConfigPaths(): string[] {
@@ -108,6 +115,7 @@ export function loadConfig(options: { config?: string; backupDir?: string; pgBin
       : typeof raw.postgresBinDir === 'string' ? { postgresBinDir: path.resolve(base, raw.postgresBinDir) } : {}),
     ...(options.mysqlBinDir ? { mysqlBinDir: path.resolve(options.mysqlBinDir) }
       : typeof raw.mysqlBinDir === 'string' ? { mysqlBinDir: path.resolve(base, raw.mysqlBinDir) } : {}),
+    ...(typeof raw.alertsFile === 'string' ? { alertsFile: path.resolve(base, raw.alertsFile) } : {}),
     ...(options.identity ?? process.env.LIFEBOAT_AGE_IDENTITY_FILE ? { identityFile: path.resolve(options.identity ?? process.env.LIFEBOAT_AGE_IDENTITY_FILE!) }
       : typeof raw.identityFile === 'string' ? { identityFile: path.resolve(base, raw.identityFile) } : {}),
   };
@@ -146,12 +154,14 @@ function whole(value: unknown, name: string, min: number, max: number): number {
 }
 
 function readConnection(value: unknown, base: string): CliConnection {
-  const { passwordEnv, passwordFile, encryptTo, retention, ...rest } = value as Record<string, unknown>;
+  const { passwordEnv, passwordFile, encryptTo, retention, tier, rpo, rto, schedules, ...rest } = value as Record<string, unknown>;
   if (encryptTo !== undefined && (!Array.isArray(encryptTo) || !encryptTo.every(r => typeof r === 'string'))) {
     throw new LifeboatError('usage', `"encryptTo" of connection ${JSON.stringify(rest.id ?? rest.name)} must be a list of age recipients (age1…).`);
   }
   if (rest.engine === 'sqlite' && typeof rest.path === 'string') rest.path = path.resolve(base, rest.path);
   const connection = validateConnection(rest);
+  const written = Object.fromEntries(Object.entries({ tier, rpo, rto, schedules, retention }).filter(([, v]) => v !== undefined));
+  const policy = Object.keys(written).length ? parsePolicy(written, `connection ${JSON.stringify(connection.id)}`) : DEFAULT_POLICY;
   // The variable holds a password: Lifeboat reads it, no child process gets it.
   if (typeof passwordEnv === 'string') registerSecretVariable(passwordEnv);
   return {
@@ -159,7 +169,8 @@ function readConnection(value: unknown, base: string): CliConnection {
     ...(typeof passwordEnv === 'string' ? { passwordEnv } : {}),
     ...(typeof passwordFile === 'string' ? { passwordFile: path.resolve(base, passwordFile) } : {}),
     ...(encryptTo ? { encryptTo: encryptTo as string[] } : {}),
-    ...(retention !== undefined ? { retention: retentionFromConfig(retention, `connection ${JSON.stringify(connection.id)}`) } : {}),
+    ...(policy.retention ? { retention: policy.retention } : {}),
+    policy,
   };
 }
 
@@ -185,7 +196,7 @@ export function resolveConnection(config: CliConfig, reference: string): CliConn
   const connection = parsed.connection;
   // Two files of the same name in different folders must not share a backup folder.
   if (connection.engine === 'sqlite') connection.id = `${connection.id.slice(0, 40)}-${createHash('sha256').update(connection.path).digest('hex').slice(0, 6)}`;
-  return { connection };
+  return { connection, policy: DEFAULT_POLICY };
 }
 
 /** What a server engine needs to log in and find its tools. */
@@ -216,6 +227,19 @@ export function readPassword(c: CliConnection): string | undefined {
   }
   if (c.passwordFile) return readPrivateFile(c.passwordFile, `password file of "${c.connection.name}"`).replace(/\r?\n$/, '');
   return undefined;
+}
+
+/** The webhooks of `config.alertsFile` (0600), or none. */
+export function readWebhooks(config: CliConfig): Webhook[] {
+  if (!config.alertsFile) return [];
+  const text = readPrivateFile(config.alertsFile, 'alerts file');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new LifeboatError('usage', `The alerts file ${config.alertsFile} is not JSON.`);
+  }
+  return parseWebhooks(value, `The alerts file ${config.alertsFile}`);
 }
 
 /** A file that holds a secret, refused unless only its owner can read it (0600). */

@@ -48,7 +48,16 @@ export function isOrphan(name: string, modified: Date): boolean {
   if (!match) return false;
   const [, , host, pidText] = match;
   if (host !== HOST) return Date.now() - modified.getTime() > FOREIGN_AGE_MS;
-  const pid = Number(pidText);
+  return processGone(Number(pidText));
+}
+
+/** This host's name as owned names carry it. */
+export function hostTag(): string {
+  return HOST;
+}
+
+/** True when no process `pid` exists on this host (this process is never gone). */
+export function processGone(pid: number): boolean {
   if (pid === process.pid) return false;
   try {
     process.kill(pid, 0);

@@ -71,13 +71,14 @@ export function parseRetentionPolicy(policy: RetentionPolicy): RetentionPolicy {
   return policy;
 }
 
-const UNIT_MS: Record<string, number> = { h: 3600_000, d: 86_400_000, w: 7 * 86_400_000 };
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3600_000, d: 86_400_000, w: 7 * 86_400_000 };
 
-/** "36h", "14d", "8w", "1w3d12h": hours, days and weeks (months and years have no fixed length). */
+/** "36h", "14d", "8w", "1w3d12h", "15m", "90s": seconds, minutes, hours, days and weeks (months
+ *  and years have no fixed length). */
 export function parseDuration(text: string): number {
-  const parts = [...text.matchAll(/(\d+)([hdw])/g)];
+  const parts = [...text.matchAll(/(\d+)([smhdw])/g)];
   if (parts.length === 0 || parts.map(p => p[0]).join('') !== text) {
-    throw new LifeboatError('usage', `"${text}" is not a duration.`, 'Write it in hours, days and weeks: 36h, 14d, 8w, 1w3d12h.');
+    throw new LifeboatError('usage', `"${text}" is not a duration.`, 'Write it in seconds, minutes, hours, days and weeks: 90s, 15m, 36h, 14d, 8w, 1w3d12h.');
   }
   return parts.reduce((ms, [, n, unit]) => ms + Number(n) * UNIT_MS[unit], 0);
 }

@@ -1,4 +1,6 @@
 import { LifeboatError } from '../core/errors';
+import { LOCAL_LABEL } from '../core/listingEverywhere';
+import type { PlaceInfo } from '../core/protectionStatus';
 
 /**
  * A destination configured once (the CLI's config file, later the editor's lifeboat.destinations)
@@ -37,6 +39,16 @@ export type MediaKind = typeof MEDIA_KINDS[number];
 export function placeOf(settings: Pick<DestinationSettings, 'location' | 'media' | 'offsite'>): { media: MediaKind; offsite: boolean } {
   const bucket = /^s3:\/\//i.test(settings.location);
   return { media: settings.media ?? (bucket ? 'object-store' : 'local-disk'), offsite: settings.offsite ?? bucket };
+}
+
+/** The places the 3-2-1 rule counts: the backup folder (as listEverywhere labels it) and each
+ *  configured destination, with their media and whether they are off-site. */
+export function placesFor(folderLocation: string, destinations: readonly DestinationSettings[]): PlaceInfo[] {
+  const folder = destinations.find(d => d.location === folderLocation || d.name === folderLocation);
+  return [
+    { name: LOCAL_LABEL, ...placeOf(folder ?? { location: folderLocation }) },
+    ...destinations.filter(d => d !== folder).map(d => ({ name: d.name, ...placeOf(d) })),
+  ];
 }
 
 export interface S3Keys {
