@@ -15,6 +15,9 @@ import { JobRunner } from './vscode/jobs';
 import { createLog } from './vscode/log';
 import { LifeboatTaskProvider, TASK_TYPE } from './vscode/taskProvider';
 import { ConnectionsTreeProvider } from './vscode/tree/connectionsTree';
+import { editorStatus } from './vscode/protection';
+import { ScheduleRunner } from './vscode/scheduleRunner';
+import { registerScheduleCommands } from './vscode/commands/scheduleCommands';
 
 /** Wires the pieces together; every piece lives in src/vscode/ (glue) or below (engine). */
 export function activate(context: vscode.ExtensionContext): void {
@@ -24,7 +27,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const destinations = new DestinationStore(context.secrets, logger);
   const encryption = new EncryptionKeys(context.secrets, context.globalState, logger);
   const catalog = new BackupCatalog(context.globalStorageUri, destinations, logger);
-  const tree = new ConnectionsTreeProvider(store, catalog, context.globalStorageUri);
+  const tree = new ConnectionsTreeProvider(store, catalog, context.globalStorageUri, () => editorStatus({ store, catalog, destinations, logger }));
   const treeView = vscode.window.createTreeView('lifeboat.connections', { treeDataProvider: tree, showCollapseAll: true });
   const jobs = new JobRunner(catalog, logger, showLog);
   const services = { store, destinations, encryption, catalog, jobs, logger, tree, treeView, globalStorage: context.globalStorageUri, extensionUri: context.extensionUri, memento: context.globalState };
@@ -40,7 +43,19 @@ export function activate(context: vscode.ExtensionContext): void {
     ...registerViewCommands(services, showLog),
     vscode.tasks.registerTaskProvider(TASK_TYPE, new LifeboatTaskProvider(services)),
   );
+  const schedules = new ScheduleRunner(services, context.secrets, () => tree.refreshStatus());
+  context.subscriptions.push(
+    schedules,
+    // Ages grow and runs are recorded by other processes: the tree's marks are redrawn each minute.
+    intervalDisposable(() => tree.refreshStatus(), 60_000),
+    ...registerScheduleCommands(schedules, context.secrets, logger),
+  );
   logger.info(`Lifeboat activated; backups in ${catalog.destination().location}`);
 }
 
 export function deactivate(): void {}
+
+function intervalDisposable(tick: () => void, ms: number): vscode.Disposable {
+  const timer = setInterval(tick, ms);
+  return { dispose: () => clearInterval(timer) };
+}

@@ -9,6 +9,8 @@ import type { Services } from './services';
 import { readSettings } from './settings';
 import { parseBackupRequest } from '../engines/backupRequest';
 import { accessFor, serverTarget } from './serverTarget';
+import { readPolicies } from './policies';
+import { performInEditor } from './editorScheduledWork';
 
 /**
  * Tasks of type "lifeboat", so tasks.json can run a backup:
@@ -19,13 +21,15 @@ import { accessFor, serverTarget } from './serverTarget';
  */
 export interface LifeboatTaskDefinition extends vscode.TaskDefinition {
   type: 'lifeboat';
-  action: 'backup' | 'verify-latest';
+  action: 'backup' | 'verify-latest' | 'scheduled';
   /** Connection id or name. */
   connection: string;
   /** Backup options, as the CLI's (see engines/backupRequest.ts). */
   options?: Record<string, unknown>;
   /** verify-latest of a server backup: a restore drill. */
   deep?: boolean;
+  /** scheduled: the name of one of the connection's schedules (lifeboat.policies), run now. */
+  schedule?: string;
 }
 
 export const TASK_TYPE = 'lifeboat';
@@ -34,7 +38,12 @@ export class LifeboatTaskProvider implements vscode.TaskProvider {
   constructor(private readonly s: Services) {}
 
   provideTasks(): vscode.Task[] {
-    return this.s.store.list().map(c => this.createTask({ type: TASK_TYPE, action: 'backup', connection: c.id }, vscode.TaskScope.Workspace));
+    const { policyOf } = readPolicies(this.s.logger);
+    return this.s.store.list().flatMap(c => [
+      this.createTask({ type: TASK_TYPE, action: 'backup', connection: c.id }, vscode.TaskScope.Workspace),
+      // Each schedule as a task: its work now, outside its schedule (not recorded as a slot's run).
+      ...policyOf(c.id).schedules.map(schedule => this.createTask({ type: TASK_TYPE, action: 'scheduled', connection: c.id, schedule: schedule.name }, vscode.TaskScope.Workspace)),
+    ]);
   }
 
   resolveTask(task: vscode.Task): vscode.Task | undefined {
@@ -47,7 +56,8 @@ export class LifeboatTaskProvider implements vscode.TaskProvider {
     const action = definition.action ?? 'backup';
     // No problem matchers: the output is progress and a result, not compiler diagnostics (and
     // saying so spares the user VS Code's "scan the task output?" question).
-    const task = new vscode.Task(definition, scope, `${action} ${definition.connection}`, TASK_TYPE,
+    const label = action === 'scheduled' ? `${definition.schedule ?? '?'} (${definition.connection})` : `${action} ${definition.connection}`;
+    const task = new vscode.Task(definition, scope, label, TASK_TYPE,
       new vscode.CustomExecution(async () => new LifeboatTaskTerminal(this.s, { ...definition, action })), []);
     task.presentationOptions = { reveal: vscode.TaskRevealKind.Always, panel: vscode.TaskPanelKind.Dedicated, clear: true };
     return task;
@@ -105,6 +115,13 @@ class LifeboatTaskTerminal implements vscode.Pseudoterminal {
     });
     try {
       await sweepDeadWriters(ctx);
+      if (action === 'scheduled') {
+        const schedule = readPolicies(this.s.logger).policyOf(connection.id).schedules.find(x => x.name === this.definition.schedule);
+        if (!schedule) throw new LifeboatError('not-found', `"${connection.name}" has no schedule "${this.definition.schedule ?? ''}" in lifeboat.policies.`);
+        const done = await performInEditor(this.s, schedule, connection, ctx);
+        this.line(`${schedule.run} "${schedule.name}" done${done.backupId ? `: backup ${done.backupId}` : ''}${done.restoreMs !== undefined ? `, restore drill ${done.restoreMs} ms` : ''}`);
+        return 0;
+      }
       if (action === 'verify-latest') {
         const entry = (await this.s.catalog.forConnection(connection.id)).entries[0];
         if (!entry) throw new LifeboatError('not-found', `"${connection.name}" has no backups to verify.`);

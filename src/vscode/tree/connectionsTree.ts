@@ -4,6 +4,7 @@ import type { SqliteConnection } from '../../core/connection';
 import { sqliteFolderMembers } from '../../engines/sqlite/folderGroup';
 import type { ConnectionStore } from '../connectionStore';
 import { readSettings } from '../settings';
+import type { ConnectionStatus } from '../../core/protectionStatus';
 import { BackupItem, ConnectionItem, DetachedConnectionItem, MessageItem, UnreadableBackupItem, type TreeNode } from './items';
 
 /**
@@ -18,8 +19,17 @@ export class ConnectionsTreeProvider implements vscode.TreeDataProvider<TreeNode
   /** Folder groups' members as the last listing of the top level found them (not read twice). */
   private readonly groupMembers = new Map<string, SqliteConnection[]>();
 
-  constructor(private readonly store: ConnectionStore, private readonly catalog: BackupCatalog, private readonly globalStorage: vscode.Uri) {
-    this.subscriptions = [store.onDidChange(() => this.changed.fire(undefined)), catalog.onDidChange(() => this.changed.fire(undefined))];
+  constructor(private readonly store: ConnectionStore, private readonly catalog: BackupCatalog, private readonly globalStorage: vscode.Uri,
+    private readonly statuses: () => Promise<ConnectionStatus[]>) {
+    this.subscriptions = [
+      store.onDidChange(() => this.changed.fire(undefined)), catalog.onDidChange(() => this.changed.fire(undefined)),
+      vscode.workspace.onDidChangeConfiguration(e => { if (e.affectsConfiguration('lifeboat.policies')) this.changed.fire(undefined); }),
+    ];
+  }
+
+  /** Shows the connections' status anew (ages grow, runs are recorded) without listing again. */
+  refreshStatus(): void {
+    this.changed.fire(undefined);
   }
 
   getTreeItem(node: TreeNode): vscode.TreeItem {
@@ -50,6 +60,7 @@ export class ConnectionsTreeProvider implements vscode.TreeDataProvider<TreeNode
     if (!node) {
       const connections = this.store.list();
       const { entries } = await this.catalog.listAll().catch(() => ({ entries: [] }));
+      const statuses = new Map((await this.statuses().catch(() => [])).map(st => [st.connection, st]));
       // A folder group's backups are its members'; the members are found in the folder each time.
       const members = this.groupMembers;
       members.clear();
@@ -57,7 +68,7 @@ export class ConnectionsTreeProvider implements vscode.TreeDataProvider<TreeNode
       const items: TreeNode[] = connections.map(c => {
         const ids = new Set([c.id, ...(members.get(c.id) ?? []).map(m => m.id)]);
         const own = entries.filter(e => ids.has(e.manifest.connection.id));
-        return new ConnectionItem(c, own.length, own[0]?.manifest, settings.backupFolder, members.get(c.id)?.length);
+        return new ConnectionItem(c, own.length, own[0]?.manifest, settings.backupFolder, members.get(c.id)?.length, undefined, statuses.get(c.id));
       });
       const configured = new Set([...connections.map(c => c.id), ...[...members.values()].flat().map(m => m.id)]);
       const detached = new Map<string, { name: string; count: number }>();

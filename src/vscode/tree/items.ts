@@ -2,6 +2,8 @@ import * as vscode from 'vscode';
 import { ENGINE_LABELS, describeConnection, type Connection } from '../../core/connection';
 import { formatAge, formatBytes, formatDuration } from '../../core/format';
 import { LOCAL_LABEL, type ListedBackup } from '../backupCatalog';
+import { formatObjective } from '../../core/policy';
+import type { ConnectionStatus } from '../../core/protectionStatus';
 import { MERGE_UNDO_KIND, describeStored, verificationState, type Manifest, type Verification } from '../../core/manifest';
 
 /**
@@ -14,7 +16,7 @@ export class ConnectionItem extends vscode.TreeItem {
   readonly kind = 'connection';
 
   /** `memberCount`: a SQLite folder group's databases; `groupId`: the group node a member is under. */
-  constructor(readonly connection: Connection, backupCount: number, newest: Manifest | undefined, backupFolder: string, memberCount?: number, readonly groupId?: string) {
+  constructor(readonly connection: Connection, backupCount: number, newest: Manifest | undefined, backupFolder: string, memberCount?: number, readonly groupId?: string, status?: ConnectionStatus) {
     super(groupId ? connection.name.split(' / ').at(-1)! : connection.name, vscode.TreeItemCollapsibleState.Expanded);
     this.id = `connection:${connection.id}`;
     // A folder group's member can be backed up and tested, not removed (the folder decides).
@@ -23,10 +25,28 @@ export class ConnectionItem extends vscode.TreeItem {
     this.iconPath = new vscode.ThemeIcon(folder ? 'file-submodule' : connection.engine === 'sqlite' ? 'database' : 'server');
     const newestText = newest ? ` · newest ${formatAge(new Date(newest.completedAt))}` : '';
     const kind = folder ? `SQLite folder · ${memberCount === 1 ? '1 database' : `${memberCount ?? 0} databases`}` : groupId ? 'SQLite' : ENGINE_LABELS[connection.engine];
-    this.description = `${kind} · ${backupCount === 1 ? '1 backup' : `${backupCount} backups`}${newestText}`;
+    this.description = status ? `${kind} · ${status.summary}` : `${kind} · ${backupCount === 1 ? '1 backup' : `${backupCount} backups`}${newestText}`;
+    // The icon's colour is the connection's protection at a glance: green, amber, red.
+    if (status) this.iconPath = new vscode.ThemeIcon(this.iconPath.id, new vscode.ThemeColor(HEALTH_COLOURS[status.health]));
     this.tooltip = new vscode.MarkdownString(
-      `**${escape(connection.name)}**\n\n${escape(describeConnection(connection))}\n\nBackups are stored in \`${backupFolder}\``);
+      `**${escape(connection.name)}**\n\n${escape(describeConnection(connection))}\n\nBackups are stored in \`${backupFolder}\`${status ? `\n\n${protectionTooltip(status, backupCount)}` : ''}`, true);
   }
+}
+
+const HEALTH_COLOURS = { ok: 'testing.iconPassed', warn: 'list.warningForeground', bad: 'list.errorForeground' } as const;
+
+/** The status in words: tier and objectives, the newest verified backup and its copies, the last
+ *  drill, the next run, and what is missing. */
+function protectionTooltip(s: ConnectionStatus, backupCount: number): string {
+  const lines = [
+    `**Protection** · ${s.health === 'ok' ? 'meets its objectives' : s.health === 'warn' ? 'needs attention' : 'at risk'} (${escape(s.tier)} tier: RPO ${formatObjective(s.rpoMs)}, RTO ${formatObjective(s.rtoMs)})`,
+    `- ${backupCount === 1 ? '1 backup' : `${backupCount} backups`}; newest verified: ${s.newestVerified ? `${formatAge(new Date(s.newestVerified.completedAt))}, in ${escape(s.copies.places.join(' + '))}` : 'none'}`,
+    `- 3-2-1: ${s.copies.count} copies counting the live database, ${s.copies.media.length} kind${s.copies.media.length === 1 ? '' : 's'} of media, ${s.copies.offsite} off-site`,
+    `- last drill: ${s.drill ? `${formatDuration(s.drill.restoreMs)} (${formatAge(new Date(s.drill.at))})` : 'none measured'}`,
+    ...(s.nextRun ? [`- next run: ${escape(s.nextRun.schedule)}, ${new Date(s.nextRun.at).toLocaleString()}`] : []),
+    ...(s.lastRun ? [`- last run: ${escape(s.lastRun.schedule)} ${s.lastRun.ok ? 'succeeded' : 'failed'} ${formatAge(new Date(s.lastRun.endedAt))}`] : []),
+  ];
+  return [...lines, ...(s.problems.length ? ['', '**Missing**', '', ...s.problems.map(p => `- $(warning) ${escape(p)}`)] : [])].join('\n');
 }
 
 /** Backups in the folder whose connection is not configured here (another machine, the CLI, or

@@ -1,0 +1,108 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { configuredCli, json } from '../support/cli';
+import { editorStep, startLifeboatEditor, type Editor } from '../support/codeServer';
+import { createSampleDatabase } from '../support/sqliteFixtures';
+import { tempFolder } from '../support/temp';
+import { Workbench } from '../support/workbench';
+
+/**
+ * Schedules in a real VS Code (code-server with the packaged VSIX, in headless Chromium): a tier
+ * and a schedule set in lifeboat.policies, the editor's runner running the due backup by itself
+ * (recorded in the run log the CLI reads), a failing schedule's notification and the status bar,
+ * and the tree's RPO / 3-2-1 / RTO marks, which agree with `lifeboat status --json` for the same
+ * folder. Screenshots go to test-results/e2e/.
+ */
+interface Status { connection: string; health: string; summary: string; lastRun: { ok: boolean } | null; problems: string[] }
+
+describe('Lifeboat schedules and status in a real editor', () => {
+  const tmp = tempFolder('lifeboat-e2e-schedules');
+  const workspace = tmp.file('workspace');
+  const backups = tmp.file('backups');
+  const orders = path.join(workspace, 'orders.db');
+  const broken = path.join(workspace, 'broken.db');
+  const policies = {
+    orders: { tier: 'important', schedules: [{ name: 'every minute', cron: '* * * * *' }] },
+    broken: { tier: 'dev', schedules: [{ name: 'every minute', cron: '* * * * *' }] },
+  };
+  let editor: Editor;
+  let wb: Workbench;
+
+  before(async () => {
+    fs.mkdirSync(workspace, { recursive: true });
+    createSampleDatabase(orders, { rows: 2000 });
+    createSampleDatabase(broken, { rows: 10 });
+    editor = await startLifeboatEditor({ home: tmp.file('home'), workspace, backupFolder: backups, machineSettings: { 'lifeboat.policies': policies } });
+    wb = new Workbench(editor.page);
+  });
+
+  after(async () => {
+    await editor?.stop();
+    tmp.dispose();
+  });
+
+  const step = editorStep(() => editor, 'schedules-');
+  const statusBar = (text: string | RegExp) => editor.page.locator('.statusbar-item', { hasText: text }).first();
+  // The CLI, configured like the editor: the same backup folder, connections and policies.
+  const cli = () => configuredCli(tmp.file('lifeboat.json'), {
+    backupFolder: backups,
+    connections: [
+      { id: 'orders', name: 'orders', engine: 'sqlite', path: orders, ...policies.orders },
+      { id: 'broken', name: 'broken', engine: 'sqlite', path: broken, ...policies.broken },
+    ],
+  });
+  const runs = () => fs.existsSync(path.join(backups, '.lifeboat-runs', 'runs.jsonl'))
+    ? fs.readFileSync(path.join(backups, '.lifeboat-runs', 'runs.jsonl'), 'utf8').trim().split('\n').map(l => JSON.parse(l) as { type: string; connection: string; ok: boolean }).filter(r => r.type === 'run') : [];
+
+  it('runs the due backup by itself; a schedule that fails is notified and shown in the status bar', () => step('run', async () => {
+    await wb.openView('Lifeboat');
+    await wb.widenSideBar(320);
+    await wb.addConnectionByUri(`sqlite://${orders}`, 'orders', /orders/);
+    await wb.addConnectionByUri(`sqlite://${broken}`, 'broken', /broken/);
+    await wb.clearNotifications();
+    // Gone after it was added: its scheduled backup fails.
+    fs.rmSync(broken);
+    // The runner checks every 30 s; its first look registers the schedules (counted from then),
+    // the next minute's slot is then due and runs without anyone asking.
+    await statusBar(/Lifeboat: next \d\d:\d\d/).waitFor({ timeout: 60_000 });
+    const failed = await wb.notification(/scheduled backup "every minute" of broken failed/, 150_000);
+    assert.match(failed, /broken\.db/);
+    await statusBar(/Lifeboat: 1 failed/).waitFor({ timeout: 30_000 });
+    await editor.screenshot('schedules-01-failed-run');
+    const recorded = runs();
+    assert.deepEqual(recorded.map(r => [r.connection, r.ok]).sort(), [['broken', false], ['orders', true]], 'one run of each, in the run log beside the backups');
+    await wb.treeRow(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}/).waitFor();
+  }));
+
+  it('shows each connection\'s RPO, 3-2-1 and RTO marks in the tree, as lifeboat status --json reports them for the same folder', () => step('status', async () => {
+    await wb.clearNotifications();
+    let agreed = false;
+    let last = '';
+    // The summaries hold the next run's minute: compared within one minute, tried again if it turned.
+    for (let attempt = 0; attempt < 3 && !agreed; attempt++) {
+      await wb.runCommand('Lifeboat: Refresh');
+      const row = wb.treeRow(/^orders/);
+      await row.waitFor();
+      const shown = await editor.page.locator('.sidebar .monaco-list-row', { hasText: 'RPO' }).allInnerTexts();
+      const status = json<{ connections: Status[] }>(await cli().ok('status')).connections;
+      last = `tree: ${JSON.stringify(shown)}\ncli: ${JSON.stringify(status.map(s => s.summary))}`;
+      agreed = status.every(s => shown.some(text => text.replace(/\s+/g, ' ').includes(`${s.connection}`) && text.replace(/\s+/g, ' ').includes(s.summary)));
+      if (agreed) {
+        const ordersStatus = status.find(s => s.connection === 'orders')!;
+        assert.match(ordersStatus.summary, /^RPO 15 min ✓ · 2 copies, 1 media, 0 off-site ! · RTO 1 h untested · next \d\d:\d\d$/);
+        assert.equal(status.find(s => s.connection === 'broken')!.health, 'bad');
+      }
+    }
+    assert.ok(agreed, `the tree and lifeboat status --json agree:\n${last}`);
+    await wb.treeRow(/^orders/).hover();
+    const hover = editor.page.locator('.monaco-hover', { hasText: 'Protection' }).first();
+    await hover.waitFor();
+    const words = await hover.innerText();
+    assert.match(words, /important tier: RPO 15 min, RTO 1 h/);
+    assert.match(words, /no off-site copy: add an S3 destination/);
+    assert.match(words, /no restore drill measured/);
+    await editor.screenshot('schedules-02-status-in-tree');
+  }));
+});
