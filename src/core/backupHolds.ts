@@ -30,10 +30,11 @@ export async function whileReading<T>(destination: Destination, prefix: string, 
   }
 }
 
-/** The prefixes ("<connection>/<backup>") of the backups live readers hold in `destination`. */
-export async function heldBackups(destination: Destination, connectionId?: string): Promise<Set<string>> {
+/** The prefixes ("<connection>/<backup>") of the backups live readers hold in `destination`, under
+ *  a connection id or one backup's prefix when given. */
+export async function heldBackups(destination: Destination, under?: string): Promise<Set<string>> {
   const held = new Set<string>();
-  for await (const object of destination.list(connectionId ? `${connectionId}/` : '')) {
+  for await (const object of destination.list(under ? `${under}/` : '')) {
     const parts = object.key.split('/');
     if (parts.length === 3 && ownedKind(parts[2]) === 'reading' && !isOrphan(parts[2], object.modified)) held.add(`${parts[0]}/${parts[1]}`);
   }

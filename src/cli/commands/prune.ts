@@ -65,17 +65,24 @@ export function registerPrune(program: Command): void {
         const prefixOf = new Map(entries.map(e => [e.manifest.id, e.prefix]));
         const doomed = plan.decisions.filter(d => !d.keep).map(d => d.id).reverse();
         const deleted: string[] = [];
+        const heldNow: string[] = [];
         if (!flags.dryRun) {
           for (const id of doomed) {
             // Cancel stops between deletions: each backup is deleted whole or not at all.
             throwIfAborted(ctx.job.signal, 'Pruning');
+            // A reader may have started since the plan was made: looked for again right before.
+            if ((await heldBackups(destination, prefixOf.get(id)!)).size > 0) {
+              heldNow.push(id);
+              continue;
+            }
             await deleteBackup(destination, prefixOf.get(id)!, ctx.job.logger);
             deleted.push(id);
           }
         }
-        results.push({ connection, policy, kept: plan.decisions.filter(d => d.keep).map(d => ({ id: d.id, reasons: d.reasons })), [flags.dryRun ? 'wouldDelete' : 'deleted']: flags.dryRun ? doomed : deleted, futureDated: plan.futureDated });
-        human.push(`${connection}: ${flags.dryRun ? 'would delete' : 'deleted'} ${doomed.length}, kept ${plan.decisions.length - doomed.length}`);
-        for (const d of plan.decisions) human.push(`  ${d.keep ? 'keep  ' : flags.dryRun ? 'delete' : 'gone  '} ${d.id}${d.keep ? `  (${d.reasons.join('; ')})` : ''}`);
+        results.push({ connection, policy, kept: plan.decisions.filter(d => d.keep).map(d => ({ id: d.id, reasons: d.reasons })), [flags.dryRun ? 'wouldDelete' : 'deleted']: flags.dryRun ? doomed : deleted, ...(heldNow.length ? { keptInUse: heldNow } : {}), futureDated: plan.futureDated });
+        human.push(`${connection}: ${flags.dryRun ? 'would delete' : 'deleted'} ${flags.dryRun ? doomed.length : deleted.length}, kept ${plan.decisions.length - (flags.dryRun ? doomed.length : deleted.length)}`);
+        for (const d of plan.decisions.filter(x => !heldNow.includes(x.id))) human.push(`  ${d.keep ? 'keep  ' : flags.dryRun ? 'delete' : 'gone  '} ${d.id}${d.keep ? `  (${d.reasons.join('; ')})` : ''}`);
+        for (const id of heldNow) human.push(`  keep   ${id}  (a reader started on it while pruning: kept, pruned next time)`);
         for (const id of plan.futureDated) human.push(`  keep   ${id}  (dated in the future: check this machine's clock and the one that wrote it)`);
       }
       if (results.length === 0) human.push(`No backups in ${destination.location}${connectionId ? ` for ${connectionId}` : ''}.`);
