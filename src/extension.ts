@@ -48,7 +48,7 @@ export function activate(context: vscode.ExtensionContext): void {
     schedules,
     // Ages grow and runs are recorded by other processes: the tree's marks are redrawn each minute.
     intervalDisposable(() => tree.refreshStatus(), 60_000),
-    ...registerScheduleCommands(schedules, context.secrets, logger),
+    ...registerScheduleCommands(services, schedules, context.secrets, logger),
   );
   logger.info(`Lifeboat activated; backups in ${catalog.destination().location}`);
 }

@@ -6,6 +6,7 @@ import { registerPrune } from './commands/prune';
 import { registerRun } from './commands/run';
 import { registerStatus } from './commands/status';
 import { registerSchedule } from './commands/schedule';
+import { registerReport } from './commands/report';
 import { registerCopy } from './commands/copy';
 import { registerSweep } from './commands/sweep';
 import { registerDiff } from './commands/diff';
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
   registerRun(program);
   registerStatus(program);
   registerSchedule(program);
+  registerReport(program);
   registerSweep(program);
   registerTestConnection(program);
   registerDiff(program);

@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { configuredCli, json } from '../support/cli';
+import { configuredCli, json, runCli } from '../support/cli';
 import { editorStep, startLifeboatEditor, type Editor } from '../support/codeServer';
 import { createSampleDatabase } from '../support/sqliteFixtures';
 import { tempFolder } from '../support/temp';
@@ -104,5 +104,23 @@ describe('Lifeboat schedules and status in a real editor', () => {
     assert.match(words, /no off-site copy: add an S3 destination/);
     assert.match(words, /no restore drill measured/);
     await editor.screenshot('schedules-02-status-in-tree');
+  }));
+
+  it('opens the Recovery Report: every connection\'s state, its runs and a chart, and the same report as Markdown from the CLI', () => step('report', async () => {
+    await wb.runCommand('Lifeboat: Recovery Report');
+    const page = wb.webview();
+    await page.locator('h1', { hasText: 'Recovery Report' }).waitFor({ timeout: 30_000 });
+    const summary = await page.locator('table.summary').innerText();
+    assert.match(summary, /orders\s+important/);
+    assert.match(summary, /broken\s+dev/);
+    await page.locator('section', { hasText: 'broken' }).locator('tr.bad', { hasText: 'failed' }).first().waitFor();
+    assert.equal(await page.locator('section').count(), 2, 'a section per connection');
+    await editor.screenshot('schedules-03-recovery-report');
+    const markdown = await runCli(['--config', cli().file, 'report', '--markdown']);
+    assert.equal(markdown.code, 0, markdown.stderr);
+    assert.match(markdown.stdout.replace(/\r/g, ''), /^# Lifeboat recovery report/);
+    assert.match(markdown.stdout, /\| orders \| important \| needs attention \|/);
+    assert.match(markdown.stdout, /\| broken \| dev \| AT RISK \|/);
+    assert.match(markdown.stdout, /failed: The SQLite database/);
   }));
 });
