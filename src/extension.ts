@@ -6,6 +6,7 @@ import { registerConnectionCommands } from './vscode/commands/connectionCommands
 import { registerDestinationCommands } from './vscode/commands/destinationCommands';
 import { registerEncryptionCommands } from './vscode/commands/encryptionCommands';
 import { registerUndoMerge } from './vscode/commands/undoMergeCommand';
+import { registerRetentionCommand } from './vscode/commands/retentionCommand';
 import { registerViewCommands } from './vscode/commands/viewCommands';
 import { ConnectionStore } from './vscode/connectionStore';
 import { DestinationStore } from './vscode/destinationStore';
@@ -40,6 +41,7 @@ export function activate(context: vscode.ExtensionContext): void {
     ...registerEncryptionCommands(services),
     ...registerCompareCommands(services),
     registerUndoMerge(services),
+    registerRetentionCommand(services),
     ...registerViewCommands(services, showLog),
     vscode.tasks.registerTaskProvider(TASK_TYPE, new LifeboatTaskProvider(services)),
   );

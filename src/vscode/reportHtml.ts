@@ -68,7 +68,8 @@ function chart(c: ConnectionReport): string {
   const step = (width - 2 * pad) / n;
   const bars = c.history.map((h, i) => {
     const barHeight = Math.max(1, (h.bytes / maxBytes) * (height - 2 * pad));
-    return `<rect class="bar" x="${(pad + i * step + step * 0.15).toFixed(1)}" y="${(height - pad - barHeight).toFixed(1)}" width="${(step * 0.7).toFixed(1)}" height="${barHeight.toFixed(1)}"><title>${t(h.completedAt)}: ${formatBytes(h.bytes)}${h.durationMs !== null ? `, ${formatDuration(h.durationMs)}` : ''}</title></rect>`;
+    const barWidth = Math.min(step * 0.7, 24);
+    return `<rect class="bar" x="${(pad + (i + 0.5) * step - barWidth / 2).toFixed(1)}" y="${(height - pad - barHeight).toFixed(1)}" width="${barWidth.toFixed(1)}" height="${barHeight.toFixed(1)}"><title>${t(h.completedAt)}: ${formatBytes(h.bytes)}${h.durationMs !== null ? `, ${formatDuration(h.durationMs)}` : ''}</title></rect>`;
   }).join('');
   const points = durations.map((ms, i) => `${(pad + (i + 0.5) * step).toFixed(1)},${(height - pad - (ms / maxMs) * (height - 2 * pad)).toFixed(1)}`);
   return `<figure><svg viewBox="0 0 ${width} ${height}" role="img" aria-label="Backup sizes (bars, up to ${formatBytes(maxBytes)}) and durations (line, up to ${formatDuration(maxMs)}) of the last ${n} backups">

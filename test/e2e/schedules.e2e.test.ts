@@ -24,7 +24,7 @@ describe('Lifeboat schedules and status in a real editor', () => {
   const orders = path.join(workspace, 'orders.db');
   const broken = path.join(workspace, 'broken.db');
   const policies = {
-    orders: { tier: 'important', schedules: [{ name: 'every minute', cron: '* * * * *' }] },
+    orders: { tier: 'important', schedules: [{ name: 'every minute', cron: '* * * * *' }], retention: { last: 1 } },
     broken: { tier: 'dev', schedules: [{ name: 'every minute', cron: '* * * * *' }] },
   };
   let editor: Editor;
@@ -122,5 +122,27 @@ describe('Lifeboat schedules and status in a real editor', () => {
     assert.match(markdown.stdout, /\| orders \| important \| needs attention \|/);
     assert.match(markdown.stdout, /\| broken \| dev \| AT RISK \|/);
     assert.match(markdown.stdout, /failed: The SQLite database/);
+  }));
+
+  it('applies retention from the connection\'s menu: the dry run lists what goes and why the rest stays, then deletes on purpose', () => step('retention', async () => {
+    await wb.runCommand('Lifeboat: Backup Database');
+    await wb.pickRow('orders');
+    await wb.chooseRow('Online copy');
+    await wb.notification(/Backup of orders checked/);
+    const before = fs.readdirSync(path.join(backups, 'orders')).length;
+    assert.ok(before >= 2, `at least the scheduled and this backup: ${before}`);
+    await wb.clearNotifications();
+    await wb.contextMenu(wb.treeRow(/^orders/), 'Apply Retention…');
+    await wb.waitForPrompt(/Retention of orders \(dry run\)/);
+    const rows = await wb.quickInput.locator('.monaco-list-row').allInnerTexts();
+    assert.ok(rows.some(r => /keep .*last.*newest verified|keep .*newest verified/s.test(r)), rows.join('\n'));
+    assert.ok(rows.some(r => /delete 2026-/.test(r)), rows.join('\n'));
+    await editor.screenshot('schedules-04-retention-dry-run');
+    await wb.chooseRow('Delete');
+    assert.match(await wb.dialog(/Delete \d+ backups? of orders\?/), /deleted whole/);
+    await wb.dialogButton('Delete');
+    await wb.notification(/Retention of orders: \d+ backups? deleted/);
+    const left = fs.readdirSync(path.join(backups, 'orders')).filter(n => !n.startsWith('.'));
+    assert.ok(left.length >= 1 && left.length < before, `kept the newest (and any made meanwhile): ${left.join(', ')}`);
   }));
 });

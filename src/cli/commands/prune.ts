@@ -1,10 +1,7 @@
 import type { Command } from 'commander';
-import { deleteBackup } from '../../core/backupDeletion';
-import { heldBackups } from '../../core/backupHolds';
-import { listBackups, type CatalogEntry } from '../../core/catalog';
-import { LifeboatError, throwIfAborted } from '../../core/errors';
-import { MERGE_UNDO_KIND, verificationState } from '../../core/manifest';
-import { parseDuration, planRetention, type RetentionPolicy } from '../../core/retention';
+import { LifeboatError } from '../../core/errors';
+import { applyPrune, planPrune } from '../../core/pruning';
+import { parseDuration, type RetentionPolicy } from '../../core/retention';
 import { resolveConnection } from '../config';
 import { action } from '../context';
 
@@ -42,45 +39,20 @@ export function registerPrune(program: Command): void {
       }
       const connectionId = reference ? resolveConnection(ctx.config, reference).connection.id : undefined;
       const destination = ctx.job.destination;
-      const listing = await listBackups(destination, { ...(connectionId ? { connectionId } : {}), logger: ctx.job.logger });
-      const byConnection = new Map<string, CatalogEntry[]>();
-      for (const entry of listing.entries) {
-        if (entry.manifest.kind === MERGE_UNDO_KIND) continue;
-        byConnection.set(entry.manifest.connection.id, [...(byConnection.get(entry.manifest.connection.id) ?? []), entry]);
-      }
-      // Backups being read right now (restored, verified, copied) by any process are kept.
-      const held = await heldBackups(destination, connectionId);
-      const now = new Date();
+      const prunes = await planPrune(destination, connection => given ?? configured.get(connection), { ...(connectionId ? { connectionId } : {}), logger: ctx.job.logger, now: new Date() });
       const results = [];
       const human: string[] = [];
-      for (const [connection, entries] of byConnection) {
-        const policy = given ?? configured.get(connection);
-        if (!policy) {
+      for (const prune of prunes) {
+        const { connection, policy, plan, doomed } = prune;
+        if (!policy || !plan) {
           human.push(`${connection}: no retention policy in the config file; left alone`);
           results.push({ connection, skipped: 'no retention policy' });
           continue;
         }
-        const holds = new Set(entries.filter(e => held.has(e.prefix)).map(e => e.manifest.id));
-        const plan = planRetention(entries.map(e => ({ id: e.manifest.id, completedAt: e.manifest.completedAt, verified: verificationState(e.manifest) === 'verified' })), policy, { now, holds });
-        const prefixOf = new Map(entries.map(e => [e.manifest.id, e.prefix]));
-        const doomed = plan.decisions.filter(d => !d.keep).map(d => d.id).reverse();
-        const deleted: string[] = [];
-        const heldNow: string[] = [];
-        if (!flags.dryRun) {
-          for (const id of doomed) {
-            // Cancel stops between deletions: each backup is deleted whole or not at all.
-            throwIfAborted(ctx.job.signal, 'Pruning');
-            // A reader may have started since the plan was made: looked for again right before.
-            if ((await heldBackups(destination, prefixOf.get(id)!)).size > 0) {
-              heldNow.push(id);
-              continue;
-            }
-            await deleteBackup(destination, prefixOf.get(id)!, ctx.job.logger);
-            deleted.push(id);
-          }
-        }
-        results.push({ connection, policy, kept: plan.decisions.filter(d => d.keep).map(d => ({ id: d.id, reasons: d.reasons })), [flags.dryRun ? 'wouldDelete' : 'deleted']: flags.dryRun ? doomed : deleted, ...(heldNow.length ? { keptInUse: heldNow } : {}), futureDated: plan.futureDated });
-        human.push(`${connection}: ${flags.dryRun ? 'would delete' : 'deleted'} ${flags.dryRun ? doomed.length : deleted.length}, kept ${plan.decisions.length - (flags.dryRun ? doomed.length : deleted.length)}`);
+        const { deleted, heldNow } = flags.dryRun ? { deleted: [], heldNow: [] } : await applyPrune(destination, prune, ctx.job.logger, ctx.job.signal);
+        const gone = flags.dryRun ? doomed : deleted;
+        results.push({ connection, policy, kept: plan.decisions.filter(d => d.keep).map(d => ({ id: d.id, reasons: d.reasons })), [flags.dryRun ? 'wouldDelete' : 'deleted']: gone, ...(heldNow.length ? { keptInUse: heldNow } : {}), futureDated: plan.futureDated });
+        human.push(`${connection}: ${flags.dryRun ? 'would delete' : 'deleted'} ${gone.length}, kept ${plan.decisions.length - gone.length}`);
         for (const d of plan.decisions.filter(x => !heldNow.includes(x.id))) human.push(`  ${d.keep ? 'keep  ' : flags.dryRun ? 'delete' : 'gone  '} ${d.id}${d.keep ? `  (${d.reasons.join('; ')})` : ''}`);
         for (const id of heldNow) human.push(`  keep   ${id}  (a reader started on it while pruning: kept, pruned next time)`);
         for (const id of plan.futureDated) human.push(`  keep   ${id}  (dated in the future: check this machine's clock and the one that wrote it)`);
