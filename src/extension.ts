@@ -7,6 +7,7 @@ import { registerDestinationCommands } from './vscode/commands/destinationComman
 import { registerEncryptionCommands } from './vscode/commands/encryptionCommands';
 import { registerUndoMerge } from './vscode/commands/undoMergeCommand';
 import { registerRetentionCommand } from './vscode/commands/retentionCommand';
+import { registerPolicyCommand } from './vscode/commands/policyCommand';
 import { registerViewCommands } from './vscode/commands/viewCommands';
 import { ConnectionStore } from './vscode/connectionStore';
 import { DestinationStore } from './vscode/destinationStore';
@@ -42,6 +43,7 @@ export function activate(context: vscode.ExtensionContext): void {
     ...registerCompareCommands(services),
     registerUndoMerge(services),
     registerRetentionCommand(services),
+    registerPolicyCommand(services),
     ...registerViewCommands(services, showLog),
     vscode.tasks.registerTaskProvider(TASK_TYPE, new LifeboatTaskProvider(services)),
   );

@@ -23,10 +23,6 @@ describe('Lifeboat schedules and status in a real editor', () => {
   const backups = tmp.file('backups');
   const orders = path.join(workspace, 'orders.db');
   const broken = path.join(workspace, 'broken.db');
-  const policies = {
-    orders: { tier: 'important', schedules: [{ name: 'every minute', cron: '* * * * *' }], retention: { last: 1 } },
-    broken: { tier: 'dev', schedules: [{ name: 'every minute', cron: '* * * * *' }] },
-  };
   let editor: Editor;
   let wb: Workbench;
 
@@ -34,7 +30,7 @@ describe('Lifeboat schedules and status in a real editor', () => {
     fs.mkdirSync(workspace, { recursive: true });
     createSampleDatabase(orders, { rows: 2000 });
     createSampleDatabase(broken, { rows: 10 });
-    editor = await startLifeboatEditor({ home: tmp.file('home'), workspace, backupFolder: backups, machineSettings: { 'lifeboat.policies': policies } });
+    editor = await startLifeboatEditor({ home: tmp.file('home'), workspace, backupFolder: backups });
     wb = new Workbench(editor.page);
   });
 
@@ -45,14 +41,29 @@ describe('Lifeboat schedules and status in a real editor', () => {
 
   const step = editorStep(() => editor, 'schedules-');
   const statusBar = (text: string | RegExp) => editor.page.locator('.statusbar-item', { hasText: text }).first();
-  // The CLI, configured like the editor: the same backup folder, connections and policies.
+  // code-server keeps a machine-scoped setting written by an extension in its Machine settings.
+  const userSettings = () => ['Machine', 'User'].map(scope => path.join(tmp.file('home'), 'user-data', scope, 'settings.json'))
+    .find(file => fs.existsSync(file) && /lifeboat\.policies/.test(fs.readFileSync(file, 'utf8')))!;
+  const policies = () => (JSON.parse(fs.readFileSync(userSettings(), 'utf8')) as { 'lifeboat.policies': Record<string, Record<string, unknown>> })['lifeboat.policies'];
+  // The CLI, configured like the editor: the same backup folder and connections, and the policies the editor wrote.
   const cli = () => configuredCli(tmp.file('lifeboat.json'), {
     backupFolder: backups,
     connections: [
-      { id: 'orders', name: 'orders', engine: 'sqlite', path: orders, ...policies.orders },
-      { id: 'broken', name: 'broken', engine: 'sqlite', path: broken, ...policies.broken },
+      { id: 'orders', name: 'orders', engine: 'sqlite', path: orders, ...policies().orders },
+      { id: 'broken', name: 'broken', engine: 'sqlite', path: broken, ...policies().broken },
     ],
   });
+
+  async function setTierAndSchedule(connection: string, tier: string): Promise<void> {
+    await wb.contextMenu(wb.treeRow(new RegExp(`^${connection}`)), 'Set Tier and Schedule…');
+    // Quick picks: each row is waited for by its text.
+    await wb.chooseRow(tier);
+    await wb.chooseRow('Another cron expression');
+    await wb.waitForPrompt(/A cron expression/);
+    await wb.answer('* * * * *');
+    await wb.chooseRow('No drill');
+    await wb.notification(new RegExp(`${connection}: ${tier} tier, backup \\* \\* \\* \\* \\*`));
+  }
   const runs = () => fs.existsSync(path.join(backups, '.lifeboat-runs', 'runs.jsonl'))
     ? fs.readFileSync(path.join(backups, '.lifeboat-runs', 'runs.jsonl'), 'utf8').trim().split('\n').map(l => JSON.parse(l) as { type: string; connection: string; ok: boolean }).filter(r => r.type === 'run') : [];
 
@@ -62,12 +73,15 @@ describe('Lifeboat schedules and status in a real editor', () => {
     await wb.addConnectionByUri(`sqlite://${orders}`, 'orders', /orders/);
     await wb.addConnectionByUri(`sqlite://${broken}`, 'broken', /broken/);
     await wb.clearNotifications();
+    await setTierAndSchedule('orders', 'important');
+    await setTierAndSchedule('broken', 'dev');
+    assert.deepEqual(policies().orders.tier, 'important', 'written to lifeboat.policies');
     // Gone after it was added: its scheduled backup fails.
     fs.rmSync(broken);
     // The runner checks every 30 s; its first look registers the schedules (counted from then),
     // the next minute's slot is then due and runs without anyone asking.
     await statusBar(/Lifeboat: next \d\d:\d\d/).waitFor({ timeout: 60_000 });
-    const failed = await wb.notification(/scheduled backup "every minute" of broken failed/, 150_000);
+    const failed = await wb.notification(/scheduled backup "backup" of broken failed/, 150_000);
     assert.match(failed, /broken\.db/);
     await statusBar(/Lifeboat: 1 failed/).waitFor({ timeout: 30_000 });
     await editor.screenshot('schedules-01-failed-run');
@@ -132,8 +146,21 @@ describe('Lifeboat schedules and status in a real editor', () => {
     const before = fs.readdirSync(path.join(backups, 'orders')).length;
     assert.ok(before >= 2, `at least the scheduled and this backup: ${before}`);
     await wb.clearNotifications();
-    await wb.contextMenu(wb.treeRow(/^orders/), 'Apply Retention…');
-    await wb.waitForPrompt(/Retention of orders \(dry run\)/);
+    // Retention is edited by hand in settings.json, as a person would.
+    const settings = JSON.parse(fs.readFileSync(userSettings(), 'utf8')) as Record<string, Record<string, Record<string, unknown>>>;
+    settings['lifeboat.policies'].orders.retention = { last: 1 };
+    fs.writeFileSync(userSettings(), JSON.stringify(settings, null, 2));
+    for (let attempt = 0; ; attempt++) {
+      await wb.contextMenu(wb.treeRow(/^orders/), 'Apply Retention…');
+      const shown = await Promise.race([
+        wb.waitForPrompt(/Retention of orders \(dry run\)/).then(() => 'plan', () => 'neither'),
+        wb.notification(/has no retention/, 20_000).then(() => 'not yet', () => 'neither'),
+      ]);
+      if (shown === 'plan') break;
+      assert.ok(attempt < 5, 'the settings file change reached the editor');
+      await wb.clearNotifications();
+      await editor.page.waitForTimeout(1000);
+    }
     const rows = await wb.quickInput.locator('.monaco-list-row').allInnerTexts();
     assert.ok(rows.some(r => /keep .*last.*newest verified|keep .*newest verified/s.test(r)), rows.join('\n'));
     assert.ok(rows.some(r => /delete 2026-/.test(r)), rows.join('\n'));
