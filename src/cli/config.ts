@@ -1,4 +1,3 @@
-import type { RetentionPolicy } from '../core/retention';
 import { DEFAULT_POLICY, parsePolicy, type ConnectionPolicy } from '../core/policy';
 import { parseWebhooks, type Webhook } from '../core/alerts';
 import { createHash } from 'node:crypto';
@@ -39,9 +38,9 @@ export interface CliConnection {
   passwordFile?: string;
   /** age recipients ("age1…") every backup of it is encrypted to. */
   encryptTo?: string[];
-  /** What lifeboat prune keeps of its backups when no --keep-… flag is given. */
-  retention?: RetentionPolicy;
-  /** Its tier (RPO, RTO) and schedules: the connection's "tier", "rpo", "rto" and "schedules". */
+  /** Its tier (RPO, RTO), schedules and retention (what lifeboat prune keeps when no --keep-… flag
+   *  is given): the connection's "tier", "rpo", "rto", "schedules", "retention" and
+   *  "retentionByDestination". */
   policy: ConnectionPolicy;
 }
 
@@ -154,13 +153,13 @@ function whole(value: unknown, name: string, min: number, max: number): number {
 }
 
 function readConnection(value: unknown, base: string): CliConnection {
-  const { passwordEnv, passwordFile, encryptTo, retention, tier, rpo, rto, schedules, ...rest } = value as Record<string, unknown>;
+  const { passwordEnv, passwordFile, encryptTo, retention, retentionByDestination, tier, rpo, rto, schedules, ...rest } = value as Record<string, unknown>;
   if (encryptTo !== undefined && (!Array.isArray(encryptTo) || !encryptTo.every(r => typeof r === 'string'))) {
     throw new LifeboatError('usage', `"encryptTo" of connection ${JSON.stringify(rest.id ?? rest.name)} must be a list of age recipients (age1…).`);
   }
   if (rest.engine === 'sqlite' && typeof rest.path === 'string') rest.path = path.resolve(base, rest.path);
   const connection = validateConnection(rest);
-  const written = Object.fromEntries(Object.entries({ tier, rpo, rto, schedules, retention }).filter(([, v]) => v !== undefined));
+  const written = Object.fromEntries(Object.entries({ tier, rpo, rto, schedules, retention, retentionByDestination }).filter(([, v]) => v !== undefined));
   const policy = Object.keys(written).length ? parsePolicy(written, `connection ${JSON.stringify(connection.id)}`) : DEFAULT_POLICY;
   // The variable holds a password: Lifeboat reads it, no child process gets it.
   if (typeof passwordEnv === 'string') registerSecretVariable(passwordEnv);
@@ -169,7 +168,6 @@ function readConnection(value: unknown, base: string): CliConnection {
     ...(typeof passwordEnv === 'string' ? { passwordEnv } : {}),
     ...(typeof passwordFile === 'string' ? { passwordFile: path.resolve(base, passwordFile) } : {}),
     ...(encryptTo ? { encryptTo: encryptTo as string[] } : {}),
-    ...(policy.retention ? { retention: policy.retention } : {}),
     policy,
   };
 }

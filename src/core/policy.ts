@@ -11,7 +11,11 @@ import { parseSchedule } from './schedule';
  *     "schedules": [ { "name": "nightly", "cron": "15 2 * * *", "timeZone": "Europe/Berlin",
  *                      "run": "backup", "request": { "format": "custom" }, "destinations": ["offsite"] },
  *                    { "name": "drill", "cron": "0 4 * * 0", "run": "drill" } ],
- *     "retention": { "daily": 14, "monthly": 12 } }
+ *     "retention": { "daily": 14, "monthly": 12 },
+ *     "retentionByDestination": { "local": { "last": 3 }, "offsite": { "daily": 30 } } }
+ *
+ * `retentionByDestination` gives a place its own rules ("local" is the backup folder, other names
+ * are destinations); the others use `retention`.
  */
 export const TIERS = {
   critical: { rpoMs: 0, rtoMs: 5 * 60_000 },
@@ -46,6 +50,13 @@ export interface ConnectionPolicy {
   rtoMs: number;
   schedules: Schedule[];
   retention?: RetentionPolicy;
+  /** Rules of their own for some places, by place name ("local": the backup folder). */
+  retentionByDestination?: Record<string, RetentionPolicy>;
+}
+
+/** The rules for `place` ("local" or a destination's name), or undefined: nothing is pruned there. */
+export function retentionFor(policy: Pick<ConnectionPolicy, 'retention' | 'retentionByDestination'>, place: string): RetentionPolicy | undefined {
+  return policy.retentionByDestination?.[place] ?? policy.retention;
 }
 
 /** A connection without a policy is held to the normal tier and has no schedule. */
@@ -55,7 +66,7 @@ export const DEFAULT_POLICY: ConnectionPolicy = { tier: 'normal', ...TIERS.norma
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** A schedule's name: the default one holds the cron expression's characters. */
 const SCHEDULE_NAME = /^[A-Za-z0-9][A-Za-z0-9 ._*/,-]{0,79}$/;
-const POLICY_FIELDS = ['tier', 'rpo', 'rto', 'schedules', 'retention'];
+const POLICY_FIELDS = ['tier', 'rpo', 'rto', 'schedules', 'retention', 'retentionByDestination'];
 const SCHEDULE_FIELDS = ['name', 'cron', 'timeZone', 'run', 'request', 'destinations'];
 
 /** A policy as written in a config file or setting; `where` names it in errors. */
@@ -87,7 +98,18 @@ export function parsePolicy(value: unknown, where: string): ConnectionPolicy {
   return {
     tier: tier as TierName, rpoMs: objective('rpo'), rtoMs: objective('rto'), schedules: parsed,
     ...(value.retention !== undefined ? { retention: retentionFromConfig(value.retention, where) } : {}),
+    ...(value.retentionByDestination !== undefined ? { retentionByDestination: byDestination(value.retentionByDestination, where) } : {}),
   };
+}
+
+function byDestination(value: unknown, where: string): Record<string, RetentionPolicy> {
+  if (!isObject(value)) throw new LifeboatError('usage', `"retentionByDestination" of ${where} must be an object of retention rules by place: {"local": {"last": 3}, "offsite": {"daily": 30}}.`);
+  const out: Record<string, RetentionPolicy> = {};
+  for (const [place, rules] of Object.entries(value)) {
+    if (!NAME.test(place)) throw new LifeboatError('usage', `"retentionByDestination" of ${where} names a place "${place}" that is not a destination name ("local" is the backup folder).`);
+    out[place] = retentionFromConfig(rules, `${where} in ${place}`);
+  }
+  return out;
 }
 
 function parseScheduleEntry(value: unknown, where: string): Schedule {

@@ -150,6 +150,22 @@ describe('lifeboat prune', () => {
     assert.match(json<{ error: { message: string } }>(refused).error.message, /unknown rule "forever"/);
   });
 
+  it('each place its own rules: the backup folder keeps 1 and the second destination 3 of the same backups', async () => {
+    const folder = tmp.file('by-place');
+    const cli = configuredCli(tmp.file('by-place.json'), {
+      backupFolder: folder,
+      destinations: [{ name: 'second', location: tmp.file('by-place-second'), media: 'removable', offsite: true }],
+      connections: [{ id: 'shop', name: 'Shop', engine: 'sqlite', path: source, retention: { last: 1 }, retentionByDestination: { second: { last: 3 } } }],
+    });
+    const made: string[] = [];
+    for (let i = 0; i < 3; i++) made.push(json<Made>(await cli.ok('backup', 'shop', '--copy-to', 'second')).backup.id);
+    const local = json<Pruned>(await cli.ok('prune'));
+    assert.deepEqual(local.connections[0].deleted, [made[0], made[1]], 'the backup folder keeps the newest one');
+    const second = json<Pruned>(await cli.ok('--backup-dir', 'second', 'prune'));
+    assert.deepEqual(second.connections[0].deleted, [], 'the second destination keeps all three');
+    assert.equal(json<{ backups: unknown[] }>(await cli.ok('--backup-dir', 'second', 'list')).backups.length, 3);
+  });
+
   it('refuses a policy that keeps nothing and a duration it cannot read, deleting nothing', async () => {
     const cli = cliIn(tmp.file('local'));
     const before = await listed(cli);

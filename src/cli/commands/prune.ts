@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { LifeboatError } from '../../core/errors';
 import { applyPrune, planPrune } from '../../core/pruning';
+import { LOCAL_LABEL } from '../../core/listingEverywhere';
+import { retentionFor } from '../../core/policy';
 import { parseDuration, type RetentionPolicy } from '../../core/retention';
 import { resolveConnection } from '../config';
 import { action } from '../context';
@@ -33,7 +35,12 @@ export function registerPrune(program: Command): void {
     .action(action(async (ctx, reference: string | undefined, flags: PruneFlags) => {
       // The flags' policy for every connection, or else each connection's own from the config file.
       const given = policyFrom(flags);
-      const configured = new Map(ctx.config.connections.filter(c => c.retention).map(c => [c.connection.id, c.retention!]));
+      // The place pruned: a destination of the config file by its name, else the backup folder ("local").
+      const place = ctx.config.destinations.find(d => d.name === ctx.config.backupFolder || d.location === ctx.job.destination.location)?.name ?? LOCAL_LABEL;
+      const configured = new Map(ctx.config.connections.flatMap(c => {
+        const rules = retentionFor(c.policy, place);
+        return rules ? [[c.connection.id, rules] as const] : [];
+      }));
       if (!given && configured.size === 0) {
         throw new LifeboatError('usage', 'The retention policy keeps nothing: it has no rule.', 'Give --keep-last, --keep-daily, … (for example --keep-last 7 --keep-daily 14 --keep-monthly 12), or a "retention" for the connection in the config file.');
       }

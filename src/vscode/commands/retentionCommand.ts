@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { Connection } from '../../core/connection';
 import type { Destination } from '../../core/destination';
+import { retentionFor } from '../../core/policy';
 import { applyPrune, planPrune, type ConnectionPrune } from '../../core/pruning';
 import { LOCAL_LABEL } from '../backupCatalog';
 import { pickConnection } from '../pickers';
@@ -9,8 +10,9 @@ import type { Services } from '../services';
 import type { ConnectionItem } from '../tree/items';
 
 /**
- * Lifeboat: Apply Retention… on a connection: its "retention" from lifeboat.policies applied to
- * the backup folder and to each configured destination, each on its own, as `lifeboat prune`
+ * Lifeboat: Apply Retention… on a connection: its "retention" from lifeboat.policies (or the place's
+ * own in "retentionByDestination") applied to the backup folder and to each configured
+ * destination, each on its own, as `lifeboat prune`
  * does (core/pruning.ts). The dry run comes first and always: every backup with what happens to
  * it and why a kept one stays; only then, on purpose, the deletions.
  */
@@ -22,8 +24,8 @@ export function registerRetentionCommand(s: Services): vscode.Disposable {
 }
 
 async function applyRetention(s: Services, connection: Connection): Promise<void> {
-  const policy = readPolicies(s.logger).policyOf(connection.id).retention;
-  if (!policy) {
+  const connectionPolicy = readPolicies(s.logger).policyOf(connection.id);
+  if (!connectionPolicy.retention && !connectionPolicy.retentionByDestination) {
     const open = await vscode.window.showInformationMessage(`${connection.name} has no retention in lifeboat.policies: add one such as "retention": {"daily": 14, "monthly": 12} under "${connection.id}".`, 'Open Settings');
     if (open) await vscode.commands.executeCommand('workbench.action.openSettings', 'lifeboat.policies');
     return;
@@ -34,7 +36,9 @@ async function applyRetention(s: Services, connection: Connection): Promise<void
   ];
   const plans = await s.jobs.run(`Lifeboat: Planning retention for ${connection.name}`, async ctx => Promise.all(places.map(async place => {
     try {
-      const [prune] = await planPrune(place.destination, () => policy, { connectionId: connection.id, logger: ctx.logger, now: new Date() });
+      const rules = retentionFor(connectionPolicy, place.name);
+      if (!rules) return { place, none: true };
+      const [prune] = await planPrune(place.destination, () => rules, { connectionId: connection.id, logger: ctx.logger, now: new Date() });
       return { place, prune };
     } catch (error) {
       return { place, error: (error as Error).message };
@@ -48,8 +52,12 @@ async function applyRetention(s: Services, connection: Connection): Promise<void
       ? { label: `$(trash) Delete ${doomed} backup${doomed > 1 ? 's' : ''}…`, description: 'as listed below; asks once more', apply: true }
       : { label: '$(check) Nothing to delete', description: 'every backup is kept by a rule or a protection' },
   ];
-  for (const { place, prune, error } of plans) {
+  for (const { place, prune, error, none } of plans) {
     rows.push({ label: place.name, kind: vscode.QuickPickItemKind.Separator });
+    if (none) {
+      rows.push({ label: '$(info) No retention for this place: nothing is deleted here' });
+      continue;
+    }
     if (error) {
       rows.push({ label: `$(warning) Cannot be planned: ${error}` });
       continue;
