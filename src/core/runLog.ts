@@ -43,6 +43,8 @@ export interface RunRecord {
   bytes?: number;
   /** A drill's measured restore time. */
   restoreMs?: number;
+  /** A prune's deleted backups. */
+  deleted?: number;
   error?: string;
   /** Who ran it: "lifeboat run --due on host (pid 123)", "VS Code on host". */
   by: string;
@@ -176,14 +178,16 @@ function parseRecord(line: string): RunLogRecord | undefined {
       const ok = id(v.schedule) && (SCHEDULED_ACTIONS as readonly unknown[]).includes(v.action) && time(v.slot) && count(v.missed) && time(v.startedAt) && time(v.endedAt)
         && count(v.durationMs) && typeof v.ok === 'boolean' && text(v.by)
         && (v.backupId === undefined || id(v.backupId)) && (v.bytes === undefined || count(v.bytes)) && (v.restoreMs === undefined || count(v.restoreMs))
+        && (v.deleted === undefined || count(v.deleted))
         && (v.error === undefined || text(v.error));
       if (!ok) return undefined;
-      const { type, connection, schedule, action, slot, missed, startedAt, endedAt, durationMs, by, backupId, bytes, restoreMs, error } = v;
+      const { type, connection, schedule, action, slot, missed, startedAt, endedAt, durationMs, by, backupId, bytes, restoreMs, deleted, error } = v;
       return {
         type: type as 'run', connection: connection as string, schedule: schedule as string, action: action as ScheduledAction, slot: slot as string, missed: missed as number,
         startedAt: startedAt as string, endedAt: endedAt as string, durationMs: durationMs as number, ok: v.ok as boolean, by: by as string,
         ...(backupId !== undefined ? { backupId: backupId as string } : {}), ...(bytes !== undefined ? { bytes: bytes as number } : {}),
-        ...(restoreMs !== undefined ? { restoreMs: restoreMs as number } : {}), ...(error !== undefined ? { error: error as string } : {}),
+        ...(restoreMs !== undefined ? { restoreMs: restoreMs as number } : {}), ...(deleted !== undefined ? { deleted: deleted as number } : {}),
+        ...(error !== undefined ? { error: error as string } : {}),
       };
     }
     default:

@@ -31,6 +31,7 @@ export interface PerformedRun {
   backupId?: string;
   bytes?: number;
   restoreMs?: number;
+  deleted?: number;
 }
 
 export interface RunDueOptions {

@@ -97,6 +97,22 @@ describe('lifeboat run --due', () => {
     assert.ok(['quarter', 'nightly drill'].includes(shop.nextRun.schedule));
   });
 
+  it('a "prune" schedule applies the connection\'s retention to each place with rules, and says how many went', async () => {
+    const folder = tmp.file('pruned');
+    const cli = configuredCli(tmp.file('pruned.json'), {
+      backupFolder: folder,
+      destinations: [{ name: 'spare', location: tmp.file('pruned-spare') }],
+      connections: [{ id: 'shop', name: 'Shop', engine: 'sqlite', path: small, retention: { last: 2 }, retentionByDestination: { spare: { last: 1 } },
+        schedules: [{ name: 'tidy', cron: '0 4 * * *', run: 'prune' }] }],
+    });
+    await cli.ok('run', '--due', '--at', '2026-12-03T03:00:00Z');
+    for (let i = 0; i < 4; i++) await cli.ok('backup', 'shop', '--copy-to', 'spare');
+    const ran = json<Ran>(await cli.ok('run', '--due', '--at', '2026-12-03T04:00:30Z'));
+    assert.deepEqual(ran.ran.map(r => [r.schedule, r.ok, (r as RunRecord & { deleted?: number }).deleted]), [['tidy', true, 2 + 3]]);
+    assert.equal(json<{ backups: unknown[] }>(await cli.ok('list')).backups.length, 2);
+    assert.equal(json<{ backups: unknown[] }>(await cli.ok('--backup-dir', 'spare', 'list')).backups.length, 1);
+  });
+
   it('runners racing for the lock run a due slot once between them', async () => {
     const folder = tmp.file('race');
     const cli = configuredCli(tmp.file('race.json'), {

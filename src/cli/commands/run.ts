@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { formatBytes, formatDuration } from '../../core/format';
 import { LifeboatError } from '../../core/errors';
 import { runStateFolder } from '../../core/runLog';
+import type { Destination } from '../../core/destination';
+import { LOCAL_LABEL } from '../../core/listingEverywhere';
 import { runDueWork } from '../../core/scheduledRunner';
 import { performScheduledWork } from '../../engines/scheduledWork';
 import { openDestination } from '../../storage/openDestination';
@@ -37,6 +39,7 @@ export function registerRun(program: Command): void {
             copyTo: (item.schedule.destinations ?? []).map(name => configuredDestination(config, name)),
             ...(server ? { server } : {}), ...(config.restoreJobs ? { restoreJobs: config.restoreJobs } : {}),
             ...(config.postgresBinDir ? { postgresBinDir: config.postgresBinDir } : {}),
+            ...(item.schedule.run === 'prune' ? { policy: cli.policy, places: prunablePlaces(config, job.destination) } : {}),
           });
         },
       });
@@ -62,4 +65,14 @@ function configuredDestination(config: CliConfig, name: string) {
     throw new LifeboatError('usage', `The schedule names a destination "${name}" that is not in "destinations" of ${config.file ?? 'the config file'}.`, `Known: ${config.destinations.map(d => d.name).join(', ') || 'none'}.`);
   }
   return openDestination(name, config.destinations);
+}
+
+/** The backup folder (by its destination name when it is one, else "local") and every other
+ *  configured destination: where a "prune" schedule applies the connection's rules. */
+function prunablePlaces(config: CliConfig, folder: Destination): { name: string; destination: Destination }[] {
+  const own = config.destinations.find(d => d.name === config.backupFolder || d.location === folder.location);
+  return [
+    { name: own?.name ?? LOCAL_LABEL, destination: folder },
+    ...config.destinations.filter(d => d !== own).map(d => ({ name: d.name, destination: openDestination(d.name, config.destinations) })),
+  ];
 }
