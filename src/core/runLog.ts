@@ -45,6 +45,8 @@ export interface RunRecord {
   restoreMs?: number;
   /** A prune's deleted backups. */
   deleted?: number;
+  /** Stopped by a person (not ok, not a failure to alert about). */
+  stopped?: boolean;
   error?: string;
   /** Who ran it: "lifeboat run --due on host (pid 123)", "VS Code on host". */
   by: string;
@@ -178,7 +180,7 @@ function parseRecord(line: string): RunLogRecord | undefined {
       const ok = id(v.schedule) && (SCHEDULED_ACTIONS as readonly unknown[]).includes(v.action) && time(v.slot) && count(v.missed) && time(v.startedAt) && time(v.endedAt)
         && count(v.durationMs) && typeof v.ok === 'boolean' && text(v.by)
         && (v.backupId === undefined || id(v.backupId)) && (v.bytes === undefined || count(v.bytes)) && (v.restoreMs === undefined || count(v.restoreMs))
-        && (v.deleted === undefined || count(v.deleted))
+        && (v.deleted === undefined || count(v.deleted)) && (v.stopped === undefined || v.stopped === true)
         && (v.error === undefined || text(v.error));
       if (!ok) return undefined;
       const { type, connection, schedule, action, slot, missed, startedAt, endedAt, durationMs, by, backupId, bytes, restoreMs, deleted, error } = v;
@@ -187,6 +189,7 @@ function parseRecord(line: string): RunLogRecord | undefined {
         startedAt: startedAt as string, endedAt: endedAt as string, durationMs: durationMs as number, ok: v.ok as boolean, by: by as string,
         ...(backupId !== undefined ? { backupId: backupId as string } : {}), ...(bytes !== undefined ? { bytes: bytes as number } : {}),
         ...(restoreMs !== undefined ? { restoreMs: restoreMs as number } : {}), ...(deleted !== undefined ? { deleted: deleted as number } : {}),
+        ...(v.stopped === true ? { stopped: true } : {}),
         ...(error !== undefined ? { error: error as string } : {}),
       };
     }

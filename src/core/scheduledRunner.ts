@@ -46,6 +46,10 @@ export interface RunDueOptions {
   signal?: AbortSignal;
   /** The clock that decides what is due (tests, `lifeboat run --due --at`); runs are timed by the real one. */
   now?: () => Date;
+  /** Asked when a run is cancelled by `signal`: true records it as stopped (its slot is done, the
+   *  next one runs as usual: a person pressed Stop); false leaves the slot due (the runner was
+   *  shut down: SIGTERM, the editor closing). */
+  recordCancelled?: () => boolean;
   /** Connections' status after the runs, to alert those over their RPO (once per newest backup). */
   status?: () => Promise<ConnectionStatus[]>;
 }
@@ -102,15 +106,20 @@ export async function runDueWork(options: RunDueOptions): Promise<RunDueResult> 
       } catch (error) {
         failure = error;
       }
-      // A run cancelled by the runner's own stop is not recorded: its slot is still due next time.
-      if (failure !== undefined && isCancelled(failure) && options.signal?.aborted) break;
+      const cancelled = failure !== undefined && isCancelled(failure) && !!options.signal?.aborted;
+      // A run cancelled by the runner's shutdown is not recorded: its slot is still due next time.
+      if (cancelled && !options.recordCancelled?.()) break;
       const record: RunRecord = {
         type: 'run', connection, schedule: schedule.name, action: schedule.run, slot: item.slot.toISOString(), missed: item.missed,
         startedAt: started.toISOString(), endedAt: new Date().toISOString(), durationMs: Math.round(performance.now() - clock), ok: failure === undefined, by,
-        ...performed, ...(failure !== undefined ? { error: errorMessage(failure).slice(0, MAX_ERROR) } : {}),
+        ...performed, ...(cancelled ? { stopped: true } : {}), ...(failure !== undefined ? { error: cancelled ? 'Stopped by the user; the next slot runs as usual.' : errorMessage(failure).slice(0, MAX_ERROR) } : {}),
       };
       await appendRunLog(options.stateFolder, [record]);
       result.runs.push(record);
+      if (cancelled) {
+        options.logger.warn(`${connection}: "${schedule.name}" was stopped; the next slot runs as usual.`);
+        break;
+      }
       if (record.ok) {
         alerts.send({ event: 'succeeded', connection, schedule: schedule.name, run: record, message: `${connection}: "${schedule.name}" succeeded` });
       } else {

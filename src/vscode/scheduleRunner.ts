@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { sweepDeadWriters } from '../core/catalog';
 import { errorMessage } from '../core/errors';
 import { formatDuration } from '../core/format';
-import { jobContext } from '../core/job';
+import { jobContext, linkedController } from '../core/job';
 import { runStateFolder } from '../core/runLog';
 import { runDueWork, type ScheduledWork } from '../core/scheduledRunner';
 import { readWebhooks } from './alertWebhooks';
@@ -26,6 +26,9 @@ export class ScheduleRunner implements vscode.Disposable {
   private readonly timer: NodeJS.Timeout;
   private readonly controller = new AbortController();
   private running?: Promise<void>;
+  /** The run under way, which Stop Scheduled Work cancels (its slot stays due). */
+  private current?: AbortController;
+  private stoppedByUser = false;
 
   constructor(private readonly s: Services, private readonly secrets: vscode.SecretStorage, private readonly onRecorded: () => void) {
     this.item.name = 'Lifeboat Schedules';
@@ -38,6 +41,16 @@ export class ScheduleRunner implements vscode.Disposable {
   check(): Promise<void> {
     this.running ??= this.runDue().finally(() => { this.running = undefined; });
     return this.running;
+  }
+
+  /** Cancels the work under way: the engine stops and removes what it wrote; nothing is recorded,
+   *  so the slot runs at the next check. */
+  stop(): boolean {
+    if (!this.current) return false;
+    this.s.logger.warn('Scheduled work: stopped by the user');
+    this.stoppedByUser = true;
+    this.current.abort();
+    return true;
   }
 
   private work(): ScheduledWork[] {
@@ -54,16 +67,20 @@ export class ScheduleRunner implements vscode.Disposable {
     const s = this.s;
     const destination = s.catalog.destination();
     const settings = readSettings(s.globalStorage);
+    const { controller: current, dispose } = linkedController(this.controller.signal);
+    this.current = current;
+    this.stoppedByUser = false;
     try {
       const result = await runDueWork({
-        stateFolder: runStateFolder(destination), work, by: 'VS Code', logger: s.logger, signal: this.controller.signal,
+        stateFolder: runStateFolder(destination), work, by: 'VS Code', logger: s.logger, signal: current.signal,
         webhooks: await readWebhooks(this.secrets, s.logger),
+        recordCancelled: () => this.stoppedByUser,
         status: async () => (await editorStatus(s)).filter(st => work.some(w => w.connection === st.connection)),
         perform: async item => {
           const connection = s.store.list().find(c => c.id === item.connection)!;
-          this.show(`$(sync~spin) Lifeboat: ${item.schedule.run} ${connection.name}`, `Running "${item.schedule.name}" of ${connection.name}`);
+          this.show(`$(sync~spin) Lifeboat: ${item.schedule.run} ${connection.name}`, `Running "${item.schedule.name}" of ${connection.name}. Lifeboat: Stop Scheduled Work cancels it.`);
           const ctx = jobContext(destination, s.logger, {
-            signal: this.controller.signal, ...(settings.scratchFolder ? { scratchFolder: settings.scratchFolder } : {}),
+            signal: current.signal, ...(settings.scratchFolder ? { scratchFolder: settings.scratchFolder } : {}),
             onProgress: u => { this.item.text = `$(sync~spin) Lifeboat: ${item.schedule.run} ${connection.name} ${Math.floor(u.fraction * 100)}%`; },
           });
           await sweepDeadWriters(ctx);
@@ -76,11 +93,15 @@ export class ScheduleRunner implements vscode.Disposable {
       }
       for (const run of result.runs) {
         s.logger.info(`Scheduled ${run.action} "${run.schedule}" of ${run.connection}: ${run.ok ? 'succeeded' : `failed: ${run.error}`} in ${formatDuration(run.durationMs)}`);
-        if (!run.ok) void s.jobs.showError(`Lifeboat: scheduled ${run.action} "${run.schedule}" of ${run.connection} failed: ${run.error}`);
+        if (run.stopped) void vscode.window.showInformationMessage(`Lifeboat: scheduled ${run.action} "${run.schedule}" of ${run.connection} stopped. Nothing partial was kept; the next slot runs as usual.`);
+        else if (!run.ok) void s.jobs.showError(`Lifeboat: scheduled ${run.action} "${run.schedule}" of ${run.connection} failed: ${run.error}`);
       }
       for (const alert of result.alerts) void this.warn(alert.message);
     } catch (error) {
       s.logger.error(`Scheduled work could not run: ${errorMessage(error)}`);
+    } finally {
+      this.current = undefined;
+      dispose();
     }
     await this.showNext();
   }
