@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { formatBytes, formatDuration } from '../../core/format';
-import { LifeboatError } from '../../core/errors';
+import { LifeboatError, errorMessage } from '../../core/errors';
+import type { Webhook } from '../../core/alerts';
 import { runStateFolder } from '../../core/runLog';
 import type { Destination } from '../../core/destination';
 import { LOCAL_LABEL } from '../../core/listingEverywhere';
@@ -23,9 +24,19 @@ export function registerRun(program: Command): void {
       if (at !== undefined && Number.isNaN(at)) throw new LifeboatError('usage', `--at "${flags.at}" is not a time.`, 'Give it as ISO 8601: 2026-12-03T02:15:00Z.');
       const { config, job } = ctx;
       const work = config.connections.flatMap(c => c.policy.schedules.map(schedule => ({ connection: c.connection.id, schedule })));
+      // Backups matter more than their alerts: an alerts file that cannot be read is reported
+      // (and fails the command, so cron mails it), and the work still runs.
+      let webhooks: Webhook[] = [];
+      let alertsProblem: string | undefined;
+      try {
+        webhooks = readWebhooks(config);
+      } catch (error) {
+        alertsProblem = `${errorMessage(error)} No webhook is called until it is fixed; the scheduled work still runs.`;
+        ctx.output.logger.error(alertsProblem);
+      }
       const result = await runDueWork({
         stateFolder: runStateFolder(job.destination), work, by: 'lifeboat run --due', logger: job.logger, signal: job.signal,
-        webhooks: readWebhooks(config),
+        webhooks,
         // RPO alerts for the connections that have schedules: the others are backed up by hand.
         status: async () => (await cliConnectionStatus(ctx)).filter(s => work.some(w => w.connection === s.connection)),
         ...(at !== undefined ? { now: () => new Date(at) } : {}),
@@ -54,8 +65,10 @@ export function registerRun(program: Command): void {
         ...result.alerts.map(a => `alert  ${a.kind}: ${a.message}`),
       ];
       if (human.length === 0) human.push('Nothing is due.');
-      ctx.output.result({ ok: result.runs.every(r => r.ok), ran: result.runs, registered: result.registered, alerts: result.alerts }, human);
-      return result.runs.every(r => r.ok) ? EXIT.ok : EXIT.failed;
+      if (alertsProblem) human.push(`alerts: ${alertsProblem}`);
+      const ok = result.runs.every(r => r.ok) && !alertsProblem;
+      ctx.output.result({ ok, ran: result.runs, registered: result.registered, alerts: result.alerts, ...(alertsProblem ? { alertsProblem } : {}) }, human);
+      return ok ? EXIT.ok : EXIT.failed;
     }));
 }
 
