@@ -25,7 +25,8 @@ export class ConnectionItem extends vscode.TreeItem {
     this.iconPath = new vscode.ThemeIcon(folder ? 'file-submodule' : connection.engine === 'sqlite' ? 'database' : 'server');
     const newestText = newest ? ` · newest ${formatAge(new Date(newest.completedAt))}` : '';
     const kind = folder ? `SQLite folder · ${memberCount === 1 ? '1 database' : `${memberCount ?? 0} databases`}` : groupId ? 'SQLite' : ENGINE_LABELS[connection.engine];
-    this.description = status ? `${kind} · ${status.summary}` : `${kind} · ${backupCount === 1 ? '1 backup' : `${backupCount} backups`}${newestText}`;
+    const count = backupCount === 1 ? '1 backup' : `${backupCount} backups`;
+    this.description = status ? `${kind} · ${count} · ${status.summary}` : `${kind} · ${count}${newestText}`;
     // The icon's colour is the connection's protection at a glance: green, amber, red.
     if (status) this.iconPath = new vscode.ThemeIcon(this.iconPath.id, new vscode.ThemeColor(HEALTH_COLOURS[status.health]));
     this.tooltip = new vscode.MarkdownString(
