@@ -109,7 +109,8 @@ export function protectionStatus(connections: readonly StatusConnection[], listi
       if (run && (!lastRun || run.endedAt > lastRun.endedAt)) lastRun = run;
     }
     if (policy.schedules.length === 0) problems.push({ health: 'warn', text: 'no schedule: backups happen only by hand' });
-    if (lastRun && !lastRun.ok) problems.push({ health: 'bad', text: `the last scheduled run ("${lastRun.schedule}", ${lastRun.endedAt}) failed: ${lastRun.error ?? 'no reason recorded'}` });
+    if (lastRun?.stopped) problems.push({ health: 'warn', text: `the last scheduled run ("${lastRun.schedule}", ${lastRun.endedAt}) was stopped by hand` });
+    else if (lastRun && !lastRun.ok) problems.push({ health: 'bad', text: `the last scheduled run ("${lastRun.schedule}", ${lastRun.endedAt}) failed: ${lastRun.error ?? 'no reason recorded'}` });
 
     const health: Health = problems.some(p => p.health === 'bad') ? 'bad' : problems.length ? 'warn' : 'ok';
     const copiesHealth: Health = copyProblems.length ? 'warn' : verified ? 'ok' : 'bad';

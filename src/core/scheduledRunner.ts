@@ -1,6 +1,6 @@
 import * as os from 'node:os';
 import { AlertDispatcher, type Webhook } from './alerts';
-import { errorMessage, isCancelled } from './errors';
+import { LifeboatError, errorMessage, isCancelled } from './errors';
 import type { Logger } from './logger';
 import type { Schedule } from './policy';
 import type { ConnectionStatus } from './protectionStatus';
@@ -112,7 +112,7 @@ export async function runDueWork(options: RunDueOptions): Promise<RunDueResult> 
       const record: RunRecord = {
         type: 'run', connection, schedule: schedule.name, action: schedule.run, slot: item.slot.toISOString(), missed: item.missed,
         startedAt: started.toISOString(), endedAt: new Date().toISOString(), durationMs: Math.round(performance.now() - clock), ok: failure === undefined, by,
-        ...performed, ...(cancelled ? { stopped: true } : {}), ...(failure !== undefined ? { error: cancelled ? 'Stopped by the user; the next slot runs as usual.' : errorMessage(failure).slice(0, MAX_ERROR) } : {}),
+        ...performed, ...(cancelled ? { stopped: true } : {}), ...(failure !== undefined ? { error: cancelled ? 'Stopped by the user; the next slot runs as usual.' : withHint(failure).slice(0, MAX_ERROR) } : {}),
       };
       await appendRunLog(options.stateFolder, [record]);
       result.runs.push(record);
@@ -128,8 +128,14 @@ export async function runDueWork(options: RunDueOptions): Promise<RunDueResult> 
         alerts.send({ event: 'failed', connection, schedule: schedule.name, run: record, message });
       }
     }
-    if (options.status) {
-      for (const s of await options.status()) {
+    if (options.status && !options.signal?.aborted) {
+      // The status lists every destination; one that cannot be listed costs the RPO alerts of
+      // this call, never the runs already recorded.
+      const statuses = await options.status().catch((error: unknown) => {
+        options.logger.warn(`The connections' status could not be read for RPO alerts: ${errorMessage(error)}`);
+        return [];
+      });
+      for (const s of statuses) {
         if (s.rpo !== 'bad') continue;
         const message = `${s.name}: ${s.problems[0]}`;
         await alert({ type: 'alert', connection: s.connection, kind: 'rpo', key: s.newestVerified?.id ?? 'none', at: now().toISOString(), message },
@@ -164,4 +170,10 @@ export function dueWork(work: readonly ScheduledWork[], records: readonly RunLog
   // Oldest slot first: work that has waited longest runs first.
   due.sort((a, b) => a.slot.getTime() - b.slot.getTime());
   return { due, registered };
+}
+
+/** A failure as the run log and the alerts tell it: what failed, and what to do when Lifeboat knows. */
+function withHint(error: unknown): string {
+  const message = errorMessage(error);
+  return error instanceof LifeboatError && error.hint ? `${message} ${error.hint}` : message;
 }

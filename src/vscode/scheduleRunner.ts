@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { sweepDeadWriters } from '../core/catalog';
-import { errorMessage } from '../core/errors';
+import { LifeboatError, errorMessage } from '../core/errors';
 import { formatDuration } from '../core/format';
 import { jobContext, linkedController } from '../core/job';
 import { runStateFolder } from '../core/runLog';
@@ -26,7 +26,7 @@ export class ScheduleRunner implements vscode.Disposable {
   private readonly timer: NodeJS.Timeout;
   private readonly controller = new AbortController();
   private running?: Promise<void>;
-  /** The run under way, which Stop Scheduled Work cancels (its slot stays due). */
+  /** The run under way, which Stop Scheduled Work cancels. */
   private current?: AbortController;
   private stoppedByUser = false;
 
@@ -37,14 +37,14 @@ export class ScheduleRunner implements vscode.Disposable {
     void this.check();
   }
 
-  /** Runs what is due now (also "Lifeboat: Run Due Work Now"); resolves when it is done. */
+  /** Runs what is due now (also "Lifeboat: Run Due Scheduled Work Now"); resolves when it is done. */
   check(): Promise<void> {
     this.running ??= this.runDue().finally(() => { this.running = undefined; });
     return this.running;
   }
 
-  /** Cancels the work under way: the engine stops and removes what it wrote; nothing is recorded,
-   *  so the slot runs at the next check. */
+  /** Cancels the work under way: the engine stops and removes what it wrote; the run is recorded
+   *  as stopped, so its slot is done and the next one runs as usual. */
   stop(): boolean {
     if (!this.current) return false;
     this.s.logger.warn('Scheduled work: stopped by the user');
@@ -77,7 +77,8 @@ export class ScheduleRunner implements vscode.Disposable {
         recordCancelled: () => this.stoppedByUser,
         status: async () => (await editorStatus(s)).filter(st => work.some(w => w.connection === st.connection)),
         perform: async item => {
-          const connection = s.store.list().find(c => c.id === item.connection)!;
+          const connection = s.store.list().find(c => c.id === item.connection);
+          if (!connection) throw new LifeboatError('not-found', `The connection "${item.connection}" was removed while its schedule was due.`);
           this.show(`$(sync~spin) Lifeboat: ${item.schedule.run} ${connection.name}`, `Running "${item.schedule.name}" of ${connection.name}. Lifeboat: Stop Scheduled Work cancels it.`);
           const ctx = jobContext(destination, s.logger, {
             signal: current.signal, ...(settings.scratchFolder ? { scratchFolder: settings.scratchFolder } : {}),
@@ -108,7 +109,7 @@ export class ScheduleRunner implements vscode.Disposable {
 
   private async showNext(): Promise<void> {
     const statuses = await editorStatus(this.s).catch(() => []);
-    const failed = statuses.filter(st => st.lastRun && !st.lastRun.ok);
+    const failed = statuses.filter(st => st.lastRun && !st.lastRun.ok && !st.lastRun.stopped);
     const next = statuses.map(st => st.nextRun).filter(n => n !== null).sort((a, b) => a.at.localeCompare(b.at))[0];
     if (failed.length) {
       this.show(`$(error) Lifeboat: ${failed.length} failed`, failed.map(st => `${st.name}: "${st.lastRun!.schedule}" failed: ${st.lastRun!.error ?? ''}`).join('\n'), 'statusBarItem.errorBackground');
