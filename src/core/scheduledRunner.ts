@@ -79,10 +79,11 @@ export async function runDueWork(options: RunDueOptions): Promise<RunDueResult> 
     const { due, registered } = dueWork(options.work, records, now());
     await appendRunLog(options.stateFolder, registered);
     result.registered = registered.map((r: RegisteredRecord) => `${r.connection}/${r.schedule}`);
-    const alerted = new Set(records.filter(r => r.type === 'alert').map(r => `${r.connection}\n${r.kind}\n${r.key}`));
+    const alertKey = (r: AlertRecord) => `${r.connection}\n${r.kind}\n${r.key}`;
+    const alerted = new Set(records.filter((r): r is AlertRecord => r.type === 'alert').map(alertKey));
     const alert = async (record: AlertRecord, send: () => void) => {
-      if (alerted.has(`${record.connection}\n${record.kind}\n${record.key}`)) return;
-      alerted.add(`${record.connection}\n${record.kind}\n${record.key}`);
+      if (alerted.has(alertKey(record))) return;
+      alerted.add(alertKey(record));
       send();
       await appendRunLog(options.stateFolder, [record]);
       result.alerts.push(record);

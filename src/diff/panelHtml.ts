@@ -1,3 +1,5 @@
+import { escapeAttribute, escapeText } from '../core/htmlText';
+
 /**
  * The diff page's HTML, shared by the editor's panel (src/vscode/diff) and the browser test that
  * serves the same page in Chromium: so the page tested is the page shipped.
@@ -44,12 +46,4 @@ export function diffPanelHtml(page: PanelPage): string {
 /** 32 random bytes, base64: a nonce no page can guess. */
 export function newNonce(): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64');
-}
-
-function escapeAttribute(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-function escapeText(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }

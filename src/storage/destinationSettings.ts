@@ -44,11 +44,17 @@ export function placeOf(settings: Pick<DestinationSettings, 'location' | 'media'
 /** The places the 3-2-1 rule counts: the backup folder (as listEverywhere labels it) and each
  *  configured destination, with their media and whether they are off-site. */
 export function placesFor(folderLocation: string, destinations: readonly DestinationSettings[]): PlaceInfo[] {
-  const folder = destinations.find(d => d.location === folderLocation || d.name === folderLocation);
+  const folder = folderDestination(destinations, folderLocation);
   return [
     { name: LOCAL_LABEL, ...placeOf(folder ?? { location: folderLocation }) },
     ...destinations.filter(d => d !== folder).map(d => ({ name: d.name, ...placeOf(d) })),
   ];
+}
+
+/** The configured destination that is the backup folder, when it is one: named by, or at, any of
+ *  `folder` (the folder as configured, and where it opened). */
+export function folderDestination(destinations: readonly DestinationSettings[], ...folder: string[]): DestinationSettings | undefined {
+  return destinations.find(d => folder.includes(d.name) || folder.includes(d.location));
 }
 
 export interface S3Keys {

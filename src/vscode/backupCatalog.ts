@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { Destination } from '../core/destination';
-import { listEverywhere, type ListedBackup, type ListedBackups } from '../core/listingEverywhere';
+import { LOCAL_LABEL, listEverywhere, type ListedBackup, type ListedBackups } from '../core/listingEverywhere';
 import type { Logger } from '../core/logger';
 import { openDestination } from '../storage/openDestination';
 import type { DestinationStore } from './destinationStore';
@@ -65,9 +65,15 @@ export class BackupCatalog implements vscode.Disposable {
     this.changed.fire();
   }
 
-  private async list(): Promise<ListedBackups> {
+  /** The backup folder ("local") and every configured destination, by name, opened. */
+  async places(): Promise<{ name: string; destination: Destination }[]> {
     const configured = await this.destinations.openAll();
-    return listEverywhere(this.destination(), configured.map(d => ({ name: d.settings.name, destination: d.destination })), this.logger);
+    return [{ name: LOCAL_LABEL, destination: this.destination() }, ...configured.map(d => ({ name: d.settings.name, destination: d.destination }))];
+  }
+
+  private async list(): Promise<ListedBackups> {
+    const [folder, ...others] = await this.places();
+    return listEverywhere(folder.destination, others, this.logger);
   }
 
   dispose(): void {

@@ -4,7 +4,6 @@ import type { Schedule } from '../core/policy';
 import type { PerformedRun } from '../core/scheduledRunner';
 import { performScheduledWork } from '../engines/scheduledWork';
 import { accessFor } from './serverTarget';
-import { LOCAL_LABEL } from '../core/listingEverywhere';
 import { readPolicies } from './policies';
 import type { Services } from './services';
 import { readSettings } from './settings';
@@ -25,7 +24,7 @@ export async function performInEditor(s: Services, schedule: Schedule, connectio
     ...(settings.restoreJobs ? { restoreJobs: settings.restoreJobs } : {}), ...(settings.postgresBinDir ? { postgresBinDir: settings.postgresBinDir } : {}),
     ...(schedule.run === 'prune' ? {
       policy: readPolicies(s.logger).policyOf(connection.id),
-      places: [{ name: LOCAL_LABEL, destination: s.catalog.destination() }, ...(await s.destinations.openAll()).map(d => ({ name: d.settings.name, destination: d.destination }))],
+      places: await s.catalog.places(),
     } : {}),
   });
 }

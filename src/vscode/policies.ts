@@ -18,11 +18,19 @@ export function readPolicies(logger: Logger): { policyOf(connectionId: string): 
         policies.set(id, parsePolicy(value, `connection "${id}" in lifeboat.policies`));
       } catch (error) {
         errors.set(id, (error as Error).message);
-        logger.error(`${(error as Error).message} It is held to the normal tier with no schedule until this is fixed.`);
+        logOnce(logger, `${(error as Error).message} It is held to the normal tier with no schedule until this is fixed.`);
       }
     }
   } else {
-    logger.error('lifeboat.policies must be an object of policies by connection id: {"app": {"tier": "important", "schedules": […]}}.');
+    logOnce(logger, 'lifeboat.policies must be an object of policies by connection id: {"app": {"tier": "important", "schedules": […]}}.');
   }
   return { policyOf: id => policies.get(id) ?? DEFAULT_POLICY, errors };
+}
+
+/** The setting is read on every tree render and runner check: each problem is logged once. */
+const logged = new Set<string>();
+function logOnce(logger: Logger, message: string): void {
+  if (logged.has(message)) return;
+  logged.add(message);
+  logger.error(message);
 }

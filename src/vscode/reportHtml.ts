@@ -1,4 +1,5 @@
 import { formatAge, formatBytes, formatDuration } from '../core/format';
+import { escapeAttribute as a, escapeText as t } from '../core/htmlText';
 import { formatObjective } from '../core/policy';
 import type { Health } from '../core/protectionStatus';
 import type { ConnectionReport, RecoveryReport } from '../core/recoveryReport';
@@ -80,12 +81,4 @@ ${bars}<polyline class="line" points="${points.join(' ')}"/>${points.map(p => `<
 
 function healthWord(health: Health): string {
   return health === 'ok' ? 'meets its objectives' : health === 'warn' ? 'needs attention' : 'at risk';
-}
-
-function t(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-function a(text: string): string {
-  return t(text).replace(/"/g, '&quot;');
 }

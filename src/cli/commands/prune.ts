@@ -3,6 +3,7 @@ import { LifeboatError } from '../../core/errors';
 import { applyPrune, planPrune } from '../../core/pruning';
 import { LOCAL_LABEL } from '../../core/listingEverywhere';
 import { retentionFor } from '../../core/policy';
+import { folderDestination } from '../../storage/destinationSettings';
 import { parseDuration, type RetentionPolicy } from '../../core/retention';
 import { resolveConnection } from '../config';
 import { action } from '../context';
@@ -36,7 +37,7 @@ export function registerPrune(program: Command): void {
       // The flags' policy for every connection, or else each connection's own from the config file.
       const given = policyFrom(flags);
       // The place pruned: a destination of the config file by its name, else the backup folder ("local").
-      const place = ctx.config.destinations.find(d => d.name === ctx.config.backupFolder || d.location === ctx.job.destination.location)?.name ?? LOCAL_LABEL;
+      const place = folderDestination(ctx.config.destinations, ctx.config.backupFolder, ctx.job.destination.location)?.name ?? LOCAL_LABEL;
       const configured = new Map(ctx.config.connections.flatMap(c => {
         const rules = retentionFor(c.policy, place);
         return rules ? [[c.connection.id, rules] as const] : [];

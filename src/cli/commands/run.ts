@@ -8,6 +8,7 @@ import { LOCAL_LABEL } from '../../core/listingEverywhere';
 import { runDueWork } from '../../core/scheduledRunner';
 import { performScheduledWork } from '../../engines/scheduledWork';
 import { openDestination } from '../../storage/openDestination';
+import { folderDestination } from '../../storage/destinationSettings';
 import { accessFor, readWebhooks, type CliConfig } from '../config';
 import { action } from '../context';
 import { EXIT } from '../exitCodes';
@@ -83,7 +84,7 @@ function configuredDestination(config: CliConfig, name: string) {
 /** The backup folder (by its destination name when it is one, else "local") and every other
  *  configured destination: where a "prune" schedule applies the connection's rules. */
 function prunablePlaces(config: CliConfig, folder: Destination): { name: string; destination: Destination }[] {
-  const own = config.destinations.find(d => d.name === config.backupFolder || d.location === folder.location);
+  const own = folderDestination(config.destinations, config.backupFolder, folder.location);
   return [
     { name: own?.name ?? LOCAL_LABEL, destination: folder },
     ...config.destinations.filter(d => d !== own).map(d => ({ name: d.name, destination: openDestination(d.name, config.destinations) })),

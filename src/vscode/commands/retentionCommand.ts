@@ -1,9 +1,7 @@
 import * as vscode from 'vscode';
 import type { Connection } from '../../core/connection';
-import type { Destination } from '../../core/destination';
 import { retentionFor } from '../../core/policy';
 import { applyPrune, planPrune, type ConnectionPrune } from '../../core/pruning';
-import { LOCAL_LABEL } from '../backupCatalog';
 import { pickConnection } from '../pickers';
 import { readPolicies } from '../policies';
 import type { Services } from '../services';
@@ -30,10 +28,7 @@ async function applyRetention(s: Services, connection: Connection): Promise<void
     if (open) await vscode.commands.executeCommand('workbench.action.openSettings', 'lifeboat.policies');
     return;
   }
-  const places: { name: string; destination: Destination }[] = [
-    { name: LOCAL_LABEL, destination: s.catalog.destination() },
-    ...(await s.destinations.openAll()).map(d => ({ name: d.settings.name, destination: d.destination })),
-  ];
+  const places = await s.catalog.places();
   const plans = await s.jobs.run(`Lifeboat: Planning retention for ${connection.name}`, async ctx => Promise.all(places.map(async place => {
     try {
       const rules = retentionFor(connectionPolicy, place.name);
