@@ -1,6 +1,6 @@
 import * as os from 'node:os';
 import { AlertDispatcher, type Webhook } from './alerts';
-import { LifeboatError, errorMessage, isCancelled } from './errors';
+import { errorMessage, isCancelled } from './errors';
 import type { Logger } from './logger';
 import type { Schedule } from './policy';
 import type { ConnectionStatus } from './protectionStatus';
@@ -113,7 +113,7 @@ export async function runDueWork(options: RunDueOptions): Promise<RunDueResult> 
       const record: RunRecord = {
         type: 'run', connection, schedule: schedule.name, action: schedule.run, slot: item.slot.toISOString(), missed: item.missed,
         startedAt: started.toISOString(), endedAt: new Date().toISOString(), durationMs: Math.round(performance.now() - clock), ok: failure === undefined, by,
-        ...performed, ...(cancelled ? { stopped: true } : {}), ...(failure !== undefined ? { error: cancelled ? 'Stopped by the user; the next slot runs as usual.' : withHint(failure).slice(0, MAX_ERROR) } : {}),
+        ...performed, ...(cancelled ? { stopped: true } : {}), ...(failure !== undefined ? { error: cancelled ? 'Stopped by the user; the next slot runs as usual.' : errorMessage(failure).slice(0, MAX_ERROR) } : {}),
       };
       await appendRunLog(options.stateFolder, [record]);
       result.runs.push(record);
@@ -173,8 +173,3 @@ export function dueWork(work: readonly ScheduledWork[], records: readonly RunLog
   return { due, registered };
 }
 
-/** A failure as the run log and the alerts tell it: what failed, and what to do when Lifeboat knows. */
-function withHint(error: unknown): string {
-  const message = errorMessage(error);
-  return error instanceof LifeboatError && error.hint ? `${message} ${error.hint}` : message;
-}
