@@ -29,7 +29,9 @@ interface GlobalOptions {
   verbose?: boolean;
 }
 
-export function action<Args extends unknown[]>(run: (ctx: CommandContext, ...args: Args) => Promise<number | void>) {
+/** `sweep: false` for commands a server runs for each file (wal-push, wal-fetch): listing the whole
+ *  backup folder each time would cost more than the file itself, and the next ordinary command sweeps. */
+export function action<Args extends unknown[]>(run: (ctx: CommandContext, ...args: Args) => Promise<number | void>, options: { sweep?: boolean } = {}) {
   return async (...params: unknown[]): Promise<void> => {
     const command = params[params.length - 1] as Command;
     const globals = command.optsWithGlobals() as GlobalOptions;
@@ -47,7 +49,7 @@ export function action<Args extends unknown[]>(run: (ctx: CommandContext, ...arg
       useIdentities(() => readIdentities(config));
       const destination = openDestination(config.backupFolder, config.destinations);
       const job = jobContext(destination, output.logger, { signal: controller.signal, onProgress: output.progress(), ...(config.scratchFolder ? { scratchFolder: config.scratchFolder } : {}) });
-      await sweepDeadWriters(job);
+      if (options.sweep !== false) await sweepDeadWriters(job);
       code = (await run({ config, output, job }, ...(params.slice(0, -1) as Args))) ?? EXIT.ok;
     } catch (error) {
       code = error instanceof LifeboatError ? exitCodeFor(error.code) : EXIT.failed;

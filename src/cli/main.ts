@@ -16,6 +16,7 @@ import { registerList } from './commands/list';
 import { registerRestore } from './commands/restore';
 import { registerTestConnection } from './commands/testConnection';
 import { registerVerify } from './commands/verify';
+import { registerWal } from './commands/wal';
 import { EXIT_CODES_HELP } from './exitCodes';
 import { escapeControl } from '../core/terminalText';
 
@@ -55,6 +56,7 @@ export function buildProgram(): Command {
   registerDiff(program);
   registerMerge(program);
   registerUndoMerge(program);
+  registerWal(program);
   return program;
 }
 
