@@ -22,7 +22,7 @@ export const BACKUP_OPTION_NAMES = ['format', 'compression', 'level', 'compresso
 /** A request as people write it, before it is checked: what parseBackupRequest reads (the
  *  engine's options by the same names, with the codec named as text: `compression`). */
 export type BackupRequest = Partial<Omit<BackupOptions, 'codec' | 'format' | 'pagesPerStep'>> & {
-  format?: 'auto' | 'custom' | 'directory' | 'plain';
+  format?: 'auto' | 'custom' | 'directory' | 'plain' | 'base';
   compression?: string;
   pagesPerStep?: number;
 };
@@ -63,7 +63,7 @@ export function parseBackupRequest(request: BackupRequest | Record<string, unkno
     if (!(BACKUP_OPTION_NAMES as readonly string[]).includes(key)) throw new LifeboatError('usage', `Unknown backup option "${key}".`, `Known options: ${BACKUP_OPTION_NAMES.join(', ')}.`);
   }
   const compression = pick('compression', isString, 'a codec name');
-  const format = automatic(pick('format', oneOf(['auto', 'custom', 'directory', 'plain'] as const), 'auto, custom, directory or plain'));
+  const format = automatic(pick('format', oneOf(['auto', 'custom', 'directory', 'plain', 'base'] as const), 'auto, custom, directory, plain or base'));
   const codec = compression ? parseCodec(compression) : settings.compression;
   const options: BackupOptions = {
     codec,

@@ -22,7 +22,7 @@ export function registerBackup(program: Command): void {
     .option('--sqlite-format <format>', 'SQLite: copy (the database file, default), sql (a SQL dump: schema, rows as INSERTs, PRAGMAs) or snapshot (incremental: only pages no earlier snapshot stored)')
     .option('--vacuum', 'SQLite, copy format: a compact copy made with VACUUM INTO (no free pages) instead of the online backup API')
     .option('--pages-per-step <n>', 'SQLite: pages per online-backup step (default: sized to about 20 ms per step)', parsePositive)
-    .option('-F, --format <format>', 'PostgreSQL: auto (default: the faster of one stream compressed by Lifeboat, in the custom format, and parallel jobs, in the directory format, for this database), custom, directory or plain')
+    .option('-F, --format <format>', 'PostgreSQL: auto (default: the faster of one stream compressed by Lifeboat, in the custom format, and parallel jobs, in the directory format, for this database), custom, directory, plain, or base (a physical base backup of the whole cluster with pg_basebackup, for point-in-time recovery: see lifeboat pitr)')
     .option('--compressor <who>', 'PostgreSQL: lifeboat (pg_dump writes uncompressed, Lifeboat compresses on another core; the default) or tool (pg_dump compresses, as pgAdmin does; always for directory)')
     .option('-j, --jobs <n>', 'PostgreSQL: parallel dump jobs (directory format; with auto, 1 means one stream)', parsePositive)
     .option('--schema-only', 'PostgreSQL, MySQL: definitions only, no data')

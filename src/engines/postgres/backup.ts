@@ -17,13 +17,14 @@ import type { ServerAccess } from '../access';
 import { keepLogNamedBy, startDump } from '../dumpLog';
 import { archivePathOf, listArchive } from './dumpArchive';
 import { CopyRowCounter } from './copyRows';
-import { describeOptions, describePlan, planDump, resolveFormat, type DumpPlan, type PostgresBackupOptions } from './dumpOptions';
+import { describeOptions, describePlan, planDump, resolveFormat, type DumpOptions, type DumpPlan, type PostgresBackupOptions } from './dumpOptions';
 import { openSource, type PostgresSource } from './source';
 import { tableKey, verboseName } from './tableNames';
 import { explainPostgresTool } from './toolErrors';
 import { connectionArgs, postgresToolEnv } from './toolEnv';
 import { findPostgresTools, type PostgresTools } from './tools';
 import { listedTableOids, summariseListing, TableDataProgress } from './verboseProgress';
+import { makeBaseBackup } from './pitr/baseBackup';
 
 /**
  * pg_dump inside a snapshot Lifeboat exported (so the manifest's WAL position is the dump's),
@@ -33,7 +34,9 @@ import { listedTableOids, summariseListing, TableDataProgress } from './verboseP
  * manifest is written; any failure or Cancel kills pg_dump's process group, and the writer
  * removes what was stored.
  */
-export async function makePostgresBackup(connection: ServerConnection, access: ServerAccess, options: PostgresBackupOptions, writer: BackupWriter, ctx: JobContext): Promise<MadeBackup> {
+export async function makePostgresBackup(connection: ServerConnection, access: ServerAccess, requested: PostgresBackupOptions, writer: BackupWriter, ctx: JobContext): Promise<MadeBackup> {
+  if (requested.format === 'base') return makeBaseBackup(connection, access, requested, writer, ctx);
+  const options = requested as DumpOptions;
   const { started, progress, scratch, logFile } = await startDump(writer, ctx, { prepare: 1, dump: 30, finish: 2 }, 'pg_dump.log');
   let source: PostgresSource | undefined;
   try {

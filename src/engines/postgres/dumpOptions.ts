@@ -15,8 +15,9 @@ export type PgFormat = 'custom' | 'directory' | 'plain';
 export type Compressor = 'lifeboat' | 'tool';
 
 export interface PostgresBackupOptions {
-  /** Left out: Lifeboat chooses the faster way for this database (see resolveFormat). */
-  format?: PgFormat;
+  /** Left out: Lifeboat chooses the faster way for this database (see resolveFormat). 'base': a
+   *  physical base backup of the cluster (pitr/baseBackup.ts) instead of pg_dump. */
+  format?: PgFormat | 'base';
   codec: Codec;
   level?: number;
   compressor?: Compressor;
@@ -34,6 +35,9 @@ export interface PostgresBackupOptions {
   noPrivileges?: boolean;
 }
 
+/** The options of a pg_dump backup (a base backup is made elsewhere). */
+export type DumpOptions = PostgresBackupOptions & { format?: PgFormat };
+
 export interface DumpPlan {
   format: PgFormat;
   compressor: Compressor;
@@ -49,7 +53,7 @@ export interface DumpPlan {
 
 /** The options with the format (and jobs) settled, and why, when Lifeboat chose them. */
 export interface ResolvedOptions {
-  options: PostgresBackupOptions & { format: PgFormat };
+  options: DumpOptions & { format: PgFormat };
   /** Set when the user left the format to Lifeboat: what it chose and why, for the log and manifest. */
   chosen?: string;
 }
@@ -60,7 +64,7 @@ export interface ResolvedOptions {
  * of these, Lifeboat picks the faster of one compressed stream and parallel jobs for this
  * database's shape (dumpStrategy.ts); a schema-only dump is small, so it is one stream.
  */
-export function resolveFormat(options: PostgresBackupOptions & { encryptTo?: string[] }, shape: Omit<StrategyInput, 'codec' | 'jobs'>): ResolvedOptions {
+export function resolveFormat(options: DumpOptions & { encryptTo?: string[] }, shape: Omit<StrategyInput, 'codec' | 'jobs'>): ResolvedOptions {
   if (options.format) return { options: { ...options, format: options.format } };
   if (options.encryptTo?.length) {
     // An encrypted archive is one stream: a directory archive is read in place, so it cannot be
@@ -82,7 +86,7 @@ const FORMAT_FLAG: Record<PgFormat, string> = { custom: 'c', directory: 'd', pla
 const PAYLOAD: Record<PgFormat, string> = { custom: 'database.dump', directory: 'database.dir', plain: 'database.sql' };
 
 /** `pgDumpMajor` decides what the tool can compress with: gzip only before 16. */
-export function planDump(options: PostgresBackupOptions, pgDumpMajor: number, snapshot: string | null): DumpPlan {
+export function planDump(options: DumpOptions, pgDumpMajor: number, snapshot: string | null): DumpPlan {
   const format = options.format ?? 'custom';
   const compressor: Compressor = format === 'directory' ? 'tool' : options.compressor ?? 'lifeboat';
   const { codec } = options;
@@ -149,7 +153,7 @@ export function describePlan(plan: Pick<DumpPlan, 'format' | 'compressor' | 'cod
 }
 
 /** How the manifest describes the options (arrays and scalars only). */
-export function describeOptions(plan: DumpPlan, options: PostgresBackupOptions, chosen?: string): Record<string, string | number | boolean | string[]> {
+export function describeOptions(plan: DumpPlan, options: DumpOptions, chosen?: string): Record<string, string | number | boolean | string[]> {
   const described: Record<string, string | number | boolean | string[]> = {
     format: plan.format, compressor: plan.compressor, codec: plan.codec,
   };

@@ -1,0 +1,182 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { BackupWriter, MadeBackup } from '../../../core/backupWriter';
+import type { ServerConnection } from '../../../core/connection';
+import { LifeboatError, throwIfAborted } from '../../../core/errors';
+import { formatBytes } from '../../../core/format';
+import { elapsedMs, linkedController, type JobContext } from '../../../core/job';
+import { runTool, settleToolIntoStore } from '../../../core/processes';
+import type { ServerAccess } from '../../access';
+import { keepLogNamedBy, startDump } from '../../dumpLog';
+import { connectPostgres } from '../connect';
+import type { PostgresBackupOptions } from '../dumpOptions';
+import { explainPostgresTool } from '../toolErrors';
+import { connectionArgs, postgresToolEnv } from '../toolEnv';
+import { findPostgresTools } from '../tools';
+import { BaseTarCheck } from './baseTar';
+import { segmentName, parseLsn } from './walNames';
+
+/** The manifest kind of a base backup: one tar stream, compressed by Lifeboat. */
+export const BASE_BACKUP_KIND = 'pg_basebackup-tar';
+export const BASE_PAYLOAD = 'base.tar.zst';
+
+/** What a base backup takes of PostgreSQL's backup options; the others are pg_dump's. */
+const DUMP_ONLY: (keyof PostgresBackupOptions)[] = ['compressor', 'jobs', 'schemaOnly', 'dataOnly', 'schemas', 'excludeSchemas', 'tables', 'excludeTables', 'excludeTableData', 'noOwner', 'noPrivileges'];
+
+interface ServerFacts {
+  version: string;
+  versionNum: number;
+  walLevel: string;
+  archiveMode: string;
+  systemIdentifier: string;
+  segmentBytes: number;
+  clusterBytes: number;
+  tablespaces: number;
+  canReplicate: boolean;
+  timezone: string;
+}
+
+/**
+ * A physical copy of the whole cluster, the start of point-in-time recovery:
+ *   pg_basebackup -D - -F tar -X fetch --checkpoint=fast --manifest-checksums=SHA256
+ * one tar stream (the WAL that makes it consistent included, the server's backup_manifest
+ * last) through the backup writer's one pass: compressed with zstd, hashed, into every
+ * destination, while BaseTarCheck checks each file against that manifest. Progress is the bytes
+ * streamed against the cluster's size. WAL goes to the archive by the server's archive_command
+ * (lifeboat wal-push); the manifest records where in it this backup starts and ends.
+ */
+export async function makeBaseBackup(connection: ServerConnection, access: ServerAccess, options: PostgresBackupOptions, writer: BackupWriter, ctx: JobContext): Promise<MadeBackup> {
+  const given = DUMP_ONLY.filter(name => options[name] !== undefined && options[name] !== false);
+  if (given.length > 0) throw new LifeboatError('usage', `A base backup copies the whole cluster: ${given.join(', ')} ${given.length === 1 ? 'does' : 'do'} not apply to it.`, 'Leave them out, or make a logical backup (--format custom) for chosen tables or schemas.');
+  const { started, progress, scratch, logFile } = await startDump(writer, ctx, { prepare: 1, copy: 30, finish: 1 }, 'pg_basebackup.log');
+  try {
+    progress.report('prepare', 0, `Connecting to ${connection.host}:${connection.port}`);
+    const facts = await serverFacts(connection, access.password);
+    refuseUnfit(connection, facts);
+    const tools = await findPostgresTools(facts.version, { binDir: access.postgresBinDir });
+    const pgBasebackup = path.join(tools.dir, process.platform === 'win32' ? 'pg_basebackup.exe' : 'pg_basebackup');
+    if (!fs.existsSync(pgBasebackup)) throw new LifeboatError('not-found', `${tools.dir} has pg_dump ${tools.version} but no pg_basebackup.`, 'Install the full PostgreSQL client tools of that version, or set lifeboat.postgres.binDir to a folder that has pg_basebackup.');
+    throwIfAborted(ctx.signal, 'The backup');
+    const env = await postgresToolEnv(connection, access.password, scratch);
+    const inspectMs = elapsedMs(started);
+    ctx.logger.info(`Base backup of ${connection.host}:${connection.port} (PostgreSQL ${facts.version}, about ${formatBytes(facts.clusterBytes)}) with pg_basebackup ${tools.version} from ${tools.dir}`);
+
+    await writer.open();
+    const copyStarted = performance.now();
+    const positions: { start?: string; timeline?: number; end?: string } = {};
+    const onLine = (line: string) => {
+      ctx.logger.debug(line);
+      const start = /write-ahead log start point: (\S+) on timeline (\d+)/.exec(line);
+      if (start) { positions.start = start[1]; positions.timeline = Number(start[2]); }
+      const end = /write-ahead log end point: (\S+)/.exec(line);
+      if (end) positions.end = end[1];
+    };
+    const { controller: work, dispose } = linkedController(ctx.signal);
+    const check = new BaseTarCheck();
+    try {
+      const tool = runTool({
+        label: `pg_basebackup of ${connection.host}:${connection.port}`, command: pgBasebackup,
+        args: ['-D', '-', '-F', 'tar', '-X', 'fetch', '--checkpoint=fast', '--manifest-checksums=SHA256', '--verbose', '--label', `lifeboat ${writer.id}`, ...connectionArgs(connection)],
+        env, stdout: 'pipe', signal: work.signal, onStderrLine: onLine, logFile, explain: explainBasebackup(connection, logFile),
+      });
+      const storing = writer.storeStream(BASE_PAYLOAD, tool.child.stdout!, {
+        codec: 'zstd', level: options.level, observers: [check], contentHash: false, what: 'read pg_basebackup\'s output', signal: work.signal,
+        onBytes: read => progress.report('copy', read / Math.max(1, facts.clusterBytes), `Copying the cluster: ${formatBytes(read)} of about ${formatBytes(facts.clusterBytes)}`),
+      });
+      await settleToolIntoStore(storing, tool.done, work, ctx.signal, 'The backup');
+    } finally {
+      dispose();
+    }
+    const copyMs = elapsedMs(copyStarted);
+    progress.report('finish', 0, 'Recording where the backup ends');
+    const summary = check.summary!;
+    const range = summary.walRanges.at(-1);
+    const startLsn = positions.start ?? range?.startLsn;
+    const endLsn = positions.end ?? range?.endLsn;
+    const timeline = positions.timeline ?? range?.timeline;
+    if (!startLsn || !endLsn || timeline === undefined || parseLsn(startLsn) === undefined || parseLsn(endLsn) === undefined) {
+      throw new LifeboatError('verification', 'pg_basebackup did not say where the backup starts and ends in the WAL.', `Nothing was kept. The tool's full output is in ${logFile}.`);
+    }
+    // A time at or after the backup's end: recovery to an earlier time would silently stop at
+    // the end of the backup instead (recoveryWindow.ts refuses such a target).
+    const endTime = await serverNow(connection, access.password);
+    progress.report('finish', 1, 'Base backup stored and checked');
+    return {
+      parts: {
+        kind: BASE_BACKUP_KIND,
+        server: { product: 'PostgreSQL', version: facts.version },
+        tool: { name: 'pg_basebackup', version: tools.version },
+        options: { format: 'tar', walMethod: 'fetch', checkpoint: 'fast', manifestChecksums: 'SHA256', toolDir: tools.dir, verifiedBy: 'Lifeboat: every file against backup_manifest (SHA-256), on the stream' },
+        consistency: {
+          startLsn, endLsn, timeline,
+          startSegment: segmentName(timeline, parseLsn(startLsn)!, facts.segmentBytes),
+          walSegmentBytes: facts.segmentBytes,
+          endTime,
+          systemIdentifier: facts.systemIdentifier,
+          serverVersionNum: facts.versionNum,
+          archiveMode: facts.archiveMode,
+          timezone: facts.timezone,
+          databaseBytes: summary.bytes,
+        },
+        tables: [],
+        timings: { inspectMs, copyMs },
+        checks: [{ name: 'backup_manifest', ok: true, detail: `${summary.filesChecked} files (${formatBytes(summary.bytes)}) match the server's backup_manifest (SHA-256); WAL ${startLsn} to ${endLsn} on timeline ${timeline} included` }],
+      },
+    };
+  } catch (error) {
+    throw await keepLogNamedBy(error, logFile, ctx, `backup-${writer.id}`);
+  }
+}
+
+async function serverFacts(connection: ServerConnection, password: string | undefined): Promise<ServerFacts> {
+  const client = await connectPostgres(connection, password);
+  try {
+    const row = (await client.query<Record<string, string>>(`SELECT current_setting('server_version') AS version, current_setting('server_version_num') AS version_num,
+        current_setting('wal_level') AS wal_level, current_setting('archive_mode') AS archive_mode, current_setting('TimeZone') AS timezone,
+        (SELECT system_identifier::text FROM pg_control_system()) AS system_identifier,
+        (SELECT setting FROM pg_settings WHERE name = 'wal_segment_size') AS segment_bytes,
+        (SELECT sum(pg_database_size(oid))::text FROM pg_database WHERE datallowconn) AS cluster_bytes,
+        (SELECT count(*)::text FROM pg_tablespace WHERE spcname NOT IN ('pg_default', 'pg_global')) AS tablespaces,
+        (SELECT (rolreplication OR rolsuper)::text FROM pg_roles WHERE rolname = current_user) AS can_replicate`)).rows[0];
+    return {
+      version: row.version.split(' ')[0], versionNum: Number(row.version_num), walLevel: row.wal_level, archiveMode: row.archive_mode, timezone: row.timezone,
+      systemIdentifier: row.system_identifier, segmentBytes: Number(row.segment_bytes), clusterBytes: Number(row.cluster_bytes ?? 0),
+      tablespaces: Number(row.tablespaces), canReplicate: row.can_replicate === 'true',
+    };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+function refuseUnfit(c: ServerConnection, facts: ServerFacts): void {
+  if (facts.walLevel === 'minimal') throw new LifeboatError('unsupported', `${c.host}:${c.port} runs with wal_level = minimal, which allows no base backup.`, 'Set wal_level = replica (lifeboat pitr setup shows the statements) and restart the server.');
+  if (!facts.canReplicate) throw new LifeboatError('connection', `User "${c.user}" may not take a base backup of ${c.host}:${c.port}: it has neither REPLICATION nor SUPERUSER.`, `Run ALTER ROLE "${c.user}" REPLICATION; as a superuser, and allow it a "replication" line in pg_hba.conf.`);
+  if (facts.tablespaces > 0) throw new LifeboatError('unsupported', `${c.host}:${c.port} has ${facts.tablespaces} tablespace(s) besides the default ones; Lifeboat's base backups do not cover tablespaces yet.`, 'Use pg_basebackup or pgBackRest for this cluster, or logical backups.');
+}
+
+async function serverNow(connection: ServerConnection, password: string | undefined): Promise<string> {
+  const client = await connectPostgres(connection, password);
+  try {
+    return (await client.query<{ now: Date }>('SELECT now() AS now')).rows[0].now.toISOString();
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** pg_basebackup's own failures in words a person can act on; the rest as pg_dump's are. */
+function explainBasebackup(c: ServerConnection, logFile: string) {
+  const general = explainPostgresTool('pg_basebackup', c, c.database, logFile);
+  return (tail: string[], exitCode: number | null, signal: NodeJS.Signals | null): LifeboatError => {
+    const text = tail.join('\n');
+    if (/no pg_hba\.conf entry for replication connection/i.test(text)) {
+      return new LifeboatError('connection', `${c.host}:${c.port} does not let "${c.user}" open a replication connection, which pg_basebackup needs.`, `Add a line such as "host replication ${c.user} <your address>/32 scram-sha-256" to pg_hba.conf and reload the server.`);
+    }
+    if (/number of requested standby connections exceeds max_wal_senders|max_wal_senders/i.test(text)) {
+      return new LifeboatError('connection', `${c.host}:${c.port} has no free WAL sender for pg_basebackup (max_wal_senders).`, 'Raise max_wal_senders (it needs a restart), or try again when other replication connections are done.');
+    }
+    if (/requested WAL segment .* has already been removed/i.test(text)) {
+      return new LifeboatError('io', `The server removed WAL the backup needed before pg_basebackup fetched it: ${tail.filter(l => /removed/.test(l))[0]}.`, 'Turn on WAL archiving (lifeboat pitr setup), or raise wal_keep_size, and run the backup again.');
+    }
+    return general(tail, exitCode, signal);
+  };
+}
