@@ -60,6 +60,12 @@ export interface CliConfig extends BackupSettings {
   postgresBinDir?: string;
   /** Where mariadb-dump/mysqldump and the client are. */
   mysqlBinDir?: string;
+  /** Where the PostgreSQL server binaries (postgres, pg_ctl, pg_waldump) for recovery sandboxes are. */
+  postgresServerBinDir?: string;
+  /** Where recovery sandboxes are made (default: defaultSandboxFolder()). */
+  sandboxFolder?: string;
+  /** The account a sandbox server runs as when Lifeboat runs as root (default: postgres). */
+  sandboxUser?: string;
   /** An age identity file (0600) that encrypted backups are decrypted with. */
   identityFile?: string;
   /** A 0600 file of the webhooks scheduled work alerts ({"webhooks": [{"kind": "slack", "url": …}]}):
@@ -75,6 +81,14 @@ export function defaultConfigPaths(): string[] {
 export function defaultBackupFolder(): string {
   const dataHome = process.env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
   return path.join(dataHome, 'lifeboat', 'backups');
+}
+
+/** Recovery sandboxes: beside the user's data, or, for root (whose home the sandbox's own account
+ *  cannot reach), under /var/lib. */
+export function defaultSandboxFolder(): string {
+  if (typeof process.getuid === 'function' && process.getuid() === 0) return '/var/lib/lifeboat/sandboxes';
+  const dataHome = process.env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
+  return path.join(dataHome, 'lifeboat', 'sandboxes');
 }
 
 export function loadConfig(options: { config?: string; backupDir?: string; pgBinDir?: string; mysqlBinDir?: string; scratchDir?: string; identity?: string }): CliConfig {
@@ -115,6 +129,9 @@ export function loadConfig(options: { config?: string; backupDir?: string; pgBin
     ...(options.mysqlBinDir ? { mysqlBinDir: path.resolve(options.mysqlBinDir) }
       : typeof raw.mysqlBinDir === 'string' ? { mysqlBinDir: path.resolve(base, raw.mysqlBinDir) } : {}),
     ...(typeof raw.alertsFile === 'string' ? { alertsFile: path.resolve(base, raw.alertsFile) } : {}),
+    ...(typeof raw.postgresServerBinDir === 'string' ? { postgresServerBinDir: path.resolve(base, raw.postgresServerBinDir) } : {}),
+    ...(typeof raw.sandboxFolder === 'string' ? { sandboxFolder: path.resolve(base, raw.sandboxFolder) } : {}),
+    ...(typeof raw.sandboxUser === 'string' ? { sandboxUser: raw.sandboxUser } : {}),
     ...(options.identity ?? process.env.LIFEBOAT_AGE_IDENTITY_FILE ? { identityFile: path.resolve(options.identity ?? process.env.LIFEBOAT_AGE_IDENTITY_FILE!) }
       : typeof raw.identityFile === 'string' ? { identityFile: path.resolve(base, raw.identityFile) } : {}),
   };

@@ -17,6 +17,7 @@ import { registerRestore } from './commands/restore';
 import { registerTestConnection } from './commands/testConnection';
 import { registerVerify } from './commands/verify';
 import { registerWal } from './commands/wal';
+import { registerPitr } from './commands/pitr';
 import { EXIT_CODES_HELP } from './exitCodes';
 import { escapeControl } from '../core/terminalText';
 
@@ -57,6 +58,7 @@ export function buildProgram(): Command {
   registerMerge(program);
   registerUndoMerge(program);
   registerWal(program);
+  registerPitr(program);
   return program;
 }
 

@@ -36,6 +36,9 @@ export interface RunToolOptions {
   onStderrLine?: (line: string) => void;
   /** Every stderr line is appended here (created 0600). */
   logFile?: string;
+  /** Run as this account (a recovery sandbox's server, which refuses root), in `cwd`. */
+  as?: { uid: number; gid: number };
+  cwd?: string;
   /** Turns the tool's failure into the error a person should see (wrong password, disk full). */
   explain?: (stderr: string[], exitCode: number | null, signal: NodeJS.Signals | null) => LifeboatError | undefined;
 }
@@ -48,7 +51,10 @@ export function runTool(options: RunToolOptions): ToolRun {
   // Its own process group on POSIX, so the whole group can be signalled; Windows has no groups
   // (taskkill /T stops the tree) and would open a console window for a detached child.
   const posix = process.platform !== 'win32';
-  const child = spawn(options.command, options.args, { env: childEnv(options.env), stdio, detached: posix, windowsHide: true });
+  const child = spawn(options.command, options.args, {
+    env: childEnv(options.env), stdio, detached: posix, windowsHide: true,
+    ...(options.as ? { uid: options.as.uid, gid: options.as.gid } : {}), ...(options.cwd ? { cwd: options.cwd } : {}),
+  });
   // Lifeboat's own end of a pipe it handed over: closed, so that when this tool exits the writer
   // gets EPIPE instead of filling a pipe nobody reads.
   if (typeof options.stdin === 'object') options.stdin.destroy();

@@ -41,11 +41,22 @@ export class LocalFolderDestination implements Destination {
   }
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
-    for await (const file of this.walk(this.location)) {
+    for await (const file of this.walk(this.listingRoot(prefix))) {
       if (ownedKind(path.basename(file.path)) === 'partial') continue;
       const key = path.relative(this.location, file.path).split(path.sep).join('/');
       if (key.startsWith(prefix)) yield { key, size: file.stat.size, modified: file.stat.mtime };
     }
+  }
+
+  /** The deepest folder every key under `prefix` is in ("crm/wal/0001…" → crm/wal): walking the
+   *  whole backup folder for each WAL file archived would cost more than the file. A prefix whose
+   *  folder part no key could have (".x", "..") is walked from the top, and finds nothing. */
+  private listingRoot(prefix: string): string {
+    const folder = prefix.slice(0, prefix.lastIndexOf('/') + 1);
+    const parts = folder.split('/').slice(0, -1);
+    if (parts.length === 0 || parts.some(p => p === '' || p === '.' || p === '..' || p.startsWith('.') || p.includes('\\') || p.includes('\0'))) return this.location;
+    const root = path.join(this.location, ...parts);
+    return isInside(this.location, root) ? root : this.location;
   }
 
   async read(key: string): Promise<Readable> {

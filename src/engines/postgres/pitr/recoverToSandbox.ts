@@ -1,0 +1,272 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { listBackups } from '../../../core/catalog';
+import type { ServerConnection } from '../../../core/connection';
+import type { Destination } from '../../../core/destination';
+import { CancelledError, LifeboatError, errorMessage, isCancelled } from '../../../core/errors';
+import { formatBytes, formatDuration } from '../../../core/format';
+import { freePort } from '../../../core/freePort';
+import { elapsedMs, type JobContext } from '../../../core/job';
+import type { LocalAccount } from '../../../core/localAccount';
+import { PhasedProgress } from '../../../core/progress';
+import { freeBytes } from '../../../core/scratch';
+import { readStoredFile } from '../../../core/storePipeline';
+import { keptLogFile } from '../../../core/toolLog';
+import { basePayload } from './baseVerify';
+import { baseTarSink } from './baseTar';
+import { chooseStretch } from './baseChoice';
+import { describeTarget, targetSettings, type RecoveryTarget } from './recoveryTarget';
+import { describeStretch, planWindow, type DescribedStretch, type RecoveryWindow, type Stretch } from './recoveryWindow';
+import { configureSandbox, sandboxLayout, sandboxSettings, type SandboxLayout } from './sandboxConfig';
+import { serverPid, startSandbox, stopSandbox, waitForPromotion } from './sandboxServer';
+import { findServerTools, type ServerTools } from './serverTools';
+import { listWal } from './walArchive';
+import { parseLsn } from './walNames';
+import { scanWal } from './walScan';
+import { scanStretchEnds, stageSegment } from './windowScan';
+
+/**
+ * Point-in-time recovery of a PostgreSQL connection into a sandbox, never over production: a new
+ * data folder (0700) on a free port, with server binaries of the backup's major version, run as
+ * an unprivileged account when Lifeboat is root (pg_ctl refuses root). The newest base backup
+ * whose end is before the target is unpacked (every file checked against its backup_manifest),
+ * the archived WAL it needs is staged beside it (each file checked against its SHA-256), the
+ * server recovers to the target, promotes, and is left running for the user to inspect and to
+ * compare with production. What it achieved is measured: the time from start to promoted (this
+ * recovery's RTO), the last transaction replayed and its LSN, the WAL bytes replayed.
+ */
+export interface SandboxRequest {
+  /** The production connection, whose backups and archive these are. */
+  connection: ServerConnection;
+  target: RecoveryTarget;
+  /** Where sandboxes are made: one folder per recovery inside. */
+  sandboxRoot: string;
+  serverBinDir?: string;
+  /** The account the server runs as, when Lifeboat runs as root (core/localAccount.ts). */
+  account?: LocalAccount;
+  port?: number;
+}
+
+export interface Sandbox {
+  dir: string;
+  dataDir: string;
+  logFile: string;
+  port: number;
+  /** How to connect: over its socket folder, as the production connection's user. */
+  connection: ServerConnection;
+  serverVersion: string;
+  base: string;
+  target: string;
+  stretch: DescribedStretch;
+  measured: {
+    /** Start of the request to the server promoted: the recovery time this drill gives. */
+    rtoMs: number;
+    unpackMs: number;
+    replayMs: number;
+    /** The last transaction replayed: the recovery point achieved. */
+    recoveryPoint: { time: string | null; lsn: string | null };
+    walBytesReplayed: number | null;
+    segmentsStaged: number;
+  };
+  /** pg_ctl stop for people: how to end it. */
+  stopCommand: string[];
+}
+
+export const SANDBOX_FILE = 'sandbox.json';
+
+export async function recoverToSandbox(request: SandboxRequest, ctx: JobContext): Promise<Sandbox> {
+  const started = performance.now();
+  const progress = new PhasedProgress({ plan: 1, unpack: 6, replay: 6, finish: 0.5 }, ctx.onProgress);
+  const { connection, target, account } = request;
+  const destination = ctx.destination;
+  progress.report('plan', 0, `Reading the backups and archived WAL of ${connection.name}`);
+  await sweepAbandonedSandboxes(request.sandboxRoot, ctx);
+  const window = planWindow((await listBackups(destination, { connectionId: connection.id, logger: ctx.logger })).entries, await listWal(destination, connection.id));
+  if (window.stretches.length === 0) chooseStretch(window, target);
+  const major = Number(window.stretches[0].base.entry.manifest.server.version.split('.')[0]);
+  const tools = await findServerTools(major, request.serverBinDir);
+
+  await fs.promises.mkdir(request.sandboxRoot, { recursive: true, mode: 0o755 });
+  const layout = sandboxLayout(path.join(path.resolve(request.sandboxRoot), `${connection.id}-${new Date().toISOString().replace(/[:.]/g, '-')}`));
+  await fs.promises.mkdir(layout.dir, { mode: 0o700 });
+  let serverStarted = false;
+  try {
+    await own(layout.dir, account);
+    await fs.promises.mkdir(layout.walDir, { mode: 0o700 });
+    await fs.promises.mkdir(layout.dataDir, { mode: 0o700 });
+    await own(layout.dataDir, account);
+    await writeState(layout, { state: 'recovering', pid: process.pid, connection: connection.id });
+
+    progress.report('plan', 0.3, 'Reading the end of the archived WAL');
+    await scanStretchEnds(window, destination, layout.walDir, tools.pgWaldump, ctx.signal);
+    const position = target.kind === 'name' || target.kind === 'xid' ? await findInWal(window, target, destination, layout.walDir, tools, ctx.signal) : undefined;
+    const stretch = chooseStretch(window, target, position);
+    const described = describeStretch(stretch);
+    const segments = stretchSegments(stretch, target, position);
+    ctx.logger.info(`Recovering ${connection.name} to ${describeTarget(target)} from base backup ${stretch.base.id} and ${segments.length} archived WAL file(s), with PostgreSQL ${tools.version} in ${layout.dir}`);
+    await ensureRoom(layout, stretch, segments.length);
+
+    progress.report('unpack', 0, `Unpacking base backup ${stretch.base.id}`);
+    const unpackStarted = performance.now();
+    const payload = basePayload(stretch.base.entry);
+    let staged = 0;
+    await Promise.all([
+      readStoredFile({
+        destination, key: `${stretch.base.entry.prefix}/${payload.name}`, file: payload, signal: ctx.signal,
+        sink: baseTarSink({ extractTo: layout.dataDir, ...(account ? { owner: account } : {}), onSummary: s => ctx.logger.info(`Base backup ${stretch.base.id}: ${s.filesChecked} files match its backup_manifest`) }),
+        onBytes: (read, total) => progress.report('unpack', read / Math.max(1, total) * 0.8, `Unpacking base backup ${stretch.base.id}: ${formatBytes(read)} of ${formatBytes(total)}`),
+      }),
+      stageAll(destination, layout.walDir, segments, ctx.signal, () => { staged++; }),
+    ]);
+    if (account) for (const name of await fs.promises.readdir(layout.walDir)) await own(path.join(layout.walDir, name), account);
+    await own(layout.walDir, account);
+    const unpackMs = elapsedMs(unpackStarted);
+    progress.report('unpack', 1, `Unpacked; ${staged} WAL file(s) staged`);
+
+    const port = request.port ?? await freePort();
+    await configureSandbox(layout, sandboxSettings(layout, port, targetSettings(target), major), account);
+    const sandboxConnection: ServerConnection = { engine: 'postgres', id: `${connection.id}-sandbox`, name: `${connection.name} (recovered to ${describeTarget(target)})`, host: layout.dir, port, user: connection.user, database: connection.database };
+    const replayStarted = performance.now();
+    progress.report('replay', 0, 'Starting the sandbox server');
+    await startSandbox(tools, layout, account);
+    serverStarted = true;
+    const from = stretch.base.startLsn;
+    const to = target.kind === 'lsn' ? target.lsn : position ?? stretch.lastLsn ?? stretch.base.endLsn;
+    const final = await waitForPromotion(layout, { ...sandboxConnection, database: 'template1' }, state => {
+      const at = state.replayLsn ? parseLsn(state.replayLsn) : undefined;
+      const fraction = at !== undefined && to > from ? Number(at - from) / Number(to - from) : 0;
+      progress.report('replay', Math.min(0.99, fraction), state.inRecovery ? `Replaying WAL: ${state.replayLsn ?? 'starting'}${state.replayTime ? `, at ${state.replayTime.toISOString()}` : ''}` : 'Promoted');
+    }, ctx.signal);
+    const replayMs = elapsedMs(replayStarted);
+    const replayed = final.replayLsn ? parseLsn(final.replayLsn) : undefined;
+    progress.report('finish', 1, `Recovered and promoted in ${formatDuration(elapsedMs(started))}`);
+    const sandbox: Sandbox = {
+      dir: layout.dir, dataDir: layout.dataDir, logFile: layout.logFile, port, connection: sandboxConnection, serverVersion: tools.version,
+      base: stretch.base.id, target: describeTarget(target), stretch: described,
+      measured: {
+        rtoMs: elapsedMs(started), unpackMs, replayMs,
+        recoveryPoint: { time: final.replayTime?.toISOString() ?? null, lsn: final.replayLsn ?? null },
+        walBytesReplayed: replayed !== undefined ? Number(replayed - from) : null,
+        segmentsStaged: staged,
+      },
+      stopCommand: [tools.pgCtl, '-D', layout.dataDir, 'stop'],
+    };
+    await writeState(layout, { state: 'ready', connection: connection.id, sandbox });
+    return sandbox;
+  } catch (error) {
+    const kept = serverStarted ? await keepLog(layout, ctx) : undefined;
+    await stopSandbox(tools, layout, account).catch(() => undefined);
+    await fs.promises.rm(layout.dir, { recursive: true, force: true });
+    if (ctx.signal?.aborted || isCancelled(error)) throw new CancelledError('The recovery');
+    if (kept && error instanceof LifeboatError) throw new LifeboatError(error.code, error.message, `${(error.hint ?? '').split(layout.logFile).join(kept)}${error.hint?.includes(layout.logFile) ? '' : ` The server's log is kept in ${kept}.`}`.trim(), { cause: error.cause });
+    throw error;
+  }
+}
+
+/** The archived segments a recovery to `target` replays: to the one holding an LSN target, else to the end of the stretch. */
+function stretchSegments(stretch: Stretch, target: RecoveryTarget, position?: bigint): Stretch['segments'] {
+  const stop = target.kind === 'lsn' ? target.lsn : position;
+  if (stop === undefined) return stretch.segments;
+  const last = stop / BigInt(stretch.base.segmentBytes);
+  // One more than the target's own segment: recovery reads the record after the target to stop.
+  return stretch.segments.filter((_, i) => stretch.base.endSegno + BigInt(i) <= last + 1n);
+}
+
+/** Where a restore point or a transaction's commit is, read from the archived WAL after each base backup. */
+async function findInWal(window: RecoveryWindow, target: RecoveryTarget & { kind: 'name' | 'xid' }, destination: Destination, folder: string, tools: ServerTools, signal?: AbortSignal): Promise<bigint | undefined> {
+  for (const stretch of [...window.stretches].reverse()) {
+    if (stretch.segments.length === 0) continue;
+    await stageAll(destination, folder, stretch.segments, signal);
+    const scan = await scanWal(tools.pgWaldump, folder, stretch.segments[0].name, stretch.segments.at(-1)!.name, signal);
+    const found = scan.records.find(r => r.lsn >= stretch.base.endLsn && (target.kind === 'name' ? r.kind === 'restore-point' && r.name === target.name : (r.kind === 'commit' || r.kind === 'abort') && r.xid === target.xid));
+    if (found) return found.lsn;
+  }
+  return undefined;
+}
+
+/** Fetches and checks each archived file into `folder`, two at a time (decompression and hashing use a core each). */
+async function stageAll(destination: Destination, folder: string, segments: Stretch['segments'], signal?: AbortSignal, onOne?: () => void): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < segments.length) {
+      const segment = segments[next++];
+      await stageSegment(destination, folder, segment, signal);
+      onOne?.();
+    }
+  };
+  await Promise.all([worker(), worker()]);
+}
+
+async function ensureRoom(layout: SandboxLayout, stretch: Stretch, segments: number): Promise<void> {
+  const databaseBytes = typeof stretch.base.entry.manifest.consistency.databaseBytes === 'number' ? stretch.base.entry.manifest.consistency.databaseBytes : 0;
+  // The cluster, the staged WAL, and the WAL the server writes into pg_wal as it replays.
+  const needed = databaseBytes + 2 * segments * stretch.base.segmentBytes;
+  const free = await freeBytes(layout.dir);
+  if (free !== undefined && free < needed * 1.1) {
+    throw new LifeboatError('io', `Not enough room for the sandbox in ${path.dirname(layout.dir)}: ${formatBytes(free)} free, about ${formatBytes(needed)} needed (the cluster and ${segments} WAL files).`,
+      'Free space there, or choose another folder for sandboxes (--sandbox-dir, lifeboat.postgres.sandboxFolder).');
+  }
+}
+
+async function own(file: string, account?: LocalAccount): Promise<void> {
+  if (account) await fs.promises.chown(file, account.uid, account.gid);
+}
+
+async function writeState(layout: SandboxLayout, state: Record<string, unknown>): Promise<void> {
+  await fs.promises.writeFile(path.join(layout.dir, SANDBOX_FILE), JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
+}
+
+async function keepLog(layout: SandboxLayout, ctx: JobContext): Promise<string | undefined> {
+  try {
+    const kept = await keptLogFile(ctx, 'pitr-sandbox');
+    await fs.promises.copyFile(layout.logFile, kept);
+    return kept;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Sandboxes whose recovery was killed (the Lifeboat that made them is gone before they were
+ * ready): their server stopped, their folder removed, before a new one is made beside them.
+ */
+export async function sweepAbandonedSandboxes(root: string, ctx: JobContext): Promise<void> {
+  let names: string[];
+  try {
+    names = await fs.promises.readdir(root);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const dir = path.join(root, name);
+    let state: { state?: string; pid?: number };
+    try {
+      state = JSON.parse(await fs.promises.readFile(path.join(dir, SANDBOX_FILE), 'utf8')) as typeof state;
+    } catch {
+      continue;
+    }
+    if (state.state !== 'recovering' || typeof state.pid !== 'number' || processAlive(state.pid)) continue;
+    const layout = sandboxLayout(dir);
+    const pid = serverPid(layout);
+    if (pid !== undefined) {
+      try {
+        process.kill(pid, 'SIGQUIT');
+      } catch (error) {
+        ctx.logger.warn(`Could not stop the abandoned sandbox server ${pid} in ${dir}: ${errorMessage(error)}`);
+        continue;
+      }
+      for (let i = 0; i < 100 && serverPid(layout) !== undefined; i++) await new Promise(resolve => setTimeout(resolve, 100));
+    }
+    await fs.promises.rm(dir, { recursive: true, force: true });
+    ctx.logger.info(`Removed ${dir}: a recovery sandbox whose recovery was interrupted.`);
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
