@@ -1,13 +1,17 @@
+import * as fs from 'node:fs';
 import type { Command } from 'commander';
 import { formatBytes, formatDuration } from '../../core/format';
 import { serverAccount } from '../../core/localAccount';
 import { parseTarget } from '../../engines/postgres/pitr/recoveryTarget';
 import { recoverToSandbox } from '../../engines/postgres/pitr/recoverToSandbox';
 import { windowReport } from '../../engines/postgres/pitr/windowReport';
-import { defaultSandboxFolder } from '../config';
+import { defaultSandboxFolder, readPassword, type CliConfig } from '../config';
+import { EXIT } from '../exitCodes';
+import { applyArchiving, archiveCommandFor, archivingState, planArchiving, proveArchiving, type ArchivingState } from '../../engines/postgres/pitr/archivingSetup';
+import { refuseEncryptedArchive } from '../../engines/postgres/pitr/walArchive';
 import { action } from '../context';
 import { postgresConnection } from './wal';
-import { parsePositive } from './options';
+import { collect, parsePositive } from './options';
 
 interface RestoreFlags { time?: string; lsn?: string; name?: string; xid?: string; end?: boolean; sandboxDir?: string; pgServerBinDir?: string; sandboxUser?: string; port?: number }
 
@@ -62,5 +66,71 @@ export function registerPitr(program: Command): Command {
         `Compare a table with production: lifeboat diff … ; stop it with: ${sandbox.stopCommand.join(' ')}`,
       ]);
     }));
+  registerPitrSetup(pitr);
   return pitr;
+}
+
+interface SetupFlags { apply?: boolean; archiveTimeout?: number; copyTo?: string[] }
+
+/** This Lifeboat as the server must run it: this Node, this CLI, the config and backup folder by absolute path (the server runs it in its data folder). */
+function lifeboatCommand(config: CliConfig): string[] {
+  return [process.execPath, fs.realpathSync(process.argv[1]), ...(config.file ? ['--config', config.file] : []), '--backup-dir', config.backupFolder];
+}
+
+function registerPitrSetup(pitr: Command): void {
+  pitr.command('setup')
+    .description('Continuous WAL archiving into the backup folder (and --copy-to destinations): shows the ALTER SYSTEM statements and whether the server must restart for them; with --apply runs them (as a superuser), then proves archiving works by switching to a new WAL file and watching it arrive.')
+    .argument('<connection>', 'PostgreSQL connection id or name')
+    .option('--apply', 'run the statements (otherwise only shown)')
+    .option('--archive-timeout <seconds>', 'archive_timeout: at most this long before a WAL file with changes is archived, however little it holds (default: 60, or less to meet the connection\'s RPO)', parsePositive)
+    .option('--copy-to <location>', 'also archive to this destination (repeatable)', collect)
+    .action(action(async (ctx, reference: string, flags: SetupFlags) => {
+      const cli = postgresConnection(ctx.config, reference);
+      refuseEncryptedArchive(cli.connection.name, cli.encryptTo);
+      const password = readPassword(cli);
+      const rpoS = cli.policy.rpoMs > 0 ? Math.floor(cli.policy.rpoMs / 1000) : 60;
+      const timeout = flags.archiveTimeout ?? Math.max(10, Math.min(60, rpoS));
+      const plan = await planArchiving(cli.connection, password, archiveCommandFor(lifeboatCommand(ctx.config), cli.connection.id, flags.copyTo), timeout);
+      const lines = plan.statements.length === 0 ? [`${cli.connection.name} already archives WAL with Lifeboat (archive_timeout ${timeout} s).`]
+        : [`${flags.apply ? 'Running' : 'To archive WAL of'} ${cli.connection.name}${flags.apply ? '' : ', run as a superuser (or again with --apply)'}:`, ...plan.statements.map(s => `  ${s}`),
+          plan.restartFor.length > 0 ? `Then restart the server: ${plan.restartFor.join(', ')} change only at a restart.` : 'No restart is needed.'];
+      let pending: string[] = [];
+      let proved: string | undefined;
+      if (flags.apply) {
+        pending = plan.statements.length > 0 ? await applyArchiving(cli.connection, password, plan) : [];
+        if (pending.length === 0) {
+          proved = await proveArchiving(cli.connection, password, 30_000, ctx.job.signal);
+          lines.push(`Archiving works: ${proved} arrived in ${ctx.config.backupFolder}.`);
+        } else {
+          lines.push(`Applied; restart the server for ${pending.join(', ')}, then run lifeboat pitr setup ${cli.connection.id} --apply again to check.`);
+        }
+      }
+      ctx.output.result({ ok: true, ...plan, applied: !!flags.apply, pendingRestart: pending, proved: proved ?? null }, lines);
+    }));
+
+  pitr.command('status')
+    .description('Is WAL archiving working? pg_stat_archiver (archived, failed, last failure), the backlog of WAL files waiting to be archived, and the time since the last one against the connection\'s RPO. Exits 1 when archiving fails or lags the RPO, so cron or CI can alert.')
+    .argument('<connection>', 'PostgreSQL connection id or name')
+    .action(action(async (ctx, reference: string) => {
+      const cli = postgresConnection(ctx.config, reference);
+      const state = await archivingState(cli.connection, readPassword(cli));
+      const problems = archivingProblems(state, cli.policy.rpoMs);
+      const lines = [
+        `${cli.connection.name}: archive_mode ${state.settings.archive_mode}${state.pendingRestart.includes('archive_mode') ? ' (waiting for a restart)' : ''}; ${state.archivedCount} WAL files archived, the last ${state.lastArchivedWal ?? 'none'}${state.lagMs !== null ? ` ${formatDuration(state.lagMs)} ago` : ''}; ${state.failedCount} failures${state.lastFailedWal ? ` (last: ${state.lastFailedWal} at ${state.lastFailedAt})` : ''}; ${state.readyCount ?? '?'} waiting.`,
+        ...problems.map(p => `Problem: ${p}`),
+      ];
+      ctx.output.result({ ok: problems.length === 0, ...state, problems }, lines);
+      return problems.length === 0 ? EXIT.ok : EXIT.failed;
+    }));
+}
+
+/** What is wrong with archiving, in words, for the status and its alerts. */
+export function archivingProblems(state: ArchivingState, rpoMs: number): string[] {
+  const problems: string[] = [];
+  if (!state.configured) problems.push('WAL archiving is not on (lifeboat pitr setup shows how).');
+  const failingNow = state.lastFailedAt !== null && (state.lastArchivedAt === null || state.lastFailedAt > state.lastArchivedAt);
+  if (failingNow) problems.push(`archive_command fails: ${state.lastFailedWal} could not be archived (at ${state.lastFailedAt}); WAL piles up on the server until it does.`);
+  if (state.readyCount !== null && state.readyCount > 10) problems.push(`${state.readyCount} WAL files are waiting to be archived.`);
+  if (rpoMs > 0 && state.lagMs !== null && state.lagMs > rpoMs && (state.readyCount ?? 1) > 0) problems.push(`The last WAL file was archived ${formatDuration(state.lagMs)} ago, longer than the RPO (${formatDuration(rpoMs)}).`);
+  return problems;
 }
