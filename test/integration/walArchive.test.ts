@@ -39,7 +39,7 @@ describe('WAL archive (wal-push / wal-fetch, local folder and S3)', () => {
     tmp.dispose();
   });
 
-  const bucketKeys = async () => ((await s3.client({ bucket, endpoint: s3.endpoint, credentials: TEST_CREDENTIALS }).send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map(o => o.Key!);
+  const bucketKeys = async () => ((await s3.client({ bucket, prefix: '', endpoint: s3.endpoint, credentials: TEST_CREDENTIALS }).send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map(o => o.Key!);
 
   it('pushes to the folder and the bucket, named by the content\'s SHA-256; a second push of the same file succeeds', async () => {
     const first = json<{ sha256: string; outcomes: { outcome: string }[] }>(await cli.ok('wal-push', '--connection', 'crm', '--copy-to', 'offsite', tmp.file(`pg_wal/${segment}`)));

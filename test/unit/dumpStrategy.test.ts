@@ -102,7 +102,7 @@ describe('resolving the format', () => {
     assert.equal(parseBackupRequest({ format: 'directory', jobs: 2 }, settings(3), 'postgres').jobs, 2);
     assert.equal(parseBackupRequest({}, settings(3), 'sqlite').jobs, undefined, 'only PostgreSQL dumps in parallel');
     assert.equal(parseBackupRequest({}, settings(3), 'mysql').jobs, undefined);
-    assert.throws(() => parseBackupRequest({ format: 'fast' }, settings(0), 'postgres'), /auto, custom, directory or plain/);
+    assert.throws(() => parseBackupRequest({ format: 'fast' }, settings(0), 'postgres'), /auto, custom, directory, plain or base/);
   });
 
   it('the level setting is the configured codec\'s, whoever asks for that codec', () => {
