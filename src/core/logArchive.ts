@@ -142,7 +142,7 @@ export async function fetchLog(options: { destinations: Destination[]; connectio
 }
 
 /** One archived file, decompressed and checked, into `target`. */
-export async function readArchived(destination: Destination, copy: ArchivedLog, target: string, signal?: AbortSignal): Promise<number> {
+export async function readArchived(destination: Destination, copy: ArchivedLog, target: string, signal?: AbortSignal, owner?: { uid: number; gid: number }): Promise<number> {
   const partial = path.join(path.dirname(target), `.${path.basename(target)}.lifeboat-${process.pid}`);
   const content = new HashingStream();
   try {
@@ -162,6 +162,8 @@ export async function readArchived(destination: Destination, copy: ArchivedLog, 
     await fs.promises.rm(partial, { force: true });
     throw new LifeboatError('verification', `The archived ${copy.name} in ${destination.location} is damaged: its content's SHA-256 is ${content.sha256.slice(0, 12)}…, its name says ${copy.sha256.slice(0, 12)}….`, 'That copy is damaged.');
   }
+  // Owned before it is in place: a reader that finds it (a server's restore_command) can read it.
+  if (owner) await fs.promises.chown(partial, owner.uid, owner.gid);
   await fs.promises.rename(partial, target);
   await fsyncFolder(path.dirname(target)).catch(() => undefined);
   return content.bytes;

@@ -28,7 +28,7 @@ export interface BaseTarSummary {
 }
 
 interface ManifestFile { Path?: string; 'Encoded-Path'?: string; Size: number; 'Checksum-Algorithm'?: string; Checksum?: string }
-interface BackupManifest { 'PostgreSQL-Backup-Manifest-Version': number; Files: ManifestFile[]; 'WAL-Ranges'?: { Timeline: number; 'Start-LSN': string; 'End-LSN': string }[]; 'Manifest-Checksum'?: string }
+export interface BackupManifest { 'PostgreSQL-Backup-Manifest-Version': number; Files: ManifestFile[]; 'WAL-Ranges'?: { Timeline: number; 'Start-LSN': string; 'End-LSN': string }[]; 'Manifest-Checksum'?: string }
 
 const MANIFEST_NAME = 'backup_manifest';
 /** A manifest is about 200 bytes per file; this allows a few million files. */
@@ -37,6 +37,8 @@ const MODE_FOLDER = 0o700;
 const MODE_FILE = 0o600;
 
 export interface BaseTarOptions {
+  /** The backup_manifest, when pg_basebackup wrote it beside the tar (-D folder) rather than into it (-D -). */
+  manifest?: Buffer;
   /** Unpack into this folder (which must exist and be empty). */
   extractTo?: string;
   /** Owner of what is unpacked (the account the sandbox server runs as). */
@@ -160,19 +162,9 @@ class BaseTarReader {
   }
 
   private check(): BaseTarSummary {
-    if (!this.manifestText) throw damaged('it has no backup_manifest (pg_basebackup writes one last; the stream was cut short, or was not made by pg_basebackup 13+)');
-    const text = this.manifestText;
-    const marker = text.lastIndexOf('"Manifest-Checksum"');
-    let manifest: BackupManifest;
-    try {
-      manifest = JSON.parse(text.toString('utf8')) as BackupManifest;
-    } catch (error) {
-      throw damaged(`its backup_manifest is not valid JSON (${(error as Error).message})`);
-    }
-    if (marker < 0 || typeof manifest['Manifest-Checksum'] !== 'string') throw damaged('its backup_manifest has no checksum of its own');
-    const own = createHash('sha256').update(text.subarray(0, marker)).digest('hex');
-    if (own !== manifest['Manifest-Checksum']) throw damaged(`its backup_manifest does not match its own checksum (${own.slice(0, 12)}…, it says ${manifest['Manifest-Checksum'].slice(0, 12)}…)`);
-    if (!Array.isArray(manifest.Files)) throw damaged('its backup_manifest lists no files');
+    const text = this.manifestText ?? this.options.manifest;
+    if (!text) throw damaged('it has no backup_manifest (pg_basebackup writes one last; the stream was cut short, or was not made by pg_basebackup 13+)');
+    const manifest = parseBackupManifest(text);
     const problems: string[] = [];
     let bytes = 0;
     for (const file of manifest.Files) {
@@ -194,6 +186,22 @@ class BaseTarReader {
       ...(startTime ? { startTime } : {}),
     };
   }
+}
+
+/** A backup_manifest, its own checksum checked (SHA-256 of everything before "Manifest-Checksum"). */
+export function parseBackupManifest(text: Buffer): BackupManifest {
+  const marker = text.lastIndexOf('"Manifest-Checksum"');
+  let manifest: BackupManifest;
+  try {
+    manifest = JSON.parse(text.toString('utf8')) as BackupManifest;
+  } catch (error) {
+    throw damaged(`its backup_manifest is not valid JSON (${(error as Error).message})`);
+  }
+  if (marker < 0 || typeof manifest['Manifest-Checksum'] !== 'string') throw damaged('its backup_manifest has no checksum of its own');
+  const own = createHash('sha256').update(text.subarray(0, marker)).digest('hex');
+  if (own !== manifest['Manifest-Checksum']) throw damaged(`its backup_manifest does not match its own checksum (${own.slice(0, 12)}…, it says ${manifest['Manifest-Checksum'].slice(0, 12)}…)`);
+  if (!Array.isArray(manifest.Files)) throw damaged('its backup_manifest lists no files');
+  return manifest;
 }
 
 /** Writes each chunk to every sink, moving on once all took it. */

@@ -6,13 +6,13 @@ import type { Destination } from '../../../core/destination';
 import { CancelledError, LifeboatError, errorMessage, isCancelled } from '../../../core/errors';
 import { formatBytes, formatDuration } from '../../../core/format';
 import { freePort } from '../../../core/freePort';
-import { elapsedMs, type JobContext } from '../../../core/job';
+import { elapsedMs, linkedController, type JobContext } from '../../../core/job';
 import type { LocalAccount } from '../../../core/localAccount';
 import { PhasedProgress } from '../../../core/progress';
 import { freeBytes } from '../../../core/scratch';
 import { readStoredFile } from '../../../core/storePipeline';
 import { keptLogFile } from '../../../core/toolLog';
-import { basePayload } from './baseVerify';
+import { basePayload, readBackupManifest } from './baseVerify';
 import { baseTarSink } from './baseTar';
 import { chooseStretch } from './baseChoice';
 import { describeTarget, targetSettings, type RecoveryTarget } from './recoveryTarget';
@@ -108,20 +108,38 @@ export async function recoverToSandbox(request: SandboxRequest, ctx: JobContext)
 
     progress.report('unpack', 0, `Unpacking base backup ${stretch.base.id}`);
     const unpackStarted = performance.now();
-    const payload = basePayload(stretch.base.entry);
+    const payload = basePayload(stretch.base.entry).tar;
+    const backupManifest = await readBackupManifest(stretch.base.entry, destination, ctx.signal);
     let staged = 0;
-    await Promise.all([
-      readStoredFile({
-        destination, key: `${stretch.base.entry.prefix}/${payload.name}`, file: payload, signal: ctx.signal,
-        sink: baseTarSink({ extractTo: layout.dataDir, ...(account ? { owner: account } : {}), onSummary: s => ctx.logger.info(`Base backup ${stretch.base.id}: ${s.filesChecked} files match its backup_manifest`) }),
-        onBytes: (read, total) => progress.report('unpack', read / Math.max(1, total) * 0.8, `Unpacking base backup ${stretch.base.id}: ${formatBytes(read)} of ${formatBytes(total)}`),
-      }),
-      stageAll(destination, layout.walDir, segments, ctx.signal, () => { staged++; }),
-    ]);
-    if (account) for (const name of await fs.promises.readdir(layout.walDir)) await own(path.join(layout.walDir, name), account);
+    // WAL is staged in the background while the backup unpacks and the server replays: the
+    // server's restore_command waits for each file it needs (sandboxConfig.ts, fetchScript).
     await own(layout.walDir, account);
+    for (const segment of segments) {
+      if (!fs.existsSync(path.join(layout.walDir, segment.name))) await fs.promises.writeFile(path.join(layout.walDir, `${segment.name}.expected`), '');
+    }
+    const { controller: stagingControl, dispose: disposeStaging } = linkedController(ctx.signal);
+    let stagingError: unknown;
+    const staging = stageAll(destination, layout.walDir, segments, stagingControl.signal, async segment => {
+      staged++;
+      await fs.promises.rm(path.join(layout.walDir, `${segment.name}.expected`), { force: true });
+    }, account).catch(async (error: unknown) => {
+      if (!stagingControl.signal.aborted) stagingError = error;
+      await fs.promises.writeFile(path.join(layout.walDir, '.stopped'), '').catch(() => undefined);
+      throw error;
+    });
+    staging.catch(() => undefined);
+    try {
+      await readStoredFile({
+        destination, key: `${stretch.base.entry.prefix}/${payload.name}`, file: payload, signal: ctx.signal,
+        sink: baseTarSink({ manifest: backupManifest, extractTo: layout.dataDir, ...(account ? { owner: account } : {}), onSummary: s => ctx.logger.info(`Base backup ${stretch.base.id}: ${s.filesChecked} files match its backup_manifest`) }),
+        onBytes: (read, total) => progress.report('unpack', read / Math.max(1, total), `Unpacking base backup ${stretch.base.id}: ${formatBytes(read)} of ${formatBytes(total)}`),
+      });
+    } catch (error) {
+      stagingControl.abort();
+      throw error;
+    }
     const unpackMs = elapsedMs(unpackStarted);
-    progress.report('unpack', 1, `Unpacked; ${staged} WAL file(s) staged`);
+    progress.report('unpack', 1, `Unpacked; ${staged} of ${segments.length} WAL file(s) staged so far`);
 
     const port = request.port ?? await freePort();
     await configureSandbox(layout, sandboxSettings(layout, port, targetSettings(target), major), account);
@@ -132,11 +150,30 @@ export async function recoverToSandbox(request: SandboxRequest, ctx: JobContext)
     serverStarted = true;
     const from = stretch.base.startLsn;
     const to = target.kind === 'lsn' ? target.lsn : position ?? stretch.lastLsn ?? stretch.base.endLsn;
-    const final = await waitForPromotion(layout, { ...sandboxConnection, database: 'template1' }, state => {
-      const at = state.replayLsn ? parseLsn(state.replayLsn) : undefined;
-      const fraction = at !== undefined && to > from ? Number(at - from) / Number(to - from) : 0;
-      progress.report('replay', Math.min(0.99, fraction), state.inRecovery ? `Replaying WAL: ${state.replayLsn ?? 'starting'}${state.replayTime ? `, at ${state.replayTime.toISOString()}` : ''}` : 'Promoted');
-    }, ctx.signal);
+    let final;
+    const { controller: watching, dispose: disposeWatching } = linkedController(ctx.signal);
+    try {
+      final = await Promise.race([
+        waitForPromotion(layout, { ...sandboxConnection, database: 'template1' }, state => {
+          const at = state.replayLsn ? parseLsn(state.replayLsn) : undefined;
+          const fraction = at !== undefined && to > from ? Number(at - from) / Number(to - from) : 0;
+          progress.report('replay', Math.min(0.99, fraction), state.inRecovery ? `Replaying WAL: ${state.replayLsn ?? 'starting'}${state.replayTime ? `, at ${state.replayTime.toISOString()}` : ''}` : 'Promoted');
+        }, watching.signal),
+        staging.then(() => new Promise<never>(() => undefined)),
+      ]);
+    } finally {
+      // A staging failure wins the race: the watch on the server ends with it.
+      watching.abort();
+      disposeWatching();
+      // Past the target, what is still being staged is not needed.
+      stagingControl.abort();
+      await staging.catch(() => undefined);
+      disposeStaging();
+    }
+    // A file that could not be staged may have ended the replay early, the server taking it for
+    // the end of the archive: the recovery is not what was asked for.
+    if (stagingError) throw stagingError;
+    await fs.promises.rm(layout.walDir, { recursive: true, force: true });
     const replayMs = elapsedMs(replayStarted);
     const replayed = final.replayLsn ? parseLsn(final.replayLsn) : undefined;
     progress.report('finish', 1, `Recovered and promoted in ${formatDuration(elapsedMs(started))}`);
@@ -185,13 +222,13 @@ async function findInWal(window: RecoveryWindow, target: RecoveryTarget & { kind
 }
 
 /** Fetches and checks each archived file into `folder`, two at a time (decompression and hashing use a core each). */
-async function stageAll(destination: Destination, folder: string, segments: Stretch['segments'], signal?: AbortSignal, onOne?: () => void): Promise<void> {
+async function stageAll(destination: Destination, folder: string, segments: Stretch['segments'], signal?: AbortSignal, onOne?: (segment: Stretch['segments'][number]) => Promise<void>, owner?: LocalAccount): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < segments.length) {
       const segment = segments[next++];
-      await stageSegment(destination, folder, segment, signal);
-      onOne?.();
+      await stageSegment(destination, folder, segment, signal, owner);
+      await onOne?.(segment);
     }
   };
   await Promise.all([worker(), worker()]);

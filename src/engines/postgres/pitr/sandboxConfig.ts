@@ -25,6 +25,8 @@ export interface SandboxLayout {
   walDir: string;
   logFile: string;
   hbaFile: string;
+  /** restore_command's script: hands the server each WAL file once Lifeboat has staged it. */
+  fetchScript: string;
 }
 
 /** Only plain path characters: the folder goes into restore_command, which the server runs with a shell. */
@@ -35,7 +37,7 @@ const SOCKET_PATH_LIMIT = 100;
 export function sandboxLayout(dir: string): SandboxLayout {
   if (!PLAIN_PATH.test(dir)) throw new LifeboatError('usage', `The sandbox folder ${JSON.stringify(dir)} has characters other than letters, digits, ".", "_", "-" and "/".`, 'Choose a plain folder for sandboxes (--sandbox-dir, lifeboat.postgres.sandboxFolder).');
   if (dir.length + '/.s.PGSQL.65535'.length > SOCKET_PATH_LIMIT) throw new LifeboatError('usage', `The sandbox folder ${dir} is too long for the server's socket (at most ${SOCKET_PATH_LIMIT - 15} characters).`, 'Choose a shorter folder for sandboxes (--sandbox-dir).');
-  return { dir, dataDir: path.join(dir, 'data'), walDir: path.join(dir, 'wal'), logFile: path.join(dir, 'postgres.log'), hbaFile: path.join(dir, 'pg_hba.conf') };
+  return { dir, dataDir: path.join(dir, 'data'), walDir: path.join(dir, 'wal'), logFile: path.join(dir, 'postgres.log'), hbaFile: path.join(dir, 'pg_hba.conf'), fetchScript: path.join(dir, 'fetch-wal.sh') };
 }
 
 export function sandboxSettings(layout: SandboxLayout, port: number, target: Record<string, string>, major: number): Record<string, string> {
@@ -49,7 +51,7 @@ export function sandboxSettings(layout: SandboxLayout, port: number, target: Rec
     archive_command: '',
     // Unknown to servers before 15, where a setting it does not know stops it.
     ...(major >= 15 ? { archive_library: '' } : {}),
-    restore_command: `cp "${layout.walDir}/%f" "%p"`,
+    restore_command: `${layout.fetchScript} "%f" "%p"`,
     archive_cleanup_command: '',
     recovery_end_command: '',
     recovery_target_timeline: 'current',
@@ -79,10 +81,35 @@ export async function configureSandbox(layout: SandboxLayout, settings: Record<s
   await writeOwned(auto, `${before.replace(/\n?$/, '\n')}# Lifeboat recovery sandbox: these override the settings above.\n${lines.join('\n')}\n`, owner);
   await writeOwned(layout.hbaFile, '# Lifeboat recovery sandbox: the socket folder is private to this account.\nlocal all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n', owner);
   await writeOwned(path.join(layout.dir, 'pg_ident.conf'), '', owner);
+  await writeOwned(layout.fetchScript, fetchScript(layout.walDir), owner);
+  await fs.promises.chmod(layout.fetchScript, 0o700);
   // A backup of a standby carries standby.signal: the sandbox recovers, then stands alone.
   await fs.promises.rm(path.join(dataDir, 'standby.signal'), { force: true });
   for (const stale of ['postmaster.pid', 'postmaster.opts']) await fs.promises.rm(path.join(dataDir, stale), { force: true });
   await writeOwned(path.join(dataDir, 'recovery.signal'), '', owner);
+}
+
+/**
+ * restore_command: the server asks for WAL files in order while Lifeboat is still staging the
+ * later ones (fetched and checked, in the background), so replay starts as soon as the backup is
+ * unpacked. A file Lifeboat will stage has a "<name>.expected" marker until it is in place: the
+ * script waits for it; for any other name (the next timeline's history, say) it answers "not
+ * archived" at once, as the server expects. A failed staging leaves ".stopped", and every wait
+ * ends. The file is looked for again after the marker is gone: staging renames it in first.
+ */
+function fetchScript(walDir: string): string {
+  return `#!/bin/sh
+# Lifeboat recovery sandbox: restore_command "%f" "%p".
+w='${walDir}'
+while :; do
+  [ -f "$w/$1" ] && exec cp "$w/$1" "$2"
+  if [ ! -f "$w/$1.expected" ] || [ -f "$w/.stopped" ]; then
+    [ -f "$w/$1" ] && exec cp "$w/$1" "$2"
+    exit 1
+  fi
+  sleep 0.02
+done
+`;
 }
 
 async function writeOwned(file: string, text: string, owner?: LocalAccount): Promise<void> {

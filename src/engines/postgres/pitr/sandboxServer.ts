@@ -22,6 +22,8 @@ export interface ReplayState {
 }
 
 const POLL_MS = 100;
+/** pg_ctl -W has forked the postmaster; one that has not written its pid file by then is not coming. */
+const START_TIMEOUT_MS = 60_000;
 
 export function pgCtl(tools: ServerTools, layout: SandboxLayout, args: string[], owner: LocalAccount | undefined, signal?: AbortSignal) {
   return runTool({
@@ -65,6 +67,7 @@ export function serverPid(layout: SandboxLayout): number | undefined {
 export async function waitForPromotion(layout: SandboxLayout, connection: ServerConnection, onState: (state: ReplayState) => void, signal?: AbortSignal): Promise<ReplayState> {
   let client: Client | undefined;
   let started = false;
+  const startBy = Date.now() + START_TIMEOUT_MS;
   try {
     for (;;) {
       if (signal?.aborted) throw new CancelledError('The recovery');
@@ -74,7 +77,7 @@ export async function waitForPromotion(layout: SandboxLayout, connection: Server
       if (pid === undefined && !started) {
         // pg_ctl -W returned before the postmaster wrote its pid file, or it never started.
         await delay(POLL_MS);
-        if (serverPid(layout) === undefined && fs.existsSync(layout.logFile) && /FATAL|PANIC/.test(await fs.promises.readFile(layout.logFile, 'utf8'))) throw await serverStopped(layout);
+        if (serverPid(layout) === undefined && ((fs.existsSync(layout.logFile) && /FATAL|PANIC/.test(await fs.promises.readFile(layout.logFile, 'utf8'))) || Date.now() > startBy)) throw await serverStopped(layout);
         continue;
       }
       try {

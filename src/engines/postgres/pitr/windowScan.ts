@@ -36,8 +36,11 @@ async function scanOne(destination: Destination, folder: string, segment: Archiv
 }
 
 /** One archived file into `folder` under its own name, unless it is there already. */
-export async function stageSegment(destination: Destination, folder: string, copy: ArchivedLog, signal?: AbortSignal): Promise<void> {
+export async function stageSegment(destination: Destination, folder: string, copy: ArchivedLog, signal?: AbortSignal, owner?: { uid: number; gid: number }): Promise<void> {
   const target = path.join(folder, copy.name);
-  if (fs.existsSync(target)) return;
-  await readArchived(destination, copy, target, signal);
+  if (fs.existsSync(target)) {
+    if (owner) await fs.promises.chown(target, owner.uid, owner.gid);
+    return;
+  }
+  await readArchived(destination, copy, target, signal, owner);
 }
