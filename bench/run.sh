@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # npm run bench [-- OPTIONS]: Lifeboat beside the bare tools, measured in the same run; prints medians
 # and ratios, asserts nothing.
-#   --only sqlite|snapshot|pg|s3|mariadb|diff|pgsizes   run one benchmark (default: all but pgsizes, in that order; snapshot:
+#   --only sqlite|snapshot|pg|s3|mariadb|diff|pgsizes|pitr   run one benchmark (default: all but pgsizes and pitr, in that order; pitr:
+#                          base backups and recovery to a time beside pg_basebackup and pgBackRest, bench/pitrRecovery.ts; snapshot:
 #                          an incremental SQLite snapshot after a 1 % change, bench/sqliteSnapshot.mjs; diff: lifeboat diff of
 #                          two 1,000,000-row tables beside COPY, bench/diffCompare.ts; pgsizes: PostgreSQL archive sizes,
 #                          pg_dump -Fc beside -Z0 | zstd -2 and -3, on four datasets, bench/pgSizes.ts; s3: PostgreSQL to a
@@ -25,13 +26,14 @@ pg_args=()
 s3_args=()
 maria_args=()
 diff_args=()
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+pitr_args=()
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --only) [[ $# -ge 2 ]] || usage; only="$2"; shift 2 ;;
     --only=*) only="${1#--only=}"; shift ;;
-    --rounds) [[ $# -ge 2 ]] || usage; sqlite_args+=("$1" "$2"); pg_args+=("$1" "$2"); s3_args+=("$1" "$2"); maria_args+=("$1" "$2"); diff_args+=("$1" "$2"); shift 2 ;;
-    --rounds=*) sqlite_args+=("$1"); pg_args+=("$1"); s3_args+=("$1"); maria_args+=("$1"); diff_args+=("$1"); shift ;;
+    --rounds) [[ $# -ge 2 ]] || usage; sqlite_args+=("$1" "$2"); pg_args+=("$1" "$2"); s3_args+=("$1" "$2"); maria_args+=("$1" "$2"); diff_args+=("$1" "$2"); pitr_args+=("$1" "$2"); shift 2 ;;
+    --rounds=*) sqlite_args+=("$1"); pg_args+=("$1"); s3_args+=("$1"); maria_args+=("$1"); diff_args+=("$1"); pitr_args+=("$1"); shift ;;
     --sweep) sqlite_args+=("$1"); shift ;;
     --node|--warmup) [[ $# -ge 2 ]] || usage; pg_args+=("$1" "$2"); s3_args+=("$1" "$2"); maria_args+=("$1" "$2"); diff_args+=("$1" "$2"); shift 2 ;;
     --node=*|--warmup=*) pg_args+=("$1"); s3_args+=("$1"); maria_args+=("$1"); diff_args+=("$1"); shift ;;
@@ -46,8 +48,8 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 case "$only" in
-  ""|sqlite|snapshot|pg|s3|mariadb|diff|pgsizes) ;;
-  *) echo "bench/run.sh: --only takes sqlite, snapshot, pg, s3, mariadb, diff or pgsizes, not \"$only\"" >&2; exit 2 ;;
+  ""|sqlite|snapshot|pg|s3|mariadb|diff|pgsizes|pitr) ;;
+  *) echo "bench/run.sh: --only takes sqlite, snapshot, pg, s3, mariadb, diff, pgsizes or pitr, not \"$only\"" >&2; exit 2 ;;
 esac
 
 if [[ -z "$only" || "$only" == sqlite ]]; then
@@ -75,4 +77,12 @@ if [[ -z "$only" || "$only" == diff ]]; then
 fi
 if [[ "$only" == pgsizes ]]; then
   node --import tsx bench/pgSizes.ts
+fi
+if [[ "$only" == pitr ]]; then
+  # pgBackRest is the peer here, and only here: installed for this benchmark when missing.
+  if ! command -v pgbackrest >/dev/null; then
+    sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends pgbackrest >/dev/null
+  fi
+  node --import tsx bench/pitrRecovery.ts "${pitr_args[@]}"
 fi
