@@ -142,12 +142,15 @@ export async function fetchLog(options: { destinations: Destination[]; connectio
 }
 
 /** One archived file, decompressed and checked, into `target`. */
-export async function readArchived(destination: Destination, copy: ArchivedLog, target: string, signal?: AbortSignal, owner?: { uid: number; gid: number }): Promise<number> {
+export async function readArchived(destination: Destination, copy: ArchivedLog, target: string, signal?: AbortSignal, owner?: { uid: number; gid: number }, options: { durable?: boolean } = {}): Promise<number> {
+  // A server's restore_command needs the file durable (it is the server's from then on); a
+  // recovery sandbox's staging does not: after a crash the sandbox is made again.
+  const durable = options.durable ?? true;
   const partial = path.join(path.dirname(target), `.${path.basename(target)}.lifeboat-${process.pid}`);
   const content = new HashingStream();
   try {
     const source = await destination.read(copy.key);
-    await pipeline(source, decompressor('zstd'), content, fs.createWriteStream(partial, { flags: 'w', mode: 0o600, flush: true }), { signal });
+    await pipeline(source, decompressor('zstd'), content, fs.createWriteStream(partial, { flags: 'w', mode: 0o600, flush: durable }), { signal });
   } catch (error) {
     await fs.promises.rm(partial, { force: true });
     if (signal?.aborted || isCancelled(error)) throw new CancelledError(`Fetching ${copy.name}`);
@@ -165,6 +168,6 @@ export async function readArchived(destination: Destination, copy: ArchivedLog, 
   // Owned before it is in place: a reader that finds it (a server's restore_command) can read it.
   if (owner) await fs.promises.chown(partial, owner.uid, owner.gid);
   await fs.promises.rename(partial, target);
-  await fsyncFolder(path.dirname(target)).catch(() => undefined);
+  if (durable) await fsyncFolder(path.dirname(target)).catch(() => undefined);
   return content.bytes;
 }

@@ -119,10 +119,16 @@ export async function recoverToSandbox(request: SandboxRequest, ctx: JobContext)
     }
     const { controller: stagingControl, dispose: disposeStaging } = linkedController(ctx.signal);
     let stagingError: unknown;
+    let unpacked: () => void = () => undefined;
+    const unpackDone = new Promise<void>(resolve => { unpacked = resolve; });
+    // Staging starts once the backup is unpacked, in three lanes beside the replaying server:
+    // both hash on this process's thread, and measured on 1 GB + 1.3 GB of WAL (2 cores), two
+    // lanes from the start made the unpack 2.5× slower and the recovery 25.4 s, one lane during the
+    // unpack 15.8 s, none 12.8 s, three after it 11.4–12.3 s.
     const staging = stageAll(destination, layout.walDir, segments, stagingControl.signal, async segment => {
       staged++;
       await fs.promises.rm(path.join(layout.walDir, `${segment.name}.expected`), { force: true });
-    }, account).catch(async (error: unknown) => {
+    }, account, [unpackDone, unpackDone, unpackDone]).catch(async (error: unknown) => {
       if (!stagingControl.signal.aborted) stagingError = error;
       await fs.promises.writeFile(path.join(layout.walDir, '.stopped'), '').catch(() => undefined);
       throw error;
@@ -137,6 +143,8 @@ export async function recoverToSandbox(request: SandboxRequest, ctx: JobContext)
     } catch (error) {
       stagingControl.abort();
       throw error;
+    } finally {
+      unpacked();
     }
     const unpackMs = elapsedMs(unpackStarted);
     progress.report('unpack', 1, `Unpacked; ${staged} of ${segments.length} WAL file(s) staged so far`);
@@ -221,17 +229,19 @@ async function findInWal(window: RecoveryWindow, target: RecoveryTarget & { kind
   return undefined;
 }
 
-/** Fetches and checks each archived file into `folder`, two at a time (decompression and hashing use a core each). */
-async function stageAll(destination: Destination, folder: string, segments: Stretch['segments'], signal?: AbortSignal, onOne?: (segment: Stretch['segments'][number]) => Promise<void>, owner?: LocalAccount): Promise<void> {
+/** Fetches and checks each archived file into `folder`, in order, one lane per start given (each waits for its own). */
+async function stageAll(destination: Destination, folder: string, segments: Stretch['segments'], signal?: AbortSignal, onOne?: (segment: Stretch['segments'][number]) => Promise<void>, owner?: LocalAccount,
+  lanes: Promise<void>[] = [Promise.resolve(), Promise.resolve()]): Promise<void> {
   let next = 0;
-  const worker = async () => {
+  const worker = async (start: Promise<void>) => {
+    await start;
     while (next < segments.length) {
       const segment = segments[next++];
       await stageSegment(destination, folder, segment, signal, owner);
       await onOne?.(segment);
     }
   };
-  await Promise.all([worker(), worker()]);
+  await Promise.all(lanes.map(worker));
 }
 
 async function ensureRoom(layout: SandboxLayout, stretch: Stretch, segments: number): Promise<void> {

@@ -42,5 +42,5 @@ export async function stageSegment(destination: Destination, folder: string, cop
     if (owner) await fs.promises.chown(target, owner.uid, owner.gid);
     return;
   }
-  await readArchived(destination, copy, target, signal, owner);
+  await readArchived(destination, copy, target, signal, owner, { durable: false });
 }
