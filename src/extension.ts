@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { BackupCatalog } from './vscode/backupCatalog';
 import { registerBackupCommands } from './vscode/commands/backupCommands';
 import { registerCompareCommands } from './vscode/commands/compareCommands';
+import { registerPitrCommands } from './vscode/commands/pitrCommands';
 import { registerConnectionCommands } from './vscode/commands/connectionCommands';
 import { registerDestinationCommands } from './vscode/commands/destinationCommands';
 import { registerEncryptionCommands } from './vscode/commands/encryptionCommands';
@@ -41,6 +42,7 @@ export function activate(context: vscode.ExtensionContext): void {
     ...registerDestinationCommands(services),
     ...registerEncryptionCommands(services),
     ...registerCompareCommands(services),
+    ...registerPitrCommands(services),
     registerUndoMerge(services),
     registerRetentionCommand(services),
     registerPolicyCommand(services),
