@@ -22,6 +22,8 @@ export interface ConnectionPrune {
   /** Oldest first. */
   doomed: string[];
   prefixOf: Map<string, string>;
+  /** The connection's backups in this destination (what remains after the doomed go is the rest). */
+  entries: CatalogEntry[];
 }
 
 export async function planPrune(destination: Destination, policyOf: (connection: string) => RetentionPolicy | undefined, options: { connectionId?: string; logger: Logger; now: Date }): Promise<ConnectionPrune[]> {
@@ -35,10 +37,10 @@ export async function planPrune(destination: Destination, policyOf: (connection:
   return [...byConnection].map(([connection, entries]) => {
     const prefixOf = new Map(entries.map(e => [e.manifest.id, e.prefix]));
     const policy = policyOf(connection);
-    if (!policy) return { connection, doomed: [], prefixOf };
+    if (!policy) return { connection, doomed: [], prefixOf, entries };
     const holds = new Set(entries.filter(e => held.has(e.prefix)).map(e => e.manifest.id));
     const plan = planRetention(entries.map(e => ({ id: e.manifest.id, completedAt: e.manifest.completedAt, verified: verificationState(e.manifest) === 'verified' })), policy, { now: options.now, holds });
-    return { connection, policy, plan, doomed: plan.decisions.filter(d => !d.keep).map(d => d.id).reverse(), prefixOf };
+    return { connection, policy, plan, doomed: plan.decisions.filter(d => !d.keep).map(d => d.id).reverse(), prefixOf, entries };
   });
 }
 

@@ -183,4 +183,24 @@ describe('PostgreSQL point-in-time recovery (CLI, PostgreSQL 15)', () => {
     assert.match(window.text, new RegExp(`WAL ${middle.slice(0, 24)} is missing`));
     fs.renameSync(path.join(folder.dir, middle), path.join(folder.wal, middle));
   });
+
+  it('prune keeps the archived WAL the kept base backups need, and deletes what is older', async () => {
+    const second = json<{ backup: { id: string; manifest: { consistency: { startSegment: string } } } }>(await cli.ok('backup', 'shop', '--format', 'base')).backup;
+    await switchAndWaitArchived(server);
+    const keptFrom = second.manifest.consistency.startSegment;
+    const walNames = () => fs.readdirSync(folder.wal).filter(n => /^[0-9A-F]{24}/.test(n)).map(n => n.slice(0, 24)).sort();
+    const older = walNames().filter(n => n < keptFrom);
+    assert.ok(older.length > 0);
+    const dry = json<{ connections: { wouldDelete: string[]; wal: { wouldDelete: number; keptFrom: string } }[] }>(await cli.ok('prune', 'shop', '--keep-last', '1', '--dry-run'));
+    assert.equal(dry.connections[0].wal.keptFrom, keptFrom);
+    assert.equal(dry.connections[0].wal.wouldDelete, fs.readdirSync(folder.wal).filter(n => /^[0-9A-F]{24}/.test(n) && n.slice(0, 24) < keptFrom).length);
+    assert.equal(walNames().filter(n => n < keptFrom).length, older.length, 'a dry run deletes nothing');
+    await cli.ok('prune', 'shop', '--keep-last', '1');
+    assert.deepEqual(walNames().filter(n => n < keptFrom), [], 'WAL before the kept base backup is gone');
+    assert.ok(walNames().includes(keptFrom), 'from its start on, it is kept');
+    const window = json<{ stretches: { base: string }[] }>(await cli.ok('pitr', 'window', 'shop'));
+    assert.deepEqual(window.stretches.map(st => st.base), [second.id]);
+    const end = await restore('--end');
+    assert.deepEqual(await ids(end), [5, 6], 'a recovery from what is left still reaches the end');
+  });
 });

@@ -7,6 +7,7 @@ import { folderDestination } from '../../storage/destinationSettings';
 import { parseDuration, type RetentionPolicy } from '../../core/retention';
 import { resolveConnection } from '../config';
 import { action } from '../context';
+import { applyWalPrune, planWalPrune } from '../../engines/postgres/pitr/walRetention';
 
 interface PruneFlags {
   keepLast?: string; keepHourly?: string; keepDaily?: string; keepWeekly?: string; keepMonthly?: string; keepYearly?: string;
@@ -59,8 +60,16 @@ export function registerPrune(program: Command): void {
         }
         const { deleted, heldNow } = flags.dryRun ? { deleted: [], heldNow: [] } : await applyPrune(destination, prune, ctx.job.logger, ctx.job.signal);
         const gone = flags.dryRun ? doomed : deleted;
-        results.push({ connection, policy, kept: plan.decisions.filter(d => d.keep).map(d => ({ id: d.id, reasons: d.reasons })), [flags.dryRun ? 'wouldDelete' : 'deleted']: gone, ...(heldNow.length ? { keptInUse: heldNow } : {}), futureDated: plan.futureDated });
+        // Archived WAL older than the oldest base backup still kept (PostgreSQL point-in-time recovery).
+        const keptEntries = prune.entries.filter(e => !gone.includes(e.manifest.id));
+        const wal = await planWalPrune(destination, connection, keptEntries);
+        const walGone = flags.dryRun ? wal.doomed.length : await applyWalPrune(destination, wal, ctx.job.signal);
+        results.push({
+          connection, policy, kept: plan.decisions.filter(d => d.keep).map(d => ({ id: d.id, reasons: d.reasons })), [flags.dryRun ? 'wouldDelete' : 'deleted']: gone, ...(heldNow.length ? { keptInUse: heldNow } : {}), futureDated: plan.futureDated,
+          ...(wal.oldestBase ? { wal: { [flags.dryRun ? 'wouldDelete' : 'deleted']: walGone, keptFrom: wal.oldestBase.startSegment, oldestBase: wal.oldestBase.id } } : {}),
+        });
         human.push(`${connection}: ${flags.dryRun ? 'would delete' : 'deleted'} ${gone.length}, kept ${plan.decisions.length - gone.length}`);
+        if (wal.oldestBase && walGone > 0) human.push(`  ${flags.dryRun ? 'would delete' : 'deleted'} ${walGone} archived WAL file(s) before ${wal.oldestBase.startSegment}, where the oldest kept base backup (${wal.oldestBase.id}) starts`);
         for (const d of plan.decisions.filter(x => !heldNow.includes(x.id))) human.push(`  ${d.keep ? 'keep  ' : flags.dryRun ? 'delete' : 'gone  '} ${d.id}${d.keep ? `  (${d.reasons.join('; ')})` : ''}`);
         for (const id of heldNow) human.push(`  keep   ${id}  (a reader started on it while pruning: kept, pruned next time)`);
         for (const id of plan.futureDated) human.push(`  keep   ${id}  (dated in the future: check this machine's clock and the one that wrote it)`);
