@@ -79,7 +79,9 @@ export function describeBackupRun(run: BackupRun): string[] {
     const m = first.entry.manifest;
     const checks = m.verifications[0]?.checks.filter(c => c.name !== 'sha256').map(c => `${c.name} ok`).join(', ');
     const where = backup.copies.map(c => `${c.destination.location}/${c.entry.prefix}`).join(' and ');
-    lines.push(`Backup of ${m.connection.name} checked: ${describeStored(m)} stored in ${where} (${checks ? `${checks}, ` : ''}${m.tables.length} tables) in ${formatDuration(m.timings.totalMs)}.`);
+    // A base backup copies the cluster, not tables: its count of tables would read as "0 tables".
+    const contents = m.tables.length > 0 || m.kind !== 'pg_basebackup-tar' ? `${m.tables.length} tables` : `the whole cluster, WAL ${String(m.consistency.startLsn)} to ${String(m.consistency.endLsn)}`;
+    lines.push(`Backup of ${m.connection.name} checked: ${describeStored(m)} stored in ${where} (${checks ? `${checks}, ` : ''}${contents}) in ${formatDuration(m.timings.totalMs)}.`);
     for (const failure of backup.failures) lines.push(`The copy in ${failure.location} was not made, and nothing of it is left there: ${failure.message}`);
   }
   return lines;

@@ -144,6 +144,17 @@ describe('PostgreSQL point-in-time recovery (CLI, PostgreSQL 15)', () => {
     assert.match(await refused('--time', new Date(Date.now() + 3600_000).toISOString()), /outside the recoverable window.*last archived commit/);
     assert.match(await refused('--name', 'no-such-point'), /not in the archived WAL after any base backup/);
     assert.deepEqual(fs.readdirSync(folder.sandboxes).length, sandboxes.length, 'nothing made for a refused target');
+    if (account) {
+      // Run as root, the sandbox's account must reach the sandbox folder: a private one is refused before anything is made.
+      const hidden = fs.mkdtempSync('/tmp/lifeboat-private-');
+      fs.chmodSync(hidden, 0o700);
+      try {
+        assert.match(await refused('--end', '--sandbox-dir', path.join(hidden, 'sandboxes')), new RegExp(`runs as "${account.user}", which cannot enter ${hidden}`));
+        assert.deepEqual(fs.readdirSync(path.join(hidden, 'sandboxes')), []);
+      } finally {
+        fs.rmSync(hidden, { recursive: true, force: true });
+      }
+    }
   });
 
   it('Cancel during recovery leaves no sandbox and no server', async () => {

@@ -87,6 +87,7 @@ export async function recoverToSandbox(request: SandboxRequest, ctx: JobContext)
   const tools = await findServerTools(major, request.serverBinDir);
 
   await fs.promises.mkdir(request.sandboxRoot, { recursive: true, mode: 0o755 });
+  if (account) refuseUnreachable(path.resolve(request.sandboxRoot), account);
   const layout = sandboxLayout(path.join(path.resolve(request.sandboxRoot), `${connection.id}-${new Date().toISOString().replace(/[:.]/g, '-')}`));
   await fs.promises.mkdir(layout.dir, { mode: 0o700 });
   let serverStarted = false;
@@ -205,6 +206,19 @@ export async function recoverToSandbox(request: SandboxRequest, ctx: JobContext)
     if (ctx.signal?.aborted || isCancelled(error)) throw new CancelledError('The recovery');
     if (kept && error instanceof LifeboatError) throw new LifeboatError(error.code, error.message, `${(error.hint ?? '').split(layout.logFile).join(kept)}${error.hint?.includes(layout.logFile) ? '' : ` The server's log is kept in ${kept}.`}`.trim(), { cause: error.cause });
     throw error;
+  }
+}
+
+/** The sandbox's account must pass through every folder above its own (it runs the server there). */
+function refuseUnreachable(root: string, account: LocalAccount): void {
+  for (let folder = root; ; folder = path.dirname(folder)) {
+    const stat = fs.statSync(folder);
+    const passes = (stat.mode & 0o001) !== 0 || (stat.uid === account.uid && (stat.mode & 0o100) !== 0) || (stat.gid === account.gid && (stat.mode & 0o010) !== 0);
+    if (!passes) {
+      throw new LifeboatError('usage', `The sandbox server runs as "${account.user}", which cannot enter ${folder} (on the way to ${root}).`,
+        'Choose a sandbox folder that account can reach (--sandbox-dir, lifeboat.postgres.sandboxFolder), such as /var/lib/lifeboat/sandboxes.');
+    }
+    if (path.dirname(folder) === folder) return;
   }
 }
 
