@@ -28,7 +28,7 @@ export type TierName = keyof typeof TIERS | 'custom';
 /** backup: the request's backup; verify: a quick check of the newest backup's stored bytes;
  *  drill: a full verification of the newest backup (a restore drill for a server, measuring RTO);
  *  prune: the connection's retention applied to every place that has rules (as lifeboat prune). */
-export const SCHEDULED_ACTIONS = ['backup', 'verify', 'drill', 'prune'] as const;
+export const SCHEDULED_ACTIONS = ['backup', 'verify', 'drill', 'prune', 'archive-check'] as const;
 export type ScheduledAction = typeof SCHEDULED_ACTIONS[number];
 
 export interface Schedule {

@@ -45,6 +45,15 @@ export async function performScheduledWork(schedule: Schedule, connection: Conne
     return { ...(written.length ? { backupId: written[0].id } : {}), bytes: written.reduce((sum, m) => sum + totalStoredBytes(m), 0) };
   }
   if (schedule.run === 'prune') return { deleted: await prunePlaces(connection, ctx, deps) };
+  if (schedule.run === 'archive-check') {
+    // PostgreSQL WAL archiving watched like a backup: a failing or lagging archive fails the run,
+    // and the run's failure is what alerts (a failing archive_command fills the server's disk).
+    if (connection.engine !== 'postgres') throw new LifeboatError('usage', `${connection.name} is not a PostgreSQL connection: "archive-check" watches WAL archiving.`);
+    const { archivingProblems, archivingState } = await import('./postgres/pitr/archivingSetup');
+    const problems = archivingProblems(await archivingState(connection, deps.access.password), deps.policy?.rpoMs ?? 0);
+    if (problems.length > 0) throw new LifeboatError('io', `WAL archiving of ${connection.name}: ${problems.join(' ')}`, 'lifeboat pitr status shows the archiver; the server\'s log has archive_command\'s own error.');
+    return {};
+  }
   const { entries } = await listBackups(ctx.destination, { connectionId: connection.id, logger: ctx.logger });
   const newest = entries.find(e => e.manifest.kind !== MERGE_UNDO_KIND);
   if (!newest) throw new LifeboatError('not-found', `${connection.name} has no backup in ${ctx.destination.location} to ${schedule.run}.`, 'Schedule a backup before it, or back up now.');

@@ -26,5 +26,6 @@ export async function performInEditor(s: Services, schedule: Schedule, connectio
       policy: readPolicies(s.logger).policyOf(connection.id),
       places: await s.catalog.places(),
     } : {}),
+    ...(schedule.run === 'archive-check' ? { policy: readPolicies(s.logger).policyOf(connection.id) } : {}),
   });
 }

@@ -214,4 +214,34 @@ describe('PostgreSQL point-in-time recovery (CLI, PostgreSQL 15)', () => {
     const end = await restore('--end');
     assert.deepEqual(await ids(end), [5, 6], 'a recovery from what is left still reaches the end');
   });
+
+  it('an "archive-check" schedule fails, and so alerts, when archive_command fails; lifeboat pitr status says why', async () => {
+    const checked = configuredCli(path.join(folder.dir, 'scheduled.json'), {
+      backupFolder: folder.backups, sandboxFolder: folder.sandboxes,
+      connections: [{ id: 'shop', name: 'Shop', engine: 'postgres', host: server.host, port: server.port, user: server.user, database: 'shop', passwordEnv: 'SHOP_PASSWORD', schedules: [{ name: 'archiving', cron: '* * * * *', run: 'archive-check' }] }],
+    }, { SHOP_PASSWORD: server.password });
+    await checked.ok('run', '--due');
+    const healthy = json<{ ran: { ok: boolean }[] }>(await checked.ok('run', '--due', '--at', new Date(Date.now() + 61_000).toISOString()));
+    assert.deepEqual(healthy.ran.map(r => r.ok), [true]);
+    assert.equal((await checked.run('pitr', 'status', 'shop')).code, 0);
+
+    const [{ command }] = await server.query<{ command: string }>("SELECT setting AS command FROM pg_settings WHERE name = 'archive_command'");
+    await server.query("ALTER SYSTEM SET archive_command = 'false'");
+    await server.query('SELECT pg_reload_conf()');
+    try {
+      await server.query("SELECT pg_switch_wal() FROM (SELECT pg_logical_emit_message(false, 'test', 'x')) m");
+      for (let i = 0; i < 100 && Number((await server.query<{ n: string }>('SELECT failed_count::text AS n FROM pg_stat_archiver'))[0].n) === 0; i++) await new Promise(resolve => setTimeout(resolve, 100));
+      const failing = await checked.run('run', '--due', '--at', new Date(Date.now() + 122_000).toISOString());
+      assert.equal(failing.code, 1, failing.stdout);
+      const ran = json<{ ran: { ok: boolean; error?: string }[] }>(failing).ran;
+      assert.equal(ran[0].ok, false);
+      assert.match(ran[0].error ?? '', /archive_command fails: [0-9A-F]{24} could not be archived/);
+      const status = await checked.run('pitr', 'status', 'shop');
+      assert.equal(status.code, 1);
+      assert.match(json<{ problems: string[] }>(status).problems.join(' '), /archive_command fails/);
+    } finally {
+      await server.query(`ALTER SYSTEM SET archive_command = '${command.replace(/'/g, "''")}'`);
+      await server.query('SELECT pg_reload_conf()');
+    }
+  });
 });

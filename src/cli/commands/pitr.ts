@@ -7,7 +7,7 @@ import { recoverToSandbox } from '../../engines/postgres/pitr/recoverToSandbox';
 import { windowReport } from '../../engines/postgres/pitr/windowReport';
 import { defaultSandboxFolder, readPassword, type CliConfig } from '../config';
 import { EXIT } from '../exitCodes';
-import { applyArchiving, archiveCommandFor, archivingState, planArchiving, proveArchiving, type ArchivingState } from '../../engines/postgres/pitr/archivingSetup';
+import { applyArchiving, archiveCommandFor, archivingProblems, archivingState, planArchiving, proveArchiving } from '../../engines/postgres/pitr/archivingSetup';
 import { refuseEncryptedArchive } from '../../engines/postgres/pitr/walArchive';
 import { action } from '../context';
 import { postgresConnection } from './wal';
@@ -122,15 +122,4 @@ function registerPitrSetup(pitr: Command): void {
       ctx.output.result({ ok: problems.length === 0, ...state, problems }, lines);
       return problems.length === 0 ? EXIT.ok : EXIT.failed;
     }));
-}
-
-/** What is wrong with archiving, in words, for the status and its alerts. */
-export function archivingProblems(state: ArchivingState, rpoMs: number): string[] {
-  const problems: string[] = [];
-  if (!state.configured) problems.push('WAL archiving is not on (lifeboat pitr setup shows how).');
-  const failingNow = state.lastFailedAt !== null && (state.lastArchivedAt === null || state.lastFailedAt > state.lastArchivedAt);
-  if (failingNow) problems.push(`archive_command fails: ${state.lastFailedWal} could not be archived (at ${state.lastFailedAt}); WAL piles up on the server until it does.`);
-  if (state.readyCount !== null && state.readyCount > 10) problems.push(`${state.readyCount} WAL files are waiting to be archived.`);
-  if (rpoMs > 0 && state.lagMs !== null && state.lagMs > rpoMs && (state.readyCount ?? 1) > 0) problems.push(`The last WAL file was archived ${formatDuration(state.lagMs)} ago, longer than the RPO (${formatDuration(rpoMs)}).`);
-  return problems;
 }

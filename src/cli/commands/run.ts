@@ -52,6 +52,7 @@ export function registerRun(program: Command): void {
             ...(server ? { server } : {}), ...(config.restoreJobs ? { restoreJobs: config.restoreJobs } : {}),
             ...(config.postgresBinDir ? { postgresBinDir: config.postgresBinDir } : {}),
             ...(item.schedule.run === 'prune' ? { policy: cli.policy, places: prunablePlaces(config, job.destination) } : {}),
+            ...(item.schedule.run === 'archive-check' ? { policy: cli.policy } : {}),
           });
         },
       });

@@ -1,6 +1,7 @@
 import type { Client } from 'pg';
 import type { ServerConnection } from '../../../core/connection';
 import { LifeboatError } from '../../../core/errors';
+import { formatDuration } from '../../../core/format';
 import { connectPostgres } from '../connect';
 
 /**
@@ -148,4 +149,15 @@ export async function proveArchiving(c: ServerConnection, password: string | und
     }
     throw new LifeboatError('io', `${switched} was not archived within ${Math.round(timeoutMs / 1000)} s.`, 'Check the server\'s log for "archive command failed", and that archive_mode is on (it needs a restart).');
   });
+}
+
+/** What is wrong with archiving, in words, for the status and its alerts. */
+export function archivingProblems(state: ArchivingState, rpoMs: number): string[] {
+  const problems: string[] = [];
+  if (!state.configured) problems.push('WAL archiving is not on (lifeboat pitr setup shows how).');
+  const failingNow = state.lastFailedAt !== null && (state.lastArchivedAt === null || state.lastFailedAt > state.lastArchivedAt);
+  if (failingNow) problems.push(`archive_command fails: ${state.lastFailedWal} could not be archived (at ${state.lastFailedAt}); WAL piles up on the server until it does.`);
+  if (state.readyCount !== null && state.readyCount > 10) problems.push(`${state.readyCount} WAL files are waiting to be archived.`);
+  if (rpoMs > 0 && state.lagMs !== null && state.lagMs > rpoMs && (state.readyCount ?? 1) > 0) problems.push(`The last WAL file was archived ${formatDuration(state.lagMs)} ago, longer than the RPO (${formatDuration(rpoMs)}).`);
+  return problems;
 }
