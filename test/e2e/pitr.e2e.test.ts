@@ -13,8 +13,8 @@ import { Workbench } from '../support/workbench';
 
 /**
  * Point-in-time recovery as a person does it in a real VS Code (code-server, headless Chromium):
- * a PostgreSQL server archives its WAL with lifeboat wal-push and has a base backup; rows are
- * deleted by accident; "Restore to a Point in Time…" on the connection shows the window, takes a
+ * a PostgreSQL server archives its WAL with lifeboat wal-push and has a base backup, and the tree
+ * shows the connection's recoverable window; rows are deleted by accident; "Restore to a Point in Time…" on the connection shows the window, takes a
  * time in the user's zone, recovers into a sandbox server under a progress notification, and
  * the sandbox appears as a connection holding the deleted rows, with Compare with Production…
  * offered. Screenshots: test-results/e2e/pitr-01…04.png.
@@ -69,6 +69,8 @@ describe('Point-in-time recovery in a real editor', () => {
     await wb.openView('Lifeboat');
     await wb.widenSideBar();
     await wb.addConnectionByUri(`postgres://${server.user}:${encodeURIComponent(server.password)}@${server.host}:${server.port}/shop?sslmode=disable`, 'shop', /shop: PostgreSQL 15/);
+    // The window, from the listing, above the base backup.
+    await wb.treeRow(/Point in time from \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}.*WAL archived up to/).waitFor();
     await editor.screenshot('pitr-01-connection');
     await wb.contextMenu(wb.treeRow(/^shop/), 'Restore to a Point in Time…');
     await editor.page.getByText('To a time…').waitFor();

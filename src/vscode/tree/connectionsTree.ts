@@ -5,6 +5,7 @@ import { sqliteFolderMembers } from '../../engines/sqlite/folderGroup';
 import type { ConnectionStore } from '../connectionStore';
 import { readSettings } from '../settings';
 import type { ConnectionStatus } from '../../core/protectionStatus';
+import { pitrWindowItems } from './pitrWindowItems';
 import { BackupItem, ConnectionItem, DetachedConnectionItem, MessageItem, UnreadableBackupItem, type TreeNode } from './items';
 
 /**
@@ -102,7 +103,11 @@ export class ConnectionsTreeProvider implements vscode.TreeDataProvider<TreeNode
       } catch (error) {
         return [new MessageItem(`Cannot read the backup folder: ${(error as Error).message}`, parentId)];
       }
-      const items: TreeNode[] = listing.entries.map(e => new BackupItem(e, parentId));
+      const items: TreeNode[] = [];
+      if (node instanceof ConnectionItem && node.connection.engine === 'postgres') {
+        items.push(...await pitrWindowItems(listing.entries, this.catalog.destination(), connectionId, parentId).catch(() => []));
+      }
+      items.push(...listing.entries.map(e => new BackupItem(e, parentId)));
       items.push(...listing.problems.map(p => new UnreadableBackupItem(p.prefix, p.message, parentId)));
       // A destination that cannot be listed says so where its backups would be.
       items.push(...listing.unreachable.map(u => new MessageItem(`Cannot list ${u.name}`, parentId, u.message, { key: `unreachable:${u.name}`, warning: true })));
