@@ -83,14 +83,6 @@ export function defaultBackupFolder(): string {
   return path.join(dataHome, 'lifeboat', 'backups');
 }
 
-/** Recovery sandboxes: beside the user's data, or, for root (whose home the sandbox's own account
- *  cannot reach), under /var/lib. */
-export function defaultSandboxFolder(): string {
-  if (typeof process.getuid === 'function' && process.getuid() === 0) return '/var/lib/lifeboat/sandboxes';
-  const dataHome = process.env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
-  return path.join(dataHome, 'lifeboat', 'sandboxes');
-}
-
 export function loadConfig(options: { config?: string; backupDir?: string; pgBinDir?: string; mysqlBinDir?: string; scratchDir?: string; identity?: string }): CliConfig {
   const explicit = options.config ?? process.env.LIFEBOAT_CONFIG;
   const file = explicit ? path.resolve(explicit) : defaultConfigPaths().find(p => fs.existsSync(p));

@@ -5,7 +5,7 @@ import { errorMessage } from '../../core/errors';
 import { formatBytes, formatDuration } from '../../core/format';
 import { serverAccount } from '../../core/localAccount';
 import { describeTime, parseTime, timePointOf, type RecoveryTarget } from '../../engines/postgres/pitr/recoveryTarget';
-import { recoverToSandbox } from '../../engines/postgres/pitr/recoverToSandbox';
+import { defaultSandboxFolder, recoverToSandbox } from '../../engines/postgres/pitr/recoverToSandbox';
 import { windowReport, type WindowReport } from '../../engines/postgres/pitr/windowReport';
 import { pickConnection } from '../pickers';
 import { recordRestoredFrom } from '../restoredFrom';
@@ -29,7 +29,7 @@ export function registerPitrCommands(s: Services): vscode.Disposable[] {
     if (!report) return;
     const target = await askTarget(connection, report);
     if (!target) return;
-    const sandboxRoot = path.resolve(expandHome(config.get<string>('postgres.sandboxFolder')?.trim() || defaultSandboxFolder(s)));
+    const sandboxRoot = path.resolve(expandHome(config.get<string>('postgres.sandboxFolder')?.trim() || defaultSandboxFolder()));
     const sandbox = await s.jobs.run(`Lifeboat: recovering ${connection.name} into a sandbox`, async ctx => {
       const account = serverAccount(config.get<string>('postgres.sandboxUser')?.trim() || undefined);
       return recoverToSandbox({ connection, target, sandboxRoot, ...(serverBinDir ? { serverBinDir } : {}), ...(account ? { account } : {}) }, ctx);
@@ -45,12 +45,6 @@ export function registerPitrCommands(s: Services): vscode.Disposable[] {
       'Compare with Production…');
     if (choice) await vscode.commands.executeCommand('lifeboat.compareWithProduction', { connection: added });
   })];
-}
-
-function defaultSandboxFolder(s: Services): string {
-  // Root's home (the editor's storage) is out of reach of the account a sandbox runs as.
-  if (typeof process.getuid === 'function' && process.getuid() === 0) return '/var/lib/lifeboat/sandboxes';
-  return path.join(s.globalStorage.fsPath, 'sandboxes');
 }
 
 async function askTarget(connection: ServerConnection, report: WindowReport): Promise<RecoveryTarget | undefined> {

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { listBackups } from '../../../core/catalog';
 import type { ServerConnection } from '../../../core/connection';
@@ -74,6 +75,15 @@ export interface Sandbox {
 
 export const SANDBOX_FILE = 'sandbox.json';
 
+/** Where sandboxes go unless set: beside the user's data (a short path: the server's socket lives
+ *  in the sandbox's folder, and socket paths are limited to about 100 bytes), or, for root, whose
+ *  home the sandbox's own account cannot reach, under /var/lib. */
+export function defaultSandboxFolder(): string {
+  if (typeof process.getuid === 'function' && process.getuid() === 0) return '/var/lib/lifeboat/sandboxes';
+  const dataHome = process.env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
+  return path.join(dataHome, 'lifeboat', 'sandboxes');
+}
+
 export async function recoverToSandbox(request: SandboxRequest, ctx: JobContext): Promise<Sandbox> {
   const started = performance.now();
   const progress = new PhasedProgress({ plan: 1, unpack: 6, replay: 6, finish: 0.5 }, ctx.onProgress);
@@ -88,7 +98,9 @@ export async function recoverToSandbox(request: SandboxRequest, ctx: JobContext)
 
   await fs.promises.mkdir(request.sandboxRoot, { recursive: true, mode: 0o755 });
   if (account) refuseUnreachable(path.resolve(request.sandboxRoot), account);
-  const layout = sandboxLayout(path.join(path.resolve(request.sandboxRoot), `${connection.id}-${new Date().toISOString().replace(/[:.]/g, '-')}`));
+  // Short, for the socket path: "crm-20261203-101502-123".
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').replace('.', '-').slice(0, 19);
+  const layout = sandboxLayout(path.join(path.resolve(request.sandboxRoot), `${connection.id.slice(0, 24)}-${stamp}`));
   await fs.promises.mkdir(layout.dir, { mode: 0o700 });
   let serverStarted = false;
   try {
