@@ -142,7 +142,8 @@ export class LocalFolderDestination implements Destination {
     try {
       entries = await fsp.readdir(folder, { withFileTypes: true });
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      // ENOTDIR: a listing that starts below an object's name ("a/b/" where "a" is an object) finds nothing.
+      if (['ENOENT', 'ENOTDIR'].includes(String((error as NodeJS.ErrnoException).code))) return;
       throw explainIoError(error, `list ${folder}`);
     }
     for (const entry of entries) {
