@@ -1,21 +1,22 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Transform, Writable, type TransformCallback } from 'node:stream';
+import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar-stream';
 import { LifeboatError } from '../../../core/errors';
 import { isInside } from '../../../core/safePath';
 
 /**
- * The tar stream `pg_basebackup -D - -F tar` writes, read once as it passes: every regular file
- * is hashed (SHA-256) and, at the end, compared with the backup_manifest the server put last in
- * the stream, whose own checksum is checked first. That is pg_verifybackup's check, made on the
- * stream, because pg_verifybackup itself refuses this form (measured: "base.tar.gz is present on
- * disk but not in the manifest" on 15 and 17; 18 needs -n). The same reader, given a folder,
- * unpacks the backup into it (a recovery sandbox): only plain folders and files, each path kept
- * inside the folder; anything else (links, devices, "..") is refused, since a stored backup is
- * input from outside.
+ * A base backup's tar (base.tar.zst, decompressed), read once as it streams from storage: every
+ * regular file is hashed (SHA-256) and, at the end, compared with the server's backup_manifest
+ * (stored beside the tar; or last inside it, when pg_basebackup wrote to stdout), whose own
+ * checksum is checked first. That is pg_verifybackup's check, made on the stream, because
+ * pg_verifybackup itself refuses the tar form (measured: "base.tar.gz is present on disk but not
+ * in the manifest" on 15 and 17; 18 needs -n). `lifeboat verify` reads it so; a recovery sandbox
+ * gives a folder and the same reader unpacks into it: only plain folders and files, each path
+ * kept inside the folder; anything else (links, devices, "..") is refused, since a stored backup
+ * is input from outside.
  */
 export interface BaseTarSummary {
   /** Files the manifest lists, all present with the right size and SHA-256. */
@@ -43,28 +44,6 @@ export interface BaseTarOptions {
   extractTo?: string;
   /** Owner of what is unpacked (the account the sandbox server runs as). */
   owner?: { uid: number; gid: number };
-}
-
-/** A pass-through stage (a store's observer) that checks the tar flowing through it. */
-export class BaseTarCheck extends Transform {
-  private readonly reader: BaseTarReader;
-
-  constructor(options: BaseTarOptions = {}) {
-    super();
-    this.reader = new BaseTarReader(options);
-  }
-
-  get summary(): BaseTarSummary | undefined {
-    return this.reader.summary;
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    this.reader.write(chunk).then(() => done(null, chunk), done);
-  }
-
-  override _flush(done: TransformCallback): void {
-    this.reader.end().then(() => done(), done);
-  }
 }
 
 /** A sink that unpacks and checks (a restore's target). */
