@@ -11,7 +11,7 @@ import { pickConnection } from '../pickers';
 import { recordRestoredFrom } from '../restoredFrom';
 import type { Services } from '../services';
 import { expandHome } from '../settings';
-import type { ConnectionItem } from '../tree/items';
+import { formatTimestamp, type ConnectionItem } from '../tree/items';
 
 /**
  * "Restore to a Point in Time…" on a PostgreSQL connection: the recoverable window (pitr
@@ -62,8 +62,8 @@ async function askTarget(connection: ServerConnection, report: WindowReport): Pr
   if (!choice) return undefined;
   if (choice.pick === 'end') return { kind: 'end' };
   const last = new Date(latest!.to.time);
+  const local = formatTimestamp(last);
   const pad = (n: number) => String(n).padStart(2, '0');
-  const local = `${last.getFullYear()}-${pad(last.getMonth() + 1)}-${pad(last.getDate())} ${pad(last.getHours())}:${pad(last.getMinutes())}:${pad(last.getSeconds())}`;
   const offset = -last.getTimezoneOffset();
   const text = await vscode.window.showInputBox({
     title: `Restore ${connection.name} to a Point in Time (2/2)`, ignoreFocusOut: true, value: local,

@@ -13,6 +13,7 @@ import { PhasedProgress } from '../../../core/progress';
 import { freeBytes } from '../../../core/scratch';
 import { readStoredFile } from '../../../core/storePipeline';
 import { keptLogFile } from '../../../core/toolLog';
+import { processGone } from '../../../core/orphans';
 import { basePayload, readBackupManifest } from './baseVerify';
 import { baseTarSink } from './baseTar';
 import { chooseStretch } from './baseChoice';
@@ -318,7 +319,7 @@ export async function sweepAbandonedSandboxes(root: string, ctx: JobContext): Pr
     } catch {
       continue;
     }
-    if (state.state !== 'recovering' || typeof state.pid !== 'number' || processAlive(state.pid)) continue;
+    if (state.state !== 'recovering' || typeof state.pid !== 'number' || !processGone(state.pid)) continue;
     const layout = sandboxLayout(dir);
     const pid = serverPid(layout);
     if (pid !== undefined) {
@@ -332,14 +333,5 @@ export async function sweepAbandonedSandboxes(root: string, ctx: JobContext): Pr
     }
     await fs.promises.rm(dir, { recursive: true, force: true });
     ctx.logger.info(`Removed ${dir}: a recovery sandbox whose recovery was interrupted.`);
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -3,6 +3,7 @@ import type { Client } from 'pg';
 import type { ServerConnection } from '../../../core/connection';
 import { CancelledError, LifeboatError } from '../../../core/errors';
 import type { LocalAccount } from '../../../core/localAccount';
+import { processGone } from '../../../core/orphans';
 import { runTool } from '../../../core/processes';
 import { connectPostgres } from '../connect';
 import type { SandboxLayout } from './sandboxConfig';
@@ -52,12 +53,7 @@ export function serverPid(layout: SandboxLayout): number | undefined {
   }
   const pid = Number(text.split('\n')[0]);
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM' ? pid : undefined;
-  }
+  return processGone(pid) ? undefined : pid;
 }
 
 /**
