@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareTime, describeTime, parseTarget, parseTime, postgresTime, targetSettings } from '../../src/engines/postgres/pitr/recoveryTarget';
+import { compareTime, describeTime, parseTime } from '../../src/core/timePoint';
+import { parseTarget, postgresTime, targetSettings } from '../../src/engines/postgres/pitr/recoveryTarget';
 import { formatLsn, isWalFileName, parseLsn, parseSegment, segmentName } from '../../src/engines/postgres/pitr/walNames';
 import { parseWaldumpLine } from '../../src/engines/postgres/pitr/walScan';
 

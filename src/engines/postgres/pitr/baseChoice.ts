@@ -1,5 +1,6 @@
 import { LifeboatError } from '../../../core/errors';
-import { compareTime, describeTarget, describeTime, timePointOf, type RecoveryTarget } from './recoveryTarget';
+import { compareTime, describeTime, timePointOf } from '../../../core/timePoint';
+import { describeTarget, type RecoveryTarget } from './recoveryTarget';
 import { describeStretch, lastCommitAfterEnd, type RecoveryWindow, type Stretch } from './recoveryWindow';
 import { formatLsn } from './walNames';
 

@@ -1,10 +1,9 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { listBackups } from '../../../core/catalog';
 import type { ServerConnection } from '../../../core/connection';
 import type { Destination } from '../../../core/destination';
-import { CancelledError, LifeboatError, errorMessage, isCancelled } from '../../../core/errors';
+import { CancelledError, LifeboatError, isCancelled } from '../../../core/errors';
 import { formatBytes, formatDuration } from '../../../core/format';
 import { freePort } from '../../../core/freePort';
 import { elapsedMs, linkedController, type JobContext } from '../../../core/job';
@@ -13,14 +12,14 @@ import { PhasedProgress } from '../../../core/progress';
 import { freeBytes } from '../../../core/scratch';
 import { readStoredFile } from '../../../core/storePipeline';
 import { keptLogFile } from '../../../core/toolLog';
-import { processGone } from '../../../core/orphans';
+import { makeSandboxFolder, own, sweepAbandonedSandboxes, writeSandboxState } from '../../../core/sandboxFolder';
 import { basePayload, readBackupManifest } from './baseVerify';
 import { baseTarSink } from './baseTar';
 import { chooseStretch } from './baseChoice';
 import { describeTarget, targetSettings, type RecoveryTarget } from './recoveryTarget';
 import { describeStretch, planWindow, type DescribedStretch, type RecoveryWindow, type Stretch } from './recoveryWindow';
 import { configureSandbox, sandboxLayout, sandboxSettings, type SandboxLayout } from './sandboxConfig';
-import { serverPid, startSandbox, stopSandbox, waitForPromotion } from './sandboxServer';
+import { startSandbox, stopSandbox, waitForPromotion } from './sandboxServer';
 import { findServerTools, type ServerTools } from './serverTools';
 import { listWal } from './walArchive';
 import { parseLsn } from './walNames';
@@ -74,17 +73,6 @@ export interface Sandbox {
   stopCommand: string[];
 }
 
-export const SANDBOX_FILE = 'sandbox.json';
-
-/** Where sandboxes go unless set: beside the user's data (a short path: the server's socket lives
- *  in the sandbox's folder, and socket paths are limited to about 100 bytes), or, for root, whose
- *  home the sandbox's own account cannot reach, under /var/lib. */
-export function defaultSandboxFolder(): string {
-  if (typeof process.getuid === 'function' && process.getuid() === 0) return '/var/lib/lifeboat/sandboxes';
-  const dataHome = process.env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share');
-  return path.join(dataHome, 'lifeboat', 'sandboxes');
-}
-
 export async function recoverToSandbox(request: SandboxRequest, ctx: JobContext): Promise<Sandbox> {
   const started = performance.now();
   const progress = new PhasedProgress({ plan: 1, unpack: 6, replay: 6, finish: 0.5 }, ctx.onProgress);
@@ -97,19 +85,13 @@ export async function recoverToSandbox(request: SandboxRequest, ctx: JobContext)
   const major = Number(window.stretches[0].base.entry.manifest.server.version.split('.')[0]);
   const tools = await findServerTools(major, request.serverBinDir);
 
-  await fs.promises.mkdir(request.sandboxRoot, { recursive: true, mode: 0o755 });
-  if (account) refuseUnreachable(path.resolve(request.sandboxRoot), account);
-  // Short, for the socket path: "crm-20261203-101502-123".
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').replace('.', '-').slice(0, 19);
-  const layout = sandboxLayout(path.join(path.resolve(request.sandboxRoot), `${connection.id.slice(0, 24)}-${stamp}`));
-  await fs.promises.mkdir(layout.dir, { mode: 0o700 });
+  const layout = sandboxLayout(await makeSandboxFolder(request.sandboxRoot, connection.id, account, 'lifeboat.postgres.sandboxFolder', sandboxLayout));
   let serverStarted = false;
   try {
-    await own(layout.dir, account);
     await fs.promises.mkdir(layout.walDir, { mode: 0o700 });
     await fs.promises.mkdir(layout.dataDir, { mode: 0o700 });
     await own(layout.dataDir, account);
-    await writeState(layout, { state: 'recovering', pid: process.pid, connection: connection.id });
+    await writeSandboxState(layout.dir, { state: 'recovering', pid: process.pid, connection: connection.id, serverPidFile: 'data/postmaster.pid', stopSignal: 'SIGQUIT' });
 
     progress.report('plan', 0.3, 'Reading the end of the archived WAL');
     await scanStretchEnds(window, destination, layout.walDir, tools.pgWaldump, ctx.signal);
@@ -210,7 +192,7 @@ export async function recoverToSandbox(request: SandboxRequest, ctx: JobContext)
       },
       stopCommand: [tools.pgCtl, '-D', layout.dataDir, 'stop'],
     };
-    await writeState(layout, { state: 'ready', connection: connection.id, sandbox });
+    await writeSandboxState(layout.dir, { state: 'ready', connection: connection.id, sandbox });
     return sandbox;
   } catch (error) {
     const kept = serverStarted ? await keepLog(layout, ctx) : undefined;
@@ -219,19 +201,6 @@ export async function recoverToSandbox(request: SandboxRequest, ctx: JobContext)
     if (ctx.signal?.aborted || isCancelled(error)) throw new CancelledError('The recovery');
     if (kept && error instanceof LifeboatError) throw new LifeboatError(error.code, error.message, `${(error.hint ?? '').split(layout.logFile).join(kept)}${error.hint?.includes(layout.logFile) ? '' : ` The server's log is kept in ${kept}.`}`.trim(), { cause: error.cause });
     throw error;
-  }
-}
-
-/** The sandbox's account must pass through every folder above its own (it runs the server there). */
-function refuseUnreachable(root: string, account: LocalAccount): void {
-  for (let folder = root; ; folder = path.dirname(folder)) {
-    const stat = fs.statSync(folder);
-    const passes = (stat.mode & 0o001) !== 0 || (stat.uid === account.uid && (stat.mode & 0o100) !== 0) || (stat.gid === account.gid && (stat.mode & 0o010) !== 0);
-    if (!passes) {
-      throw new LifeboatError('usage', `The sandbox server runs as "${account.user}", which cannot enter ${folder} (on the way to ${root}).`,
-        'Choose a sandbox folder that account can reach (--sandbox-dir, lifeboat.postgres.sandboxFolder), such as /var/lib/lifeboat/sandboxes.');
-    }
-    if (path.dirname(folder) === folder) return;
   }
 }
 
@@ -282,14 +251,6 @@ async function ensureRoom(layout: SandboxLayout, stretch: Stretch, segments: num
   }
 }
 
-async function own(file: string, account?: LocalAccount): Promise<void> {
-  if (account) await fs.promises.chown(file, account.uid, account.gid);
-}
-
-async function writeState(layout: SandboxLayout, state: Record<string, unknown>): Promise<void> {
-  await fs.promises.writeFile(path.join(layout.dir, SANDBOX_FILE), JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
-}
-
 async function keepLog(layout: SandboxLayout, ctx: JobContext): Promise<string | undefined> {
   try {
     const kept = await keptLogFile(ctx, 'pitr-sandbox');
@@ -297,41 +258,5 @@ async function keepLog(layout: SandboxLayout, ctx: JobContext): Promise<string |
     return kept;
   } catch {
     return undefined;
-  }
-}
-
-/**
- * Sandboxes whose recovery was killed (the Lifeboat that made them is gone before they were
- * ready): their server stopped, their folder removed, before a new one is made beside them.
- */
-export async function sweepAbandonedSandboxes(root: string, ctx: JobContext): Promise<void> {
-  let names: string[];
-  try {
-    names = await fs.promises.readdir(root);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const dir = path.join(root, name);
-    let state: { state?: string; pid?: number };
-    try {
-      state = JSON.parse(await fs.promises.readFile(path.join(dir, SANDBOX_FILE), 'utf8')) as typeof state;
-    } catch {
-      continue;
-    }
-    if (state.state !== 'recovering' || typeof state.pid !== 'number' || !processGone(state.pid)) continue;
-    const layout = sandboxLayout(dir);
-    const pid = serverPid(layout);
-    if (pid !== undefined) {
-      try {
-        process.kill(pid, 'SIGQUIT');
-      } catch (error) {
-        ctx.logger.warn(`Could not stop the abandoned sandbox server ${pid} in ${dir}: ${errorMessage(error)}`);
-        continue;
-      }
-      for (let i = 0; i < 100 && serverPid(layout) !== undefined; i++) await new Promise(resolve => setTimeout(resolve, 100));
-    }
-    await fs.promises.rm(dir, { recursive: true, force: true });
-    ctx.logger.info(`Removed ${dir}: a recovery sandbox whose recovery was interrupted.`);
   }
 }

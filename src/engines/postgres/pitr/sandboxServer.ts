@@ -3,7 +3,7 @@ import type { Client } from 'pg';
 import type { ServerConnection } from '../../../core/connection';
 import { CancelledError, LifeboatError } from '../../../core/errors';
 import type { LocalAccount } from '../../../core/localAccount';
-import { processGone } from '../../../core/orphans';
+import { pidFromFile } from '../../../core/sandboxFolder';
 import { runTool } from '../../../core/processes';
 import { connectPostgres } from '../connect';
 import type { SandboxLayout } from './sandboxConfig';
@@ -45,15 +45,7 @@ export async function stopSandbox(tools: ServerTools, layout: SandboxLayout, own
 
 /** The postmaster's pid while it runs (postmaster.pid's first line, and the process is there). */
 export function serverPid(layout: SandboxLayout): number | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(`${layout.dataDir}/postmaster.pid`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const pid = Number(text.split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  return processGone(pid) ? undefined : pid;
+  return pidFromFile(`${layout.dataDir}/postmaster.pid`);
 }
 
 /**
