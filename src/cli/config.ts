@@ -62,9 +62,11 @@ export interface CliConfig extends BackupSettings {
   mysqlBinDir?: string;
   /** Where the PostgreSQL server binaries (postgres, pg_ctl, pg_waldump) for recovery sandboxes are. */
   postgresServerBinDir?: string;
+  /** Where the MariaDB server binaries (mariadbd, mariadb-install-db) for recovery sandboxes are. */
+  mysqlServerBinDir?: string;
   /** Where recovery sandboxes are made (default: defaultSandboxFolder()). */
   sandboxFolder?: string;
-  /** The account a sandbox server runs as when Lifeboat runs as root (default: postgres). */
+  /** The account a sandbox server runs as when Lifeboat runs as root (default: postgres; mysql for MariaDB). */
   sandboxUser?: string;
   /** An age identity file (0600) that encrypted backups are decrypted with. */
   identityFile?: string;
@@ -122,6 +124,7 @@ export function loadConfig(options: { config?: string; backupDir?: string; pgBin
       : typeof raw.mysqlBinDir === 'string' ? { mysqlBinDir: path.resolve(base, raw.mysqlBinDir) } : {}),
     ...(typeof raw.alertsFile === 'string' ? { alertsFile: path.resolve(base, raw.alertsFile) } : {}),
     ...(typeof raw.postgresServerBinDir === 'string' ? { postgresServerBinDir: path.resolve(base, raw.postgresServerBinDir) } : {}),
+    ...(typeof raw.mysqlServerBinDir === 'string' ? { mysqlServerBinDir: path.resolve(base, raw.mysqlServerBinDir) } : {}),
     ...(typeof raw.sandboxFolder === 'string' ? { sandboxFolder: path.resolve(base, raw.sandboxFolder) } : {}),
     ...(typeof raw.sandboxUser === 'string' ? { sandboxUser: raw.sandboxUser } : {}),
     ...(options.identity ?? process.env.LIFEBOAT_AGE_IDENTITY_FILE ? { identityFile: path.resolve(options.identity ?? process.env.LIFEBOAT_AGE_IDENTITY_FILE!) }

@@ -6,7 +6,9 @@ import { parseTarget } from '../../engines/postgres/pitr/recoveryTarget';
 import { defaultSandboxFolder } from '../../core/sandboxFolder';
 import { recoverToSandbox } from '../../engines/postgres/pitr/recoverToSandbox';
 import { windowReport } from '../../engines/postgres/pitr/windowReport';
-import { readPassword, type CliConfig } from '../config';
+import { readPassword, resolveConnection, type CliConfig } from '../config';
+import { LifeboatError } from '../../core/errors';
+import { asMysql, mariadbRestoreCommand, mariadbWindowCommand, registerPitrCapture } from './pitrMariadb';
 import { EXIT } from '../exitCodes';
 import { applyArchiving, archiveCommandFor, archivingProblems, archivingState, planArchiving, proveArchiving } from '../../engines/postgres/pitr/archivingSetup';
 import { refuseEncryptedArchive } from '../../engines/postgres/pitr/walArchive';
@@ -14,20 +16,24 @@ import { action } from '../context';
 import { postgresConnection } from './wal';
 import { collect, parsePositive } from './options';
 
-interface RestoreFlags { time?: string; lsn?: string; name?: string; xid?: string; end?: boolean; sandboxDir?: string; pgServerBinDir?: string; sandboxUser?: string; port?: number }
+interface RestoreFlags { time?: string; lsn?: string; name?: string; xid?: string; position?: string; end?: boolean; sandboxDir?: string; pgServerBinDir?: string; sandboxUser?: string; port?: number }
 
 /**
- * Point-in-time recovery of PostgreSQL: the recoverable window, and recovery into a sandbox
- * server (never over production). `lifeboat pitr setup` (archiving) is in pitrSetup.ts.
+ * Point-in-time recovery: the recoverable window, and recovery into a sandbox server (never over
+ * production), for PostgreSQL (base backups and archived WAL) and MariaDB (full dumps and
+ * captured binary logs, pitrMariadb.ts). `pitr setup` and `pitr status` are PostgreSQL's
+ * archiving; `pitr capture` is MariaDB's.
  */
 export function registerPitr(program: Command): Command {
-  const pitr = program.command('pitr').description('PostgreSQL point-in-time recovery: set up WAL archiving, show the recoverable window, recover into a sandbox server.');
+  const pitr = program.command('pitr').description('Point-in-time recovery: set up WAL archiving (PostgreSQL) or capture binary logs (MariaDB), show the recoverable window, recover into a sandbox server.');
 
   pitr.command('window')
-    .description('The recoverable window of a connection: from each base backup\'s end to its last archived commit (read from the WAL with pg_waldump), with gaps in the archived WAL called out.')
-    .argument('<connection>', 'PostgreSQL connection id or name')
+    .description('The recoverable window of a connection: from each base backup\'s (MariaDB: full dump\'s) end to its last archived commit (read from the WAL with pg_waldump, from binary logs with mariadb-binlog), with gaps in the archive called out.')
+    .argument('<connection>', 'PostgreSQL or MariaDB connection id or name')
     .option('--pg-server-bin-dir <folder>', 'folder of pg_waldump (and the server) of the backups\' major version')
     .action(action(async (ctx, reference: string, flags: { pgServerBinDir?: string }) => {
+      const any = resolveConnection(ctx.config, reference);
+      if (any.connection.engine === 'mysql') return mariadbWindowCommand(ctx, asMysql(any));
       const cli = postgresConnection(ctx.config, reference);
       const report = await windowReport(cli.connection.id, ctx.job, flags.pgServerBinDir ?? ctx.config.postgresServerBinDir);
       const lines = [`Recoverable window of ${cli.connection.name}: ${report.text}`];
@@ -38,12 +44,13 @@ export function registerPitr(program: Command): Command {
     }));
 
   pitr.command('restore')
-    .description('Recover the connection as it was at a point in time into a new sandbox server (a new data folder on a free port, the backup\'s PostgreSQL version), promoted and left running for you to inspect and compare with production. Production is never touched.')
-    .argument('<connection>', 'PostgreSQL connection id or name')
-    .option('--time <time>', 'recover up to this time: 2026-12-03 10:29:00 (your time zone), or with an offset (…-05:00, …Z)')
+    .description('Recover the connection as it was at a point in time into a new sandbox server (a new data folder on a free port, the backup\'s PostgreSQL version; for MariaDB a new mariadbd on its own socket), promoted and left running for you to inspect and compare with production. Production is never touched.')
+    .argument('<connection>', 'PostgreSQL or MariaDB connection id or name')
+    .option('--time <time>', 'recover up to this time: 2026-12-03 10:29:00 (your time zone), or with an offset (…-05:00, …Z); MariaDB\'s binary logs keep whole seconds')
     .option('--lsn <lsn>', 'recover up to this WAL position (0/3000148)')
     .option('--name <restore point>', 'recover up to this restore point (pg_create_restore_point)')
     .option('--xid <transaction>', 'recover up to this transaction\'s commit')
+    .option('--position <file:position>', 'MariaDB: recover up to, not including, the event at this binary-log position (binlog.000042:1234, as SHOW BINLOG EVENTS gives it)')
     .option('--end', 'recover everything archived')
     .option('--sandbox-dir <folder>', 'where to make the sandbox (default: the config file\'s sandboxFolder, else ~/.local/share/lifeboat/sandboxes; /var/lib/lifeboat/sandboxes for root)')
     .option('--pg-server-bin-dir <folder>', 'folder of postgres, pg_ctl and pg_waldump of the backup\'s major version (default: the config file\'s postgresServerBinDir, PATH, the usual install folders)')
@@ -51,6 +58,13 @@ export function registerPitr(program: Command): Command {
     .option('--port <port>', 'the sandbox\'s port (default: a free one)', parsePositive)
     .addHelpText('after', '\nExamples:\n  lifeboat pitr restore crm --time "2026-12-03 10:29"\n  lifeboat pitr restore crm --name before-migration --json\n  lifeboat pitr restore crm --end')
     .action(action(async (ctx, reference: string, flags: RestoreFlags) => {
+      const any = resolveConnection(ctx.config, reference);
+      if (any.connection.engine === 'mysql') {
+        const postgresOnly = (['lsn', 'name', 'xid', 'pgServerBinDir', 'port'] as const).filter(k => flags[k] !== undefined);
+        if (postgresOnly.length) throw new LifeboatError('usage', `${postgresOnly.map(k => `--${k}`).join(', ')} ${postgresOnly.length === 1 ? 'is' : 'are'} for PostgreSQL; ${any.connection.name} is MariaDB.`, 'Use --time, --position or --end.');
+        return mariadbRestoreCommand(ctx, asMysql(any), flags);
+      }
+      if (flags.position !== undefined) throw new LifeboatError('usage', '--position is for MariaDB; a PostgreSQL recovery stops at an --lsn.');
       const cli = postgresConnection(ctx.config, reference);
       const target = parseTarget({ time: flags.time, lsn: flags.lsn, name: flags.name, xid: flags.xid, end: flags.end });
       const account = serverAccount(flags.sandboxUser ?? ctx.config.sandboxUser);
@@ -68,6 +82,7 @@ export function registerPitr(program: Command): Command {
       ]);
     }));
   registerPitrSetup(pitr);
+  registerPitrCapture(pitr);
   return pitr;
 }
 
