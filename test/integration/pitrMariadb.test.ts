@@ -4,7 +4,7 @@ import { spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createConnection } from 'mysql2/promise';
-import { configuredCli, json, startCli } from '../support/cli';
+import { configuredCli, json, startCli, waitForProgress } from '../support/cli';
 import { startMariadb, type MariadbServer } from '../support/mariadbServer';
 import { makeServerFolder, sleep } from '../support/serverHarness';
 
@@ -167,6 +167,34 @@ describe('MariaDB point-in-time recovery (CLI, binary-log capture)', () => {
     const result = await cli.run('pitr', 'restore', 'shop', '--time', '2001-01-01T00:00:00Z');
     assert.notEqual(result.code, 0);
     assert.match(result.stdout + result.stderr, /outside the recoverable window: from .* to /);
+  });
+
+  it('Cancel during the replay leaves no sandbox and no server', async () => {
+    // Enough binary log (about 60 MB of row events) that the replay is still running when the test stops it.
+    await server.query('CREATE TABLE bulk (id int PRIMARY KEY, filler varchar(400))', 'shop');
+    await server.query("INSERT INTO bulk SELECT seq, REPEAT('x', 400) FROM seq_1_to_150000", 'shop');
+    await flush();
+    const child = startCli(['--config', cli.file, 'pitr', 'restore', 'shop', '--end', '--json'], { env: { SHOP_PASSWORD: server.password } });
+    await waitForProgress(child, /Replaying/, 0);
+    child.kill('SIGINT');
+    const code = await new Promise(resolve => child.once('exit', resolve));
+    assert.notEqual(code, 0);
+    const left = fs.readdirSync(path.join(dir, 'sandboxes')).filter(name => !sandboxes.some(s => path.basename(s.dir) === name));
+    assert.deepEqual(left, [], 'no sandbox folder left');
+    const running = spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout.split('\n').filter(line => line.includes(path.join(dir, 'sandboxes')) && !sandboxes.some(s => line.includes(s.dir)));
+    assert.deepEqual(running, [], 'no sandbox server left running');
+  });
+
+  it('the capture refuses a user without the replication privilege, naming it', async () => {
+    await server.queryAsRoot("CREATE USER 'reader'@'%' IDENTIFIED BY 'reader-pw'");
+    await server.queryAsRoot("GRANT SELECT, BINLOG MONITOR ON *.* TO 'reader'@'%'");
+    const limited = configuredCli(path.join(dir, 'limited.json'), {
+      backupFolder: path.join(dir, 'backups'),
+      connections: [{ id: 'shop', name: 'Shop', engine: 'mysql', host: server.host, port: server.port, user: 'reader', database: 'shop', passwordEnv: 'READER_PASSWORD' }],
+    }, { READER_PASSWORD: 'reader-pw' });
+    const result = await limited.run('pitr', 'capture', 'shop');
+    assert.notEqual(result.code, 0);
+    assert.match(result.stdout + result.stderr, /lacks the REPLICATION SLAVE privilege/);
   });
 
   it('reconnects when its dump thread is killed, and goes on archiving', async () => {
