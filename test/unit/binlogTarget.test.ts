@@ -59,12 +59,14 @@ describe('MariaDB recovery targets and windows', () => {
       dump('b1', '2026-12-04T10:00:00Z', { binlogFile: 'binlog.000001', binlogPosition: 300, gtid: '0-1-5' }),
       dump('b0', '2026-12-04T09:00:00Z', { binlogFile: null, binlogPosition: null, gtid: null }),
       dump('part', '2026-12-04T11:00:00Z', { binlogFile: 'binlog.000002', binlogPosition: 4, gtid: null }, { tables: ['orders'] }),
+      dump('edited', '2026-12-04T11:30:00Z', { binlogFile: '--result-file=/etc/passwd', binlogPosition: 4, gtid: null }),
+      dump('edited2', '2026-12-04T11:40:00Z', { binlogFile: 'binlog.000002', binlogPosition: -1, gtid: null }),
     ], archive('binlog.000001', 'binlog.000002', 'binlog.000003', 'binlog.000005'));
     assert.deepEqual(window.stretches.map(s => [s.base.id, s.files.map(f => f.name), s.gapAt]), [
       ['b1', ['binlog.000001', 'binlog.000002', 'binlog.000003'], 'binlog.000004'],
       ['b2', ['binlog.000003'], 'binlog.000004'],
     ]);
-    assert.deepEqual(window.unusable.map(u => u.id).sort(), ['b0', 'part']);
+    assert.deepEqual(window.unusable.map(u => u.id).sort(), ['b0', 'edited', 'edited2', 'part']);
     window.stretches[0].last = transaction('binlog.000003', '2026-12-04T13:00:00Z');
     window.stretches[1].last = transaction('binlog.000003', '2026-12-04T13:00:00Z');
 

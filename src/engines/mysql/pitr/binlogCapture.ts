@@ -164,7 +164,10 @@ async function startFile(connection: ServerConnection, destination: Destination,
   if (newest) return newest;
   const dump = (await listBackups(destination, { connectionId: connection.id, logger: ctx.logger })).entries.find(isDumpBase);
   if (!dump) throw new LifeboatError('not-found', `There is no full backup of ${connection.name} with a binary-log position, and nothing archived yet: the capture would not know where to start.`, 'Make a full backup first (with the binary log on), then start the capture.');
-  return String(dump.manifest.consistency.binlogFile);
+  // From a manifest, which anyone with the folder can edit: a binary log's name, never an option.
+  const file = String(dump.manifest.consistency.binlogFile);
+  if (!parseBinlogName(file)) throw new LifeboatError('verification', `Backup ${dump.manifest.id} names ${JSON.stringify(file.slice(0, 80))} as its binary log, which is not a binary log's name.`, 'Its manifest may have been edited; make a new full backup, then start the capture.');
+  return file;
 }
 
 function fileSize(file: string): number {

@@ -58,9 +58,9 @@ export function planBinlogWindow(entries: CatalogEntry[], archived: Map<string, 
       unusable.push({ id: manifest.id, why: 'it holds only part of the database' });
       continue;
     }
-    const parsed = parseBinlogName(binlogFile);
-    if (!parsed) {
-      unusable.push({ id: manifest.id, why: `its binary-log file ${JSON.stringify(binlogFile)} is not a binary log name` });
+    // The manifest is input from outside: a name that can only be a binary log, a position that is one.
+    if (!parseBinlogName(binlogFile) || !Number.isSafeInteger(binlogPosition) || binlogPosition < 4 || Number.isNaN(Date.parse(manifest.completedAt))) {
+      unusable.push({ id: manifest.id, why: `its binary-log position ${JSON.stringify(`${binlogFile.slice(0, 80)}:${binlogPosition}`)} or its completion time is not one` });
       continue;
     }
     const files: ArchivedLog[] = [];
