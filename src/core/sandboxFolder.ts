@@ -5,6 +5,7 @@ import { LifeboatError, errorMessage } from './errors';
 import type { JobContext } from './job';
 import type { LocalAccount } from './localAccount';
 import { processGone } from './orphans';
+import { keptLogFile } from './toolLog';
 
 /**
  * Where point-in-time recoveries make their sandbox servers, whatever the engine: one folder per
@@ -66,6 +67,18 @@ export async function own(file: string, account?: LocalAccount): Promise<void> {
 
 export async function writeSandboxState(dir: string, state: SandboxState): Promise<void> {
   await fs.promises.writeFile(path.join(dir, SANDBOX_FILE), JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
+}
+
+/** A copy of a failed sandbox's server log among the job's kept logs (the sandbox itself is removed), or undefined when there is none. */
+export async function keepSandboxLog(logFile: string, ctx: JobContext): Promise<string | undefined> {
+  if (!fs.existsSync(logFile)) return undefined;
+  try {
+    const kept = await keptLogFile(ctx, 'pitr-sandbox');
+    await fs.promises.copyFile(logFile, kept);
+    return kept;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The live pid named by the first line of a server's pid file, or undefined. */

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import { configuredCli, json, startCli, waitForProgress } from '../support/cli';
 import { startMariadb, type MariadbServer } from '../support/mariadbServer';
+import { restoreIntoSandbox } from '../support/pitr';
 import { makeServerFolder, sleep } from '../support/serverHarness';
 
 // Point-in-time recovery of MariaDB end to end, through the CLI, against a real server logging
@@ -65,13 +66,7 @@ describe('MariaDB point-in-time recovery (CLI, binary-log capture)', () => {
     await server.queryAsRoot('FLUSH BINARY LOGS');
     await waitArchived(file);
   };
-  const restore = async (...args: string[]) => {
-    const result = await cli.run('pitr', 'restore', 'shop', ...args);
-    assert.equal(result.code, 0, result.stdout + result.stderr);
-    const sandbox = json<{ sandbox: Sandbox }>(result).sandbox;
-    sandboxes.push(sandbox);
-    return sandbox;
-  };
+  const restore = (...args: string[]) => restoreIntoSandbox(cli, 'shop', sandboxes, args);
   /** Its own stop command (mariadb-admin shutdown waits until the server is gone). */
   const stopSandbox = (sandbox: Sandbox) => {
     const [command, ...args] = sandbox.stopCommand;

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { configuredCli, json, startCli, waitForProgress } from '../support/cli';
 import { startPostgres, type PostgresServer } from '../support/postgresServer';
-import { pitrFolder, reachableLifeboat, sandboxQuery, serverRunAs, switchAndWaitArchived } from '../support/pitr';
+import { pitrFolder, reachableLifeboat, restoreIntoSandbox, sandboxQuery, serverRunAs, switchAndWaitArchived } from '../support/pitr';
 import { commandFor } from '../support/serverHarness';
 import { spawnSync } from 'node:child_process';
 import { postgresTime } from '../../src/engines/postgres/pitr/recoveryTarget';
@@ -35,13 +35,7 @@ describe('PostgreSQL point-in-time recovery (CLI, PostgreSQL 15)', () => {
   const sandboxes: Sandbox[] = [];
   const marks: { baseEnd?: string; afterB?: string; lsnAfterB?: string; target?: string; deletedAt?: string } = {};
 
-  const restore = async (...args: string[]) => {
-    const result = await cli.run('pitr', 'restore', 'shop', ...args);
-    assert.equal(result.code, 0, result.stdout + result.stderr);
-    const sandbox = json<{ sandbox: Sandbox }>(result).sandbox;
-    sandboxes.push(sandbox);
-    return sandbox;
-  };
+  const restore = (...args: string[]) => restoreIntoSandbox(cli, 'shop', sandboxes, args);
   const ids = async (sandbox: Sandbox) => (await sandboxQuery<{ id: number }>(sandbox, 'SELECT id FROM orders ORDER BY id')).map(r => r.id);
   const stop = (sandbox: Sandbox) => {
     const spec = commandFor(sandbox.stopCommand[0], [...sandbox.stopCommand.slice(1), '-m', 'immediate'], account);

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Client } from 'pg';
-import { CLI, ROOT } from './cli';
+import assert from 'node:assert/strict';
+import { CLI, ROOT, json, type CliResult } from './cli';
 import type { PostgresServer } from './postgresServer';
 import { findAccount, isRoot, makeServerFolder, reachableByOthers, type RunAs } from './serverHarness';
 
@@ -73,6 +74,15 @@ export async function sandboxQuery<Row>(sandbox: { dir: string; port: number; co
   } finally {
     await client.end();
   }
+}
+
+/** `lifeboat pitr restore <connection> …args --json`, asserted to succeed; the sandbox it made is added to `made` (for the tests' clean-up). */
+export async function restoreIntoSandbox<Sandbox>(cli: { run(...args: string[]): Promise<CliResult> }, connection: string, made: Sandbox[], args: string[]): Promise<Sandbox> {
+  const result = await cli.run('pitr', 'restore', connection, ...args);
+  assert.equal(result.code, 0, result.stdout + result.stderr);
+  const sandbox = json<{ sandbox: Sandbox }>(result).sandbox;
+  made.push(sandbox);
+  return sandbox;
 }
 
 export { ROOT };

@@ -78,6 +78,13 @@ export async function findMysqlTools(product: MysqlProduct, serverVersion: strin
     `${install}, or set lifeboat.mysql.binDir (CLI: --mysql-bin-dir) to the folder that holds them.`);
 }
 
+/** mariadb-binlog, which comes with the client (point-in-time recovery reads and replays binary logs with it). */
+export function binlogToolOf(tools: MysqlTools): string {
+  const tool = path.join(tools.dir, 'mariadb-binlog' + EXE);
+  if (!fs.existsSync(tool)) throw new LifeboatError('not-found', `mariadb-binlog is not beside ${tools.client}.`, 'Install the whole MariaDB client (Debian/Ubuntu: mariadb-client).');
+  return tool;
+}
+
 function minorOf(version: string): string {
   return version.split('.').slice(0, 2).join('.');
 }

@@ -22,6 +22,11 @@ export function parseBinlogName(name: string): BinlogName | undefined {
   return match ? { base: match[1], sequence: Number(match[2]) } : undefined;
 }
 
+/** The binary-log names among `names`, in the server's order (by sequence number, not by text). */
+export function inSequence(names: Iterable<string>): string[] {
+  return [...names].filter(n => parseBinlogName(n)).sort((a, b) => parseBinlogName(a)!.sequence - parseBinlogName(b)!.sequence);
+}
+
 /** The file after `name` ("binlog.000009" → "binlog.000010"), its number as wide as the server writes it. */
 export function nextBinlogName(name: string): string {
   const parsed = parseBinlogName(name);

@@ -13,8 +13,8 @@ import { connectMysql } from '../connect';
 import { serverFlavour } from '../source';
 import { explainMysqlTool } from '../toolErrors';
 import { clientOptionFile, defaultsArg, mysqlToolEnv } from '../toolEnv';
-import { findMysqlTools } from '../tools';
-import { listBinlogs, parseBinlogName, pushBinlog } from './binlogArchive';
+import { binlogToolOf, findMysqlTools } from '../tools';
+import { inSequence, listBinlogs, parseBinlogName, pushBinlog } from './binlogArchive';
 import { isDumpBase } from './binlogWindow';
 
 /**
@@ -59,8 +59,7 @@ export async function captureBinlogs(options: CaptureOptions, ctx: JobContext): 
     admin = await connectMysql(connection, access.password);
     const check = await checkServer(admin, connection);
     const tools = await findMysqlTools('MariaDB', check.version, { binDir: access.mysqlBinDir });
-    const binlogTool = path.join(tools.dir, 'mariadb-binlog');
-    if (!fs.existsSync(binlogTool)) throw new LifeboatError('not-found', `mariadb-binlog is not beside ${tools.client}.`, 'Install the whole MariaDB client (Debian/Ubuntu: mariadb-client).');
+    const binlogTool = binlogToolOf(tools);
     const optionFile = await clientOptionFile(connection, access.password, 'MariaDB', scratch);
     let start = await startFile(connection, destinations[0], ctx);
     if (!check.files.includes(start)) {
@@ -125,7 +124,7 @@ export async function captureBinlogs(options: CaptureOptions, ctx: JobContext): 
 
 /** Pushes every file older than the newest, in order, and removes it here; returns the newest (where a restart begins). */
 async function archiveFinished(workDir: string, current: string, options: CaptureOptions, ctx: JobContext): Promise<string | undefined> {
-  const names = (await fs.promises.readdir(workDir)).filter(n => parseBinlogName(n)).sort((a, b) => parseBinlogName(a)!.sequence - parseBinlogName(b)!.sequence);
+  const names = inSequence(await fs.promises.readdir(workDir));
   if (names.length === 0) return current;
   for (const name of names.slice(0, -1)) {
     const result = await pushBinlog(options.connection.id, name, path.join(workDir, name), options.destinations, ctx.signal);
@@ -159,7 +158,7 @@ async function checkServer(admin: Connection, connection: ServerConnection): Pro
 
 /** The newest archived file (it is captured again whole: the same content is a no-op), else the newest dump's. */
 async function startFile(connection: ServerConnection, destination: Destination, ctx: JobContext): Promise<string> {
-  const archived = [...(await listBinlogs(destination, connection.id)).keys()].sort((a, b) => parseBinlogName(a)!.sequence - parseBinlogName(b)!.sequence);
+  const archived = inSequence((await listBinlogs(destination, connection.id)).keys());
   const newest = archived.at(-1);
   if (newest) return newest;
   const dump = (await listBackups(destination, { connectionId: connection.id, logger: ctx.logger })).entries.find(isDumpBase);

@@ -1,6 +1,6 @@
 import type { CatalogEntry } from '../../../core/catalog';
 import type { ArchivedLog } from '../../../core/logArchive';
-import { nextBinlogName, parseBinlogName } from './binlogArchive';
+import { inSequence, nextBinlogName, parseBinlogName } from './binlogArchive';
 import type { BinlogTransaction } from './binlogEvents';
 
 /**
@@ -44,7 +44,7 @@ export function isDumpBase(entry: CatalogEntry): boolean {
 export function planBinlogWindow(entries: CatalogEntry[], archived: Map<string, ArchivedLog[]>): BinlogWindow {
   const unusable: BinlogWindow['unusable'] = [];
   const stretches: BinlogStretch[] = [];
-  const names = [...archived.keys()].filter(n => parseBinlogName(n)).sort((a, b) => parseBinlogName(a)!.sequence - parseBinlogName(b)!.sequence);
+  const names = inSequence(archived.keys());
   const newest = names.at(-1);
   for (const entry of [...entries].reverse()) {
     const { manifest } = entry;

@@ -8,20 +8,19 @@ import { elapsedMs, type JobContext } from '../../../core/job';
 import type { LocalAccount } from '../../../core/localAccount';
 import { runTool } from '../../../core/processes';
 import { PhasedProgress } from '../../../core/progress';
-import { makeSandboxFolder, sweepAbandonedSandboxes, writeSandboxState } from '../../../core/sandboxFolder';
+import { keepSandboxLog, makeSandboxFolder, sweepAbandonedSandboxes, writeSandboxState } from '../../../core/sandboxFolder';
 import { createScratch } from '../../../core/scratch';
-import { keptLogFile } from '../../../core/toolLog';
 import type { ServerAccess } from '../../access';
 import { restoreMysqlBackup } from '../restore';
 import { explainMysqlTool } from '../toolErrors';
 import { clientOptionFile, defaultsArg, mysqlToolEnv } from '../toolEnv';
-import { findMysqlTools, type MysqlTools } from '../tools';
+import { binlogToolOf, findMysqlTools, type MysqlTools } from '../tools';
 import { fetchBinlog, listBinlogs } from './binlogArchive';
 import { chooseBinlogStretch, filesToReplay } from './binlogChoice';
 import { readBinlogTransactions, type BinlogTransaction } from './binlogEvents';
 import { binlogDatetime, describeBinlogTarget, stopSecond, type BinlogTarget } from './binlogTarget';
 import { planBinlogWindow, type BinlogStretch, type BinlogWindow } from './binlogWindow';
-import { findMariadbServer, mariadbSandboxLayout, mariadbStopCommand, sandboxConnection, startMariadbSandbox, stopMariadbSandbox, type MariadbSandboxLayout } from './mariadbSandbox';
+import { findMariadbServer, mariadbSandboxLayout, mariadbStopCommand, sandboxConnection, startMariadbSandbox, stopMariadbSandbox } from './mariadbSandbox';
 
 /**
  * Point-in-time recovery of a MariaDB database into a sandbox server, never into production: the
@@ -65,11 +64,20 @@ export interface MariadbSandbox {
 }
 
 /** The window of a connection, with the last transaction of each stretch read from its last archived file. */
-export async function mariadbWindow(connection: ServerConnection, access: ServerAccess, ctx: JobContext, binlogTool?: string): Promise<BinlogWindow> {
+export async function mariadbWindow(connection: ServerConnection, access: ServerAccess, ctx: JobContext): Promise<BinlogWindow> {
+  const window = await planMariadbWindow(connection, ctx);
+  if (window.stretches.length > 0) await readStretchEnds(window, connection, binlogToolOf(await mysqlToolsFor(window.stretches[0], access)), ctx);
+  return window;
+}
+
+/** The stretches from the catalog and the archive's listing alone (their ends not read yet). */
+async function planMariadbWindow(connection: ServerConnection, ctx: JobContext): Promise<BinlogWindow> {
+  return planBinlogWindow((await listBackups(ctx.destination, { connectionId: connection.id, logger: ctx.logger })).entries, await listBinlogs(ctx.destination, connection.id));
+}
+
+/** Each stretch's last transaction, read from its last archived file that holds one. */
+async function readStretchEnds(window: BinlogWindow, connection: ServerConnection, tool: string, ctx: JobContext): Promise<void> {
   const destination = ctx.destination;
-  const window = planBinlogWindow((await listBackups(destination, { connectionId: connection.id, logger: ctx.logger })).entries, await listBinlogs(destination, connection.id));
-  if (window.stretches.length === 0) return window;
-  const tool = binlogTool ?? binlogToolOf(await mysqlToolsFor(window.stretches[0], access));
   const scratch = await createScratch(ctx.scratchParent);
   try {
     const lastOf = new Map<string, BinlogTransaction | undefined>();
@@ -90,7 +98,6 @@ export async function mariadbWindow(connection: ServerConnection, access: Server
   } finally {
     await scratch.dispose();
   }
-  return window;
 }
 
 export async function recoverMariadbToSandbox(request: MariadbSandboxRequest, ctx: JobContext): Promise<MariadbSandbox> {
@@ -99,11 +106,11 @@ export async function recoverMariadbToSandbox(request: MariadbSandboxRequest, ct
   const { connection, target, account } = request;
   progress.report('plan', 0, `Reading the backups and archived binary logs of ${connection.name}`);
   await sweepAbandonedSandboxes(request.sandboxRoot, ctx);
-  const probe = planBinlogWindow((await listBackups(ctx.destination, { connectionId: connection.id, logger: ctx.logger })).entries, await listBinlogs(ctx.destination, connection.id));
-  if (probe.stretches.length === 0) chooseBinlogStretch(probe, target);
-  const clientTools = await mysqlToolsFor(probe.stretches[0], request.access);
+  const window = await planMariadbWindow(connection, ctx);
+  if (window.stretches.length === 0) chooseBinlogStretch(window, target);
+  const clientTools = await mysqlToolsFor(window.stretches[0], request.access);
   const binlogTool = binlogToolOf(clientTools);
-  const window = await mariadbWindow(connection, request.access, ctx, binlogTool);
+  await readStretchEnds(window, connection, binlogTool, ctx);
   const stretch = chooseBinlogStretch(window, target);
   const serverTools = await findMariadbServer(stretch.base.entry.manifest.server.version, request.serverBinDir);
   const layout = mariadbSandboxLayout(await makeSandboxFolder(request.sandboxRoot, connection.id, account, 'sandboxFolder in the config file', mariadbSandboxLayout));
@@ -150,7 +157,7 @@ export async function recoverMariadbToSandbox(request: MariadbSandboxRequest, ct
     await writeSandboxState(layout.dir, { state: 'ready', connection: connection.id, engine: 'mysql', sandbox: result });
     return result;
   } catch (error) {
-    const kept = await keepLog(layout, ctx);
+    const kept = await keepSandboxLog(layout.logFile, ctx);
     await stopMariadbSandbox(layout, 5_000).catch(() => undefined);
     await fs.promises.rm(layout.dir, { recursive: true, force: true });
     if (ctx.signal?.aborted || isCancelled(error)) throw new CancelledError('The recovery');
@@ -209,20 +216,4 @@ async function mysqlToolsFor(stretch: BinlogStretch, access: ServerAccess): Prom
   return findMysqlTools('MariaDB', server.version, { binDir: access.mysqlBinDir });
 }
 
-function binlogToolOf(tools: MysqlTools): string {
-  const tool = path.join(tools.dir, 'mariadb-binlog');
-  if (!fs.existsSync(tool)) throw new LifeboatError('not-found', `mariadb-binlog is not beside ${tools.client}.`, 'Install the whole MariaDB client (Debian/Ubuntu: mariadb-client).');
-  return tool;
-}
-
-async function keepLog(layout: MariadbSandboxLayout, ctx: JobContext): Promise<string | undefined> {
-  if (!fs.existsSync(layout.logFile)) return undefined;
-  try {
-    const kept = await keptLogFile(ctx, 'pitr-sandbox');
-    await fs.promises.copyFile(layout.logFile, kept);
-    return kept;
-  } catch {
-    return undefined;
-  }
-}
 

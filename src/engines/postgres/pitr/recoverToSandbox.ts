@@ -11,8 +11,7 @@ import type { LocalAccount } from '../../../core/localAccount';
 import { PhasedProgress } from '../../../core/progress';
 import { freeBytes } from '../../../core/scratch';
 import { readStoredFile } from '../../../core/storePipeline';
-import { keptLogFile } from '../../../core/toolLog';
-import { makeSandboxFolder, own, sweepAbandonedSandboxes, writeSandboxState } from '../../../core/sandboxFolder';
+import { keepSandboxLog, makeSandboxFolder, own, sweepAbandonedSandboxes, writeSandboxState } from '../../../core/sandboxFolder';
 import { basePayload, readBackupManifest } from './baseVerify';
 import { baseTarSink } from './baseTar';
 import { chooseStretch } from './baseChoice';
@@ -195,7 +194,7 @@ export async function recoverToSandbox(request: SandboxRequest, ctx: JobContext)
     await writeSandboxState(layout.dir, { state: 'ready', connection: connection.id, sandbox });
     return sandbox;
   } catch (error) {
-    const kept = serverStarted ? await keepLog(layout, ctx) : undefined;
+    const kept = serverStarted ? await keepSandboxLog(layout.logFile, ctx) : undefined;
     await stopSandbox(tools, layout, account).catch(() => undefined);
     await fs.promises.rm(layout.dir, { recursive: true, force: true });
     if (ctx.signal?.aborted || isCancelled(error)) throw new CancelledError('The recovery');
@@ -251,12 +250,3 @@ async function ensureRoom(layout: SandboxLayout, stretch: Stretch, segments: num
   }
 }
 
-async function keepLog(layout: SandboxLayout, ctx: JobContext): Promise<string | undefined> {
-  try {
-    const kept = await keptLogFile(ctx, 'pitr-sandbox');
-    await fs.promises.copyFile(layout.logFile, kept);
-    return kept;
-  } catch {
-    return undefined;
-  }
-}
