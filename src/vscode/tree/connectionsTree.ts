@@ -5,7 +5,7 @@ import { sqliteFolderMembers } from '../../engines/sqlite/folderGroup';
 import type { ConnectionStore } from '../connectionStore';
 import { readSettings } from '../settings';
 import type { ConnectionStatus } from '../../core/protectionStatus';
-import { pitrWindowItems } from './pitrWindowItems';
+import { binlogWindowItems, pitrWindowItems } from './pitrWindowItems';
 import { BackupItem, ConnectionItem, DetachedConnectionItem, MessageItem, UnreadableBackupItem, type TreeNode } from './items';
 
 /**
@@ -106,6 +106,9 @@ export class ConnectionsTreeProvider implements vscode.TreeDataProvider<TreeNode
       const items: TreeNode[] = [];
       if (node instanceof ConnectionItem && node.connection.engine === 'postgres') {
         items.push(...await pitrWindowItems(listing.entries, this.catalog.destination(), connectionId, parentId).catch(() => []));
+      }
+      if (node instanceof ConnectionItem && node.connection.engine === 'mysql') {
+        items.push(...await binlogWindowItems(listing.entries, this.catalog.destination(), connectionId, parentId).catch(() => []));
       }
       items.push(...listing.entries.map(e => new BackupItem(e, parentId)));
       items.push(...listing.problems.map(p => new UnreadableBackupItem(p.prefix, p.message, parentId)));

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createConnection } from 'mysql2/promise';
-import type { ServerConnection } from '../../../core/connection';
+import { DEFAULT_PORTS, type ServerConnection } from '../../../core/connection';
 import { CancelledError, LifeboatError } from '../../../core/errors';
 import type { LocalAccount } from '../../../core/localAccount';
 import { processGone } from '../../../core/orphans';
@@ -70,7 +70,8 @@ export async function findMariadbServer(productionVersion: string, binDir?: stri
 
 /** Root over the sandbox's socket: how Lifeboat and the user reach it. */
 export function sandboxConnection(layout: MariadbSandboxLayout, database: string, id: string, name: string): ServerConnection {
-  return { engine: 'mysql', id, name, host: layout.socket, port: 0, user: 'root', database };
+  // A connection always has a port; over a socket (host is its path) clients leave it unused.
+  return { engine: 'mysql', id, name, host: layout.socket, port: DEFAULT_PORTS.mysql, user: 'root', database };
 }
 
 /** Makes the data folder and starts the server; resolves when it answers on its socket. */
