@@ -7,6 +7,7 @@ import { toolAccess } from '../../engines/access';
 import { captureBinlogs } from '../../engines/mysql/pitr/binlogCapture';
 import { describeBinlogWindow } from '../../engines/mysql/pitr/binlogChoice';
 import { parseBinlogTarget } from '../../engines/mysql/pitr/binlogTarget';
+import { lastTransaction } from '../../engines/mysql/pitr/binlogWindow';
 import { mariadbWindow, recoverMariadbToSandbox } from '../../engines/mysql/pitr/recoverMariadb';
 import { openDestination } from '../../storage/openDestination';
 import { readPassword, resolveConnection, type CliConfig, type CliConnection } from '../config';
@@ -39,7 +40,7 @@ function accessOf(ctx: CommandContext, cli: CliConnection) {
 export async function mariadbWindowCommand(ctx: CommandContext, cli: MysqlCliConnection): Promise<void> {
   const window = await mariadbWindow(cli.connection, accessOf(ctx, cli), ctx.job);
   const text = describeBinlogWindow(window);
-  const last = window.stretches.map(s => s.last).filter(l => l !== undefined).sort((a, b) => a.time.getTime() - b.time.getTime()).at(-1);
+  const last = lastTransaction(window);
   ctx.output.result({
     ok: true, text,
     stretches: window.stretches.map(s => ({

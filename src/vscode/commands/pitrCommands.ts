@@ -7,6 +7,7 @@ import { serverAccount } from '../../core/localAccount';
 import { defaultSandboxFolder } from '../../core/sandboxFolder';
 import { describeTime, parseTime, timePointOf, type TimePoint } from '../../core/timePoint';
 import { describeBinlogWindow } from '../../engines/mysql/pitr/binlogChoice';
+import { lastTransaction } from '../../engines/mysql/pitr/binlogWindow';
 import { mariadbWindow, recoverMariadbToSandbox } from '../../engines/mysql/pitr/recoverMariadb';
 import { recoverToSandbox } from '../../engines/postgres/pitr/recoverToSandbox';
 import { windowReport } from '../../engines/postgres/pitr/windowReport';
@@ -67,10 +68,9 @@ async function recoverMariadb(s: Services, connection: ServerConnection): Promis
     void vscode.window.showWarningMessage(`${connection.name} has nothing to recover from: ${describeBinlogWindow(window)}.`, { detail: 'Back up with the binary log on, and keep `lifeboat pitr capture` running to archive the binary logs after it.' });
     return;
   }
-  const ends = window.stretches.map(st => st.last?.time).filter(t => t !== undefined);
-  const last = window.stretches.map(st => st.last).filter(l => l !== undefined).sort((a, b) => a.time.getTime() - b.time.getTime()).at(-1);
+  const last = lastTransaction(window);
   const target = await askPointInTime(connection, `Window: ${describeBinlogWindow(window)}`,
-    ends.length ? { from: window.stretches[0].base.completedAt, to: new Date(Math.max(...ends.map(t => t.getTime()))) } : undefined,
+    last ? { from: window.stretches[0].base.completedAt, to: last.time } : undefined,
     { label: 'To the end of the archived binary logs', detail: last ? `Binary logs archived up to ${last.file}, the last transaction ${last.gtid} at ${formatTimestamp(last.time)}` : 'Everything archived' },
     'Binary-log times are whole seconds.');
   if (!target) return;

@@ -2,7 +2,7 @@ import { LifeboatError } from '../../../core/errors';
 import { describeTime, timePointOf } from '../../../core/timePoint';
 import { parseBinlogName } from './binlogArchive';
 import { describeBinlogTarget, stopSecond, type BinlogTarget } from './binlogTarget';
-import type { BinlogStretch, BinlogWindow } from './binlogWindow';
+import { lastTransaction, type BinlogStretch, type BinlogWindow } from './binlogWindow';
 
 /**
  * The stretch a MariaDB recovery replays: the newest dump that finished before the target (for a
@@ -40,8 +40,7 @@ export function describeBinlogWindow(window: BinlogWindow): string {
     return window.unusable.length ? `no full backup can start a recovery (${window.unusable.map(u => `${u.id}: ${u.why}`).join('; ')})` : 'there is no full backup of it';
   }
   const first = window.stretches[0];
-  const ends = window.stretches.map(s => s.last).filter(l => l !== undefined);
-  const last = ends.sort((a, b) => a.time.getTime() - b.time.getTime()).at(-1);
+  const last = lastTransaction(window);
   const gaps = window.stretches.filter(s => s.gapAt).map(s => s.gapAt!);
   return `from ${describeTime(timePointOf(first.base.completedAt))} (the end of backup ${first.base.id}) to ${last ? `${describeTime(timePointOf(last.time))} (the last transaction archived, ${last.gtid} in ${last.file})` : 'the end of the archived binary logs'}` +
     `${gaps.length ? `; ${[...new Set(gaps)].join(', ')} ${new Set(gaps).size === 1 ? 'is' : 'are'} missing from the archive, so no recovery goes past ${new Set(gaps).size === 1 ? 'it' : 'them'}` : ''}`;

@@ -36,6 +36,11 @@ export interface BinlogWindow {
   unusable: { id: string; why: string }[];
 }
 
+/** The newest transaction archived in any stretch (once their ends are read): where the window ends. */
+export function lastTransaction(window: BinlogWindow): BinlogTransaction | undefined {
+  return window.stretches.map(s => s.last).filter(l => l !== undefined).sort((a, b) => a.time.getTime() - b.time.getTime()).at(-1);
+}
+
 export function isDumpBase(entry: CatalogEntry): boolean {
   return entry.manifest.engine === 'mysql' && entry.manifest.kind === 'mysql-dump-sql' && typeof entry.manifest.consistency.binlogFile === 'string';
 }
