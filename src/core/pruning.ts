@@ -39,7 +39,7 @@ export async function planPrune(destination: Destination, policyOf: (connection:
     const policy = policyOf(connection);
     if (!policy) return { connection, doomed: [], prefixOf, entries };
     const holds = new Set(entries.filter(e => held.has(e.prefix)).map(e => e.manifest.id));
-    const plan = planRetention(entries.map(e => ({ id: e.manifest.id, completedAt: e.manifest.completedAt, verified: verificationState(e.manifest) === 'verified' })), policy, { now: options.now, holds });
+    const plan = planRetention(entries.map(e => ({ id: e.manifest.id, completedAt: e.manifest.completedAt, verified: verificationState(e.manifest) === 'verified', ...(e.manifest.parent ? { needs: [e.manifest.parent] } : {}) })), policy, { now: options.now, holds });
     return { connection, policy, plan, doomed: plan.decisions.filter(d => !d.keep).map(d => d.id).reverse(), prefixOf, entries };
   });
 }

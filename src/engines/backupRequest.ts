@@ -12,12 +12,13 @@ import { SQLITE_FORMATS } from './sqlite/payloads';
  * accepts the same names and values, and gets the same defaults:
  *   format, compression, level, compressor, jobs, schemaOnly, dataOnly, schemas, excludeSchemas,
  *   tables, excludeTables, excludeTableData, noOwner, noPrivileges, pagesPerStep, sqliteFormat, vacuum,
+ *   incremental (PostgreSQL, with format base),
  *   encryptTo (age recipients, "age1…")
  * `format` is PostgreSQL's archive format and `sqliteFormat` SQLite's (copy, sql, snapshot); an
  * option the connection's engine does not take is refused by name (engineOptions.ts).
  */
 export const BACKUP_OPTION_NAMES = ['format', 'compression', 'level', 'compressor', 'jobs', 'schemaOnly', 'dataOnly', 'schemas', 'excludeSchemas',
-  'tables', 'excludeTables', 'excludeTableData', 'noOwner', 'noPrivileges', 'pagesPerStep', 'sqliteFormat', 'vacuum', 'encryptTo'] as const;
+  'tables', 'excludeTables', 'excludeTableData', 'noOwner', 'noPrivileges', 'pagesPerStep', 'sqliteFormat', 'vacuum', 'incremental', 'encryptTo'] as const;
 
 /** A request as people write it, before it is checked: what parseBackupRequest reads (the
  *  engine's options by the same names, with the codec named as text: `compression`). */
@@ -83,6 +84,7 @@ export function parseBackupRequest(request: BackupRequest | Record<string, unkno
     pagesPerStep: pick('pagesPerStep', isCount, 'a whole number of at least 1'),
     sqliteFormat: pick('sqliteFormat', oneOf(SQLITE_FORMATS), SQLITE_FORMATS.join(', ').replace(/, (\w+)$/, ' or $1')),
     vacuum: pick('vacuum', isBool, 'true or false'),
+    incremental: pick('incremental', isBool, 'true or false'),
     encryptTo: pick('encryptTo', isList, 'a list of age recipients (age1…)'),
   };
   for (const key of Object.keys(options) as (keyof BackupOptions)[]) if (options[key] === undefined) delete options[key];

@@ -13,7 +13,7 @@ const FLAGS: Record<string, string> = {
   codec: '--compression', level: '--level', pagesPerStep: '--pages-per-step', sqliteFormat: '--sqlite-format', vacuum: '--vacuum',
   format: '--format', compressor: '--compressor', jobs: '--jobs', schemaOnly: '--schema-only', dataOnly: '--data-only',
   schemas: '--schema', excludeSchemas: '--exclude-schema', tables: '--table', excludeTables: '--exclude-table',
-  excludeTableData: '--exclude-table-data', noOwner: '--no-owner', noPrivileges: '--no-privileges', clean: '--clean', encryptTo: '--encrypt-to',
+  excludeTableData: '--exclude-table-data', noOwner: '--no-owner', noPrivileges: '--no-privileges', clean: '--clean', encryptTo: '--encrypt-to', incremental: '--incremental',
 };
 
 /** Throws a usage error naming every given option (not undefined, not false) `engine` does not take. */

@@ -17,7 +17,7 @@ export const ENGINES: Record<EngineName, EngineEntry> = {
   postgres: {
     name: 'postgres',
     label: 'PostgreSQL',
-    backupOptions: ['codec', 'level', 'format', 'compressor', 'jobs', 'schemaOnly', 'dataOnly', 'schemas', 'excludeSchemas', 'tables', 'excludeTables', 'excludeTableData', 'noOwner', 'noPrivileges', 'encryptTo'],
+    backupOptions: ['codec', 'level', 'format', 'compressor', 'jobs', 'schemaOnly', 'dataOnly', 'schemas', 'excludeSchemas', 'tables', 'excludeTables', 'excludeTableData', 'noOwner', 'noPrivileges', 'incremental', 'encryptTo'],
     restoreOptions: ['target', 'overwrite', 'tables', 'jobs', 'clean', 'noOwner', 'noPrivileges'],
     load: async () => (await import('./postgres/engine')).postgresEngine as Engine,
   },

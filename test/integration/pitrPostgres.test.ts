@@ -189,6 +189,14 @@ describe('PostgreSQL point-in-time recovery (CLI, PostgreSQL 15)', () => {
     fs.renameSync(path.join(folder.dir, middle), path.join(folder.wal, middle));
   });
 
+  it('refuses an incremental base backup on PostgreSQL 15, saying what it needs', async () => {
+    const result = await cli.run('backup', 'shop', '--format', 'base', '--incremental');
+    assert.notEqual(result.code, 0);
+    assert.match(json<{ error: { message: string; hint: string } }>(result).error.message, /Incremental base backups need PostgreSQL 17 or newer; .* runs 15\./);
+    const dump = await cli.run('backup', 'shop', '--incremental');
+    assert.match(json<{ error: { message: string } }>(dump).error.message, /Only a base backup can be incremental/);
+  });
+
   it('prune keeps the archived WAL the kept base backups need, and deletes what is older', async () => {
     const second = json<{ backup: { id: string; manifest: { consistency: { startSegment: string } } } }>(await cli.ok('backup', 'shop', '--format', 'base')).backup;
     await switchAndWaitArchived(server);

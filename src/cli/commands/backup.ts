@@ -10,7 +10,7 @@ import { collect, parseLevel, parsePositive } from './options';
 interface BackupFlags {
   compression?: string; level?: number; pagesPerStep?: number; format?: string; compressor?: string; jobs?: number;
   schemaOnly?: boolean; dataOnly?: boolean; schema?: string[]; excludeSchema?: string[]; table?: string[]; excludeTable?: string[];
-  excludeTableData?: string[]; owner?: boolean; privileges?: boolean; sqliteFormat?: string; vacuum?: boolean; copyTo?: string[]; encryptTo?: string[];
+  excludeTableData?: string[]; owner?: boolean; privileges?: boolean; sqliteFormat?: string; vacuum?: boolean; incremental?: boolean; copyTo?: string[]; encryptTo?: string[];
 }
 
 export function registerBackup(program: Command): void {
@@ -23,6 +23,7 @@ export function registerBackup(program: Command): void {
     .option('--vacuum', 'SQLite, copy format: a compact copy made with VACUUM INTO (no free pages) instead of the online backup API')
     .option('--pages-per-step <n>', 'SQLite: pages per online-backup step (default: sized to about 20 ms per step)', parsePositive)
     .option('-F, --format <format>', 'PostgreSQL: auto (default: the faster of one stream compressed by Lifeboat, in the custom format, and parallel jobs, in the directory format, for this database), custom, directory, plain, or base (a physical base backup of the whole cluster with pg_basebackup, for point-in-time recovery: see lifeboat pitr)')
+    .option('--incremental', 'PostgreSQL 17+, with --format base: copy only what changed since the newest base backup (pg_basebackup --incremental; needs summarize_wal = on). A recovery combines the chain (pg_combinebackup), and prune keeps it whole')
     .option('--compressor <who>', 'PostgreSQL: lifeboat (pg_dump writes uncompressed, Lifeboat compresses on another core; the default) or tool (pg_dump compresses, as pgAdmin does; always for directory)')
     .option('-j, --jobs <n>', 'PostgreSQL: parallel dump jobs (directory format; with auto, 1 means one stream)', parsePositive)
     .option('--schema-only', 'PostgreSQL, MySQL: definitions only, no data')
@@ -44,7 +45,7 @@ export function registerBackup(program: Command): void {
         jobs: flags.jobs, schemaOnly: flags.schemaOnly, dataOnly: flags.dataOnly, schemas: flags.schema, excludeSchemas: flags.excludeSchema,
         tables: flags.table, excludeTables: flags.excludeTable, excludeTableData: flags.excludeTableData,
         noOwner: flags.owner === false ? true : undefined, noPrivileges: flags.privileges === false ? true : undefined,
-        sqliteFormat: flags.sqliteFormat, vacuum: flags.vacuum, encryptTo: flags.encryptTo ?? cli.encryptTo,
+        sqliteFormat: flags.sqliteFormat, vacuum: flags.vacuum, incremental: flags.incremental, encryptTo: flags.encryptTo ?? cli.encryptTo,
       }, ctx.config, cli.connection.engine);
       const access = cli.connection.engine === 'sqlite' ? {} : accessFor(ctx.config, cli);
       const destinations = [ctx.job.destination, ...(flags.copyTo ?? []).map(location => openDestination(location, ctx.config.destinations))];

@@ -36,6 +36,7 @@ import { makeBaseBackup } from './pitr/baseBackup';
  */
 export async function makePostgresBackup(connection: ServerConnection, access: ServerAccess, requested: PostgresBackupOptions, writer: BackupWriter, ctx: JobContext): Promise<MadeBackup> {
   if (requested.format === 'base') return makeBaseBackup(connection, access, requested, writer, ctx);
+  if (requested.incremental) throw new LifeboatError('usage', 'Only a base backup can be incremental (--format base --incremental); pg_dump always writes the whole database.', 'Add --format base, or leave out --incremental.');
   const options = requested as DumpOptions;
   const { started, progress, scratch, logFile } = await startDump(writer, ctx, { prepare: 1, dump: 30, finish: 2 }, 'pg_dump.log');
   let source: PostgresSource | undefined;

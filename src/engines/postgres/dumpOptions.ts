@@ -33,6 +33,8 @@ export interface PostgresBackupOptions {
   excludeTableData?: string[];
   noOwner?: boolean;
   noPrivileges?: boolean;
+  /** With format 'base': only what changed since the newest base backup (PostgreSQL 17+, summarize_wal). */
+  incremental?: boolean;
 }
 
 /** The options of a pg_dump backup (a base backup is made elsewhere). */

@@ -78,7 +78,7 @@ export class BackupItem extends vscode.TreeItem {
     this.contextValue = m.kind === MERGE_UNDO_KIND ? `backup.mergeUndo.${state}` : `backup.${state}`;
     // The last restore drill's time is the recovery time this backup is known to give.
     const drill = [...m.verifications].reverse().find(v => v.restoreMs !== undefined && v.ok);
-    const kind = m.kind === MERGE_UNDO_KIND ? `rows a merge into ${String(m.options.table)} changed (${m.tables[0]?.rows ?? 0}) · ` : m.engine === 'postgres' ? (m.kind === 'pg_basebackup-tar' ? 'base backup (PITR) · ' : `${String(m.options.format ?? '')} · `) : m.engine === 'mysql' ? 'SQL dump · '
+    const kind = m.kind === MERGE_UNDO_KIND ? `rows a merge into ${String(m.options.table)} changed (${m.tables[0]?.rows ?? 0}) · ` : m.engine === 'postgres' ? (m.kind === 'pg_basebackup-tar' ? (m.options.incremental ? 'incremental base backup (PITR) · ' : 'base backup (PITR) · ') : `${String(m.options.format ?? '')} · `) : m.engine === 'mysql' ? 'SQL dump · '
       : m.engine === 'sqlite' ? (m.options.vacuum ? 'compact copy · ' : SQLITE_KINDS[m.kind] ?? '') : '';
     // Where its copies are ("in local + offsite-r2"), once there is more than the backup folder's
     // (descriptions show no icons); a backup found only in a bucket says so.

@@ -14,6 +14,8 @@ import { explainPostgresTool } from '../toolErrors';
 import { connectionArgs, postgresToolEnv } from '../toolEnv';
 import { findPostgresTools } from '../tools';
 import { parseBackupManifest } from './baseTar';
+import { isBaseBackup, readBackupManifest } from './baseVerify';
+import { listBackups, type CatalogEntry } from '../../../core/catalog';
 import { defaultLevel } from '../../../core/codec';
 import type { PhasedProgress } from '../../../core/progress';
 import { segmentName, parseLsn } from './walNames';
@@ -37,6 +39,8 @@ interface ServerFacts {
   tablespaces: number;
   canReplicate: boolean;
   timezone: string;
+  /** summarize_wal: "on", "off", or null before PostgreSQL 17 (no incremental backups). */
+  summarizeWal: string | null;
 }
 
 /**
@@ -69,6 +73,9 @@ export async function makeBaseBackup(connection: ServerConnection, access: Serve
     ctx.logger.info(`Base backup of ${connection.host}:${connection.port} (PostgreSQL ${facts.version}, about ${formatBytes(facts.clusterBytes)}) with pg_basebackup ${tools.version} from ${tools.dir}`);
 
     if (tools.major < 15) throw new LifeboatError('not-found', `pg_basebackup ${tools.version} in ${tools.dir} cannot compress with zstd (PostgreSQL 15+ can).`, 'Install the PostgreSQL 15 or newer client tools, or set lifeboat.postgres.binDir to them.');
+    const parent = options.incremental ? await incrementalParent(connection, facts, tools, ctx) : undefined;
+    const parentManifest = scratch.file('parent_backup_manifest');
+    if (parent) await fs.promises.writeFile(parentManifest, await readBackupManifest(parent, ctx.destination, ctx.signal), { mode: 0o600 });
     const level = options.level ?? defaultLevel('zstd');
     await writer.open();
     const copyStarted = performance.now();
@@ -87,7 +94,8 @@ export async function makeBaseBackup(connection: ServerConnection, access: Serve
     try {
       await runTool({
         label: `pg_basebackup of ${connection.host}:${connection.port}`, command: pgBasebackup,
-        args: ['-D', output, '-F', 'tar', '-X', 'fetch', '--checkpoint=fast', '--manifest-checksums=SHA256', `--compress=client-zstd:${level}`, '--no-sync', '--verbose', '--label', `lifeboat ${writer.id}`, ...connectionArgs(connection)],
+        args: ['-D', output, '-F', 'tar', '-X', 'fetch', '--checkpoint=fast', '--manifest-checksums=SHA256', `--compress=client-zstd:${level}`, '--no-sync', '--verbose', '--label', `lifeboat ${writer.id}`,
+          ...(parent ? [`--incremental=${parentManifest}`] : []), ...connectionArgs(connection)],
         env, signal: ctx.signal, onStderrLine: onLine, logFile, explain: explainBasebackup(connection, logFile),
       }).done;
     } finally {
@@ -116,9 +124,12 @@ export async function makeBaseBackup(connection: ServerConnection, access: Serve
     return {
       parts: {
         kind: BASE_BACKUP_KIND,
+        // An incremental backup restores only on top of its parent (and that one's): the chain
+        // a recovery combines, and retention keeps whole.
+        parent: parent?.manifest.id ?? null,
         server: { product: 'PostgreSQL', version: facts.version },
         tool: { name: 'pg_basebackup', version: tools.version },
-        options: { format: 'tar', walMethod: 'fetch', checkpoint: 'fast', manifestChecksums: 'SHA256', compression: `client-zstd:${level}`, toolDir: tools.dir,
+        options: { format: 'tar', walMethod: 'fetch', checkpoint: 'fast', manifestChecksums: 'SHA256', compression: `client-zstd:${level}`, toolDir: tools.dir, ...(parent ? { incremental: true } : {}),
           verifiedBy: 'Lifeboat: every file of the tar against backup_manifest (SHA-256), by lifeboat verify and by every recovery as it unpacks; pg_verifybackup refuses the tar form' },
         consistency: {
           startLsn, endLsn, timeline,
@@ -133,7 +144,8 @@ export async function makeBaseBackup(connection: ServerConnection, access: Serve
         },
         tables: [],
         timings: { inspectMs, copyMs },
-        checks: [{ name: 'backup_manifest', ok: true, detail: `The server's backup_manifest checks against its own SHA-256: ${summary.filesChecked} files (${formatBytes(summary.bytes)}), WAL ${startLsn} to ${endLsn} on timeline ${timeline} included; verify and every recovery check each file against it` }],
+        checks: [...(parent ? [{ name: 'incremental', ok: true, detail: `Only what changed since base backup ${parent.manifest.id} (pg_basebackup --incremental); a recovery combines the chain with pg_combinebackup` }] : []),
+          { name: 'backup_manifest', ok: true, detail: `The server's backup_manifest checks against its own SHA-256: ${summary.filesChecked} files (${formatBytes(summary.bytes)}), WAL ${startLsn} to ${endLsn} on timeline ${timeline} included; verify and every recovery check each file against it` }],
       },
     };
   } catch (error) {
@@ -141,11 +153,31 @@ export async function makeBaseBackup(connection: ServerConnection, access: Serve
   }
 }
 
+/**
+ * The base backup an incremental one builds on: the newest of this cluster (same system
+ * identifier). PostgreSQL 17+ only, with summarize_wal on (the server reads what changed from its
+ * WAL summaries), and pg_basebackup 17+; each refusal says what to do.
+ */
+async function incrementalParent(connection: ServerConnection, facts: ServerFacts, tools: { major: number; version: string; dir: string }, ctx: JobContext): Promise<CatalogEntry> {
+  const where = `${connection.host}:${connection.port}`;
+  if (facts.versionNum < 170000) throw new LifeboatError('unsupported', `Incremental base backups need PostgreSQL 17 or newer; ${where} runs ${facts.version}.`, 'Take a full base backup (leave out --incremental).');
+  if (tools.major < 17) throw new LifeboatError('not-found', `pg_basebackup ${tools.version} in ${tools.dir} cannot take incremental backups (17 and newer can).`, 'Install the PostgreSQL 17 or newer client tools, or set lifeboat.postgres.binDir to them.');
+  if (facts.summarizeWal !== 'on') {
+    throw new LifeboatError('unsupported', `${where} runs with summarize_wal = off, and an incremental backup is read from the server's WAL summaries.`,
+      'Run ALTER SYSTEM SET summarize_wal = on; SELECT pg_reload_conf(); as a superuser (no restart), then take a full base backup: increments can follow it.');
+  }
+  const own = (await listBackups(ctx.destination, { connectionId: connection.id, logger: ctx.logger })).entries
+    .filter(e => isBaseBackup(e) && String(e.manifest.consistency.systemIdentifier) === facts.systemIdentifier);
+  const parent = own.sort((a, b) => b.manifest.completedAt.localeCompare(a.manifest.completedAt))[0];
+  if (!parent) throw new LifeboatError('not-found', `There is no base backup of this cluster (${where}) for an incremental one to build on.`, 'Take a full base backup first (leave out --incremental).');
+  return parent;
+}
+
 async function serverFacts(connection: ServerConnection, password: string | undefined): Promise<ServerFacts> {
   const client = await connectPostgres(connection, password);
   try {
     const row = (await client.query<Record<string, string>>(`SELECT current_setting('server_version') AS version, current_setting('server_version_num') AS version_num,
-        current_setting('wal_level') AS wal_level, current_setting('archive_mode') AS archive_mode, current_setting('TimeZone') AS timezone,
+        current_setting('wal_level') AS wal_level, current_setting('archive_mode') AS archive_mode, current_setting('TimeZone') AS timezone, current_setting('summarize_wal', true) AS summarize_wal,
         (SELECT system_identifier::text FROM pg_control_system()) AS system_identifier,
         (SELECT setting FROM pg_settings WHERE name = 'wal_segment_size') AS segment_bytes,
         (SELECT sum(pg_database_size(oid))::text FROM pg_database WHERE datallowconn) AS cluster_bytes,
@@ -154,7 +186,7 @@ async function serverFacts(connection: ServerConnection, password: string | unde
     return {
       version: row.version.split(' ')[0], versionNum: Number(row.version_num), walLevel: row.wal_level, archiveMode: row.archive_mode, timezone: row.timezone,
       systemIdentifier: row.system_identifier, segmentBytes: Number(row.segment_bytes), clusterBytes: Number(row.cluster_bytes ?? 0),
-      tablespaces: Number(row.tablespaces), canReplicate: row.can_replicate === 'true',
+      tablespaces: Number(row.tablespaces), canReplicate: row.can_replicate === 'true', summarizeWal: row.summarize_wal ?? null,
     };
   } finally {
     await client.end().catch(() => undefined);
@@ -211,6 +243,9 @@ function explainBasebackup(c: ServerConnection, logFile: string) {
     }
     if (/number of requested standby connections exceeds max_wal_senders|max_wal_senders/i.test(text)) {
       return new LifeboatError('connection', `${c.host}:${c.port} has no free WAL sender for pg_basebackup (max_wal_senders).`, 'Raise max_wal_senders (it needs a restart), or try again when other replication connections are done.');
+    }
+    if (/WAL summaries are required|summaries .* not available|manifest requires WAL from/i.test(text)) {
+      return new LifeboatError('unsupported', `The server cannot take this incremental backup: ${tail.filter(l => /summar|requires WAL/i.test(l))[0] ?? text}.`, 'summarize_wal must have been on since the base backup it builds on: take a full base backup now (leave out --incremental), and increments after it.');
     }
     if (/requested WAL segment .* has already been removed/i.test(text)) {
       return new LifeboatError('io', `The server removed WAL the backup needed before pg_basebackup fetched it: ${tail.filter(l => /removed/.test(l))[0]}.`, 'Turn on WAL archiving (lifeboat pitr setup), or raise wal_keep_size, and run the backup again.');

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { listBackups } from '../../../core/catalog';
+import { listBackups, type CatalogEntry } from '../../../core/catalog';
 import type { ServerConnection } from '../../../core/connection';
 import type { Destination } from '../../../core/destination';
 import { CancelledError, LifeboatError, isCancelled } from '../../../core/errors';
@@ -10,10 +10,8 @@ import { elapsedMs, linkedController, type JobContext } from '../../../core/job'
 import type { LocalAccount } from '../../../core/localAccount';
 import { PhasedProgress } from '../../../core/progress';
 import { freeBytes } from '../../../core/scratch';
-import { readStoredFile } from '../../../core/storePipeline';
 import { keepSandboxLog, makeSandboxFolder, own, sweepAbandonedSandboxes, writeSandboxState } from '../../../core/sandboxFolder';
-import { basePayload, readBackupManifest } from './baseVerify';
-import { baseTarSink } from './baseTar';
+import { baseChain, unpackChain } from './baseChain';
 import { chooseStretch } from './baseChoice';
 import { describeTarget, targetSettings, type RecoveryTarget } from './recoveryTarget';
 import { describeStretch, planWindow, type DescribedStretch, type RecoveryWindow, type Stretch } from './recoveryWindow';
@@ -79,7 +77,8 @@ export async function recoverToSandbox(request: SandboxRequest, ctx: JobContext)
   const destination = ctx.destination;
   progress.report('plan', 0, `Reading the backups and archived WAL of ${connection.name}`);
   await sweepAbandonedSandboxes(request.sandboxRoot, ctx);
-  const window = planWindow((await listBackups(destination, { connectionId: connection.id, logger: ctx.logger })).entries, await listWal(destination, connection.id));
+  const { entries } = await listBackups(destination, { connectionId: connection.id, logger: ctx.logger });
+  const window = planWindow(entries, await listWal(destination, connection.id));
   if (window.stretches.length === 0) chooseStretch(window, target);
   const major = Number(window.stretches[0].base.entry.manifest.server.version.split('.')[0]);
   const tools = await findServerTools(major, request.serverBinDir);
@@ -99,12 +98,11 @@ export async function recoverToSandbox(request: SandboxRequest, ctx: JobContext)
     const described = describeStretch(stretch);
     const segments = stretchSegments(stretch, target, position);
     ctx.logger.info(`Recovering ${connection.name} to ${describeTarget(target)} from base backup ${stretch.base.id} and ${segments.length} archived WAL file(s), with PostgreSQL ${tools.version} in ${layout.dir}`);
-    await ensureRoom(layout, stretch, segments.length);
+    const chain = baseChain(stretch.base.entry, entries);
+    await ensureRoom(layout, stretch, segments.length, chain);
 
     progress.report('unpack', 0, `Unpacking base backup ${stretch.base.id}`);
     const unpackStarted = performance.now();
-    const payload = basePayload(stretch.base.entry).tar;
-    const backupManifest = await readBackupManifest(stretch.base.entry, destination, ctx.signal);
     let staged = 0;
     // WAL is staged in the background while the backup unpacks and the server replays: the
     // server's restore_command waits for each file it needs (sandboxConfig.ts, fetchScript).
@@ -130,10 +128,9 @@ export async function recoverToSandbox(request: SandboxRequest, ctx: JobContext)
     });
     staging.catch(() => undefined);
     try {
-      await readStoredFile({
-        destination, key: `${stretch.base.entry.prefix}/${payload.name}`, file: payload, signal: ctx.signal,
-        sink: baseTarSink({ manifest: backupManifest, extractTo: layout.dataDir, ...(account ? { owner: account } : {}), onSummary: s => ctx.logger.info(`Base backup ${stretch.base.id}: ${s.filesChecked} files match its backup_manifest`) }),
-        onBytes: (read, total) => progress.report('unpack', read / Math.max(1, total), `Unpacking base backup ${stretch.base.id}: ${formatBytes(read)} of ${formatBytes(total)}`),
+      await unpackChain({
+        chain, destination, dir: layout.dir, dataDir: layout.dataDir, tools, ...(account ? { account } : {}), signal: ctx.signal, logger: ctx.logger,
+        onProgress: (fraction, message) => progress.report('unpack', fraction, message),
       });
     } catch (error) {
       stagingControl.abort();
@@ -239,8 +236,9 @@ async function stageAll(destination: Destination, folder: string, segments: Stre
   await Promise.all(lanes.map(worker));
 }
 
-async function ensureRoom(layout: SandboxLayout, stretch: Stretch, segments: number): Promise<void> {
-  const databaseBytes = typeof stretch.base.entry.manifest.consistency.databaseBytes === 'number' ? stretch.base.entry.manifest.consistency.databaseBytes : 0;
+async function ensureRoom(layout: SandboxLayout, stretch: Stretch, segments: number, chain: CatalogEntry[]): Promise<void> {
+  // An incremental chain is unpacked whole, then combined by hard links: about the sum of its backups.
+  const databaseBytes = chain.reduce((n, e) => n + (typeof e.manifest.consistency.databaseBytes === 'number' ? e.manifest.consistency.databaseBytes : 0), 0);
   // The cluster, the staged WAL, and the WAL the server writes into pg_wal as it replays.
   const needed = databaseBytes + 2 * segments * stretch.base.segmentBytes;
   const free = await freeBytes(layout.dir);

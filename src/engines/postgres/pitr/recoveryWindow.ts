@@ -1,6 +1,8 @@
 import type { CatalogEntry } from '../../../core/catalog';
 import { verificationState } from '../../../core/manifest';
 import type { ArchivedLog } from '../../../core/logArchive';
+import { errorMessage } from '../../../core/errors';
+import { baseChain } from './baseChain';
 import { isBaseBackup } from './baseVerify';
 import { formatLsn, isSegmentName, parseLsn, parseSegment, segmentFromNumber, segmentName } from './walNames';
 
@@ -71,13 +73,25 @@ export function basePoint(entry: CatalogEntry): BasePoint | string {
   };
 }
 
+/** Why an incremental base backup cannot be restored (a backup of its chain is missing), or undefined. */
+function brokenChain(entry: CatalogEntry, entries: CatalogEntry[]): string | undefined {
+  try {
+    baseChain(entry, entries);
+    return undefined;
+  } catch (error) {
+    return errorMessage(error).replace(/\.$/, '');
+  }
+}
+
 /** The stretches of WAL each base backup can replay, and the gaps, from the listing alone. */
 export function planWindow(entries: CatalogEntry[], wal: Map<string, ArchivedLog[]>): RecoveryWindow {
   const unusable: RecoveryWindow['unusable'] = [];
   const bases: BasePoint[] = [];
   for (const entry of entries.filter(isBaseBackup)) {
     const point = basePoint(entry);
+    const broken = typeof point === 'string' ? undefined : brokenChain(entry, entries);
     if (typeof point === 'string') unusable.push({ id: entry.manifest.id, why: point });
+    else if (broken) unusable.push({ id: entry.manifest.id, why: broken });
     else bases.push(point);
   }
   bases.sort((a, b) => a.endTime.getTime() - b.endTime.getTime());
